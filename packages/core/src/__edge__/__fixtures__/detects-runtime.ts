@@ -1,0 +1,2 @@
+export const hasProcess = () => typeof process !== 'undefined'
+export const hasBuffer = () => typeof Buffer !== 'undefined'

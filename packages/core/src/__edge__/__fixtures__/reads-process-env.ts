@@ -1,0 +1,1 @@
+export const readKey = () => process.env.OPENAI_API_KEY ?? 'unset'

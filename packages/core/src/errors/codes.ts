@@ -1,0 +1,148 @@
+/**
+ * Every error keyguard raises or reports, as a closed union. A new code does not compile until
+ * {@link errorCodeTable} says how an app should answer it.
+ */
+export type KeyguardErrorCode =
+  // local: decided by keyguard before anything is sent upstream
+  | 'budget.hard_limit'
+  | 'budget.soft_limit'
+  | 'rate.requests'
+  | 'rate.tokens'
+  | 'rate.concurrency'
+  | 'credits.exhausted'
+  | 'estimate.unknown_model'
+  | 'estimate.too_large'
+  | 'store.unavailable'
+  | 'config.invalid'
+  | 'key.invalid'
+  | 'key.missing'
+  | 'key.in_browser'
+  // upstream: reported by OpenAI and classified
+  | 'auth.invalid_key'
+  | 'auth.no_organization'
+  | 'auth.mismatched_project'
+  | 'auth.ip_not_allowed'
+  | 'auth.region_unsupported'
+  | 'auth.admin_key_for_inference'
+  | 'quota.insufficient'
+  | 'quota.spend_limit'
+  | 'rate.upstream'
+  | 'request.too_large_for_tpm'
+  | 'request.context_length'
+  | 'request.invalid'
+  | 'request.content_policy'
+  | 'model.not_found'
+  | 'upstream.overloaded'
+  | 'upstream.server_error'
+  | 'upstream.timeout'
+  | 'upstream.connection'
+
+/** How an app should answer one code to its own client. */
+export interface ErrorCodeInfo {
+  /** HTTP status for the app's own client. Operator problems (key, billing) are 503, never a blame on the client. */
+  clientStatus: number
+  /** Whether the same request may succeed later without changes. */
+  retryable: boolean
+  /** A message that is safe to show the app's end user: no key, no internals. */
+  userMessage: string
+}
+
+const operatorProblem = 'The AI service is temporarily unavailable. Please try again later.'
+
+/** The one table that maps each code to its client status, retryability and user-safe message. */
+export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> = Object.freeze({
+  'budget.hard_limit': {
+    clientStatus: 429,
+    retryable: true,
+    userMessage: 'The spending limit for this period has been reached.',
+  },
+  'budget.soft_limit': {
+    clientStatus: 200,
+    retryable: false,
+    userMessage: 'Spending is approaching the limit for this period.',
+  },
+  'rate.requests': {
+    clientStatus: 429,
+    retryable: true,
+    userMessage: 'Too many requests. Please slow down and retry shortly.',
+  },
+  'rate.tokens': {
+    clientStatus: 429,
+    retryable: true,
+    userMessage: 'Too many tokens requested. Please retry shortly.',
+  },
+  'rate.concurrency': {
+    clientStatus: 429,
+    retryable: true,
+    userMessage: 'Too many requests at once. Please retry when one finishes.',
+  },
+  'credits.exhausted': {
+    clientStatus: 402,
+    retryable: false,
+    userMessage: 'Your credit balance is too low for this request.',
+  },
+  'estimate.unknown_model': {
+    clientStatus: 400,
+    retryable: false,
+    userMessage: 'This model is not available.',
+  },
+  'estimate.too_large': { clientStatus: 413, retryable: false, userMessage: 'This request is too large.' },
+  'store.unavailable': { clientStatus: 503, retryable: true, userMessage: operatorProblem },
+  'config.invalid': { clientStatus: 500, retryable: false, userMessage: operatorProblem },
+  'key.invalid': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'key.missing': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'key.in_browser': { clientStatus: 500, retryable: false, userMessage: operatorProblem },
+  'auth.invalid_key': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'auth.no_organization': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'auth.mismatched_project': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'auth.ip_not_allowed': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'auth.region_unsupported': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'auth.admin_key_for_inference': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'quota.insufficient': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'quota.spend_limit': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'rate.upstream': {
+    clientStatus: 503,
+    retryable: true,
+    userMessage: 'The AI service is busy. Please retry shortly.',
+  },
+  'request.too_large_for_tpm': {
+    clientStatus: 413,
+    retryable: false,
+    userMessage: 'This request is too large to process. Please shorten it.',
+  },
+  'request.context_length': {
+    clientStatus: 400,
+    retryable: false,
+    userMessage: "This request is longer than the model's context window.",
+  },
+  'request.invalid': { clientStatus: 400, retryable: false, userMessage: 'The request was not valid.' },
+  'request.content_policy': {
+    clientStatus: 400,
+    retryable: false,
+    userMessage: 'The request was rejected by the content policy.',
+  },
+  'model.not_found': { clientStatus: 400, retryable: false, userMessage: 'This model is not available.' },
+  'upstream.overloaded': {
+    clientStatus: 503,
+    retryable: true,
+    userMessage: 'The AI service is overloaded. Please retry shortly.',
+  },
+  'upstream.server_error': {
+    clientStatus: 502,
+    retryable: true,
+    userMessage: 'The AI service had an error. Please retry.',
+  },
+  'upstream.timeout': {
+    clientStatus: 504,
+    retryable: true,
+    userMessage: 'The AI service took too long to answer. Please retry.',
+  },
+  'upstream.connection': {
+    clientStatus: 502,
+    retryable: true,
+    userMessage: 'Could not reach the AI service. Please retry.',
+  },
+})
+
+/** Every code, for exhaustive tests and documentation. */
+export const keyguardErrorCodes = Object.freeze(Object.keys(errorCodeTable) as KeyguardErrorCode[])

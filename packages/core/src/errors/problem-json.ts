@@ -1,0 +1,38 @@
+import type { KeyguardError } from './keyguard-error'
+
+/** An RFC 9457 problem details body, as keyguard answers a client. */
+export interface ProblemJson {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+  retryable: boolean
+  /** Seconds, rounded up, when the client should retry. */
+  retryAfter?: number
+}
+
+/**
+ * Turn a {@link KeyguardError} into an `application/problem+json` body that is safe to send to a
+ * client: the user message only, never the operator hint, the key or upstream internals.
+ *
+ * @example
+ * ```ts
+ * return Response.json(toProblemJson(error), {
+ *   status: error.clientStatus,
+ *   headers: { 'content-type': 'application/problem+json' },
+ * })
+ * ```
+ */
+export function toProblemJson(error: KeyguardError): ProblemJson {
+  const body: ProblemJson = {
+    type: `https://keyguard.dev/errors/${error.code}`,
+    title: error.code,
+    status: error.clientStatus,
+    detail: error.userMessage,
+    code: error.code,
+    retryable: error.retryable,
+  }
+  if (error.retryAfterMs !== undefined) body.retryAfter = Math.ceil(error.retryAfterMs / 1000)
+  return body
+}

@@ -1,0 +1,61 @@
+import type { AddressInfo } from 'node:net'
+import { KeyguardError } from '@keyguard/core'
+import express5 from 'express'
+import express4 from 'express4'
+import { afterEach, describe, expect, it } from 'vitest'
+import { keyguardErrorHandler } from './error-handler'
+
+type ExpressFactory = typeof express5
+const closers: (() => void)[] = []
+afterEach(() => {
+  for (const close of closers.splice(0)) close()
+})
+
+async function serve(express: ExpressFactory, error: unknown, logs: string[] = []) {
+  const app = express()
+  app.get('/chat', () => {
+    throw error
+  })
+  app.use(keyguardErrorHandler({ logger: { warn: (message) => logs.push(message) } }))
+  app.use(((_error, _req, res, _next) => res.status(500).send('fallback')) as express5.ErrorRequestHandler)
+  const server = app.listen(0)
+  closers.push(() => server.close())
+  await new Promise((resolve) => server.once('listening', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+describe.each([
+  ['express 5', express5],
+  ['express 4', express4 as unknown as ExpressFactory],
+])('keyguardErrorHandler on %s', (_name, express) => {
+  it('answers a KeyguardError with problem+json, its status and Retry-After', async () => {
+    const logs: string[] = []
+    const error = new KeyguardError({
+      code: 'rate.requests',
+      message: 'tenant t1 over 60 rpm',
+      retryAfterMs: 2500,
+    })
+    const response = await fetch(`${await serve(express, error, logs)}/chat`)
+    expect(response.status).toBe(429)
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    expect(response.headers.get('retry-after')).toBe('3')
+    expect(await response.json()).toMatchObject({ code: 'rate.requests', status: 429, retryAfter: 3 })
+    expect(logs).toEqual(['keyguard: rate.requests: tenant t1 over 60 rpm'])
+  })
+
+  it('keeps the operator hint away from the client', async () => {
+    const error = new KeyguardError({
+      code: 'quota.insufficient',
+      message: 'add billing to project proj_123',
+    })
+    const response = await fetch(`${await serve(express, error)}/chat`)
+    expect(response.status).toBe(503)
+    expect(await response.text()).not.toContain('proj_123')
+  })
+
+  it('passes other errors to the next handler', async () => {
+    const response = await fetch(`${await serve(express, new Error('boom'))}/chat`)
+    expect(response.status).toBe(500)
+    expect(await response.text()).toBe('fallback')
+  })
+})

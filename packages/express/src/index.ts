@@ -1,0 +1,2 @@
+export type { KeyguardErrorHandlerOptions } from './error-handler'
+export { keyguardErrorHandler } from './error-handler'

@@ -1,0 +1,51 @@
+import { KeyguardError } from '@keyguard/core'
+import { Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+import { keyguardErrorHandler } from './error-handler'
+
+function appThrowing(error: unknown, logs: string[] = []) {
+  const app = new Hono()
+  app.get('/chat', () => {
+    throw error
+  })
+  app.onError(
+    keyguardErrorHandler({
+      logger: { warn: (message) => logs.push(message) },
+      fallback: (_error, c) => c.text('fallback', 500),
+    }),
+  )
+  return app
+}
+
+describe('keyguardErrorHandler', () => {
+  it('answers a KeyguardError with problem+json, its status and Retry-After', async () => {
+    const logs: string[] = []
+    const error = new KeyguardError({
+      code: 'credits.exhausted',
+      message: 'user u9 has $0.00',
+      retryAfterMs: 0,
+    })
+    const response = await appThrowing(error, logs).request('/chat')
+    expect(response.status).toBe(402)
+    expect(response.headers.get('content-type')).toBe('application/problem+json')
+    expect(response.headers.get('retry-after')).toBe('0')
+    expect(await response.json()).toMatchObject({ code: 'credits.exhausted', status: 402 })
+    expect(logs).toEqual(['keyguard: credits.exhausted: user u9 has $0.00'])
+  })
+
+  it('keeps the operator hint away from the client', async () => {
+    const error = new KeyguardError({
+      code: 'auth.invalid_key',
+      message: 'OPENAI_API_KEY sk-proj…Wq8A was revoked',
+    })
+    const response = await appThrowing(error).request('/chat')
+    expect(response.status).toBe(503)
+    expect(await response.text()).not.toContain('Wq8A')
+  })
+
+  it('hands other errors to the fallback', async () => {
+    const response = await appThrowing(new Error('boom')).request('/chat')
+    expect(response.status).toBe(500)
+    expect(await response.text()).toBe('fallback')
+  })
+})

@@ -1,0 +1,2 @@
+export type { CliIO, ExitCode } from './cli/program'
+export { runCli } from './cli/program'

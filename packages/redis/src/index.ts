@@ -1,0 +1,2 @@
+export type { IoredisLike, LuaScript, NodeRedisLike, RedisClientLike } from './client/redis-client'
+export { luaScript } from './client/redis-client'

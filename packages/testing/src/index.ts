@@ -1,0 +1,2 @@
+export type { FakeClock } from './clock/fake-clock'
+export { fakeClock } from './clock/fake-clock'

@@ -1,0 +1,121 @@
+// What npm users get: pack every package, install the tarballs into a throwaway project with npm,
+// and import every entry point four ways: ESM JS, CJS JS, TypeScript node16, TypeScript bundler.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+const root = process.cwd()
+const work = mkdtempSync(path.join(tmpdir(), 'keyguard-consumers-'))
+const run = (command, args, cwd) =>
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+
+const packages = readdirSync('packages')
+  .map((dir) => ({
+    dir: path.join(root, 'packages', dir),
+    json: JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')),
+  }))
+  .filter(({ json }) => !json.private)
+
+const tarballs = path.join(work, 'tarballs')
+mkdirSync(tarballs)
+for (const { dir } of packages) run('pnpm', ['pack', '--pack-destination', tarballs], dir)
+const tarballOf = (name) =>
+  path.join(
+    tarballs,
+    readdirSync(tarballs).find((file) => file.startsWith(`${name.replace('@', '').replace('/', '-')}-`)),
+  )
+
+// Every subpath a user may import, from each package's exports map (package.json excluded).
+const entries = packages.flatMap(({ json }) =>
+  Object.keys(json.exports)
+    .filter((subpath) => subpath !== './package.json')
+    .map((subpath) => (subpath === '.' ? json.name : `${json.name}/${subpath.slice(2)}`)),
+)
+
+const project = path.join(work, 'project')
+mkdirSync(project)
+const peers = {
+  express: '^5.1.0',
+  '@types/express': '^5.0.3',
+  hono: '^4.12.0',
+  openai: '^7.0.0',
+  vitest: '4.1.12',
+}
+writeFileSync(
+  path.join(project, 'package.json'),
+  JSON.stringify({
+    name: 'keyguard-consumer',
+    private: true,
+    dependencies: {
+      ...Object.fromEntries(packages.map(({ json }) => [json.name, `file:${tarballOf(json.name)}`])),
+      ...peers,
+    },
+  }),
+)
+console.log(`installing ${packages.length} tarballs into ${project}`)
+run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], project)
+
+const exportsOf = (namespace) =>
+  Object.keys(namespace).filter((key) => key !== 'default' && key !== '__esModule')
+const importLines = entries.map((entry, index) => `import * as m${index} from '${entry}'`).join('\n')
+const namespaces = `[${entries.map((_, index) => `m${index}`).join(', ')}]`
+const checkJs = `const entries = ${JSON.stringify(entries)}
+const failures = entries.filter((entry, index) => (${exportsOf.toString()})(namespaces[index]).length === 0)
+if (failures.length) throw new Error('no named exports from ' + failures.join(', '))`
+
+writeFileSync(
+  path.join(project, 'esm.mjs'),
+  `${importLines}\nconst namespaces = ${namespaces}\n${checkJs}\nconsole.log('esm ok: ' + entries.length + ' entry points')\n`,
+)
+writeFileSync(
+  path.join(project, 'cjs.cjs'),
+  `const namespaces = ${JSON.stringify(entries)}.map((entry) => require(entry))\n${checkJs}\nconsole.log('cjs ok: ' + entries.length + ' entry points')\n`,
+)
+const tsImports = `${importLines}\nexport const namespaces = ${namespaces}\n`
+writeFileSync(path.join(project, 'node16.mts'), tsImports)
+writeFileSync(path.join(project, 'node16.cts'), tsImports)
+writeFileSync(path.join(project, 'bundler.ts'), tsImports)
+const tsconfig = (files, compilerOptions) =>
+  JSON.stringify({
+    files,
+    compilerOptions: {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: [],
+      lib: ['ES2023', 'DOM'],
+      ...compilerOptions,
+    },
+  })
+writeFileSync(
+  path.join(project, 'tsconfig.node16.json'),
+  tsconfig(['node16.mts', 'node16.cts'], { module: 'node16', moduleResolution: 'node16' }),
+)
+writeFileSync(
+  path.join(project, 'tsconfig.bundler.json'),
+  tsconfig(['bundler.ts'], { module: 'esnext', moduleResolution: 'bundler' }),
+)
+
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+const results = []
+const check = (label, command, args) => {
+  try {
+    const output = run(command, args, project).trim()
+    results.push(`ok    ${label}${output ? `: ${output}` : ''}`)
+  } catch (error) {
+    results.push(`FAIL  ${label}: ${(error.stdout ?? '') + (error.message ?? '')}`)
+  }
+}
+check('ESM JS', process.execPath, ['esm.mjs'])
+check('CJS JS', process.execPath, ['cjs.cjs'])
+check('TypeScript node16', process.execPath, [tsc, '-p', 'tsconfig.node16.json'])
+check('TypeScript bundler', process.execPath, [tsc, '-p', 'tsconfig.bundler.json'])
+for (const { json } of packages.filter(({ json }) => json.bin)) {
+  for (const bin of Object.keys(json.bin))
+    check(`bin ${bin} --version`, path.join(project, 'node_modules', '.bin', bin), ['--version'])
+}
+console.log(results.join('\n'))
+if (results.some((line) => line.startsWith('FAIL'))) process.exit(1)
+rmSync(work, { recursive: true, force: true })
+console.log(`consumers: ${results.length} passed, 0 failed`)
