@@ -1,15 +1,25 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import { edgeLane } from './vitest.edge-lane'
 
 const include = ['src/**/*.test.ts']
+// Core's tests use @keyguard/testing from source (no package dependency: that would be a cycle), and
+// both resolve @keyguard/core to core's source so there is one copy of every class.
+const resolve = {
+  alias: {
+    '@keyguard/testing': fileURLToPath(new URL('../testing/src/index.ts', import.meta.url)),
+    '@keyguard/core': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+  },
+}
 
 // The whole suite runs twice: on Node, and in an edge-runtime lane where Node APIs are absent.
 // Tests named *.node.test.ts need Node (they inspect Node behaviour) and run only in the node lane.
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'node', environment: 'node', include } },
+      { resolve, test: { name: 'node', environment: 'node', include } },
       {
+        resolve,
         plugins: [edgeLane()],
         test: { name: 'edge', environment: 'edge-runtime', include, exclude: ['src/**/*.node.test.ts'] },
       },
