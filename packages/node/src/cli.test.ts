@@ -1,38 +1,36 @@
-import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-
-const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH },
-    })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string }
-    return { code, stdout, stderr }
-  }
-}
+import { runBin } from './cli/__fixtures__/run-bin'
 
 describe('keyguard bin', () => {
   it('prints its version from package.json', async () => {
-    const { code, stdout } = await run('--version')
+    const { code, stdout } = await runBin(['--version'])
     expect(code).toBe(0)
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
   })
 
-  it('prints help and exits 0', async () => {
-    const { code, stdout } = await run('--help')
+  it('prints help listing the commands, the exit codes and examples', async () => {
+    const { code, stdout } = await runBin(['--help'])
     expect(code).toBe(0)
     expect(stdout).toContain('Usage: keyguard')
+    expect(stdout).toContain('Exit codes: 0 all well, 1 a problem was found, 2 a usage error.')
   })
 
-  it('exits 2 on an unknown option and says so on stderr', async () => {
-    const { code, stderr, stdout } = await run('--verison')
+  it('exits 2 on an unknown option and suggests the right one on stderr', async () => {
+    const { code, stderr, stdout } = await runBin(['--verison'])
     expect(code).toBe(2)
     expect(stdout).toBe('')
     expect(stderr).toMatch(/unknown option '--verison'\n\(Did you mean --version\?\)/)
+  })
+
+  it('prints no ANSI color when stdout is not a terminal', async () => {
+    const { stderr } = await runBin(['--verison'])
+    expect(stderr).not.toContain('\u001b[')
+  })
+
+  it('colors errors when FORCE_COLOR asks for it, and NO_COLOR wins over it', async () => {
+    expect((await runBin(['--verison'], { env: { FORCE_COLOR: '1' } })).stderr).toContain('\u001b[31m')
+    expect((await runBin(['--verison'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stderr).not.toContain(
+      '\u001b[',
+    )
   })
 })
