@@ -128,7 +128,14 @@ describe('the canary key', () => {
 
   it('never appears in a structured logger (pino), as a field, a nested object or an error', () => {
     let lines = ''
-    const logger = pino({ level: 'trace' }, { write: (line: string) => void (lines += line) })
+    const logger = pino(
+      { level: 'trace' },
+      {
+        write: (line: string) => {
+          lines += line
+        },
+      },
+    )
     const apiKey = parseApiKey(canary)
     logger.info({ apiKey, secret: apiKey.secret, nested: { keys: [apiKey] } }, 'loaded key')
     logger.error({ err: catchError(() => parseApiKey(`"${canary}"`)) }, 'bad key')
