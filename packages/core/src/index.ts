@@ -28,6 +28,8 @@ export type { ApiKey, ParseApiKeyOptions } from './keys/parse-api-key'
 export { parseApiKey } from './keys/parse-api-key'
 export { redactedMark, scrubSecrets } from './keys/scrub-secrets'
 export { Secret } from './keys/secret'
+export type { KeyStatus, KeyStatusKind, VerifyApiKeyOptions } from './keys/verify-api-key'
+export { verifyApiKey } from './keys/verify-api-key'
 export type {
   AdjustInput,
   Charge,
