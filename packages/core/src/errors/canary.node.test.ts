@@ -39,7 +39,10 @@ describe('classifyOpenAIError', () => {
       const mock = createMockOpenAI({ validKeys: [] })
       const client = new OpenAI({ apiKey: canaryKey, fetch: mock.fetch, maxRetries: 0 })
       mock.enqueue((preset as () => never)())
-      const apiError = await client.models.list().catch((caught: unknown) => caught as Error)
+      const apiError = await client.models.list().then(
+        () => expect.fail('the scripted error was not raised'),
+        (caught: unknown) => caught as Error,
+      )
       for (const keyOwner of ['operator', 'user'] as const)
         expectNoKey(classifyOpenAIError(apiError, { keyOwner }))
       mock.enqueue((preset as () => never)())
