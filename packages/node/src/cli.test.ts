@@ -34,3 +34,27 @@ describe('keyguard bin', () => {
     )
   })
 })
+
+describe('keyguard help', () => {
+  it('prints help on stderr and exits 2 when no command is given', async () => {
+    const { code, stdout, stderr } = await runBin([])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toContain('Usage: keyguard [options] [command]')
+  })
+
+  it('lists the three commands', async () => {
+    const { stdout } = await runBin(['--help'])
+    expect(stdout).toMatch(/\n {2}doctor \[options\] +Check every OpenAI key/)
+    expect(stdout).toMatch(/\n {2}estimate \[options\] \[file\] +Estimate tokens and cost/)
+    expect(stdout).toMatch(/\n {2}prices \[options\] +Show the bundled OpenAI price table/)
+  })
+
+  it('prints help for one command with its options and examples', async () => {
+    const { code, stdout } = await runBin(['doctor', '--help'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('Usage: keyguard doctor [options]')
+    expect(stdout).toContain('--offline')
+    expect(stdout).toContain('$ keyguard doctor --offline --json')
+  })
+})

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander'
 import picocolors from 'picocolors'
 import { type CliContext, createContext } from './context'
+import { doctorCommand } from './doctor'
+import { estimateCommand } from './estimate'
 import { pricesCommand } from './prices'
 
 /** Where the CLI reads and writes; injected so tests can run it in-process and the bin uses the real process. */
@@ -71,7 +73,7 @@ Exit codes: 0 all well, 1 a problem was found, 2 a usage error.`,
 }
 
 /** The commands the bin ships, in help order. */
-const defaultCommands: CommandFactory[] = [pricesCommand]
+const defaultCommands: CommandFactory[] = [doctorCommand, estimateCommand, pricesCommand]
 
 /**
  * Run the `keyguard` CLI with `argv` (without `node` and the script name) and resolve its exit code.

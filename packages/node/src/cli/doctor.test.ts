@@ -1,0 +1,150 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMockOpenAI, type MockOpenAI, mockErrors } from '@keyguard/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type BinResult, type RunBinOptions, runBin } from './__fixtures__/run-bin'
+
+// Canary keys: realistic shapes, never printed. Every run below fails if any of them shows up.
+const body = 'T3BlbkFJcanary7Qm2Zx9Lk4Vb8Nw1Rt6Yh3Jd5Gf0Sa'
+const goodKey = `sk-proj-${body}Wq8A`
+const badKey = `sk-proj-${body}Bad1`
+const brokeKey = `sk-proj-${body}Nq0t`
+const adminKey = `sk-admin-${body}Adm1`
+const canaries = [goodKey, badKey, brokeKey, adminKey, body]
+
+let mock: MockOpenAI
+let server: { url: string; close(): Promise<void> }
+let directory: string
+
+beforeAll(async () => {
+  mock = createMockOpenAI({
+    validKeys: [goodKey, brokeKey],
+    keyResponses: { [brokeKey]: mockErrors.insufficientQuota() },
+    rateLimits: { limitRequests: 500, limitTokens: 200_000 },
+  })
+  server = await mock.listen()
+  directory = await mkdtemp(join(tmpdir(), 'keyguard-doctor-'))
+})
+
+afterAll(async () => {
+  await server?.close()
+  if (directory) await rm(directory, { recursive: true, force: true })
+})
+
+/** Run `keyguard doctor` in an empty directory (no stray .env) and check no canary leaked. */
+async function doctor(args: string[], options: RunBinOptions = {}): Promise<BinResult> {
+  const result = await runBin(['doctor', ...args], { cwd: directory, ...options })
+  for (const canary of canaries) {
+    expect(result.stdout).not.toContain(canary)
+    expect(result.stderr).not.toContain(canary)
+  }
+  return result
+}
+
+describe('doctorCommand', () => {
+  it('exits 0 for a valid key and shows its fingerprint, kind, source and rate limits', async () => {
+    const { code, stdout } = await doctor(['--base-url', server.url], { env: { OPENAI_API_KEY: goodKey } })
+    expect(stdout).toMatch(/OPENAI_API_KEY +sk-proj…Wq8A +project/)
+    expect(stdout).toMatch(
+      /✔ OPENAI_API_KEY: valid · \d+ models · 500 requests\/min \(\d+ left\), 200,000 tokens\/min \(\d+/,
+    )
+    expect(stdout).toContain('Every key is ready.')
+    expect(code).toBe(0)
+  })
+
+  it('exits 1 for a key OpenAI rejects, without OpenAI’s echo of the key', async () => {
+    const { code, stdout } = await doctor(['--base-url', server.url], { env: { OPENAI_API_KEY: badKey } })
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/✖ OPENAI_API_KEY: invalid key/)
+    expect(stdout).not.toMatch(/sk-proj-\*+/)
+    expect(stdout).toContain('1 problem found.')
+  })
+
+  it('exits 1 when the key has no quota and says billing is the fix', async () => {
+    const { code, stdout } = await doctor(['--base-url', server.url], { env: { OPENAI_API_KEY: brokeKey } })
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/✖ OPENAI_API_KEY: no quota \(billing\) \[quota\.insufficient\]/)
+    expect(stdout).toMatch(/fix: .*billing/i)
+  })
+
+  it('exits 1 when no key is set, naming the variable, without calling the API', async () => {
+    const before = mock.requests.length
+    const { code, stdout } = await doctor(['--base-url', server.url])
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/✖ OPENAI_API_KEY \(process\.env\): OPENAI_API_KEY is not set/)
+    expect(mock.requests.length).toBe(before)
+  })
+
+  it('exits 1 for a quoted key and says to remove the quotes', async () => {
+    const { code, stdout } = await doctor(['--base-url', server.url], {
+      env: { OPENAI_API_KEY: `"${goodKey}"` },
+    })
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/quot/i)
+    expect(stdout).toMatch(/fix: /)
+  })
+
+  it('exits 1 for an admin key used for inference', async () => {
+    const { code, stdout } = await doctor(['--base-url', server.url], { env: { OPENAI_API_KEY: adminKey } })
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/admin/i)
+  })
+
+  it('exits 1 when both OPENAI_API_KEY and OPENAI_API_KEY_FILE are set', async () => {
+    const file = join(directory, 'openai-key')
+    await writeFile(file, `${goodKey}\n`)
+    const { code, stdout } = await doctor(['--base-url', server.url], {
+      env: { OPENAI_API_KEY: goodKey, OPENAI_API_KEY_FILE: file },
+    })
+    expect(code).toBe(1)
+    expect(stdout).toContain('OPENAI_API_KEY_FILE')
+  })
+
+  it('reads the key from a VAR_FILE and reports the file as its source', async () => {
+    const file = join(directory, 'openai-key')
+    await writeFile(file, `${goodKey}\n`)
+    const { code, stdout } = await doctor(['--base-url', server.url], { env: { OPENAI_API_KEY_FILE: file } })
+    expect(stdout).toMatch(/OPENAI_API_KEY +sk-proj…Wq8A +project +.*openai-key/)
+    expect(code).toBe(0)
+  })
+
+  it('checks only locally with --offline: no request reaches the API', async () => {
+    const before = mock.requests.length
+    const { code, stdout } = await doctor(['--offline', '--base-url', server.url], {
+      env: { OPENAI_API_KEY: goodKey },
+    })
+    expect(code).toBe(0)
+    expect(stdout).toContain('offline')
+    expect(stdout).not.toContain('Live check')
+    expect(mock.requests.length).toBe(before)
+  })
+
+  it('prints one JSON object with --json', async () => {
+    const { code, stdout } = await doctor(['--json', '--base-url', server.url], {
+      env: { OPENAI_API_KEY: brokeKey },
+    })
+    expect(code).toBe(1)
+    const report = JSON.parse(stdout)
+    expect(report).toMatchObject({
+      ok: false,
+      offline: false,
+      baseUrl: server.url,
+      problems: [],
+      keys: [
+        {
+          name: 'OPENAI_API_KEY',
+          fingerprint: 'sk-proj…Nq0t',
+          kind: 'project',
+          live: { ok: false, status: 'no-quota', code: 'quota.insufficient' },
+        },
+      ],
+    })
+  })
+
+  it('exits 2 on a usage error, such as a timeout that is not a number', async () => {
+    const { code, stderr } = await doctor(['--timeout', 'soon'])
+    expect(code).toBe(2)
+    expect(stderr).toContain("option '--timeout <ms>' argument 'soon' is invalid")
+  })
+})
