@@ -109,6 +109,41 @@ describe('doctorCommand', () => {
     expect(code).toBe(0)
   })
 
+  it('loads the key from .env in the working directory, as the app would', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'keyguard-dotenv-'))
+    try {
+      await writeFile(join(project, '.env'), `OPENAI_API_KEY=${goodKey}\n`)
+      const { code, stdout } = await doctor(['--base-url', server.url], { cwd: project })
+      expect(stdout).toMatch(/OPENAI_API_KEY +sk-proj…Wq8A +project +\.env at .*\.env/)
+      expect(code).toBe(0)
+    } finally {
+      await rm(project, { recursive: true, force: true })
+    }
+  })
+
+  it('lists every load problem with its source and fix in --json, and exits 1', async () => {
+    const { code, stdout } = await doctor(['--json', '--offline'], {
+      env: { OPENAI_API_KEY: ` ${goodKey}`, KEYGUARD_KEY_BATCH: 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz' },
+    })
+    expect(code).toBe(1)
+    const report = JSON.parse(stdout)
+    expect(report.ok).toBe(false)
+    expect(report.keys).toEqual([])
+    expect(report.problems.map((problem: { path: string }) => problem.path)).toEqual(
+      expect.arrayContaining(['OPENAI_API_KEY', 'KEYGUARD_KEY_BATCH']),
+    )
+    for (const problem of report.problems) {
+      expect(problem).toMatchObject({ source: 'process.env', fix: expect.any(String) })
+    }
+    expect(stdout).toMatch(/Anthropic/)
+  })
+
+  it('answers a mistyped option with a suggestion and exits 2', async () => {
+    const { code, stderr } = await doctor(['--ofline'])
+    expect(code).toBe(2)
+    expect(stderr).toContain("error: unknown option '--ofline'\n(Did you mean --offline?)")
+  })
+
   it('checks only locally with --offline: no request reaches the API', async () => {
     const before = mock.requests.length
     const { code, stdout } = await doctor(['--offline', '--base-url', server.url], {

@@ -54,9 +54,9 @@ Examples:
       if (selected.length === 0) {
         const suggestion = closest(options.model ?? '', ids)
         context.stderr(
-          context.colors.red(
+          `${context.colors.red(
             `error: no model in the price table (asOf ${openaiPrices.asOf}) matches '${options.model}'\n`,
-          ) + `(Did you mean ${suggestion}?)\n`,
+          )}(Did you mean ${suggestion}?)\n`,
         )
         context.fail(1)
         return
