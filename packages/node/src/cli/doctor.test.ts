@@ -11,7 +11,7 @@ const goodKey = `sk-proj-${body}Wq8A`
 const badKey = `sk-proj-${body}Bad1`
 const brokeKey = `sk-proj-${body}Nq0t`
 const adminKey = `sk-admin-${body}Adm1`
-const canaries = [goodKey, badKey, brokeKey, adminKey, body]
+const canaries = [goodKey, badKey, brokeKey, adminKey, `sk-${body}Lg4y`, body]
 
 let mock: MockOpenAI
 let server: { url: string; close(): Promise<void> }
@@ -153,6 +153,14 @@ describe('doctorCommand', () => {
     expect(stdout).toContain('offline')
     expect(stdout).not.toContain('Live check')
     expect(mock.requests.length).toBe(before)
+  })
+
+  it('warns about a legacy user key without failing', async () => {
+    const { code, stdout } = await doctor(['--offline'], { env: { OPENAI_API_KEY: `sk-${body}Lg4y` } })
+    expect(stdout).toMatch(/OPENAI_API_KEY +sk…Lg4y +legacy-user/)
+    expect(stdout).toMatch(/! OPENAI_API_KEY: .*legacy user key.*\n +fix: /)
+    expect(stdout).toContain('Every key looks right (not checked live). (1 warning)')
+    expect(code).toBe(0)
   })
 
   it('prints one JSON object with --json', async () => {

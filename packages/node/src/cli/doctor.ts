@@ -262,6 +262,7 @@ function printReport(context: CliContext, report: DoctorReport): void {
       ]),
     )
   }
+  if (report.keys.some((key) => key.warnings.length > 0)) out('\n')
   for (const key of report.keys) {
     for (const warning of key.warnings) {
       out(`  ${yellow('!')} ${key.name}: ${warning.message}\n      ${dim('fix:')} ${warning.fix}\n`)
@@ -299,8 +300,13 @@ function printReport(context: CliContext, report: DoctorReport): void {
 
   const failedLive = checked.filter((key) => !key.live!.ok).length
   const total = report.problems.length + failedLive
-  if (report.ok)
-    out(`\n${green(report.offline ? 'Every key looks right (not checked live).' : 'Every key is ready.')}\n`)
-  else if (total === 0) out(`\n${red('No key found.')}\n`)
+  const warnings = report.keys.reduce((sum, key) => sum + key.warnings.length, 0)
+  const warned =
+    warnings === 0 ? '' : ` ${yellow(`(${warnings === 1 ? '1 warning' : `${warnings} warnings`})`)}`
+  if (report.ok) {
+    out(
+      `\n${green(report.offline ? 'Every key looks right (not checked live).' : 'Every key is ready.')}${warned}\n`,
+    )
+  } else if (total === 0) out(`\n${red('No key found.')}\n`)
   else out(`\n${red(`${total === 1 ? '1 problem' : `${total} problems`} found.`)}\n`)
 }
