@@ -10,6 +10,8 @@ export interface Logger {
 
 /** The default logger: warnings and errors to the console's stderr streams, nothing to stdout. */
 export const consoleLogger: Logger = {
+  // biome-ignore lint/suspicious/noConsole: the default logger, used only when none is injected; stderr, never stdout
   warn: (message, details) => console.warn(message, details ?? ''),
+  // biome-ignore lint/suspicious/noConsole: the default logger, used only when none is injected; stderr, never stdout
   error: (message, details) => console.error(message, details ?? ''),
 }
