@@ -1,0 +1,103 @@
+import type { KeyguardError } from '../errors/keyguard-error'
+import type { UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
+import type { RequestEstimate } from '../estimate/estimate-request'
+import type { LimitEvent } from '../limits/limit-event'
+import type { RequestScope } from '../limits/policies'
+import type { ChargeState } from '../limits/store'
+import type { Cost } from '../pricing/cost-of-usage'
+import type { Logger } from './logger'
+
+/** A call finished and its hold was replaced by what it really cost. */
+export interface SettleEvent {
+  type: 'settle'
+  scope: RequestScope
+  reservationId: string
+  endpoint: string
+  /** The model the request asked for; `undefined` for endpoints keyguard does not price. */
+  model: string | undefined
+  estimate: RequestEstimate | null
+  /** The priced usage; `null` when no usage arrived or the endpoint is not priced. */
+  cost: Cost | null
+  /** What was charged, in nano-USD. */
+  costNanos: number
+  /** `true` when usage never arrived (aborted or broken stream, missing usage) and the charge was estimated. */
+  estimated: boolean
+  /** How the response body ended. */
+  ending: 'complete' | 'cancelled' | 'errored' | 'upstream-error'
+  /** Limit states after the settle (empty when no limit applied). */
+  states: ChargeState[]
+}
+
+/** A request was refused locally: nothing was sent upstream. */
+export interface DeniedEvent {
+  type: 'denied'
+  scope: RequestScope
+  endpoint: string
+  error: KeyguardError
+}
+
+/** OpenAI answered with an error; it was classified (and any echoed key scrubbed). */
+export interface UpstreamErrorEvent {
+  type: 'upstream-error'
+  scope: RequestScope
+  endpoint: string
+  error: KeyguardError
+}
+
+/** OpenAI's `x-ratelimit-*` headers, seen on a response. */
+export interface UpstreamRateLimitsEvent {
+  type: 'upstream-rate-limits'
+  /** The name of the key the call used (`default` for `key`), never the key. */
+  keyName: string
+  /** The key's fingerprint, such as `sk-proj…Wq8A`. */
+  fingerprint: string
+  limits: UpstreamRateLimits
+}
+
+/** Every event a {@link Keyguard} emits through `on`. */
+export type KeyguardEvent =
+  | LimitEvent
+  | SettleEvent
+  | DeniedEvent
+  | UpstreamErrorEvent
+  | UpstreamRateLimitsEvent
+
+/** The event names `on` accepts. */
+export type KeyguardEventType = KeyguardEvent['type']
+
+/** The listener for one event name. */
+export type KeyguardListener<T extends KeyguardEventType> = (
+  event: Extract<KeyguardEvent, { type: T }>,
+) => void
+
+/** A tiny typed emitter: a throwing listener is logged and never breaks a request. */
+export function createEmitter(logger: Logger) {
+  const listeners = new Map<string, Set<(event: KeyguardEvent) => void>>()
+  return {
+    on<T extends KeyguardEventType>(type: T, listener: KeyguardListener<T>): () => void {
+      let set = listeners.get(type)
+      if (!set) {
+        set = new Set()
+        listeners.set(type, set)
+      }
+      const entry = listener as (event: KeyguardEvent) => void
+      set.add(entry)
+      return () => {
+        set.delete(entry)
+      }
+    },
+    emit(event: KeyguardEvent): void {
+      const set = listeners.get(event.type)
+      if (!set) return
+      for (const listener of set) {
+        try {
+          listener(event)
+        } catch (error) {
+          logger.error(`keyguard: a '${event.type}' listener threw`, {
+            error: error instanceof Error ? error.message : String(error),
+          })
+        }
+      }
+    },
+  }
+}

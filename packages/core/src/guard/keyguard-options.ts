@@ -1,0 +1,279 @@
+import { z } from 'zod'
+import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import { type ApiKey, parseApiKey } from '../keys/parse-api-key'
+import { Secret } from '../keys/secret'
+import { memoryStore } from '../limits/memory-store'
+import type { LimitPolicy, RequestScope } from '../limits/policies'
+import type { KeyguardStore } from '../limits/store'
+import type { PriceTable } from '../pricing/prices'
+import { consoleLogger, type Logger } from './logger'
+
+/** Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error. */
+export interface KeyguardOptions {
+  /** The OpenAI key. Registered under the name `default`. Give `key` or `keys`. */
+  key?: string | Secret | ApiKey
+  /** Several named keys; a request uses the one its scope's `key` names (@default the first). */
+  keys?: Readonly<Record<string, string | Secret | ApiKey>>
+  /** Where limits are counted. @default memoryStore({ now }) */
+  store?: KeyguardStore
+  /** The limit policies every request must fit. @default [] */
+  limits?: readonly LimitPolicy[]
+  /** Prices used for estimates and settlement. @default openaiPrices */
+  prices?: PriceTable
+  /** The scope of every request (`{ tenant, user }`); `for(scope)` narrows it. @default {} */
+  scope?: RequestScope
+  /** The upstream API base; every call goes here whatever origin the client used. @default 'https://api.openai.com/v1' */
+  baseUrl?: string
+  /** The fetch that reaches upstream. @default globalThis.fetch */
+  fetch?: typeof fetch
+  /** Receives what keyguard cannot throw. @default console (warn, error) */
+  logger?: Logger
+  /** How long a hold lives before the store reclaims it. @default 600000 (10 minutes) */
+  leaseMs?: number
+  /** The output bound for requests that set none, instead of the model's cap. */
+  defaultMaxOutputTokens?: number
+  /** Keep settlement alive after the response is returned (Cloudflare Workers: `ctx.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void
+  /** The clock. @default Date.now */
+  now?: () => number
+  /**
+   * How refusals and upstream errors reach the caller. `response` (default): a Response in
+   * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
+   * do not retry what cannot succeed. `throw`: `fetch` rejects with the {@link KeyguardError}.
+   * @default 'response'
+   */
+  errors?: 'response' | 'throw'
+}
+
+/** A key the guard holds, by name. */
+export interface ResolvedKey {
+  name: string
+  apiKey: ApiKey
+}
+
+/** @internal The frozen, validated configuration. */
+export interface ResolvedOptions {
+  keys: ReadonlyMap<string, ResolvedKey>
+  defaultKey: string
+  store: KeyguardStore
+  limits: readonly LimitPolicy[]
+  prices: PriceTable | undefined
+  scope: RequestScope
+  baseUrl: string
+  fetch: typeof fetch
+  logger: Logger
+  leaseMs: number
+  defaultMaxOutputTokens: number | undefined
+  waitUntil: ((promise: Promise<unknown>) => void) | undefined
+  now: () => number
+  errors: 'response' | 'throw'
+  secrets: readonly Secret[]
+}
+
+const fn = (what: string) =>
+  z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+    message: `must be ${what}`,
+  })
+const keyValue = z.custom<string | Secret | ApiKey>(
+  (value) =>
+    typeof value === 'string' ||
+    value instanceof Secret ||
+    (typeof value === 'object' && value !== null && (value as ApiKey).secret instanceof Secret),
+  { message: 'must be a string, a Secret or an ApiKey from parseApiKey()' },
+)
+const policy = z.custom<LimitPolicy>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as LimitPolicy).name === 'string' &&
+    typeof (value as LimitPolicy).scope === 'string' &&
+    typeof (value as LimitPolicy).kind === 'string',
+  {
+    message:
+      'must be a policy from spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
+  },
+)
+const store = z.custom<KeyguardStore>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['reserve', 'settle', 'release', 'peek', 'adjust'].every(
+      (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
+    ),
+  { message: 'must implement reserve, settle, release, peek and adjust (see KeyguardStore)' },
+)
+const maxTimer = 2 ** 31 - 1
+
+const schema = z.object({
+  key: keyValue.optional(),
+  keys: z.record(z.string().min(1), keyValue).optional(),
+  store: store.optional(),
+  limits: z.array(policy).optional(),
+  prices: z.custom<PriceTable>((value) => typeof value === 'object' && value !== null).optional(),
+  scope: z.record(z.string(), z.string().optional()).optional(),
+  baseUrl: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      message: 'must be an http(s) URL such as https://api.openai.com/v1',
+    })
+    .optional(),
+  fetch: fn('a fetch function').optional(),
+  logger: z
+    .custom<Logger>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as Logger).warn === 'function' &&
+        typeof (value as Logger).error === 'function',
+      { message: 'must have warn() and error() methods (console works)' },
+    )
+    .optional(),
+  leaseMs: z.number().int().min(1000).max(maxTimer).optional(),
+  defaultMaxOutputTokens: z.number().int().positive().optional(),
+  waitUntil: fn('a function such as ctx.waitUntil').optional(),
+  now: fn('a function returning epoch ms').optional(),
+  errors: z.enum(['response', 'throw']).optional(),
+})
+
+const fixes: Record<string, string> = {
+  key: 'pass the OpenAI key as a string or Secret (read it at the edge, e.g. loadKeys() from @keyguard/node)',
+  keys: 'pass an object of named keys: { primary: process.env.OPENAI_API_KEY }',
+  store: 'pass memoryStore() or redisStore({ client }), or leave it out',
+  limits: 'build each limit with spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
+  leaseMs: 'use an integer between 1000 and 2147483647 ms',
+  baseUrl: "use the API base including /v1, such as 'https://api.openai.com/v1'",
+}
+
+/** @internal Validate options once; every problem found goes into one `config.invalid` error. */
+export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
+  const problems: KeyguardProblem[] = []
+  const parsed = schema.safeParse(options ?? {})
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path
+        .map((part, index) =>
+          typeof part === 'number' ? `[${part}]` : index ? `.${String(part)}` : String(part),
+        )
+        .join('')
+      const root = String(issue.path[0] ?? '')
+      problems.push({
+        code: issue.code,
+        path,
+        message: `${path || 'options'} ${issue.message}`,
+        fix: fixes[root] ?? `fix ${path || 'the options'} as described`,
+      })
+    }
+  }
+  const input = parsed.success ? parsed.data : (options ?? {})
+
+  const keys = new Map<string, ResolvedKey>()
+  const entries: [string, unknown][] = []
+  if (input.key !== undefined) entries.push(['default', input.key])
+  if (input.keys) entries.push(...Object.entries(input.keys))
+  if (
+    entries.length === 0 &&
+    !problems.some((problem) => problem.path === 'key' || problem.path?.startsWith('keys'))
+  ) {
+    problems.push({
+      code: 'key_missing',
+      path: 'key',
+      message: 'no OpenAI key was given',
+      fix: fixes.key as string,
+    })
+  }
+  for (const [name, value] of entries) {
+    if (keys.has(name)) {
+      problems.push({
+        code: 'duplicate_key',
+        path: `keys.${name}`,
+        message: `two keys are named '${name}'`,
+        fix: 'give each key its own name',
+      })
+      continue
+    }
+    try {
+      const apiKey = isApiKey(value)
+        ? value
+        : parseApiKey(value as string | Secret, {
+            name: name === 'default' ? 'OPENAI_API_KEY' : name,
+            source: name === 'default' ? 'options.key' : `options.keys.${name}`,
+            purpose: 'inference',
+          })
+      keys.set(name, { name, apiKey })
+    } catch (error) {
+      if (!isKeyguardError(error)) throw error
+      const path = name === 'default' && input.key !== undefined ? 'key' : `keys.${name}`
+      if (error.problems.length === 0)
+        problems.push({ code: error.code, path, message: error.message, fix: error.operatorHint })
+      for (const problem of error.problems) problems.push({ ...problem, path })
+    }
+  }
+
+  const seen = new Set<string>()
+  for (const [index, limit] of (input.limits ?? []).entries()) {
+    if (!limit || typeof limit !== 'object') continue
+    const id = `${limit.scope}/${limit.name}`
+    if (seen.has(id))
+      problems.push({
+        code: 'duplicate_policy',
+        path: `limits[${index}]`,
+        message: `two '${limit.scope}' limits are named '${limit.name}'`,
+        fix: 'give each limit of a scope its own name: spendLimit({ name: "daily", … })',
+      })
+    seen.add(id)
+  }
+
+  const scopeKey = input.scope?.key
+  if (
+    scopeKey !== undefined &&
+    entries.length > 0 &&
+    !keys.has(scopeKey) &&
+    !problems.some((problem) => problem.path?.startsWith('key'))
+  )
+    problems.push({
+      code: 'unknown_key',
+      path: 'scope.key',
+      message: `scope.key names '${scopeKey}', which is not one of the keys`,
+      fix: `use one of: ${[...keys.keys()].join(', ')}`,
+    })
+
+  if (problems.length > 0) {
+    throw new KeyguardError({
+      code: 'config.invalid',
+      message: `createKeyguard: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the options:\n${problems.map((problem) => `- ${problem.message} (fix: ${problem.fix})`).join('\n')}`,
+      problems,
+    })
+  }
+
+  const now = (input.now as (() => number) | undefined) ?? Date.now
+  const defaultKey = scopeKey ?? (keys.keys().next().value as string)
+  const baseUrl = (input.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')
+  return Object.freeze({
+    keys,
+    defaultKey,
+    store: input.store ?? memoryStore({ now }),
+    limits: Object.freeze([...(input.limits ?? [])]),
+    prices: input.prices,
+    scope: Object.freeze({ ...input.scope }),
+    baseUrl,
+    fetch:
+      (input.fetch as typeof fetch | undefined) ??
+      ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
+    logger: input.logger ?? consoleLogger,
+    leaseMs: input.leaseMs ?? 600_000,
+    defaultMaxOutputTokens: input.defaultMaxOutputTokens,
+    waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
+    now,
+    errors: input.errors ?? 'response',
+    secrets: Object.freeze([...keys.values()].map((key) => key.apiKey.secret)),
+  })
+}
+
+function isApiKey(value: unknown): value is ApiKey {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Secret) &&
+    (value as ApiKey).secret instanceof Secret
+  )
+}

@@ -1,0 +1,141 @@
+/** What a tapped response body told us once it ended. */
+export interface TappedUsage {
+  /** `complete`: the body ended normally. `cancelled`: the reader cancelled it. `errored`: the source failed. */
+  ending: 'complete' | 'cancelled' | 'errored'
+  /** The usage object OpenAI reported (chat, responses or embeddings shape), if one arrived. */
+  usage: unknown
+  /** `service_tier` the response reported, if any. */
+  serviceTier: string | undefined
+  /** Stream events that carried an output delta: a lower bound on output tokens when usage never arrived. */
+  deltas: number
+  /** A mid-stream error event (`{ error: … }` or `type: 'error'`), parsed. */
+  streamError: unknown
+  /** Why the body ended early (`cancelled` or `errored`). */
+  reason: unknown
+}
+
+const usageObject = /"usage"\s*:\s*\{/
+const newline = 10
+
+/**
+ * Pass a response body through unchanged while reading OpenAI's usage from it: the whole JSON body,
+ * or the SSE events one line at a time (chat's final `usage` chunk, the responses API's
+ * `response.completed`). Chunks are forwarded as they arrive, so time to first byte is unchanged;
+ * only JSON bodies are kept (they must be whole to parse). `onEnd` runs exactly once.
+ *
+ * @example
+ * ```ts
+ * const body = response.body?.pipeThrough(tapUsage('sse', (tapped) => settle(tapped.usage)))
+ * return new Response(body, response)
+ * ```
+ */
+export function tapUsage(
+  format: 'json' | 'sse',
+  onEnd: (tapped: TappedUsage) => void,
+): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder()
+  const tapped: TappedUsage = {
+    ending: 'complete',
+    usage: undefined,
+    serviceTier: undefined,
+    deltas: 0,
+    streamError: undefined,
+    reason: undefined,
+  }
+  const jsonParts: Uint8Array[] = []
+  let line: Uint8Array[] = []
+  let ended = false
+  const end = (ending: TappedUsage['ending'], reason?: unknown) => {
+    if (ended) return
+    ended = true
+    tapped.ending = ending
+    tapped.reason = reason
+    onEnd(tapped)
+  }
+
+  const readEvent = (data: string) => {
+    if (data === '[DONE]' || data === '') return
+    const hasUsage = data.includes('"usage"') && usageObject.test(data)
+    if (!hasUsage && data.includes('"delta"')) {
+      // Delta events are most of a stream: count them without parsing.
+      tapped.deltas++
+      return
+    }
+    if (!hasUsage && !data.includes('"error"')) return
+    let event: Record<string, unknown>
+    try {
+      event = JSON.parse(data) as Record<string, unknown>
+    } catch {
+      return
+    }
+    const nested = event.response as Record<string, unknown> | undefined
+    if (event.type === 'error' || (event.error && typeof event.error === 'object')) tapped.streamError = event
+    if (hasUsage) {
+      const usage = event.usage ?? nested?.usage
+      if (usage && typeof usage === 'object') tapped.usage = usage
+      const tier = event.service_tier ?? nested?.service_tier
+      if (typeof tier === 'string') tapped.serviceTier = tier
+    }
+  }
+
+  const readLine = (bytes: Uint8Array) => {
+    // `data:` is ASCII, so the prefix is checked on bytes before decoding anything.
+    if (bytes[0] !== 100 || bytes[1] !== 97 || bytes[2] !== 116 || bytes[3] !== 97 || bytes[4] !== 58) return
+    readEvent(decoder.decode(bytes.subarray(5)).trim())
+  }
+
+  const scan = (chunk: Uint8Array) => {
+    let start = 0
+    for (let index = chunk.indexOf(newline); index !== -1; index = chunk.indexOf(newline, start)) {
+      const piece = chunk.subarray(start, index)
+      if (line.length === 0) readLine(piece)
+      else {
+        line.push(piece)
+        readLine(concat(line))
+        line = []
+      }
+      start = index + 1
+    }
+    if (start < chunk.length) line.push(chunk.slice(start))
+  }
+
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      controller.enqueue(chunk)
+      if (format === 'json') jsonParts.push(chunk)
+      else scan(chunk)
+    },
+    flush() {
+      if (format === 'json') {
+        try {
+          const body = JSON.parse(decoder.decode(concat(jsonParts))) as Record<string, unknown>
+          if (body.usage && typeof body.usage === 'object') tapped.usage = body.usage
+          if (typeof body.service_tier === 'string') tapped.serviceTier = body.service_tier
+        } catch {
+          // Not JSON after all: no usage, settled from the estimate.
+        }
+      } else if (line.length > 0) readLine(concat(line))
+      end('complete')
+    },
+    cancel(reason) {
+      end(isCancel(reason) ? 'cancelled' : 'errored', reason)
+    },
+  })
+}
+
+function isCancel(reason: unknown): boolean {
+  return reason === undefined || (reason instanceof Error && reason.name === 'AbortError')
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array
+  let length = 0
+  for (const part of parts) length += part.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
