@@ -1,2 +1,6 @@
 export type { KeyguardErrorHandlerOptions } from './error-handler'
 export { keyguardErrorHandler } from './error-handler'
+export type { GuardSource, HonoLogger, KeyguardMiddlewareOptions, KeyguardVariables } from './keyguard'
+export { keyguard } from './keyguard'
+export type { OpenAIProxyMiddlewareOptions } from './openai-proxy'
+export { openaiProxy } from './openai-proxy'
