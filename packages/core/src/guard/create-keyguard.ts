@@ -3,6 +3,7 @@ import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
 import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
+import type { KeyRingKey } from '../keys/create-key-ring'
 import { scrubSecrets } from '../keys/scrub-secrets'
 import { autoRecharger } from '../limits/auto-recharger'
 import { chargesFor } from '../limits/charges-for'
@@ -269,15 +270,12 @@ async function guardedFetch(
     })
   }
 
-  const key = options.keys.get(keyName)
-  if (!key)
-    return refuse(
-      new KeyguardError({
-        code: 'key.missing',
-        message: `the request's scope names the key '${keyName}', which the guard does not hold`,
-        operatorHint: `use one of the keys given to createKeyguard: ${[...options.keys.keys()].join(', ')}`,
-      }),
-    )
+  let key: KeyRingKey
+  try {
+    key = options.keys.get(keyName)
+  } catch (error) {
+    return refuse(asKeyguardError(error, options))
+  }
 
   // 1. parse
   let json: Record<string, unknown> | undefined
@@ -357,7 +355,7 @@ async function guardedFetch(
   // 4. forward with the real key, set here and nowhere else
   const headers = new Headers(incoming.headers)
   for (const name of droppedRequestHeaders) headers.delete(name)
-  headers.set('authorization', `Bearer ${key.apiKey.secret.reveal()}`)
+  headers.set('authorization', `Bearer ${key.secret.reveal()}`)
   const body = bodyText ?? incoming.body
   let upstream: Response
   try {
@@ -387,7 +385,7 @@ async function guardedFetch(
     emitter.emit({
       type: 'upstream-rate-limits',
       keyName,
-      fingerprint: key.apiKey.fingerprint,
+      fingerprint: key.fingerprint,
       limits: rateLimits,
     })
 
