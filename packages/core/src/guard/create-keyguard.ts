@@ -314,6 +314,7 @@ async function guardedFetch(
   // 3. reserve
   let reservationId: string | undefined
   let states: ChargeState[] = []
+  let refusal: { error: KeyguardError; denial?: Denial } | undefined
   try {
     const amount = estimate
       ? { costNanos: estimate.maxCostNanos, tokens: estimate.inputTokens + estimate.maxOutputTokens }
@@ -323,22 +324,24 @@ async function guardedFetch(
       const id = crypto.randomUUID()
       const result = await options.store.reserve({ id, charges, leaseMs: options.leaseMs })
       handleStoreEvents(shared, result.events)
-      if (!result.ok) return refuse(denialToError(result.denial), result.denial)
-      reservationId = id
-      states = result.states
+      if (result.ok) {
+        reservationId = id
+        states = result.states
+      } else refusal = { error: denialToError(result.denial), denial: result.denial }
     }
   } catch (error) {
-    if (isKeyguardError(error)) return refuse(error)
-    return refuse(
-      new KeyguardError({
-        code: 'store.unavailable',
-        message: `the limit store failed to reserve: ${scrub(error, options)}`,
-        operatorHint:
-          'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
-        cause: error,
-      }),
-    )
+    refusal = {
+      error: isKeyguardError(error)
+        ? error
+        : new KeyguardError({
+            code: 'store.unavailable',
+            message: `the limit store failed to reserve: ${scrub(error, options)}`,
+            operatorHint: 'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
+            cause: error,
+          }),
+    }
   }
+  if (refusal) return refuse(refusal.error, refusal.denial)
 
   const release = async () => {
     if (reservationId === undefined) return
