@@ -11,7 +11,7 @@ import { denialToError } from '../limits/denial-to-error'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/policies'
 import type { Charge, ChargeState, Denial, StoreEvent } from '../limits/store'
-import { type Cost, costOfUsage } from '../pricing/cost-of-usage'
+import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import {
   createEmitter,
   type KeyguardEvent,
@@ -312,6 +312,7 @@ async function guardedFetch(
   }
 
   // 3. reserve
+  const startedAt = options.now()
   let reservationId: string | undefined
   let states: ChargeState[] = []
   let refusal: { error: KeyguardError; denial?: Denial } | undefined
@@ -319,7 +320,7 @@ async function guardedFetch(
     const amount = estimate
       ? { costNanos: estimate.maxCostNanos, tokens: estimate.inputTokens + estimate.maxOutputTokens }
       : usageScoped
-    const charges = await chargesFor(options.limits, scope, amount, options.now())
+    const charges = await chargesFor(options.limits, scope, amount, startedAt)
     if (charges.length > 0) {
       const id = crypto.randomUUID()
       const result = await options.store.reserve({ id, charges, leaseMs: options.leaseMs })
@@ -450,6 +451,7 @@ async function guardedFetch(
       reservationId,
       tapped,
       requestTier: json?.service_tier,
+      startedAt,
     }).then(resolveSettled)
   }
   const isStream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
@@ -487,6 +489,8 @@ interface SettleInput {
   reservationId: string | undefined
   tapped: TappedUsage
   requestTier: unknown
+  /** When the call was reserved: selects the price row in force. */
+  startedAt: number
 }
 
 async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> {
@@ -508,6 +512,7 @@ async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> 
     const priceOptions = {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(serviceTier ? { serviceTier } : {}),
+      at: new Date(input.startedAt),
     }
     try {
       if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, priceOptions)

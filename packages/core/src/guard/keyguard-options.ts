@@ -6,7 +6,7 @@ import { Secret } from '../keys/secret'
 import { memoryStore } from '../limits/memory-store'
 import type { LimitPolicy, RequestScope } from '../limits/policies'
 import type { KeyguardStore } from '../limits/store'
-import type { PriceTable } from '../pricing/prices'
+import type { PriceTable } from '../pricing/define-prices'
 import { consoleLogger, type Logger } from './logger'
 
 /** Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error. */
