@@ -452,7 +452,10 @@ async function guardedFetch(
       tapped,
       requestTier: json?.service_tier,
       startedAt,
-    }).then(resolveSettled)
+    }).then(resolveSettled, (error: unknown) => {
+      options.logger.error('keyguard: settling failed', { reservationId, error: scrub(error, options) })
+      resolveSettled(settleEventOf({ scope, endpoint, estimate, ending: tapped.ending, reservationId, estimated: true }))
+    })
   }
   const isStream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
   const tapped = upstream.body ? upstream.body.pipeThrough(tapUsage(isStream ? 'sse' : 'json', finish)) : null

@@ -108,7 +108,7 @@ const schema = z.object({
   scope: z.record(z.string(), z.string().optional()).optional(),
   baseUrl: z
     .string()
-    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    .refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
       message: 'must be an http(s) URL such as https://api.openai.com/v1',
     })
     .optional(),
@@ -248,4 +248,12 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     errors: input.errors ?? 'response',
     secrets: Object.freeze(keys.secrets()),
   })
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value)
+  } catch {
+    return undefined
+  }
 }
