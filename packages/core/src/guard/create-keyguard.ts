@@ -2,6 +2,7 @@ import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
 import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
+import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import type { KeyRingKey } from '../keys/create-key-ring'
 import { scrubSecrets } from '../keys/scrub-secrets'
@@ -11,7 +12,6 @@ import { denialToError } from '../limits/denial-to-error'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/policies'
 import type { Charge, ChargeState, Denial, StoreEvent } from '../limits/store'
-import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import {
   createEmitter,
   type KeyguardEvent,
@@ -337,7 +337,8 @@ async function guardedFetch(
         : new KeyguardError({
             code: 'store.unavailable',
             message: `the limit store failed to reserve: ${scrub(error, options)}`,
-            operatorHint: 'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
+            operatorHint:
+              'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
             cause: error,
           }),
     }
@@ -454,7 +455,9 @@ async function guardedFetch(
       startedAt,
     }).then(resolveSettled, (error: unknown) => {
       options.logger.error('keyguard: settling failed', { reservationId, error: scrub(error, options) })
-      resolveSettled(settleEventOf({ scope, endpoint, estimate, ending: tapped.ending, reservationId, estimated: true }))
+      resolveSettled(
+        settleEventOf({ scope, endpoint, estimate, ending: tapped.ending, reservationId, estimated: true }),
+      )
     })
   }
   const isStream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')

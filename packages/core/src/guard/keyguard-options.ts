@@ -175,7 +175,12 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
   }
   const keyProblemsBefore = problems.length
   if (Object.keys(entries).length === 0 && !problems.some((problem) => /^keys?\b/.test(problem.path ?? ''))) {
-    problems.push({ code: 'key_missing', path: 'key', message: 'no OpenAI key was given', fix: fixes.key as string })
+    problems.push({
+      code: 'key_missing',
+      path: 'key',
+      message: 'no OpenAI key was given',
+      fix: fixes.key as string,
+    })
   }
   let keys: KeyRing | undefined
   if (problems.length === keyProblemsBefore && Object.keys(entries).length > 0) {
@@ -183,7 +188,8 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
       keys = createKeyRing(entries, { purpose: 'inference' })
     } catch (error) {
       if (!isKeyguardError(error)) throw error
-      const pathOf = (label: string | undefined) => (label === 'default' && input.key !== undefined ? 'key' : `keys.${label}`)
+      const pathOf = (label: string | undefined) =>
+        label === 'default' && input.key !== undefined ? 'key' : `keys.${label}`
       if (error.problems.length === 0)
         problems.push({ code: error.code, path: 'keys', message: error.message, fix: error.operatorHint })
       for (const problem of error.problems) problems.push({ ...problem, path: pathOf(problem.path) })
@@ -205,17 +211,12 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
   }
 
   const scopeKey = input.scope?.key
-  if (
-    scopeKey !== undefined &&
-    entries.length > 0 &&
-    !keys.has(scopeKey) &&
-    !problems.some((problem) => problem.path?.startsWith('key'))
-  )
+  if (scopeKey !== undefined && keys && !keys.has(scopeKey))
     problems.push({
       code: 'unknown_key',
       path: 'scope.key',
       message: `scope.key names '${scopeKey}', which is not one of the keys`,
-      fix: `use one of: ${[...keys.keys()].join(', ')}`,
+      fix: `use one of: ${keys.labels.join(', ')}`,
     })
 
   if (problems.length > 0 || !keys) {
