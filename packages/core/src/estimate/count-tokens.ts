@@ -15,8 +15,6 @@ export interface TokenCounter {
   forEncoding(encoding: TokenizerEncoding): CountFn | Promise<CountFn>
 }
 
-const encoder = new TextEncoder()
-
 /**
  * UTF-8 byte length of `text`: a guaranteed upper bound on the token count for every OpenAI encoding
  * (each byte is a token of its own before merges), computed without a tokenizer.
@@ -27,7 +25,7 @@ const encoder = new TextEncoder()
  * ```
  */
 export function tokenUpperBound(text: string): number {
-  // encodeInto on a fresh buffer is cheaper than encode() for large strings and never allocates twice.
+  // Counted from UTF-16 units directly: no allocation, however large the input.
   let bytes = 0
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index)

@@ -3,8 +3,8 @@ import { createMockOpenAI, fakeClock } from '@keyguard/testing'
 import { generateText, streamText } from 'ai'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { spendLimit } from '../limits/policies'
 import { memoryStore } from '../limits/memory-store'
+import { spendLimit } from '../limits/policies'
 import { createKeyguard } from './create-keyguard'
 import type { SettleEvent } from './keyguard-events'
 
@@ -41,7 +41,7 @@ describe('createKeyguard with openai-node', () => {
       messages: [{ role: 'user', content: 'Say hello' }],
     })
     expect(completion.usage?.total_tokens).toBeGreaterThan(0)
-    expect(mock.requests[0]?.headers.get('authorization')).toBe(`Bearer ${canary}`)
+    expect(mock.requests[0]?.headers.authorization).toBe(`Bearer ${canary}`)
     await expect.poll(() => settles.length).toBe(1)
     expect(settles[0]).toMatchObject({ estimated: false, scope: { tenant: 't1' } })
     expect(await settledOnce(guard)).toMatchObject({ used: settles[0]?.costNanos, held: 0 })
@@ -84,7 +84,13 @@ describe('createKeyguard with openai-node', () => {
     const { openai, mock } = setup()
     mock.enqueue({
       status: 401,
-      error: { type: 'invalid_request_error', code: 'invalid_api_key', message: `Incorrect API key provided: ${canary}.` },
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+          message: `Incorrect API key provided: ${canary}.`,
+        },
+      },
     })
     const error = await openai.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] })
@@ -96,7 +102,16 @@ describe('createKeyguard with openai-node', () => {
 
   it('does not retry insufficient_quota, and retries an upstream rate limit as RateLimitError', async () => {
     const { openai, mock } = setup()
-    mock.enqueue({ status: 429, error: { type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota' } })
+    mock.enqueue({
+      status: 429,
+      body: {
+        error: {
+          type: 'insufficient_quota',
+          code: 'insufficient_quota',
+          message: 'You exceeded your current quota',
+        },
+      },
+    })
     const quota = await openai.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] })
       .catch((caught: unknown) => caught)
@@ -107,7 +122,7 @@ describe('createKeyguard with openai-node', () => {
     mock.reset()
     const limited = {
       status: 429,
-      error: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached' },
+      body: { error: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached' } },
       headers: { 'retry-after-ms': '1' },
     }
     mock.enqueue(limited, limited, limited)
@@ -139,9 +154,13 @@ describe('createKeyguard with the Vercel AI SDK', () => {
   it('generates text through the guarded fetch', async () => {
     const { guard, settles, mock } = setup()
     const openai = createOpenAI({ apiKey: 'unused', fetch: guard.fetch })
-    const result = await generateText({ model: openai.chat('gpt-4o-mini'), prompt: 'Say hello', maxRetries: 0 })
+    const result = await generateText({
+      model: openai.chat('gpt-4o-mini'),
+      prompt: 'Say hello',
+      maxRetries: 0,
+    })
     expect(result.text.length).toBeGreaterThan(0)
-    expect(mock.requests[0]?.headers.get('authorization')).toBe(`Bearer ${canary}`)
+    expect(mock.requests[0]?.headers.authorization).toBe(`Bearer ${canary}`)
     await expect.poll(() => settles.length).toBe(1)
   })
 

@@ -1,8 +1,8 @@
 import { createMockOpenAI, fakeClock } from '@keyguard/testing'
 import { describe, expect, it } from 'vitest'
 import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
-import { credits, requestLimit, spendLimit } from '../limits/policies'
 import { memoryStore } from '../limits/memory-store'
+import { credits, requestLimit, spendLimit } from '../limits/policies'
 import { createKeyguard } from './create-keyguard'
 import type { KeyguardEvent } from './keyguard-events'
 import type { KeyguardOptions } from './keyguard-options'
@@ -12,7 +12,12 @@ import { keyguardResult } from './keyguard-result'
 const canary = `sk-proj-${'C4n4ryK3y'.repeat(5)}T3stW8q8A`
 const url = 'https://api.openai.com/v1'
 const chatBody = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 100, ...extra })
+  JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Say hello' }],
+    max_tokens: 100,
+    ...extra,
+  })
 
 function setup(options: Partial<KeyguardOptions> = {}) {
   const clock = fakeClock('2026-11-28T12:00:00Z')
@@ -60,7 +65,7 @@ describe('createKeyguard', () => {
     expect(body.usage.prompt_tokens).toBeGreaterThan(0)
 
     expect(mock.requests).toHaveLength(1)
-    expect(mock.requests[0]?.headers.get('authorization')).toBe(`Bearer ${canary}`)
+    expect(mock.requests[0]?.headers.authorization).toBe(`Bearer ${canary}`)
     const estimate = Number(response.headers.get('x-keyguard-estimate'))
     expect(estimate).toBeGreaterThan(0)
 
@@ -77,7 +82,7 @@ describe('createKeyguard', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream')
     const text = await response.text()
     expect(text).toContain('[DONE]')
-    const sent = JSON.parse(mock.requests[0]?.body as string) as { stream_options: { include_usage: boolean } }
+    const sent = mock.requests[0]?.body as { stream_options: { include_usage: boolean } }
     expect(sent.stream_options.include_usage).toBe(true)
     const settled = await keyguardResult(response)?.settled
     expect(settled).toMatchObject({ ending: 'complete', estimated: false })
@@ -86,7 +91,10 @@ describe('createKeyguard', () => {
 
   it('settles a responses API stream from its response.completed event', async () => {
     const { post } = setup()
-    const response = await post('/responses', JSON.stringify({ model: 'gpt-4o-mini', input: 'Hi', stream: true }))
+    const response = await post(
+      '/responses',
+      JSON.stringify({ model: 'gpt-4o-mini', input: 'Hi', stream: true }),
+    )
     await response.text()
     const settled = await keyguardResult(response)?.settled
     expect(settled).toMatchObject({ endpoint: '/v1/responses', estimated: false })
@@ -95,7 +103,10 @@ describe('createKeyguard', () => {
 
   it('settles an embeddings call', async () => {
     const { post } = setup()
-    const response = await post('/embeddings', JSON.stringify({ model: 'text-embedding-3-small', input: 'hello' }))
+    const response = await post(
+      '/embeddings',
+      JSON.stringify({ model: 'text-embedding-3-small', input: 'hello' }),
+    )
     await response.arrayBuffer()
     const settled = await keyguardResult(response)?.settled
     expect(settled?.costNanos).toBeGreaterThan(0)
@@ -127,13 +138,18 @@ describe('createKeyguard', () => {
 
   it('admits exactly as many parallel calls as a hard limit can pay for at their maximum', async () => {
     const probe = setup()
-    const estimate = await probe.guard.estimate({ endpoint: '/v1/chat/completions', body: JSON.parse(chatBody()) })
+    const estimate = await probe.guard.estimate({
+      endpoint: '/v1/chat/completions',
+      body: JSON.parse(chatBody()),
+    })
     const max = estimate?.maxCostNanos as number
     const { mock, post } = setup({
       limits: [spendLimit({ scope: 'tenant', limit: max * 3 + Math.floor(max / 2), period: 'month' })],
       scope: { tenant: 't1' },
     })
-    const responses = await Promise.all(Array.from({ length: 10 }, () => post('/chat/completions', chatBody())))
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => post('/chat/completions', chatBody())),
+    )
     expect(responses.filter((response) => response.ok)).toHaveLength(3)
     expect(responses.filter((response) => response.status === 429)).toHaveLength(7)
     expect(mock.requests).toHaveLength(3)
@@ -170,7 +186,9 @@ describe('createKeyguard', () => {
     expect(Number(third.headers.get('retry-after-ms'))).toBeGreaterThan(0)
     const [state] = await guard.usage({ user: 'u9' })
     expect(state).toMatchObject({ scope: 'user:u9', kind: 'requests', used: 2, held: 0 })
-    const other = await guard.for({ user: 'u1' }).fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+    const other = await guard
+      .for({ user: 'u1' })
+      .fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
     expect(other.status).toBe(200)
   })
 
@@ -223,7 +241,15 @@ describe('createKeyguard', () => {
     const { guard, mock, post, events } = setup({
       limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
     })
-    mock.enqueue({ status: 429, error: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached' }, headers: { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '20ms', 'x-ratelimit-limit-requests': '500' } })
+    mock.enqueue({
+      status: 429,
+      body: { error: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached' } },
+      headers: {
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': '20ms',
+        'x-ratelimit-limit-requests': '500',
+      },
+    })
     const response = await post('/chat/completions', chatBody())
     expect(response.status).toBe(429)
     expect(response.headers.get('x-keyguard-error-code')).toBe('rate.upstream')
@@ -236,7 +262,16 @@ describe('createKeyguard', () => {
 
   it('maps insufficient_quota to quota.insufficient, not retryable', async () => {
     const { mock, post } = setup()
-    mock.enqueue({ status: 429, error: { type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota' } })
+    mock.enqueue({
+      status: 429,
+      body: {
+        error: {
+          type: 'insufficient_quota',
+          code: 'insufficient_quota',
+          message: 'You exceeded your current quota',
+        },
+      },
+    })
     const response = await post('/chat/completions', chatBody())
     expect(response.status).toBe(429)
     expect(response.headers.get('x-keyguard-error-code')).toBe('quota.insufficient')
@@ -284,7 +319,16 @@ describe('createKeyguard', () => {
       limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
     })
     const outputs: unknown[] = [JSON.stringify(guard), String(guard)]
-    mock.enqueue({ status: 401, error: { type: 'invalid_request_error', code: 'invalid_api_key', message: `Incorrect API key provided: ${canary}. You can find your API key at https://platform.openai.com/account/api-keys.` } })
+    mock.enqueue({
+      status: 401,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+          message: `Incorrect API key provided: ${canary}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        },
+      },
+    })
     const unauthorized = await post('/chat/completions', chatBody())
     expect(unauthorized.status).toBe(401)
     expect(unauthorized.headers.get('x-keyguard-error-code')).toBe('auth.invalid_key')
@@ -292,12 +336,28 @@ describe('createKeyguard', () => {
     outputs.push(await unauthorized.text(), [...unauthorized.headers], keyguardResult(unauthorized)?.error)
 
     const thrower = createKeyguard({ key: canary, fetch: mock.fetch, errors: 'throw' })
-    mock.enqueue({ status: 401, error: { type: 'invalid_request_error', code: 'invalid_api_key', message: `Incorrect API key provided: ${canary}.` } })
-    const thrown = await thrower.fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() }).catch((caught: unknown) => caught)
+    mock.enqueue({
+      status: 401,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+          message: `Incorrect API key provided: ${canary}.`,
+        },
+      },
+    })
+    const thrown = await thrower
+      .fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+      .catch((caught: unknown) => caught)
     outputs.push(thrown, (thrown as Error).message, (thrown as Error).stack)
 
-    const offline = createKeyguard({ key: canary, fetch: () => Promise.reject(new TypeError(`fetch failed for ${canary}`)) })
-    const connection = await offline.fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() }).catch((caught: unknown) => caught)
+    const offline = createKeyguard({
+      key: canary,
+      fetch: () => Promise.reject(new TypeError(`fetch failed for ${canary}`)),
+    })
+    const connection = await offline
+      .fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+      .catch((caught: unknown) => caught)
     expect(isKeyguardError(connection) && connection.code).toBe('upstream.connection')
     outputs.push(connection, (connection as Error).message)
 

@@ -2,7 +2,9 @@ import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
 import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
+import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
+import type { KeyRingKey } from '../keys/create-key-ring'
 import { scrubSecrets } from '../keys/scrub-secrets'
 import { autoRecharger } from '../limits/auto-recharger'
 import { chargesFor } from '../limits/charges-for'
@@ -10,7 +12,6 @@ import { denialToError } from '../limits/denial-to-error'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/policies'
 import type { Charge, ChargeState, Denial, StoreEvent } from '../limits/store'
-import { type Cost, costOfUsage } from '../pricing/cost-of-usage'
 import {
   createEmitter,
   type KeyguardEvent,
@@ -269,15 +270,12 @@ async function guardedFetch(
     })
   }
 
-  const key = options.keys.get(keyName)
-  if (!key)
-    return refuse(
-      new KeyguardError({
-        code: 'key.missing',
-        message: `the request's scope names the key '${keyName}', which the guard does not hold`,
-        operatorHint: `use one of the keys given to createKeyguard: ${[...options.keys.keys()].join(', ')}`,
-      }),
-    )
+  let key: KeyRingKey
+  try {
+    key = options.keys.get(keyName)
+  } catch (error) {
+    return refuse(asKeyguardError(error, options))
+  }
 
   // 1. parse
   let json: Record<string, unknown> | undefined
@@ -314,33 +312,38 @@ async function guardedFetch(
   }
 
   // 3. reserve
+  const startedAt = options.now()
   let reservationId: string | undefined
   let states: ChargeState[] = []
+  let refusal: { error: KeyguardError; denial?: Denial } | undefined
   try {
     const amount = estimate
       ? { costNanos: estimate.maxCostNanos, tokens: estimate.inputTokens + estimate.maxOutputTokens }
       : usageScoped
-    const charges = await chargesFor(options.limits, scope, amount, options.now())
+    const charges = await chargesFor(options.limits, scope, amount, startedAt)
     if (charges.length > 0) {
       const id = crypto.randomUUID()
       const result = await options.store.reserve({ id, charges, leaseMs: options.leaseMs })
       handleStoreEvents(shared, result.events)
-      if (!result.ok) return refuse(denialToError(result.denial), result.denial)
-      reservationId = id
-      states = result.states
+      if (result.ok) {
+        reservationId = id
+        states = result.states
+      } else refusal = { error: denialToError(result.denial), denial: result.denial }
     }
   } catch (error) {
-    if (isKeyguardError(error)) return refuse(error)
-    return refuse(
-      new KeyguardError({
-        code: 'store.unavailable',
-        message: `the limit store failed to reserve: ${scrub(error, options)}`,
-        operatorHint:
-          'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
-        cause: error,
-      }),
-    )
+    refusal = {
+      error: isKeyguardError(error)
+        ? error
+        : new KeyguardError({
+            code: 'store.unavailable',
+            message: `the limit store failed to reserve: ${scrub(error, options)}`,
+            operatorHint:
+              'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
+            cause: error,
+          }),
+    }
   }
+  if (refusal) return refuse(refusal.error, refusal.denial)
 
   const release = async () => {
     if (reservationId === undefined) return
@@ -357,7 +360,7 @@ async function guardedFetch(
   // 4. forward with the real key, set here and nowhere else
   const headers = new Headers(incoming.headers)
   for (const name of droppedRequestHeaders) headers.delete(name)
-  headers.set('authorization', `Bearer ${key.apiKey.secret.reveal()}`)
+  headers.set('authorization', `Bearer ${key.secret.reveal()}`)
   const body = bodyText ?? incoming.body
   let upstream: Response
   try {
@@ -387,7 +390,7 @@ async function guardedFetch(
     emitter.emit({
       type: 'upstream-rate-limits',
       keyName,
-      fingerprint: key.apiKey.fingerprint,
+      fingerprint: key.fingerprint,
       limits: rateLimits,
     })
 
@@ -449,7 +452,13 @@ async function guardedFetch(
       reservationId,
       tapped,
       requestTier: json?.service_tier,
-    }).then(resolveSettled)
+      startedAt,
+    }).then(resolveSettled, (error: unknown) => {
+      options.logger.error('keyguard: settling failed', { reservationId, error: scrub(error, options) })
+      resolveSettled(
+        settleEventOf({ scope, endpoint, estimate, ending: tapped.ending, reservationId, estimated: true }),
+      )
+    })
   }
   const isStream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
   const tapped = upstream.body ? upstream.body.pipeThrough(tapUsage(isStream ? 'sse' : 'json', finish)) : null
@@ -486,6 +495,8 @@ interface SettleInput {
   reservationId: string | undefined
   tapped: TappedUsage
   requestTier: unknown
+  /** When the call was reserved: selects the price row in force. */
+  startedAt: number
 }
 
 async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> {
@@ -507,6 +518,7 @@ async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> 
     const priceOptions = {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(serviceTier ? { serviceTier } : {}),
+      at: new Date(input.startedAt),
     }
     try {
       if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, priceOptions)

@@ -1,10 +1,10 @@
 import type { KeyguardError } from '../errors/keyguard-error'
 import type { UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
+import type { Cost } from '../estimate/cost-of-usage'
 import type { RequestEstimate } from '../estimate/estimate-request'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/policies'
 import type { ChargeState } from '../limits/store'
-import type { Cost } from '../pricing/cost-of-usage'
 import type { Logger } from './logger'
 
 /** A call finished and its hold was replaced by what it really cost. */

@@ -1,19 +1,20 @@
 import { z } from 'zod'
 import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
-import { type ApiKey, parseApiKey } from '../keys/parse-api-key'
+import { createKeyRing, type KeyRing, type KeyRingEntry } from '../keys/create-key-ring'
+import type { ApiKey } from '../keys/parse-api-key'
 import { Secret } from '../keys/secret'
 import { memoryStore } from '../limits/memory-store'
 import type { LimitPolicy, RequestScope } from '../limits/policies'
 import type { KeyguardStore } from '../limits/store'
-import type { PriceTable } from '../pricing/prices'
+import type { PriceTable } from '../pricing/define-prices'
 import { consoleLogger, type Logger } from './logger'
 
 /** Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error. */
 export interface KeyguardOptions {
   /** The OpenAI key. Registered under the name `default`. Give `key` or `keys`. */
   key?: string | Secret | ApiKey
-  /** Several named keys; a request uses the one its scope's `key` names (@default the first). */
-  keys?: Readonly<Record<string, string | Secret | ApiKey>>
+  /** Several named keys (a key ring); a request uses the one its scope's `key` names (@default `scope.key`, else the first). */
+  keys?: Readonly<Record<string, KeyRingEntry>>
   /** Where limits are counted. @default memoryStore({ now }) */
   store?: KeyguardStore
   /** The limit policies every request must fit. @default [] */
@@ -45,15 +46,9 @@ export interface KeyguardOptions {
   errors?: 'response' | 'throw'
 }
 
-/** A key the guard holds, by name. */
-export interface ResolvedKey {
-  name: string
-  apiKey: ApiKey
-}
-
 /** @internal The frozen, validated configuration. */
 export interface ResolvedOptions {
-  keys: ReadonlyMap<string, ResolvedKey>
+  keys: KeyRing
   defaultKey: string
   store: KeyguardStore
   limits: readonly LimitPolicy[]
@@ -74,12 +69,12 @@ const fn = (what: string) =>
   z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
     message: `must be ${what}`,
   })
-const keyValue = z.custom<string | Secret | ApiKey>(
+const keyValue = z.custom<KeyRingEntry>(
   (value) =>
     typeof value === 'string' ||
     value instanceof Secret ||
-    (typeof value === 'object' && value !== null && (value as ApiKey).secret instanceof Secret),
-  { message: 'must be a string, a Secret or an ApiKey from parseApiKey()' },
+    (typeof value === 'object' && value !== null && ('secret' in value || 'value' in value)),
+  { message: 'must be a string, a Secret, an ApiKey from parseApiKey() or { value, labels }' },
 )
 const policy = z.custom<LimitPolicy>(
   (value) =>
@@ -113,7 +108,7 @@ const schema = z.object({
   scope: z.record(z.string(), z.string().optional()).optional(),
   baseUrl: z
     .string()
-    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    .refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
       message: 'must be an http(s) URL such as https://api.openai.com/v1',
     })
     .optional(),
@@ -166,14 +161,20 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
   }
   const input = parsed.success ? parsed.data : (options ?? {})
 
-  const keys = new Map<string, ResolvedKey>()
-  const entries: [string, unknown][] = []
-  if (input.key !== undefined) entries.push(['default', input.key])
-  if (input.keys) entries.push(...Object.entries(input.keys))
-  if (
-    entries.length === 0 &&
-    !problems.some((problem) => problem.path === 'key' || problem.path?.startsWith('keys'))
-  ) {
+  const entries: Record<string, KeyRingEntry> = {}
+  if (input.key !== undefined) entries.default = input.key as KeyRingEntry
+  for (const [name, value] of Object.entries(input.keys ?? {})) {
+    if (name in entries)
+      problems.push({
+        code: 'duplicate_key',
+        path: `keys.${name}`,
+        message: `keys.${name} clashes with options.key, which is named 'default'`,
+        fix: 'rename the key, or pass it only once',
+      })
+    else entries[name] = value as KeyRingEntry
+  }
+  const keyProblemsBefore = problems.length
+  if (Object.keys(entries).length === 0 && !problems.some((problem) => /^keys?\b/.test(problem.path ?? ''))) {
     problems.push({
       code: 'key_missing',
       path: 'key',
@@ -181,31 +182,17 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
       fix: fixes.key as string,
     })
   }
-  for (const [name, value] of entries) {
-    if (keys.has(name)) {
-      problems.push({
-        code: 'duplicate_key',
-        path: `keys.${name}`,
-        message: `two keys are named '${name}'`,
-        fix: 'give each key its own name',
-      })
-      continue
-    }
+  let keys: KeyRing | undefined
+  if (problems.length === keyProblemsBefore && Object.keys(entries).length > 0) {
     try {
-      const apiKey = isApiKey(value)
-        ? value
-        : parseApiKey(value as string | Secret, {
-            name: name === 'default' ? 'OPENAI_API_KEY' : name,
-            source: name === 'default' ? 'options.key' : `options.keys.${name}`,
-            purpose: 'inference',
-          })
-      keys.set(name, { name, apiKey })
+      keys = createKeyRing(entries, { purpose: 'inference' })
     } catch (error) {
       if (!isKeyguardError(error)) throw error
-      const path = name === 'default' && input.key !== undefined ? 'key' : `keys.${name}`
+      const pathOf = (label: string | undefined) =>
+        label === 'default' && input.key !== undefined ? 'key' : `keys.${label}`
       if (error.problems.length === 0)
-        problems.push({ code: error.code, path, message: error.message, fix: error.operatorHint })
-      for (const problem of error.problems) problems.push({ ...problem, path })
+        problems.push({ code: error.code, path: 'keys', message: error.message, fix: error.operatorHint })
+      for (const problem of error.problems) problems.push({ ...problem, path: pathOf(problem.path) })
     }
   }
 
@@ -224,20 +211,15 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
   }
 
   const scopeKey = input.scope?.key
-  if (
-    scopeKey !== undefined &&
-    entries.length > 0 &&
-    !keys.has(scopeKey) &&
-    !problems.some((problem) => problem.path?.startsWith('key'))
-  )
+  if (scopeKey !== undefined && keys && !keys.has(scopeKey))
     problems.push({
       code: 'unknown_key',
       path: 'scope.key',
       message: `scope.key names '${scopeKey}', which is not one of the keys`,
-      fix: `use one of: ${[...keys.keys()].join(', ')}`,
+      fix: `use one of: ${keys.labels.join(', ')}`,
     })
 
-  if (problems.length > 0) {
+  if (problems.length > 0 || !keys) {
     throw new KeyguardError({
       code: 'config.invalid',
       message: `createKeyguard: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the options:\n${problems.map((problem) => `- ${problem.message} (fix: ${problem.fix})`).join('\n')}`,
@@ -246,7 +228,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
   }
 
   const now = (input.now as (() => number) | undefined) ?? Date.now
-  const defaultKey = scopeKey ?? (keys.keys().next().value as string)
+  const defaultKey = scopeKey ?? (keys.labels[0] as string)
   const baseUrl = (input.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')
   return Object.freeze({
     keys,
@@ -265,15 +247,14 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
     now,
     errors: input.errors ?? 'response',
-    secrets: Object.freeze([...keys.values()].map((key) => key.apiKey.secret)),
+    secrets: Object.freeze(keys.secrets()),
   })
 }
 
-function isApiKey(value: unknown): value is ApiKey {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !(value instanceof Secret) &&
-    (value as ApiKey).secret instanceof Secret
-  )
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value)
+  } catch {
+    return undefined
+  }
 }

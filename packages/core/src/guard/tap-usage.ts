@@ -99,7 +99,9 @@ export function tapUsage(
     if (start < chunk.length) line.push(chunk.slice(start))
   }
 
-  return new TransformStream<Uint8Array, Uint8Array>({
+  // `cancel` (called when the reader cancels or the source fails) is in the Streams spec and every
+  // runtime keyguard supports, but not yet in TypeScript's DOM types.
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
     transform(chunk, controller) {
       controller.enqueue(chunk)
       if (format === 'json') jsonParts.push(chunk)
@@ -120,7 +122,8 @@ export function tapUsage(
     cancel(reason) {
       end(isCancel(reason) ? 'cancelled' : 'errored', reason)
     },
-  })
+  }
+  return new TransformStream<Uint8Array, Uint8Array>(transformer)
 }
 
 function isCancel(reason: unknown): boolean {
