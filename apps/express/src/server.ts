@@ -1,0 +1,15 @@
+import { exampleUpstream } from '@keyguard/testing'
+import { createApp } from './app'
+
+const upstream = exampleUpstream(process.env.OPENAI_API_KEY)
+const { app } = createApp({
+  key: upstream.key,
+  upstream: upstream.fetch,
+  // The hash of the demo virtual key kg-demo-acme-virtual-key: store hashes, hand out keys.
+  virtualKeys: { 'sha256:70a9dfe3fc0a888fe1b19a40ff3b39472c43416c859fc131cd96e456b6dc4c17': { tenant: 'acme' } },
+})
+const port = Number(process.env.PORT ?? 3000)
+app.listen(port, () => {
+  console.log(`keyguard Express example on http://localhost:${port}`)
+  console.log(`upstream: ${upstream.description}`)
+})
