@@ -11,12 +11,12 @@ afterEach(() => {
   for (const close of closers.splice(0)) close()
 })
 
-async function serve(express: ExpressFactory, error: unknown, logs: string[] = []) {
+async function serve(express: ExpressFactory, error: unknown, logs: string[] = [], format?: 'openai') {
   const app = express()
   app.get('/chat', () => {
     throw error
   })
-  app.use(keyguardErrorHandler({ logger: { warn: (message) => logs.push(message) } }))
+  app.use(keyguardErrorHandler({ logger: { warn: (message) => logs.push(message) }, ...(format ? { format } : {}) }))
   app.use(((_error, _req, res, _next) => res.status(500).send('fallback')) as express5.ErrorRequestHandler)
   const server = app.listen(0)
   closers.push(() => server.close())
@@ -51,6 +51,14 @@ describe.each([
     const response = await fetch(`${await serve(express, error)}/chat`)
     expect(response.status).toBe(503)
     expect(await response.text()).not.toContain('proj_123')
+  })
+
+  it('answers in OpenAI error format with x-should-retry when asked', async () => {
+    const error = new KeyguardError({ code: 'credits.exhausted', message: 'tenant t1 has no credits' })
+    const response = await fetch(`${await serve(express, error, [], 'openai')}/chat`)
+    expect(response.status).toBe(402)
+    expect(response.headers.get('x-should-retry')).toBe('false')
+    expect(await response.json()).toMatchObject({ error: { code: 'credits.exhausted', type: 'insufficient_quota' } })
   })
 
   it('passes other errors to the next handler', async () => {
