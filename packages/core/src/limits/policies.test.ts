@@ -45,10 +45,9 @@ describe('concurrencyLimit', () => {
 
 describe('credits', () => {
   it('rejects autoRecharge without a recharge function', () => {
+    const autoRecharge = { threshold: 1, amount: 10, maxPerPeriod: 1 }
     // @ts-expect-error recharge is required
-    expect(
-      codeOf(() => credits({ scope: 'tenant', autoRecharge: { threshold: 1, amount: 10, maxPerPeriod: 1 } })),
-    ).toBe('config.invalid')
+    expect(codeOf(() => credits({ scope: 'tenant', autoRecharge }))).toBe('config.invalid')
   })
 
   it('builds a rule with the recharge period', async () => {
