@@ -20,6 +20,18 @@ export type { ProblemJson } from './errors/problem-json'
 export { toProblemJson } from './errors/problem-json'
 export type { OpenAIErrorBody } from './errors/to-openai-error-body'
 export { toOpenAIErrorBody } from './errors/to-openai-error-body'
+export type { Cost, CostOptions } from './estimate/cost-of-usage'
+export { costOfUsage } from './estimate/cost-of-usage'
+export type { CountFn, TokenCounter } from './estimate/count-tokens'
+export {
+  byteUpperBoundCounter,
+  countTokens,
+  gptTokenizerCounter,
+  loadTokenizer,
+  tokenUpperBound,
+} from './estimate/count-tokens'
+export type { EndpointPath, EstimateOptions, RequestEstimate } from './estimate/estimate-request'
+export { estimateRequest } from './estimate/estimate-request'
 export type { KeyRing, KeyRingEntry, KeyRingKey, KeyRingOptions } from './keys/create-key-ring'
 export { createKeyRing } from './keys/create-key-ring'
 export type { ApiKeyKind } from './keys/key-fingerprint'
@@ -73,3 +85,22 @@ export type {
 } from './limits/store'
 export type { TokenLimitOptions } from './limits/token-limit'
 export { tokenLimit } from './limits/token-limit'
+export type {
+  ModelKind,
+  ModelPriceInput,
+  ModelPrices,
+  PriceRow,
+  PriceRowInput,
+  PriceTable,
+  PriceTableInput,
+  Rates,
+  RatesInput,
+  TokenizerEncoding,
+} from './pricing/define-prices'
+export { definePrices } from './pricing/define-prices'
+export type { ModelInfo } from './pricing/model-info'
+export { modelInfo } from './pricing/model-info'
+export { openaiPrices } from './pricing/openai-prices'
+export type { BillingMode } from './pricing/rates-for'
+export type { Nanos } from './pricing/usd'
+export { formatUsd, usd } from './pricing/usd'
