@@ -20,6 +20,18 @@ export type { ProblemJson } from './errors/problem-json'
 export { toProblemJson } from './errors/problem-json'
 export type { OpenAIErrorBody } from './errors/to-openai-error-body'
 export { toOpenAIErrorBody } from './errors/to-openai-error-body'
+export type { Cost, CostOptions } from './estimate/cost-of-usage'
+export { costOfUsage } from './estimate/cost-of-usage'
+export type { CountFn, TokenCounter } from './estimate/count-tokens'
+export {
+  byteUpperBoundCounter,
+  countTokens,
+  gptTokenizerCounter,
+  loadTokenizer,
+  tokenUpperBound,
+} from './estimate/count-tokens'
+export type { EndpointPath, EstimateOptions, RequestEstimate } from './estimate/estimate-request'
+export { estimateRequest } from './estimate/estimate-request'
 export type { KeyRing, KeyRingEntry, KeyRingKey, KeyRingOptions } from './keys/create-key-ring'
 export { createKeyRing } from './keys/create-key-ring'
 export type { ApiKeyKind } from './keys/key-fingerprint'
@@ -28,6 +40,26 @@ export type { ApiKey, ParseApiKeyOptions } from './keys/parse-api-key'
 export { parseApiKey } from './keys/parse-api-key'
 export { redactedMark, scrubSecrets } from './keys/scrub-secrets'
 export { Secret } from './keys/secret'
+export type { KeyStatus, KeyStatusKind, VerifyApiKeyOptions } from './keys/verify-api-key'
+export { verifyApiKey } from './keys/verify-api-key'
+export type { AutoRecharger, AutoRechargerOptions } from './limits/auto-recharger'
+export { autoRecharger } from './limits/auto-recharger'
+export { chargesFor } from './limits/charges-for'
+export type { ConcurrencyLimitOptions } from './limits/concurrency-limit'
+export { concurrencyLimit } from './limits/concurrency-limit'
+export type { CreditsOptions } from './limits/credits'
+export { credits } from './limits/credits'
+export { denialToError } from './limits/denial-to-error'
+export type { LimitEvent } from './limits/limit-event'
+export type { LimitPolicy, RequestScope } from './limits/limit-policy'
+export type { MemoryStoreOptions } from './limits/memory-store'
+export { memoryStore } from './limits/memory-store'
+export type { PeriodOptions } from './limits/period-of'
+export { periodOf } from './limits/period-of'
+export type { RequestLimitOptions } from './limits/request-limit'
+export { requestLimit } from './limits/request-limit'
+export type { SpendLimitOptions } from './limits/spend-limit'
+export { spendLimit } from './limits/spend-limit'
 export type {
   AdjustInput,
   Charge,
@@ -51,3 +83,24 @@ export type {
   StoreEvent,
   TokensRule,
 } from './limits/store'
+export type { TokenLimitOptions } from './limits/token-limit'
+export { tokenLimit } from './limits/token-limit'
+export type {
+  ModelKind,
+  ModelPriceInput,
+  ModelPrices,
+  PriceRow,
+  PriceRowInput,
+  PriceTable,
+  PriceTableInput,
+  Rates,
+  RatesInput,
+  TokenizerEncoding,
+} from './pricing/define-prices'
+export { definePrices } from './pricing/define-prices'
+export type { ModelInfo } from './pricing/model-info'
+export { modelInfo } from './pricing/model-info'
+export { openaiPrices } from './pricing/openai-prices'
+export type { BillingMode } from './pricing/rates-for'
+export type { Nanos } from './pricing/usd'
+export { formatUsd, usd } from './pricing/usd'

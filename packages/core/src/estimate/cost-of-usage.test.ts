@@ -164,7 +164,7 @@ describe('priceTokens', () => {
     // $0.0025/1M (gpt-5-nano flex cached) is 2.5 nanos a token; $0.0024/1M would be 2.4.
     expect(priceTokens(1, 2_500_000)).toBe(3)
     expect(priceTokens(1, 2_400_000)).toBe(2)
-    expect(priceTokens(1, 2_400_000, true)).toBe(3)
+    expect(priceTokens(1, 2_400_000, 'up')).toBe(3)
     expect(priceTokens(3, 2_400_000)).toBe(7) // 7.2
   })
 })

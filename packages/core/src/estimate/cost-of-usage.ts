@@ -31,16 +31,20 @@ const MILLION = 1_000_000n
 
 /**
  * Nanos for `tokens` at `rate` nano-USD per 1M tokens. BigInt keeps the product exact (600 $/1M × 1M
- * tokens overflows 2^53 as a double); `roundUp` is for reservations, otherwise half rounds up to the nano.
+ * tokens overflows 2^53 as a double). Settlement rounds half up to the nano; reservations round up.
  * @internal
  */
-export function priceTokens(tokens: number, rate: number, roundUp = false): Nanos {
+export function priceTokens(
+  tokens: number,
+  rate: number,
+  rounding: 'half-up' | 'up' | 'down' = 'half-up',
+): Nanos {
   if (tokens <= 0 || rate === 0) return 0
   const product = BigInt(tokens) * BigInt(rate)
   const quotient = product / MILLION
   const remainder = product % MILLION
-  if (remainder === 0n) return Number(quotient)
-  return Number(roundUp || remainder * 2n >= MILLION ? quotient + 1n : quotient)
+  if (remainder === 0n || rounding === 'down') return Number(quotient)
+  return Number(rounding === 'up' || remainder * 2n >= MILLION ? quotient + 1n : quotient)
 }
 
 const field = (value: unknown, key: string): unknown =>

@@ -62,7 +62,18 @@ export const MAX_EXACT_CHARS = 4_000_000
 // JS BPE is quadratic in the length of one pre-token: a run without whitespace longer than this is cut
 // into pieces first. Exact for every run shorter than this; at most a token or so off per cut otherwise.
 const MAX_RUN = 400
-const longRun = /\S{400,}/
+
+// A linear scan is cheaper than a regex test on every count; ASCII whitespace only (a Unicode space
+// merely sends the text to the exact regex split below, which finds no run and changes nothing).
+function hasLongRun(text: string): boolean {
+  let run = 0
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code === 32 || (code >= 9 && code <= 13)) run = 0
+    else if (++run >= MAX_RUN) return true
+  }
+  return false
+}
 
 type Encoder = {
   countTokens: (
@@ -71,7 +82,7 @@ type Encoder = {
   ) => number
 }
 
-const encoders = new Map<TokenizerEncoding, Promise<Encoder>>()
+const encoders = new Map<TokenizerEncoding, Promise<CountFn>>()
 
 function importEncoding(encoding: TokenizerEncoding): Promise<Encoder> {
   // Literal specifiers so bundlers split each vocabulary into its own lazily loaded chunk.
@@ -93,7 +104,7 @@ function guarded(encoder: Encoder): CountFn {
   return (text) => {
     if (text.length === 0) return 0
     if (text.length > MAX_EXACT_CHARS) return tokenUpperBound(text)
-    if (text.length < MAX_RUN || !longRun.test(text)) return count(text)
+    if (text.length < MAX_RUN || !hasLongRun(text)) return count(text)
     let total = 0
     let start = 0
     for (const match of text.matchAll(/\S{400,}/g)) {
@@ -121,11 +132,12 @@ function guarded(encoder: Encoder): CountFn {
 export async function loadTokenizer(encoding: TokenizerEncoding): Promise<CountFn> {
   let pending = encoders.get(encoding)
   if (!pending) {
-    pending = importEncoding(encoding)
+    pending = importEncoding(encoding).then(guarded)
     encoders.set(encoding, pending)
+    // A failed import (tokenizer absent) is retried on the next call rather than cached.
     pending.catch(() => encoders.delete(encoding))
   }
-  return guarded(await pending)
+  return pending
 }
 
 /**

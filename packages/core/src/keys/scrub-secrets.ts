@@ -6,9 +6,15 @@ const keyChars = 'A-Za-z0-9_\\-'
 // Anything shaped like an OpenAI key, or OpenAI's own echo of one in a 401 message
 // (`sk-proj-********…Wq8A`): `sk-` then a run of key characters and stars.
 const keyShape = new RegExp(`(?<![${keyChars}])sk-[${keyChars}*]{16,}`, 'g')
-// Authorization-style header values, in HTTP, JSON, curl or util.inspect form.
-const headerValue =
-  /((?:authorization|proxy-authorization|x-api-key|api-key)["']?[ \t]*(?:=>|[:=])[ \t]*["']?)(?:(bearer|basic|token)[ \t]+)?([^\s"',;})\]]+)/gi
+// Authorization-style header values, in HTTP, JSON, curl or util.inspect form: first those with a scheme
+// (`Bearer …`), then those without. String replacements, not callbacks: V8 replaces many matches
+// far faster that way.
+const headerName = `((?:authorization|proxy-authorization|x-api-key|api-key)["']?[ \\t]*(?:=>|[:=])[ \\t]*["']?)`
+const headerWithScheme = new RegExp(`${headerName}(bearer|basic|token)[ \\t]+[^\\s"',;})\\]]+`, 'gi')
+const headerWithoutScheme = new RegExp(
+  `${headerName}(?!(?:bearer|basic|token)[ \\t]|<redacted|>)[^\\s"',;})\\]]+`,
+  'gi',
+)
 
 /** What a scrubbed secret is replaced with. */
 export const redactedMark = '<redacted>'
@@ -45,8 +51,7 @@ export function scrubSecrets(text: string, secrets: Iterable<Secret | string> = 
   known.sort((a, b) => b.value.length - a.value.length)
   for (const { value, mark } of known) if (result.includes(value)) result = result.split(value).join(mark)
   result = result.replace(keyShape, (match) => (looksLikeKey(match) ? redactedMark : match))
-  result = result.replace(headerValue, (_match, prefix: string, scheme: string | undefined) =>
-    scheme === undefined ? `${prefix}${redactedMark}` : `${prefix}${scheme} ${redactedMark}`,
-  )
+  result = result.replace(headerWithScheme, `$1$2 ${redactedMark}`)
+  result = result.replace(headerWithoutScheme, `$1${redactedMark}`)
   return result
 }
