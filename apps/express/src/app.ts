@@ -8,7 +8,9 @@ export interface AppOptions {
   key: string
   /** The mock's fetch when there is no key; `undefined` talks to OpenAI. */
   upstream?: typeof fetch | undefined
-  /** Hard monthly spend limit per tenant. @default usd(0.001) — tiny, so the 429 shows after a few calls. */
+  /** Where the upstream API lives, such as a mock on loopback. @default 'https://api.openai.com/v1' */
+  baseUrl?: string
+  /** Hard monthly spend limit per tenant. @default usd(0.0005): tiny, so the 429 shows after a few calls. */
   tenantMonthlyLimit?: number
   /** Virtual keys for the /v1 proxy: hash (or key) → scope. */
   virtualKeys?: Record<string, { tenant: string }>
@@ -16,10 +18,11 @@ export interface AppOptions {
 }
 
 /** The guard: each tenant may spend a little per month (warned at 50% and 80%), each user 20 requests a minute. */
-export function createGuard({ key, upstream, tenantMonthlyLimit = usd(0.001), log = console.log }: AppOptions): Keyguard {
+export function createGuard({ key, upstream, baseUrl, tenantMonthlyLimit = usd(0.0005), log = console.log }: AppOptions): Keyguard {
   const guard = createKeyguard({
     key,
     ...(upstream ? { fetch: upstream } : {}),
+    ...(baseUrl ? { baseUrl } : {}),
     limits: [
       spendLimit({ name: 'monthly', scope: 'tenant', limit: tenantMonthlyLimit, period: 'month', softAt: [0.5, 0.8] }),
       requestLimit({ name: 'rpm', scope: 'user', limit: 20, windowMs: 60_000 }),
