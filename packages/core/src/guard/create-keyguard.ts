@@ -14,13 +14,12 @@ import type { RequestScope } from '../limits/limit-policy'
 import type { Charge, ChargeState, Denial, StoreEvent } from '../limits/store'
 import {
   createEmitter,
-  type KeyguardEvent,
   type KeyguardEventType,
   type KeyguardListener,
   type SettleEvent,
 } from './keyguard-events'
 import { type KeyguardOptions, type ResolvedOptions, resolveOptions } from './keyguard-options'
-import { attachResult, type KeyguardResult } from './keyguard-result'
+import { attachResult } from './keyguard-result'
 import { type TappedUsage, tapUsage } from './tap-usage'
 
 /** Prepaid credits of one scope. */
