@@ -32,6 +32,21 @@ export {
 } from './estimate/count-tokens'
 export type { EndpointPath, EstimateOptions, RequestEstimate } from './estimate/estimate-request'
 export { estimateRequest } from './estimate/estimate-request'
+export type { Keyguard, KeyguardCredits } from './guard/create-keyguard'
+export { createKeyguard } from './guard/create-keyguard'
+export type {
+  DeniedEvent,
+  KeyguardEvent,
+  KeyguardEventType,
+  KeyguardListener,
+  SettleEvent,
+  UpstreamErrorEvent,
+  UpstreamRateLimitsEvent,
+} from './guard/keyguard-events'
+export type { KeyguardOptions } from './guard/keyguard-options'
+export type { KeyguardResult } from './guard/keyguard-result'
+export { keyguardResult } from './guard/keyguard-result'
+export type { Logger } from './guard/logger'
 export type { RateLimitHeadersOptions, RateLimitHeaderValues } from './guard/rate-limit-headers'
 export { rateLimitHeaders } from './guard/rate-limit-headers'
 export type { OpenAIProxyHandler, OpenAIProxyOptions } from './http/create-openai-proxy'

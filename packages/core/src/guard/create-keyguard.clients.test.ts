@@ -4,7 +4,7 @@ import { generateText, streamText } from 'ai'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { memoryStore } from '../limits/memory-store'
-import { spendLimit } from '../limits/policies'
+import { spendLimit } from '../limits/spend-limit'
 import { createKeyguard } from './create-keyguard'
 import type { SettleEvent } from './keyguard-events'
 

@@ -10,17 +10,16 @@ import { autoRecharger } from '../limits/auto-recharger'
 import { chargesFor } from '../limits/charges-for'
 import { denialToError } from '../limits/denial-to-error'
 import type { LimitEvent } from '../limits/limit-event'
-import type { RequestScope } from '../limits/policies'
+import type { RequestScope } from '../limits/limit-policy'
 import type { Charge, ChargeState, Denial, StoreEvent } from '../limits/store'
 import {
   createEmitter,
-  type KeyguardEvent,
   type KeyguardEventType,
   type KeyguardListener,
   type SettleEvent,
 } from './keyguard-events'
 import { type KeyguardOptions, type ResolvedOptions, resolveOptions } from './keyguard-options'
-import { attachResult, type KeyguardResult } from './keyguard-result'
+import { attachResult } from './keyguard-result'
 import { type TappedUsage, tapUsage } from './tap-usage'
 
 /** Prepaid credits of one scope. */
@@ -87,6 +86,7 @@ export function createKeyguard(options: KeyguardOptions): Keyguard {
     store: resolved.store,
     policies: resolved.limits,
     emit: (event: LimitEvent) => emitter.emit(event),
+    now: resolved.now,
   })
   return bind({ options: resolved, emitter, recharger }, resolved.scope)
 }
@@ -256,7 +256,7 @@ async function guardedFetch(
 
   const refuse = (error: KeyguardError, denial?: Denial): Response => {
     emitter.emit({ type: 'denied', scope, endpoint, error })
-    if (denial?.kind === 'spend' || denial?.kind === 'credits') emitHardLimit(shared, denial, error)
+    if (denial?.kind === 'spend') emitter.emit({ type: 'hard-limit', ...denial })
     if (options.errors === 'throw') throw error
     const response = localErrorResponse(error)
     return attachResult(response, {
@@ -608,13 +608,9 @@ function handleStoreEvents(shared: Shared, events: readonly StoreEvent[]): void 
   if (events.length === 0) return
   for (const event of events) {
     if (event.type === 'recharge-due') continue // the recharger turns it into recharge-* events
-    shared.emitter.emit(event as unknown as KeyguardEvent)
+    shared.emitter.emit(event)
   }
   shared.recharger.handle(events)
-}
-
-function emitHardLimit(shared: Shared, denial: Denial, error: KeyguardError): void {
-  shared.emitter.emit({ type: 'hard-limit', ...denial, code: error.code } as unknown as KeyguardEvent)
 }
 
 /**

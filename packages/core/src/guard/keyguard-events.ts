@@ -3,7 +3,7 @@ import type { UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import type { Cost } from '../estimate/cost-of-usage'
 import type { RequestEstimate } from '../estimate/estimate-request'
 import type { LimitEvent } from '../limits/limit-event'
-import type { RequestScope } from '../limits/policies'
+import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState } from '../limits/store'
 import type { Logger } from './logger'
 

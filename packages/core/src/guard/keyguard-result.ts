@@ -1,6 +1,6 @@
 import type { KeyguardError } from '../errors/keyguard-error'
 import type { RequestEstimate } from '../estimate/estimate-request'
-import type { RequestScope } from '../limits/policies'
+import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState } from '../limits/store'
 import type { SettleEvent } from './keyguard-events'
 
