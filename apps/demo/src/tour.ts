@@ -57,14 +57,20 @@ for (const [tenant, calls] of [
     try {
       const { response } = await openai.chat.completions.create(chat).withResponse()
       const header = (name: string) => dollars(Number(response.headers.get(name)))
-      say(`${label} 200  cost ${header('x-keyguard-cost')} (held up to ${header('x-keyguard-estimate')} while it ran)`)
+      say(
+        `${label} 200  cost ${header('x-keyguard-cost')} (held up to ${header('x-keyguard-estimate')} while it ran)`,
+      )
       say(`                 RateLimit: ${response.headers.get('ratelimit')}`)
     } catch (error) {
       if (!(error instanceof OpenAI.APIError)) throw error
       blocked++
-      say(`${label} ${error.status}  ${(error.error as { code?: string } | undefined)?.code}: ${error.message.replace(/^\d+ /, '')}`)
+      say(
+        `${label} ${error.status}  ${(error.error as { code?: string } | undefined)?.code}: ${error.message.replace(/^\d+ /, '')}`,
+      )
       const retry = error.headers?.get('retry-after')
-      say(`                 Retry-After: ${retry} s, x-should-retry: ${error.headers?.get('x-should-retry')}; nothing went upstream`)
+      say(
+        `                 Retry-After: ${retry} s, x-should-retry: ${error.headers?.get('x-should-retry')}; nothing went upstream`,
+      )
     }
   }
 }
@@ -81,7 +87,9 @@ const prepaid = createKeyguard({
   ],
 })
 prepaid.on('recharge-succeeded', (event) =>
-  say(`   ↻ ${event.scope} fell under $0.0002: recharged ${dollars(event.amountNanos)} (your recharge() charges the card)`),
+  say(
+    `   ↻ ${event.scope} fell under $0.0002: recharged ${dollars(event.amountNanos)} (your recharge() charges the card)`,
+  ),
 )
 await prepaid.credits.grant({ user: 'u1' }, usd(0.0003))
 const u1 = new OpenAI({ apiKey: 'unused', fetch: prepaid.for({ user: 'u1' }).fetch, maxRetries: 0 })
@@ -96,9 +104,13 @@ say('   tenant   spent       limit       left')
 for (const tenant of ['acme', 'globex']) {
   const spend = (await guard.usage({ tenant })).find((state) => state.kind === 'spend')
   if (spend)
-    say(`   ${tenant.padEnd(8)} ${dollars(spend.used).padEnd(11)} ${dollars(spend.limit ?? 0).padEnd(11)} ${dollars(spend.remaining ?? 0)}`)
+    say(
+      `   ${tenant.padEnd(8)} ${dollars(spend.used).padEnd(11)} ${dollars(spend.limit ?? 0).padEnd(11)} ${dollars(spend.remaining ?? 0)}`,
+    )
 }
-say(`\n   ${mock.requests.length} calls reached the upstream; ${blocked} blocked by keyguard before leaving the app.`)
+say(
+  `\n   ${mock.requests.length} calls reached the upstream; ${blocked} blocked by keyguard before leaving the app.`,
+)
 say('   Next: apps/express, apps/hono and apps/node-script, each with a README of curls.')
 
 server.closeAllConnections()

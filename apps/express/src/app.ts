@@ -18,18 +18,32 @@ export interface AppOptions {
 }
 
 /** The guard: each tenant may spend a little per month (warned at 50% and 80%), each user 20 requests a minute. */
-export function createGuard({ key, upstream, baseUrl, tenantMonthlyLimit = usd(0.0005), log = console.log }: AppOptions): Keyguard {
+export function createGuard({
+  key,
+  upstream,
+  baseUrl,
+  tenantMonthlyLimit = usd(0.0005),
+  log = console.log,
+}: AppOptions): Keyguard {
   const guard = createKeyguard({
     key,
     ...(upstream ? { fetch: upstream } : {}),
     ...(baseUrl ? { baseUrl } : {}),
     limits: [
-      spendLimit({ name: 'monthly', scope: 'tenant', limit: tenantMonthlyLimit, period: 'month', softAt: [0.5, 0.8] }),
+      spendLimit({
+        name: 'monthly',
+        scope: 'tenant',
+        limit: tenantMonthlyLimit,
+        period: 'month',
+        softAt: [0.5, 0.8],
+      }),
       requestLimit({ name: 'rpm', scope: 'user', limit: 20, windowMs: 60_000 }),
     ],
   })
   guard.on('soft-limit', (event) =>
-    log(`soft limit: ${event.scope} has spent ${formatUsd(event.usedNanos)} (warned at ${formatUsd(event.thresholdNanos)})`),
+    log(
+      `soft limit: ${event.scope} has spent ${formatUsd(event.usedNanos)} (warned at ${formatUsd(event.thresholdNanos)})`,
+    ),
   )
   return guard
 }
@@ -38,10 +52,7 @@ export function createGuard({ key, upstream, baseUrl, tenantMonthlyLimit = usd(0
 export function createApp(options: AppOptions): { app: express.Express; guard: Keyguard } {
   const guard = createGuard(options)
   const app = express()
-  app.use(
-    '/v1',
-    openaiProxy({ guard, keys: options.virtualKeys ?? {}, costHeaders: true }),
-  )
+  app.use('/v1', openaiProxy({ guard, keys: options.virtualKeys ?? {}, costHeaders: true }))
   app.use(express.json())
   app.use(
     keyguard({

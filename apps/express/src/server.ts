@@ -6,7 +6,9 @@ const { app } = createApp({
   key: upstream.key,
   upstream: upstream.fetch,
   // The hash of the demo virtual key kg-demo-acme-virtual-key: store hashes, hand out keys.
-  virtualKeys: { 'sha256:70a9dfe3fc0a888fe1b19a40ff3b39472c43416c859fc131cd96e456b6dc4c17': { tenant: 'acme' } },
+  virtualKeys: {
+    'sha256:70a9dfe3fc0a888fe1b19a40ff3b39472c43416c859fc131cd96e456b6dc4c17': { tenant: 'acme' },
+  },
 })
 const port = Number(process.env.PORT ?? 3000)
 app.listen(port, () => {

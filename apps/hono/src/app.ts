@@ -14,7 +14,9 @@ app.use(
   '/chat',
   keyguard({
     guard: (bindings) => {
-      const upstream = exampleUpstream(typeof bindings.OPENAI_API_KEY === 'string' ? bindings.OPENAI_API_KEY : undefined)
+      const upstream = exampleUpstream(
+        typeof bindings.OPENAI_API_KEY === 'string' ? bindings.OPENAI_API_KEY : undefined,
+      )
       console.log(`keyguard Hono example; upstream: ${upstream.description}`)
       const guard = createKeyguard({
         key: upstream.key,
@@ -24,7 +26,9 @@ app.use(
           requestLimit({ name: 'rpm', scope: 'tenant', limit: 30, windowMs: 60_000 }),
         ],
       })
-      guard.on('soft-limit', (event) => console.warn(`soft limit: ${event.scope} spent ${formatUsd(event.usedNanos)}`))
+      guard.on('soft-limit', (event) =>
+        console.warn(`soft limit: ${event.scope} spent ${formatUsd(event.usedNanos)}`),
+      )
       return guard
     },
     scope: (c) => {
@@ -47,4 +51,6 @@ app.post('/chat', async (c) => {
   return c.json({ reply: completion.choices[0]?.message.content, usage: completion.usage })
 })
 
-app.onError(keyguardErrorHandler({ logger: console, fallback: (_error, c) => c.json({ error: 'internal' }, 500) }))
+app.onError(
+  keyguardErrorHandler({ logger: console, fallback: (_error, c) => c.json({ error: 'internal' }, 500) }),
+)

@@ -6,12 +6,14 @@ import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 type Send = (tenant: string | undefined) => Promise<Response>
-const chat = (base: string, fetcher: (url: string, init: RequestInit) => Promise<Response>): Send => (tenant) =>
-  fetcher(`${base}/chat`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(tenant ? { 'x-tenant': tenant } : {}) },
-    body: JSON.stringify({ message: 'Say hello in five words.' }),
-  })
+const chat =
+  (base: string, fetcher: (url: string, init: RequestInit) => Promise<Response>): Send =>
+  (tenant) =>
+    fetcher(`${base}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(tenant ? { 'x-tenant': tenant } : {}) },
+      body: JSON.stringify({ message: 'Say hello in five words.' }),
+    })
 
 // What a user of the example sees on any runtime: costs and limits on the first call, a 429 once
 // the tenant's daily budget is spent, other tenants unaffected, and a 400 without a tenant.
@@ -76,7 +78,10 @@ describe('the Hono example in Bun', () => {
     bun.stdout?.on('data', (chunk) => (output += chunk))
     bun.stderr?.on('data', (chunk) => (output += chunk))
     for (let attempt = 0; ; attempt++) {
-      const up = await fetch(base).then(() => true, () => false)
+      const up = await fetch(base).then(
+        () => true,
+        () => false,
+      )
       if (up) break
       if (attempt > 200 || bun.exitCode !== null) throw new Error(`bun did not start:\n${output}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
@@ -93,7 +98,9 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }

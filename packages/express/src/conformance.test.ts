@@ -15,11 +15,20 @@ for (const [name, express] of [
     const app = express()
     app.use('/v1', openaiProxy({ guard, keys, maxBodyBytes, costHeaders: true }))
     app.use(express.json())
-    app.use(keyguard({ guard, scope: (req) => (req.get('x-tenant') ? { tenant: req.get('x-tenant') } : undefined), costHeaders: true }))
+    app.use(
+      keyguard({
+        guard,
+        scope: (req) => (req.get('x-tenant') ? { tenant: req.get('x-tenant') } : undefined),
+        costHeaders: true,
+      }),
+    )
     app.post('/chat', async (req, res, next) => {
       try {
         const openai = new OpenAI({ apiKey: 'unused', fetch: getKeyguard(req).fetch, maxRetries: 0 })
-        const request = { model: req.body.model ?? 'gpt-4o-mini', messages: [{ role: 'user' as const, content: req.body.message ?? 'hi' }] }
+        const request = {
+          model: req.body.model ?? 'gpt-4o-mini',
+          messages: [{ role: 'user' as const, content: req.body.message ?? 'hi' }],
+        }
         if (!req.body.stream) {
           const completion = await openai.chat.completions.create(request)
           return void res.json({ reply: completion.choices[0]?.message.content })

@@ -16,7 +16,12 @@ async function serve(express: ExpressFactory, error: unknown, logs: string[] = [
   app.get('/chat', () => {
     throw error
   })
-  app.use(keyguardErrorHandler({ logger: { warn: (message) => logs.push(message) }, ...(format ? { format } : {}) }))
+  app.use(
+    keyguardErrorHandler({
+      logger: { warn: (message) => logs.push(message) },
+      ...(format ? { format } : {}),
+    }),
+  )
   app.use(((_error, _req, res, _next) => res.status(500).send('fallback')) as express5.ErrorRequestHandler)
   const server = app.listen(0)
   closers.push(() => server.close())
@@ -58,7 +63,9 @@ describe.each([
     const response = await fetch(`${await serve(express, error, [], 'openai')}/chat`)
     expect(response.status).toBe(402)
     expect(response.headers.get('x-should-retry')).toBe('false')
-    expect(await response.json()).toMatchObject({ error: { code: 'credits.exhausted', type: 'insufficient_quota' } })
+    expect(await response.json()).toMatchObject({
+      error: { code: 'credits.exhausted', type: 'insufficient_quota' },
+    })
   })
 
   it('passes other errors to the next handler', async () => {

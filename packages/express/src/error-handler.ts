@@ -22,11 +22,16 @@ export interface KeyguardErrorHandlerOptions {
  * app.use(keyguardErrorHandler({ logger: console }))
  * ```
  */
-export function keyguardErrorHandler({ logger, format = 'problem' }: KeyguardErrorHandlerOptions = {}): ErrorRequestHandler {
+export function keyguardErrorHandler({
+  logger,
+  format = 'problem',
+}: KeyguardErrorHandlerOptions = {}): ErrorRequestHandler {
   return function keyguardErrorHandlerMiddleware(error, req, res, next) {
     const keyguardError = isKeyguardError(error) ? error : refusalBehind(error, req)
     if (!keyguardError || res.headersSent) return next(error)
-    logger?.warn(`keyguard: ${keyguardError.code}: ${keyguardError.operatorHint}`, { code: keyguardError.code })
+    logger?.warn(`keyguard: ${keyguardError.code}: ${keyguardError.operatorHint}`, {
+      code: keyguardError.code,
+    })
     sendWebResponse(res, errorResponse(keyguardError, { format }))
   }
 }

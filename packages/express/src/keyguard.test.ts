@@ -1,7 +1,7 @@
 import express from 'express'
 import { describe, expect, it } from 'vitest'
-import { getKeyguard } from './keyguard'
 import { listen } from './__fixtures__/listen'
+import { getKeyguard } from './keyguard'
 
 describe('getKeyguard', () => {
   it('says to register keyguard() first when it is missing', async () => {

@@ -39,7 +39,11 @@ export function guardedRequestOf(req: IncomingMessage): GuardedRequest | undefin
  * })
  * ```
  */
-export function keyguard({ guard, scope = () => ({}), ...headerOptions }: KeyguardMiddlewareOptions): RequestHandler {
+export function keyguard({
+  guard,
+  scope = () => ({}),
+  ...headerOptions
+}: KeyguardMiddlewareOptions): RequestHandler {
   const resolved = toKeyguard(guard)
   return async function keyguardMiddleware(req, res, next) {
     try {
@@ -71,7 +75,8 @@ export function getKeyguard(req: IncomingMessage): Keyguard {
 function addHeadersBeforeSending(res: ServerResponse, guarded: GuardedRequest, waitForCost: boolean): void {
   const writeHead = res.writeHead
   res.writeHead = function writeHeadWithKeyguard(this: ServerResponse, ...args: unknown[]) {
-    if (!res.headersSent) for (const [name, value] of Object.entries(guarded.headers())) res.setHeader(name, value)
+    if (!res.headersSent)
+      for (const [name, value] of Object.entries(guarded.headers())) res.setHeader(name, value)
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
   } as ServerResponse['writeHead']
   if (!waitForCost) return

@@ -46,7 +46,11 @@ describe('keyguardErrorHandler', () => {
   it('answers in OpenAI error format with x-should-retry when asked', async () => {
     const app = new Hono()
     app.get('/chat', () => {
-      throw new KeyguardError({ code: 'rate.tokens', message: 'tenant t1 over its token bucket', retryAfterMs: 800 })
+      throw new KeyguardError({
+        code: 'rate.tokens',
+        message: 'tenant t1 over its token bucket',
+        retryAfterMs: 800,
+      })
     })
     app.onError(keyguardErrorHandler({ format: 'openai' }))
     const response = await app.request('/chat')

@@ -39,7 +39,9 @@ export function keyguardErrorHandler({
       if (fallback) return fallback(error, c)
       throw error
     }
-    logger?.warn(`keyguard: ${keyguardError.code}: ${keyguardError.operatorHint}`, { code: keyguardError.code })
+    logger?.warn(`keyguard: ${keyguardError.code}: ${keyguardError.operatorHint}`, {
+      code: keyguardError.code,
+    })
     return errorResponse(keyguardError, { format })
   }
 }

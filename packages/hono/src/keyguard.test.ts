@@ -1,15 +1,17 @@
 import { createKeyguard } from '@keyguard/core'
 import { exampleMockKey } from '@keyguard/testing'
 import { Hono } from 'hono'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { keyguard } from './keyguard'
 
 const silent = { warn() {}, error() {} }
 
 describe('keyguard', () => {
-  it('builds the guard from the bindings once per bindings object', async () => {
+  it('builds the guard from env(c) once per bindings object', async () => {
+    // On Node, env(c) is process.env; on Workers, the bindings.
+    vi.stubEnv('OPENAI_API_KEY', exampleMockKey)
     const built: unknown[] = []
-    const app = new Hono<{ Bindings: { OPENAI_API_KEY: string } }>()
+    const app = new Hono()
     app.use(
       keyguard({
         guard: (bindings) => {
@@ -20,17 +22,22 @@ describe('keyguard', () => {
       }),
     )
     app.get('/', (c) => c.json(c.get('keyguard').scope))
-    const bindings = { OPENAI_API_KEY: exampleMockKey }
-    await app.request('/', {}, bindings)
-    const response = await app.request('/', {}, bindings)
+    await app.request('/')
+    const response = await app.request('/')
     expect(await response.json()).toEqual({})
-    expect(built).toEqual([bindings])
+    expect(built).toEqual([process.env])
+    vi.unstubAllEnvs()
   })
 
   it('warns once, through the logger, where c.executionCtx.waitUntil is missing', async () => {
     const warnings: string[] = []
     const app = new Hono()
-    app.use(keyguard({ guard: createKeyguard({ key: exampleMockKey, logger: silent }), logger: { warn: (line) => warnings.push(line) } }))
+    app.use(
+      keyguard({
+        guard: createKeyguard({ key: exampleMockKey, logger: silent }),
+        logger: { warn: (line) => warnings.push(line) },
+      }),
+    )
     app.get('/', (c) => c.text('ok'))
     await app.request('/')
     await app.request('/')
@@ -43,7 +50,16 @@ describe('keyguard', () => {
     const app = new Hono()
     app.use(keyguard({ guard: createKeyguard({ key: exampleMockKey, logger: silent }) }))
     app.get('/', (c) => c.text('ok'))
-    await app.request('/', {}, {}, { waitUntil: (promise: Promise<unknown>) => kept.push(promise), passThroughOnException() {}, props: {} })
+    await app.request(
+      '/',
+      {},
+      {},
+      {
+        waitUntil: (promise: Promise<unknown>) => kept.push(promise),
+        passThroughOnException() {},
+        props: {},
+      },
+    )
     expect(kept).toHaveLength(1)
   })
 })

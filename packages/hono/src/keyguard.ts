@@ -7,9 +7,8 @@ import {
   type ResponseHeaderOptions,
   toKeyguard,
 } from '@keyguard/core'
-import type {} from 'hono'
-import { env } from 'hono/adapter'
 import type { Context } from 'hono'
+import { env } from 'hono/adapter'
 import { createMiddleware } from 'hono/factory'
 
 /** The variables keyguard() sets on a Hono context. */

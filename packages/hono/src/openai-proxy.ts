@@ -21,11 +21,22 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * app.all('/v1/*', openaiProxy({ guard: (bindings) => ({ key: String(bindings.OPENAI_API_KEY) }), keys }))
  * ```
  */
-export function openaiProxy({ guard, logger = console, ignoreWarnings = [], ...options }: OpenAIProxyMiddlewareOptions) {
+export function openaiProxy({
+  guard,
+  logger = console,
+  ignoreWarnings = [],
+  ...options
+}: OpenAIProxyMiddlewareOptions) {
   const guardOf = guardResolver(guard)
   const keepAlive = settlementKeeper(logger, ignoreWarnings)
   const handle = createOpenAIProxy(options)
   return createMiddleware(async function openaiProxyHandler(c) {
-    return handle(c.req.raw, guardOf(c), { waitUntil: (settled) => keepAlive(c, settled.then(() => {})) })
+    return handle(c.req.raw, guardOf(c), {
+      waitUntil: (settled) =>
+        keepAlive(
+          c,
+          settled.then(() => {}),
+        ),
+    })
   })
 }

@@ -38,15 +38,19 @@ describe('rateLimitHeaders', () => {
   })
 
   it('names a policy by its scope when two scopes share the name', () => {
-    const values = rateLimitHeaders([state({}), state({ scope: 'user:u9', limit: 10, remaining: 2 })], { now })
+    const values = rateLimitHeaders([state({}), state({ scope: 'user:u9', limit: 10, remaining: 2 })], {
+      now,
+    })
     expect(values?.ratelimit).toBe('"tenant-rpm";r=59;t=60, "user-rpm";r=2;t=60')
   })
 
   it('skips policies without a limit and escapes policy names', () => {
-    expect(rateLimitHeaders([state({ kind: 'spend', limit: null, remaining: null })], { now, spend: true })).toBe(
-      undefined,
+    expect(
+      rateLimitHeaders([state({ kind: 'spend', limit: null, remaining: null })], { now, spend: true }),
+    ).toBe(undefined)
+    expect(rateLimitHeaders([state({ policy: 'say "hi"' })], { now })?.ratelimit).toBe(
+      '"say \\"hi\\"";r=59;t=60',
     )
-    expect(rateLimitHeaders([state({ policy: 'say "hi"' })], { now })?.ratelimit).toBe('"say \\"hi\\"";r=59;t=60')
   })
 
   it('never shows a negative reset or remaining', () => {

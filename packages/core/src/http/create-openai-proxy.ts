@@ -41,7 +41,10 @@ export function createOpenAIProxy({
   maxBodyBytes = 4 * 1024 * 1024,
   ...headerOptions
 }: OpenAIProxyOptions): OpenAIProxyHandler {
-  const lookup: VirtualKeys = typeof keys.find === 'function' ? (keys as VirtualKeys) : virtualKeys(keys as Record<string, VirtualKeyScope>)
+  const lookup: VirtualKeys =
+    typeof keys.find === 'function'
+      ? (keys as VirtualKeys)
+      : virtualKeys(keys as Record<string, VirtualKeyScope>)
   return async function openaiProxyHandler(request, guard, context) {
     try {
       const url = new URL(request.url)
@@ -52,13 +55,24 @@ export function createOpenAIProxy({
       if (!scope)
         throw new KeyguardError({
           code: 'client.unauthorized',
-          message: token === undefined ? 'a proxy caller sent no virtual key' : 'a proxy caller sent a virtual key that matches none',
-          operatorHint: 'the caller must send Authorization: Bearer <virtual key>; hand out keys from generateVirtualKey()',
+          message:
+            token === undefined
+              ? 'a proxy caller sent no virtual key'
+              : 'a proxy caller sent a virtual key that matches none',
+          operatorHint:
+            'the caller must send Authorization: Bearer <virtual key>; hand out keys from generateVirtualKey()',
         })
-      const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await readBody(request, maxBodyBytes)
-      if (body && /json/i.test(request.headers.get('content-type') ?? 'application/json')) {
+      const body =
+        request.method === 'GET' || request.method === 'HEAD'
+          ? undefined
+          : await readBody(request, maxBodyBytes)
+      const isJson = /json/i.test(request.headers.get('content-type') ?? 'application/json')
+      // JSON goes on as text, for the guard to estimate; uploads (audio, files) as bytes, untouched.
+      let forwarded: BodyInit | undefined = body && new Blob([body])
+      if (body && isJson) {
+        forwarded = new TextDecoder().decode(body)
         try {
-          JSON.parse(new TextDecoder().decode(body))
+          JSON.parse(forwarded)
         } catch {
           throw invalid('the request body is not valid JSON', 'The request body is not valid JSON.', 400)
         }
@@ -69,21 +83,29 @@ export function createOpenAIProxy({
         if (value !== null) headers.set(name, value)
       }
       const guarded = guardRequest(guard, scope, headerOptions)
-      const upstream = await guarded.guard.fetch(`https://api.openai.com${url.pathname.slice(at)}${url.search}`, {
-        method: request.method,
-        headers,
-        ...(body ? { body } : {}),
-        signal: request.signal,
-      })
+      const upstream = await guarded.guard.fetch(
+        `https://api.openai.com${url.pathname.slice(at)}${url.search}`,
+        {
+          method: request.method,
+          headers,
+          ...(forwarded === undefined ? {} : { body: forwarded }),
+          signal: request.signal,
+        },
+      )
       context?.waitUntil?.(guarded.settled())
       const stream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
       // A JSON answer is whole anyway: reading it here lets the settled cost ride on its headers.
       const payload = headerOptions.costHeaders && !stream ? await upstream.arrayBuffer() : upstream.body
       if (payload !== upstream.body) await guarded.costReady()
       const responseHeaders = new Headers()
-      for (const [name, value] of upstream.headers) if (!privateResponseHeaders.test(name)) responseHeaders.set(name, value)
+      for (const [name, value] of upstream.headers)
+        if (!privateResponseHeaders.test(name)) responseHeaders.set(name, value)
       for (const [name, value] of Object.entries(guarded.headers())) responseHeaders.set(name, value)
-      return new Response(payload, { status: upstream.status, statusText: upstream.statusText, headers: responseHeaders })
+      return new Response(payload, {
+        status: upstream.status,
+        statusText: upstream.statusText,
+        headers: responseHeaders,
+      })
     } catch (error) {
       if (isKeyguardError(error)) return errorResponse(error, { format: 'openai' })
       throw error
@@ -92,10 +114,15 @@ export function createOpenAIProxy({
 }
 
 function invalid(message: string, userMessage: string, clientStatus: number): KeyguardError {
-  return new KeyguardError({ code: 'request.invalid', message: `proxy: ${message}`, userMessage, clientStatus })
+  return new KeyguardError({
+    code: 'request.invalid',
+    message: `proxy: ${message}`,
+    userMessage,
+    clientStatus,
+  })
 }
 
-async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
+async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const tooLarge = () =>
     new KeyguardError({
       code: 'request.body_too_large',

@@ -4,7 +4,11 @@ import { errorResponse } from './error-response'
 
 describe('errorResponse', () => {
   it('answers problem+json with the status, Retry-After and no operator hint', async () => {
-    const error = new KeyguardError({ code: 'budget.hard_limit', message: 'tenant acme spent $10 of $10', retryAfterMs: 1500 })
+    const error = new KeyguardError({
+      code: 'budget.hard_limit',
+      message: 'tenant acme spent $10 of $10',
+      retryAfterMs: 1500,
+    })
     const response = errorResponse(error)
     expect(response.status).toBe(429)
     expect(response.headers.get('content-type')).toBe('application/problem+json')

@@ -30,7 +30,10 @@ function shouldRetry(error: KeyguardError): boolean {
  * app.onError((error) => (isKeyguardError(error) ? errorResponse(error) : new Response('error', { status: 500 })))
  * ```
  */
-export function errorResponse(error: KeyguardError, { format = 'problem' }: ErrorResponseOptions = {}): Response {
+export function errorResponse(
+  error: KeyguardError,
+  { format = 'problem' }: ErrorResponseOptions = {},
+): Response {
   const headers = new Headers({
     'content-type': format === 'openai' ? 'application/json' : 'application/problem+json',
     'x-keyguard-error-code': error.code,

@@ -3,7 +3,7 @@ import { createKeyguard, type Keyguard } from '../guard/create-keyguard'
 import type { KeyguardOptions } from '../guard/keyguard-options'
 import { type KeyguardResult, keyguardResult } from '../guard/keyguard-result'
 import { rateLimitHeaders } from '../guard/rate-limit-headers'
-import type { RequestScope } from '../limits/policies'
+import type { RequestScope } from '../limits/limit-policy'
 
 /** Which keyguard headers an adapter adds to the app's responses. */
 export interface ResponseHeaderOptions {
@@ -73,7 +73,8 @@ export function guardRequest(
     throw new KeyguardError({
       code: 'scope.missing',
       message: 'the scope function returned nothing for a request, so keyguard cannot tell who pays',
-      operatorHint: "return a scope such as { tenant: 't1' } from keyguard({ scope }) for every request it guards",
+      operatorHint:
+        "return a scope such as { tenant: 't1' } from keyguard({ scope }) for every request it guards",
     })
   const scoped = guard.for(scope)
   const calls: Call[] = []

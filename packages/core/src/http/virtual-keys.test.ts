@@ -4,7 +4,10 @@ import { generateVirtualKey, hashVirtualKey, virtualKeys } from './virtual-keys'
 describe('virtualKeys', () => {
   it('finds the scope of a key stored as its hash', async () => {
     const key = generateVirtualKey()
-    const keys = virtualKeys({ [await hashVirtualKey(key)]: { tenant: 'acme' }, 'kg-other': { tenant: 'globex' } })
+    const keys = virtualKeys({
+      [await hashVirtualKey(key)]: { tenant: 'acme' },
+      'kg-other': { tenant: 'globex' },
+    })
     expect(await keys.find(key)).toEqual({ tenant: 'acme' })
     expect(await keys.find('kg-other')).toEqual({ tenant: 'globex' })
   })

@@ -67,7 +67,12 @@ export function describeAdapterConformance(
         logger: silent,
         limits: [
           requestLimit({ name: 'rpm', scope: 'tenant', limit: 3, windowMs: 60_000 }),
-          spendLimit({ name: 'monthly', scope: 'tenant', period: 'month', limitFor: (id) => (id === 'broke' ? 1 : usd(1)) }),
+          spendLimit({
+            name: 'monthly',
+            scope: 'tenant',
+            period: 'month',
+            limitFor: (id) => (id === 'broke' ? 1 : usd(1)),
+          }),
         ],
       })
       settled = []
@@ -163,26 +168,38 @@ export function describeAdapterConformance(
 
     it('rejects malformed JSON, an oversized body and an unknown model before anything goes upstream', async () => {
       const auth = { authorization: 'Bearer kg-acme-test-key', 'content-type': 'application/json' }
-      const send = (body: string) => app.fetch('/v1/chat/completions', { method: 'POST', headers: auth, body })
+      const send = (body: string) =>
+        app.fetch('/v1/chat/completions', { method: 'POST', headers: auth, body })
       const malformed = await send('{"model": "gpt-4o-mini",')
       expect(malformed.status).toBe(400)
-      expect(await malformed.json()).toMatchObject({ error: { message: 'The request body is not valid JSON.' } })
-      expect((await send(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }))).status).toBe(413)
+      expect(await malformed.json()).toMatchObject({
+        error: { message: 'The request body is not valid JSON.' },
+      })
+      expect(
+        (
+          await send(
+            JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
+          )
+        ).status,
+      ).toBe(413)
       const unknown = await send(JSON.stringify({ model: 'gpt-9-imaginary', messages: [] }))
       expect(unknown.status).toBe(400)
       expect(await unknown.json()).toMatchObject({ error: { code: 'estimate.unknown_model' } })
       expect(mock.requests).toHaveLength(0)
     })
 
-    it('answers a spent budget with 429, Retry-After and x-should-retry: false', async () => {
+    it('answers a budget the request can never fit with 429, x-should-retry: false and no Retry-After', async () => {
       const response = await app.fetch(
         '/v1/chat/completions',
-        json({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer kg-broke-test-key' }),
+        json(
+          { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+          { authorization: 'Bearer kg-broke-test-key' },
+        ),
       )
       expect(response.status).toBe(429)
       expect(response.headers.get('x-should-retry')).toBe('false')
-      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(60)
-      expect(await response.json()).toMatchObject({ error: { code: 'budget.hard_limit', type: 'insufficient_quota' } })
+      expect(response.headers.get('retry-after')).toBeNull()
+      expect(await response.json()).toMatchObject({ error: { code: 'budget.hard_limit' } })
       expect(mock.requests).toHaveLength(0)
     })
   })

@@ -33,6 +33,7 @@ export function exampleUpstream(key: string | undefined, options: MockOpenAIOpti
     key: exampleMockKey,
     fetch: mock.fetch,
     mock,
-    description: 'the MOCK OpenAI upstream from @keyguard/testing, in-process (OPENAI_API_KEY is not set; no network)',
+    description:
+      'the MOCK OpenAI upstream from @keyguard/testing, in-process (OPENAI_API_KEY is not set; no network)',
   }
 }
