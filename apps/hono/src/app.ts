@@ -14,15 +14,15 @@ app.use(
   '/chat',
   keyguard({
     guard: (bindings) => {
-      const upstream = exampleUpstream(
-        typeof bindings.OPENAI_API_KEY === 'string' ? bindings.OPENAI_API_KEY : undefined,
-      )
+      const key = typeof bindings.OPENAI_API_KEY === 'string' ? bindings.OPENAI_API_KEY : undefined
+      // The mock reports 150 output tokens an answer, so the budget below runs out after a few calls.
+      const upstream = exampleUpstream(key, { usage: { completionTokens: 150 } })
       console.log(`keyguard Hono example; upstream: ${upstream.description}`)
       const guard = createKeyguard({
         key: upstream.key,
         ...(upstream.fetch ? { fetch: upstream.fetch } : {}),
         limits: [
-          spendLimit({ name: 'daily', scope: 'tenant', limit: usd(0.001), period: 'day', softAt: [0.5] }),
+          spendLimit({ name: 'daily', scope: 'tenant', limit: usd(0.0005), period: 'day', softAt: [0.5] }),
           requestLimit({ name: 'rpm', scope: 'tenant', limit: 30, windowMs: 60_000 }),
         ],
       })

@@ -53,7 +53,10 @@ describe('the Hono example in workerd (miniflare)', () => {
     const script = bundle.outputFiles[0]?.text ?? ''
     expect(script).not.toMatch(/^import .* from ["']node:/m)
     // No nodejs_compat flag: a Node-only API in the bundle fails here, not in a user's deploy.
-    miniflare = new Miniflare({ modules: true, script, compatibilityDate: '2025-12-01' })
+    miniflare = new Miniflare({
+      modules: [{ type: 'ESModule', path: 'worker.mjs', contents: script }],
+      compatibilityDate: '2025-12-01',
+    })
   })
   afterAll(() => miniflare?.dispose())
 
