@@ -44,7 +44,10 @@ await new Promise((resolve) => server.once('listening', resolve))
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
 
 say(`3. Two tenants call the Express example's OpenAI-compatible route (${base})`)
-say('   with openai-node and their virtual keys. Each may spend $0.0005 a month, warned at 50% and 80%:')
+say('   with openai-node and their virtual keys. Each may spend $0.0005 a month, warned at 50% and 80%.')
+say(
+  "   RateLimit headers are IETF structured fields: r = nano-USD left after this call's hold, t = seconds to reset.",
+)
 const client = (apiKey: string) => new OpenAI({ baseURL: base, apiKey, maxRetries: 0 })
 let blocked = 0
 for (const [tenant, calls] of [

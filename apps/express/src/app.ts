@@ -52,7 +52,16 @@ export function createGuard({
 export function createApp(options: AppOptions): { app: express.Express; guard: Keyguard } {
   const guard = createGuard(options)
   const app = express()
-  app.use('/v1', openaiProxy({ guard, keys: options.virtualKeys ?? {}, costHeaders: true }))
+  app.use(
+    '/v1',
+    openaiProxy({
+      guard,
+      keys: options.virtualKeys ?? {},
+      costHeaders: true,
+      // This example shows its callers their spend too; spend headers are off by default.
+      rateLimitHeaders: { spend: true },
+    }),
+  )
   app.use(express.json())
   app.use(
     keyguard({

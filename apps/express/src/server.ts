@@ -1,7 +1,8 @@
 import { exampleUpstream } from '@keyguard/testing'
 import { createApp } from './app'
 
-const upstream = exampleUpstream(process.env.OPENAI_API_KEY)
+// The mock reports 150 output tokens an answer, so the tenant budget runs out after a few calls.
+const upstream = exampleUpstream(process.env.OPENAI_API_KEY, { usage: { completionTokens: 150 } })
 const { app } = createApp({
   key: upstream.key,
   upstream: upstream.fetch,

@@ -1,9 +1,9 @@
 import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
-import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
 import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
+import { errorResponse } from '../http/error-response'
 import type { KeyRingKey } from '../keys/create-key-ring'
 import { scrubSecrets } from '../keys/scrub-secrets'
 import { autoRecharger } from '../limits/auto-recharger'
@@ -258,7 +258,7 @@ async function guardedFetch(
     emitter.emit({ type: 'denied', scope, endpoint, error })
     if (denial?.kind === 'spend') emitter.emit({ type: 'hard-limit', ...denial })
     if (options.errors === 'throw') throw error
-    const response = localErrorResponse(error)
+    const response = errorResponse(error, { format: 'openai' })
     return attachResult(response, {
       reservationId: undefined,
       scope,
@@ -611,27 +611,6 @@ function handleStoreEvents(shared: Shared, events: readonly StoreEvent[]): void 
     shared.emitter.emit(event)
   }
   shared.recharger.handle(events)
-}
-
-/**
- * Whether an OpenAI client should retry a refusal: only when it is retryable and the wait is one a
- * client would sit through (openai-node caps its own waits at 60 s).
- */
-function shouldRetry(error: KeyguardError): boolean {
-  return error.retryable && (error.retryAfterMs === undefined || error.retryAfterMs <= 60_000)
-}
-
-function localErrorResponse(error: KeyguardError): Response {
-  const headers = new Headers({
-    'content-type': 'application/json',
-    'x-keyguard-error-code': error.code,
-    'x-should-retry': String(shouldRetry(error)),
-  })
-  if (error.retryAfterMs !== undefined) {
-    headers.set('retry-after-ms', String(Math.ceil(error.retryAfterMs)))
-    headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
-  }
-  return new Response(JSON.stringify(toOpenAIErrorBody(error)), { status: error.clientStatus, headers })
 }
 
 function asKeyguardError(error: unknown, options: ResolvedOptions): KeyguardError {

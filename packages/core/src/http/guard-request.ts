@@ -106,11 +106,13 @@ export function guardRequest(
           ? rateLimitHeaders(states, { now: now(), spend: rateLimit !== true && rateLimit.spend === true })
           : undefined
       if (values) Object.assign(headers, values)
-      if (costHeaders && calls.length > 0) {
-        const estimates = calls.map((call) => call.result.estimate?.maxCostNanos ?? 0)
-        headers['x-keyguard-estimate'] = String(estimates.reduce((sum, nanos) => sum + nanos, 0))
-        if (calls.every((call) => call.costNanos !== undefined))
-          headers['x-keyguard-cost'] = String(calls.reduce((sum, call) => sum + (call.costNanos ?? 0), 0))
+      // Refused calls cost nothing and estimated nothing: they add no cost headers.
+      const priced = calls.filter((call) => call.result.estimate && !call.result.error)
+      if (costHeaders && priced.length > 0) {
+        const sum = (nanos: readonly number[]) => String(nanos.reduce((total, value) => total + value, 0))
+        headers['x-keyguard-estimate'] = sum(priced.map((call) => call.result.estimate?.maxCostNanos ?? 0))
+        if (priced.every((call) => call.costNanos !== undefined))
+          headers['x-keyguard-cost'] = sum(priced.map((call) => call.costNanos ?? 0))
       }
       return headers
     },
