@@ -1,6 +1,5 @@
-import { errorResponse, isKeyguardError, type KeyguardError } from '@keyguard/core'
+import { errorResponse, guardedRequestOf, isKeyguardError, type KeyguardError } from '@keyguard/core'
 import type { ErrorRequestHandler } from 'express'
-import { guardedRequestOf } from './keyguard'
 import { sendWebResponse } from './send-web-response'
 
 /** Options for {@link keyguardErrorHandler}. */

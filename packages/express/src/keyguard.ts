@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   type GuardedRequest,
+  guardedRequestOf,
   guardRequest,
   type Keyguard,
   type KeyguardOptions,
@@ -16,13 +17,6 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   guard: Keyguard | KeyguardOptions
   /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
   scope?: (req: Request) => RequestScope | undefined | Promise<RequestScope | undefined>
-}
-
-const requests = new WeakMap<IncomingMessage, GuardedRequest>()
-
-/** @internal What keyguard() recorded for a request, for the error handler. */
-export function guardedRequestOf(req: IncomingMessage): GuardedRequest | undefined {
-  return requests.get(req)
 }
 
 /**
@@ -47,8 +41,7 @@ export function keyguard({
   const resolved = toKeyguard(guard)
   return async function keyguardMiddleware(req, res, next) {
     try {
-      const guarded = guardRequest(resolved, await scope(req), headerOptions)
-      requests.set(req, guarded)
+      const guarded = guardRequest(resolved, await scope(req), headerOptions, req)
       addHeadersBeforeSending(res, guarded, headerOptions.costHeaders === true)
     } catch (error) {
       return next(error)
@@ -66,7 +59,7 @@ export function keyguard({
  * ```
  */
 export function getKeyguard(req: IncomingMessage): Keyguard {
-  const guarded = requests.get(req)
+  const guarded = guardedRequestOf(req)
   if (!guarded) throw new Error('register keyguard() before getKeyguard(): app.use(keyguard({ guard }))')
   return guarded.guard
 }

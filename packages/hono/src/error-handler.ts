@@ -1,6 +1,5 @@
-import { errorResponse, isKeyguardError } from '@keyguard/core'
+import { errorResponse, guardedRequestOf, isKeyguardError } from '@keyguard/core'
 import type { ErrorHandler } from 'hono'
-import { guardedRequestOf } from './keyguard'
 
 /** Options for {@link keyguardErrorHandler}. */
 export interface KeyguardErrorHandlerOptions {

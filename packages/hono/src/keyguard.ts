@@ -1,15 +1,7 @@
-import {
-  type GuardedRequest,
-  guardRequest,
-  type Keyguard,
-  type KeyguardOptions,
-  type RequestScope,
-  type ResponseHeaderOptions,
-  toKeyguard,
-} from '@keyguard/core'
+import { guardRequest, type Keyguard, type RequestScope, type ResponseHeaderOptions } from '@keyguard/core'
 import type { Context } from 'hono'
-import { env } from 'hono/adapter'
 import { createMiddleware } from 'hono/factory'
+import { type GuardSource, type HonoLogger, perRequest } from './per-request'
 
 /** The variables keyguard() sets on a Hono context. */
 export interface KeyguardVariables {
@@ -21,17 +13,6 @@ declare module 'hono' {
   interface ContextVariableMap extends KeyguardVariables {}
 }
 
-/** A guard, its options, or a function of the bindings (`env(c)`) that returns either; called once per bindings object. */
-export type GuardSource =
-  | Keyguard
-  | KeyguardOptions
-  | ((bindings: Record<string, unknown>, c: Context) => Keyguard | KeyguardOptions)
-
-/** Where keyguard's Hono adapter reports what it cannot throw. */
-export interface HonoLogger {
-  warn(message: string, details?: Record<string, unknown>): void
-}
-
 /** Options for {@link keyguard}. */
 export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   guard: GuardSource
@@ -41,13 +22,6 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   logger?: HonoLogger
   /** Warnings to leave out, by name. @default [] */
   ignoreWarnings?: readonly 'no-wait-until'[]
-}
-
-const requests = new WeakMap<Request, GuardedRequest>()
-
-/** @internal What keyguard() recorded for a request, for the error handler. */
-export function guardedRequestOf(request: Request): GuardedRequest | undefined {
-  return requests.get(request)
 }
 
 /**
@@ -70,15 +44,13 @@ export function guardedRequestOf(request: Request): GuardedRequest | undefined {
 export function keyguard({
   guard,
   scope = () => ({}),
-  logger = console,
-  ignoreWarnings = [],
+  logger,
+  ignoreWarnings,
   ...headerOptions
 }: KeyguardMiddlewareOptions) {
-  const guardOf = guardResolver(guard)
-  const keepAlive = settlementKeeper(logger, ignoreWarnings)
+  const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   return createMiddleware<{ Variables: KeyguardVariables }>(async function keyguardMiddleware(c, next) {
-    const guarded = guardRequest(guardOf(c), await scope(c), headerOptions)
-    requests.set(c.req.raw, guarded)
+    const guarded = guardRequest(guardOf(c), await scope(c), headerOptions, c.req.raw)
     c.set('keyguard', guarded.guard)
     await next()
     if (headerOptions.costHeaders) await guarded.costReady()
@@ -98,39 +70,5 @@ function tryHeaders(target: Headers, headers: [string, string][]): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-/** @internal Build or take the guard; a function of the bindings is called once per bindings object. */
-export function guardResolver(source: GuardSource): (c: Context) => Keyguard {
-  if (typeof source !== 'function') {
-    const resolved = toKeyguard(source)
-    return () => resolved
-  }
-  const built = new WeakMap<object, Keyguard>()
-  return (c) => {
-    const bindings = env<Record<string, unknown>>(c) ?? {}
-    let resolved = built.get(bindings)
-    if (!resolved) {
-      resolved = toKeyguard(source(bindings, c))
-      built.set(bindings, resolved)
-    }
-    return resolved
-  }
-}
-
-/** @internal Hand settlement to `waitUntil`; say once, clearly, where there is none. */
-export function settlementKeeper(logger: HonoLogger, ignoreWarnings: readonly string[]) {
-  let warned = ignoreWarnings.includes('no-wait-until')
-  return function keepAlive(c: Context, settled: Promise<void>): void {
-    try {
-      c.executionCtx.waitUntil(settled)
-    } catch {
-      if (warned) return
-      warned = true
-      logger.warn(
-        "keyguard: no c.executionCtx.waitUntil here, so costs settle after the response only while the process lives (fine on Node and Bun; on Workers, serve through the module's fetch(request, env, ctx)). Silence with ignoreWarnings: ['no-wait-until'].",
-      )
-    }
   }
 }

@@ -1,6 +1,6 @@
 import { createOpenAIProxy, type OpenAIProxyOptions } from '@keyguard/core'
 import { createMiddleware } from 'hono/factory'
-import { type GuardSource, guardResolver, type HonoLogger, settlementKeeper } from './keyguard'
+import { type GuardSource, type HonoLogger, perRequest } from './per-request'
 
 /** Options for {@link openaiProxy}. */
 export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
@@ -21,14 +21,8 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * app.all('/v1/*', openaiProxy({ guard: (bindings) => ({ key: String(bindings.OPENAI_API_KEY) }), keys }))
  * ```
  */
-export function openaiProxy({
-  guard,
-  logger = console,
-  ignoreWarnings = [],
-  ...options
-}: OpenAIProxyMiddlewareOptions) {
-  const guardOf = guardResolver(guard)
-  const keepAlive = settlementKeeper(logger, ignoreWarnings)
+export function openaiProxy({ guard, logger, ignoreWarnings, ...options }: OpenAIProxyMiddlewareOptions) {
+  const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   const handle = createOpenAIProxy(options)
   return createMiddleware(async function openaiProxyHandler(c) {
     return handle(c.req.raw, guardOf(c), {

@@ -142,12 +142,5 @@ async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<
     }
     chunks.push(chunk.value)
   }
-  if (size === 0) return undefined
-  const body = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return body
+  return size === 0 ? undefined : new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer())
 }

@@ -51,7 +51,7 @@ export function toKeyguard(input: Keyguard | KeyguardOptions): Keyguard {
 }
 
 /**
- * Scope a guard to one app request and record what its calls do, so an adapter can add `RateLimit`
+ * Scope a guard to one app request (remembered for `owner`, the framework's request object) and record what its calls do, so an adapter can add `RateLimit`
  * and cost headers, answer the right error, and keep settlement alive after the response. A missing
  * scope is refused with `scope.missing`.
  *
@@ -68,6 +68,7 @@ export function guardRequest(
   guard: Keyguard,
   scope: RequestScope | undefined,
   { rateLimitHeaders: rateLimit = true, costHeaders = false, now = Date.now }: ResponseHeaderOptions = {},
+  owner?: object,
 ): GuardedRequest {
   if (!scope)
     throw new KeyguardError({
@@ -93,7 +94,7 @@ export function guardRequest(
       return response
     },
   })
-  return {
+  const guarded: GuardedRequest = {
     guard: tracked,
     get error() {
       return calls.findLast((call) => call.result.error)?.result.error
@@ -124,6 +125,23 @@ export function guardRequest(
       await Promise.all(calls.map((call) => call.result.settled))
     },
   }
+  if (owner) byOwner.set(owner, guarded)
+  return guarded
+}
+
+const byOwner = new WeakMap<object, GuardedRequest>()
+
+/**
+ * The {@link GuardedRequest} made for a framework's request object (the `owner` given to
+ * {@link guardRequest}), so an adapter's error handler can find the refusal behind an error.
+ *
+ * @example
+ * ```ts
+ * const refusal = guardedRequestOf(req)?.error
+ * ```
+ */
+export function guardedRequestOf(owner: object): GuardedRequest | undefined {
+  return byOwner.get(owner)
 }
 
 function isStream(response: Response): boolean {
