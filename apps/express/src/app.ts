@@ -6,8 +6,8 @@ import OpenAI from 'openai'
 /** What the app needs from outside: the key (or the mock's) and where its logs go. */
 export interface AppOptions {
   key: string
-  /** The mock's fetch when there is no key; `undefined` talks to OpenAI. */
-  upstream?: typeof fetch | undefined
+  /** The mock's fetch when there is no key; without it the guard talks to OpenAI. */
+  fetch?: typeof fetch
   /** Where the upstream API lives, such as a mock on loopback. @default 'https://api.openai.com/v1' */
   baseUrl?: string
   /** Hard monthly spend limit per tenant. @default usd(0.0005): tiny, so the 429 shows after a few calls. */
@@ -20,14 +20,14 @@ export interface AppOptions {
 /** The guard: each tenant may spend a little per month (warned at 50% and 80%), each user 20 requests a minute. */
 export function createGuard({
   key,
-  upstream,
+  fetch,
   baseUrl,
   tenantMonthlyLimit = usd(0.0005),
   log = console.log,
 }: AppOptions): Keyguard {
   const guard = createKeyguard({
     key,
-    ...(upstream ? { fetch: upstream } : {}),
+    ...(fetch ? { fetch } : {}),
     ...(baseUrl ? { baseUrl } : {}),
     limits: [
       spendLimit({

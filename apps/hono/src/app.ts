@@ -19,8 +19,7 @@ app.use(
       const upstream = exampleUpstream(key, { usage: { completionTokens: 150 } })
       console.log(`keyguard Hono example; upstream: ${upstream.description}`)
       const guard = createKeyguard({
-        key: upstream.key,
-        ...(upstream.fetch ? { fetch: upstream.fetch } : {}),
+        ...upstream.guardOptions,
         limits: [
           spendLimit({ name: 'daily', scope: 'tenant', limit: usd(0.0005), period: 'day', softAt: [0.5] }),
           requestLimit({ name: 'rpm', scope: 'tenant', limit: 30, windowMs: 60_000 }),
@@ -41,7 +40,7 @@ app.use(
 )
 
 app.post('/chat', async (c) => {
-  const { message = 'Hello!' } = await c.req.json<{ message?: string }>().catch(() => ({}))
+  const { message = 'Hello!' } = await c.req.json<{ message?: string }>().catch(() => ({ message: undefined }))
   const openai = new OpenAI({ apiKey: 'held-by-keyguard', fetch: c.get('keyguard').fetch, maxRetries: 0 })
   const completion = await openai.chat.completions.create({
     model: 'gpt-4o-mini',

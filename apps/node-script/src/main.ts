@@ -10,14 +10,10 @@ const { apiKey } = loadKeys({ required: false })
 const upstream = exampleUpstream(apiKey?.secret.reveal(), { usage: { completionTokens: 150 } })
 console.log(`upstream: ${upstream.description}`)
 
-const guard = createKeyguard({
-  key: upstream.key,
-  ...(upstream.fetch ? { fetch: upstream.fetch } : {}),
-  limits: [
-    spendLimit({ name: 'daily', scope: 'user', limit: usd(0.0003), period: 'day', softAt: [0.6] }),
-    tokenLimit({ name: 'tpm', scope: 'user', capacity: 20_000, refillPerSecond: 300 }),
-  ],
-})
+// Each user: $0.0003 a day (a warning at 60%), and a token bucket of 20k refilling 300 a second.
+const daily = spendLimit({ name: 'daily', scope: 'user', limit: usd(0.0003), period: 'day', softAt: [0.6] })
+const tpm = tokenLimit({ name: 'tpm', scope: 'user', capacity: 20_000, refillPerSecond: 300 })
+const guard = createKeyguard({ ...upstream.guardOptions, limits: [daily, tpm] })
 guard.on('soft-limit', (event) =>
   console.warn(`soft limit: ${event.scope} spent ${formatUsd(event.usedNanos)} today`),
 )

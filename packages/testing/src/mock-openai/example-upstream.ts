@@ -2,10 +2,11 @@ import { createMockOpenAI, type MockOpenAI, type MockOpenAIOptions } from './cre
 
 /** Where an example app's OpenAI calls go. */
 export interface ExampleUpstream {
-  /** The key to guard: the real one, or a well-formed fake that only the mock accepts. */
-  key: string
-  /** The upstream `fetch` for `createKeyguard({ fetch })`: the mock's, or `undefined` for the real network. */
-  fetch: typeof fetch | undefined
+  /**
+   * Spread into `createKeyguard`: the key (the real one, or a well-formed fake that only the mock
+   * accepts) and, with the mock, its `fetch`.
+   */
+  guardOptions: { key: string; fetch?: typeof fetch }
   /** The mock, when there is no key. */
   mock: MockOpenAI | undefined
   /** One line for the app to print at start, so nobody mistakes the mock for OpenAI. */
@@ -23,15 +24,14 @@ export const exampleMockKey = 'sk-proj-keyguardMockUpstreamNotARealKey0000demo7W
  * ```ts
  * const upstream = exampleUpstream(process.env.OPENAI_API_KEY)
  * console.log(`upstream: ${upstream.description}`)
- * const guard = createKeyguard({ key: upstream.key, fetch: upstream.fetch, limits })
+ * const guard = createKeyguard({ ...upstream.guardOptions, limits })
  * ```
  */
 export function exampleUpstream(key: string | undefined, options: MockOpenAIOptions = {}): ExampleUpstream {
-  if (key) return { key, fetch: undefined, mock: undefined, description: 'OpenAI (OPENAI_API_KEY is set)' }
+  if (key) return { guardOptions: { key }, mock: undefined, description: 'OpenAI (OPENAI_API_KEY is set)' }
   const mock = createMockOpenAI({ validKeys: [exampleMockKey], ...options })
   return {
-    key: exampleMockKey,
-    fetch: mock.fetch,
+    guardOptions: { key: exampleMockKey, fetch: mock.fetch },
     mock,
     description:
       'the MOCK OpenAI upstream from @keyguard/testing, in-process (OPENAI_API_KEY is not set; no network)',
