@@ -41,3 +41,31 @@ export async function ratio(candidate, baseline, { rounds = 5, ms = 400 } = {}) 
   ratios.sort((x, y) => x - y)
   return ratios[Math.floor(ratios.length / 2)]
 }
+
+/**
+ * Requests per second of an HTTP route with a candidate server over a baseline one, measured with
+ * autocannon in the same run: the two alternate for `rounds` rounds and the median ratio is returned.
+ * `autocannon` is the package's default export (each package brings its own); `request` is its
+ * request options (method, headers, body).
+ */
+export async function httpRatio(
+  candidateUrl,
+  baselineUrl,
+  { autocannon, request = {}, rounds = 5, seconds = 2, connections = 10 },
+) {
+  const rps = async (url) => {
+    const result = await autocannon({ url, connections, duration: seconds, ...request })
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+    return result.requests.average
+  }
+  await rps(baselineUrl) // warm-up, both
+  await rps(candidateUrl)
+  const ratios = []
+  for (let round = 0; round < rounds; round++) {
+    const baseline = await rps(baselineUrl)
+    ratios.push((await rps(candidateUrl)) / baseline)
+  }
+  ratios.sort((a, b) => a - b)
+  return ratios[Math.floor(ratios.length / 2)]
+}
