@@ -4,7 +4,7 @@
 
 import { ratio, report } from '../../../scripts/bench-kit.mjs'
 import { createMockOpenAI } from '../../testing/dist/index.js'
-import { createKeyguard, keyguardResult, requestLimit, spendLimit } from '../dist/index.js'
+import { concurrencyLimit, createKeyguard, keyguardResult, spendLimit } from '../dist/index.js'
 
 const url = 'https://api.openai.com/v1/chat/completions'
 const key = `sk-proj-${'BenchKey0'.repeat(5)}Bench8q8A`
@@ -19,7 +19,7 @@ const guardFor = (mock) =>
     fetch: mock.fetch,
     limits: [
       spendLimit({ scope: 'tenant', limit: 1e15, period: 'month', softAt: [0.8] }),
-      requestLimit({ scope: 'user', limit: 1e9, windowMs: 60_000 }),
+      concurrencyLimit({ scope: 'user', limit: 64 }),
     ],
     scope: { tenant: 't1', user: 'u1' },
   })

@@ -461,7 +461,7 @@ async function guardedFetch(
     })
   }
   const isStream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
-  const tapped = upstream.body ? upstream.body.pipeThrough(tapUsage(isStream ? 'sse' : 'json', finish)) : null
+  const tapped = upstream.body ? tapUsage(upstream.body, isStream ? 'sse' : 'json', finish) : null
   if (!tapped)
     finish({
       ending: 'complete',
