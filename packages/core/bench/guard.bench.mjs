@@ -4,7 +4,13 @@
 
 import { ratio, report } from '../../../scripts/bench-kit.mjs'
 import { createMockOpenAI } from '../../testing/dist/index.js'
-import { concurrencyLimit, createKeyguard, keyguardResult, spendLimit } from '../dist/index.js'
+import {
+  byteUpperBoundCounter,
+  concurrencyLimit,
+  createKeyguard,
+  keyguardResult,
+  spendLimit,
+} from '../dist/index.js'
 
 const url = 'https://api.openai.com/v1/chat/completions'
 const key = `sk-proj-${'BenchKey0'.repeat(5)}Bench8q8A`
@@ -13,8 +19,9 @@ const streamReply = Array.from({ length: 500 }, (_, index) => `w${index}`).join(
 
 const jsonMock = createMockOpenAI({ reply: 'Budgets are plans for money.' })
 const streamMock = createMockOpenAI({ reply: streamReply })
-const guardFor = (mock) =>
+const guardFor = (mock, extra = {}) =>
   createKeyguard({
+    ...extra,
     key,
     fetch: mock.fetch,
     limits: [
@@ -25,6 +32,8 @@ const guardFor = (mock) =>
   })
 const jsonGuard = guardFor(jsonMock)
 const streamGuard = guardFor(streamMock)
+// The same guard with the byte upper bound instead of the BPE tokenizer: shows what exact counting costs.
+const byteBoundGuard = guardFor(jsonMock, { counter: byteUpperBoundCounter })
 
 const init = (stream) => ({
   method: 'POST',
@@ -59,6 +68,17 @@ report({
   unit: 'ratio',
   baseline: 'unguarded mock fetch, ~1k-token chat, same run',
   target: '>= 0.9',
+})
+
+const jsonByteBound = await ratio(
+  () => call(byteBoundGuard.fetch, jsonInit),
+  () => call(jsonMock.fetch, jsonInit),
+)
+report({
+  name: 'guarded-vs-unguarded-json-byte-bound-counter',
+  value: jsonByteBound,
+  unit: 'ratio',
+  baseline: 'unguarded mock fetch, ~1k-token chat, same run; guard counts tokens with byteUpperBoundCounter',
 })
 
 const stream = await ratio(

@@ -100,7 +100,8 @@ function bind(shared: Shared, scope: RequestScope): Keyguard {
       return guardedFetch(shared, frozen, input, init)
     },
     for: (next) => bind(shared, scopeOf(next)),
-    estimate: ({ endpoint, body }) => estimateRequest(endpointOf(endpoint), body, estimateOptions(options)),
+    estimate: ({ endpoint, body }) =>
+      estimateRequest(endpointOf(endpoint), body, estimateOptions(options, options.now())),
     async usage(extra) {
       const charges = await chargesFor(
         options.limits,
@@ -152,8 +153,10 @@ function bind(shared: Shared, scope: RequestScope): Keyguard {
   return Object.freeze(guard)
 }
 
-function estimateOptions(options: ResolvedOptions) {
+function estimateOptions(options: ResolvedOptions, at: number) {
   return {
+    at: new Date(at),
+    ...(options.counter ? { counter: options.counter } : {}),
     ...(options.prices ? { prices: options.prices } : {}),
     ...(options.defaultMaxOutputTokens === undefined
       ? {}
@@ -290,11 +293,12 @@ async function guardedFetch(
   }
 
   // 2. estimate
+  const startedAt = options.now()
   let estimate: RequestEstimate | null = null
   if (json) {
     try {
       estimate = await estimateRequest(endpoint, json, {
-        ...estimateOptions(options),
+        ...estimateOptions(options, startedAt),
         ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
       })
     } catch (error) {
@@ -312,7 +316,6 @@ async function guardedFetch(
   }
 
   // 3. reserve
-  const startedAt = options.now()
   let reservationId: string | undefined
   let states: ChargeState[] = []
   let refusal: { error: KeyguardError; denial?: Denial } | undefined

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import type { TokenCounter } from '../estimate/count-tokens'
 import { createKeyRing, type KeyRing, type KeyRingEntry } from '../keys/create-key-ring'
 import type { ApiKey } from '../keys/parse-api-key'
 import { Secret } from '../keys/secret'
@@ -33,6 +34,11 @@ export interface KeyguardOptions {
   leaseMs?: number
   /** The output bound for requests that set none, instead of the model's cap. */
   defaultMaxOutputTokens?: number
+  /**
+   * Counts prompt tokens for estimates. `byteUpperBoundCounter` skips the BPE tokenizer (faster,
+   * reserves more). @default gptTokenizerCounter
+   */
+  counter?: TokenCounter
   /** Keep settlement alive after the response is returned (Cloudflare Workers: `ctx.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
   /** The clock. @default Date.now */
@@ -59,6 +65,7 @@ export interface ResolvedOptions {
   logger: Logger
   leaseMs: number
   defaultMaxOutputTokens: number | undefined
+  counter: TokenCounter | undefined
   waitUntil: ((promise: Promise<unknown>) => void) | undefined
   now: () => number
   errors: 'response' | 'throw'
@@ -125,6 +132,11 @@ const schema = z.object({
     .optional(),
   leaseMs: z.number().int().min(1000).max(maxTimer).optional(),
   defaultMaxOutputTokens: z.number().int().positive().optional(),
+  counter: z
+    .custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
+      message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
+    })
+    .optional(),
   waitUntil: fn('a function such as ctx.waitUntil').optional(),
   now: fn('a function returning epoch ms').optional(),
   errors: z.enum(['response', 'throw']).optional(),
@@ -244,6 +256,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     logger: input.logger ?? consoleLogger,
     leaseMs: input.leaseMs ?? 600_000,
     defaultMaxOutputTokens: input.defaultMaxOutputTokens,
+    counter: input.counter,
     waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
     now,
     errors: input.errors ?? 'response',

@@ -14,7 +14,18 @@ export interface TappedUsage {
   reason: unknown
 }
 
-const usageObject = /"usage"\s*:\s*\{/
+// Every chat chunk of a stream with include_usage carries `"usage":null`; only an object is usage.
+function hasUsageObject(data: string): boolean {
+  for (let at = data.indexOf('"usage"'); at !== -1; at = data.indexOf('"usage"', at + 7)) {
+    let index = at + 7
+    while (data.charCodeAt(index) === 32) index++
+    if (data.charCodeAt(index) !== 58) continue // ':'
+    index++
+    while (data.charCodeAt(index) === 32) index++
+    if (data.charCodeAt(index) === 123) return true // '{'
+  }
+  return false
+}
 const newline = 10
 
 /**
@@ -63,7 +74,7 @@ export function tapUsage(
       return
     }
     if (data === '') return
-    const hasUsage = data.includes('"usage"') && usageObject.test(data)
+    const hasUsage = hasUsageObject(data)
     if (!hasUsage && data.includes('"delta"')) {
       // Delta events are most of a stream: count them without parsing.
       tapped.deltas++
