@@ -298,6 +298,39 @@ describe('createKeyguard', () => {
     expect(settled?.states[0]).toMatchObject({ held: 0, used: settled?.costNanos })
   })
 
+  it('settles what a dropped stream used and keeps the error for the reader', async () => {
+    const { mock, post } = setup()
+    mock.enqueue({ reply: 'one two three four five six', stream: { disconnectAfterChunks: 3 } })
+    const response = await post('/chat/completions', chatBody({ stream: true }))
+    await expect(response.text()).rejects.toThrow('connection dropped')
+    const settled = await keyguardResult(response)?.settled
+    expect(settled).toMatchObject({ ending: 'errored', estimated: true })
+    // Three content chunks arrived (the role chunk counts too: a delta is charged as at least a token).
+    expect(settled?.cost?.tokens.output).toBeGreaterThanOrEqual(3)
+    expect(settled?.cost?.tokens.output).toBeLessThanOrEqual(4)
+  })
+
+  it('reports a mid-stream error event as an upstream error and settles from the estimate', async () => {
+    const { mock, post, events } = setup()
+    mock.enqueue({ stream: { errorAfterChunks: 2 } })
+    const response = await post('/chat/completions', chatBody({ stream: true }))
+    expect(await response.text()).toContain('"error"')
+    const settled = await keyguardResult(response)?.settled
+    expect(settled?.estimated).toBe(true)
+    const error = events.find((event) => event.type === 'upstream-error')
+    expect(error?.type === 'upstream-error' && error.error.code).toBe('upstream.server_error')
+  })
+
+  it('flags the cost as estimated when usage never arrives', async () => {
+    const { mock, post } = setup()
+    mock.enqueue({ omitUsage: true })
+    const response = await post('/chat/completions', chatBody())
+    await response.json()
+    const settled = await keyguardResult(response)?.settled
+    expect(settled).toMatchObject({ ending: 'complete', estimated: true })
+    expect(settled?.cost?.tokens.input).toBe(settled?.estimate?.inputTokens)
+  })
+
   it('hands the settlement to waitUntil', async () => {
     const pending: Promise<unknown>[] = []
     const { post } = setup({ waitUntil: (promise) => pending.push(promise) })
