@@ -100,7 +100,7 @@ describe('createKeyguard with openai-node', () => {
     expect(mock.requests).toHaveLength(1)
   })
 
-  it('does not retry insufficient_quota, and retries an upstream rate limit as RateLimitError', async () => {
+  it('does not retry insufficient_quota', async () => {
     const { openai, mock } = setup()
     mock.enqueue({
       status: 429,
@@ -118,8 +118,10 @@ describe('createKeyguard with openai-node', () => {
     expect(quota).toBeInstanceOf(OpenAI.RateLimitError)
     expect((quota as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('insufficient_quota')
     expect(mock.requests).toHaveLength(1)
+  })
 
-    mock.reset()
+  it('retries an upstream rate limit and then raises RateLimitError', async () => {
+    const { openai, mock } = setup()
     const limited = {
       status: 429,
       body: { error: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached' } },

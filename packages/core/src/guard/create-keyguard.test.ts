@@ -1,4 +1,4 @@
-import { createMockOpenAI, fakeClock } from '@keyguard/testing'
+import { createMockOpenAI, fakeClock, mockErrors } from '@keyguard/testing'
 import { describe, expect, it } from 'vitest'
 import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
 import { credits } from '../limits/credits'
@@ -46,6 +46,8 @@ function setup(options: Partial<KeyguardOptions> = {}) {
     'recharge-succeeded',
     'recharge-failed',
     'lease-expired',
+    'circuit-open',
+    'circuit-closed',
   ] as const)
     guard.on(type, (event) => events.push(event))
   const post = (path: string, body: string, init: RequestInit = {}) =>
@@ -340,6 +342,26 @@ describe('createKeyguard', () => {
     await expect(pending[0]).resolves.toMatchObject({ type: 'settle' })
   })
 
+  it('opens a circuit for a key OpenAI refused, and closes it when a later probe succeeds', async () => {
+    const { clock, mock, post, events } = setup()
+    mock.enqueue(mockErrors.invalidKey())
+    expect((await post('/chat/completions', chatBody())).status).toBe(401)
+    const local = await post('/chat/completions', chatBody())
+    expect(local.status).toBe(401)
+    expect(local.headers.get('x-keyguard-circuit')).toBe('open')
+    expect(local.headers.get('x-should-retry')).toBe('false')
+    expect(mock.requests).toHaveLength(1)
+    expect(events.filter((event) => event.type === 'circuit-open')).toHaveLength(1)
+
+    clock.advance(30_000)
+    const probe = await post('/chat/completions', chatBody())
+    expect(probe.status).toBe(200)
+    expect(mock.requests).toHaveLength(2)
+    expect(events.filter((event) => event.type === 'circuit-closed')).toHaveLength(1)
+    await probe.arrayBuffer()
+    expect((await post('/chat/completions', chatBody())).status).toBe(200)
+  })
+
   it('lists every configuration problem in one config.invalid error', () => {
     let error: KeyguardError | undefined
     try {
@@ -358,6 +380,8 @@ describe('createKeyguard', () => {
       limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
     })
     const outputs: unknown[] = [JSON.stringify(guard), String(guard)]
+    const ok = await post('/chat/completions', chatBody({ stream: true }))
+    outputs.push(await ok.text(), [...ok.headers], await keyguardResult(ok)?.settled)
     mock.enqueue({
       status: 401,
       body: {
@@ -400,8 +424,6 @@ describe('createKeyguard', () => {
     expect(isKeyguardError(connection) && connection.code).toBe('upstream.connection')
     outputs.push(connection, (connection as Error).message)
 
-    const ok = await post('/chat/completions', chatBody({ stream: true }))
-    outputs.push(await ok.text(), [...ok.headers], await keyguardResult(ok)?.settled)
     outputs.push(events, logs)
 
     const text = JSON.stringify(outputs, (_key, value) =>

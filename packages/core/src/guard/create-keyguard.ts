@@ -57,7 +57,27 @@ interface Shared {
   options: ResolvedOptions
   emitter: ReturnType<typeof createEmitter>
   recharger: ReturnType<typeof autoRecharger>
+  /** Open circuit breakers by key name. */
+  breakers: Map<string, Breaker>
 }
+
+interface Breaker {
+  error: KeyguardError
+  probeAt: number
+  probing: boolean
+}
+
+// Upstream answers that no retry or other request can fix until the operator acts on the key.
+const breakerCodes = new Set<string>([
+  'quota.insufficient',
+  'quota.spend_limit',
+  'auth.invalid_key',
+  'auth.no_organization',
+  'auth.mismatched_project',
+  'auth.ip_not_allowed',
+  'auth.region_unsupported',
+  'auth.admin_key_for_inference',
+])
 
 const chatEndpoint = '/v1/chat/completions'
 const usageScoped = { costNanos: 0, tokens: 0 }
@@ -88,7 +108,7 @@ export function createKeyguard(options: KeyguardOptions): Keyguard {
     emit: (event: LimitEvent) => emitter.emit(event),
     now: resolved.now,
   })
-  return bind({ options: resolved, emitter, recharger }, resolved.scope)
+  return bind({ options: resolved, emitter, recharger, breakers: new Map() }, resolved.scope)
 }
 
 function bind(shared: Shared, scope: RequestScope): Keyguard {
@@ -257,11 +277,12 @@ async function guardedFetch(
   const keyName = baseScope.key ?? options.defaultKey
   let scope: RequestScope = { ...baseScope, key: keyName }
 
-  const refuse = (error: KeyguardError, denial?: Denial): Response => {
+  const refuse = (error: KeyguardError, denial?: Denial, circuitOpen = false): Response => {
+    if (!circuitOpen) endProbe()
     emitter.emit({ type: 'denied', scope, endpoint, error })
     if (denial?.kind === 'spend') emitter.emit({ type: 'hard-limit', ...denial })
     if (options.errors === 'throw') throw error
-    const response = localErrorResponse(error)
+    const response = localErrorResponse(error, circuitOpen)
     return attachResult(response, {
       reservationId: undefined,
       scope,
@@ -278,6 +299,23 @@ async function guardedFetch(
     key = options.keys.get(keyName)
   } catch (error) {
     return refuse(asKeyguardError(error, options))
+  }
+
+  // A key OpenAI refused for billing or auth fails here, at once, until a probe is due.
+  const breaker = shared.breakers.get(keyName)
+  let probe = false
+  if (breaker) {
+    if (breaker.probing || options.now() < breaker.probeAt) return refuse(breaker.error, undefined, true)
+    breaker.probing = true
+    probe = true
+  }
+  const closeBreaker = () => {
+    if (!probe) return
+    shared.breakers.delete(keyName)
+    emitter.emit({ type: 'circuit-closed', keyName, fingerprint: key.fingerprint })
+  }
+  const endProbe = () => {
+    if (probe && breaker) breaker.probing = false
   }
 
   // 1. parse
@@ -376,6 +414,7 @@ async function guardedFetch(
     } as RequestInit)
   } catch (error) {
     await release()
+    endProbe()
     // The caller's own abort stays an AbortError, so clients recognise it.
     if (incoming.signal?.aborted) throw error
     const timedOut =
@@ -415,6 +454,11 @@ async function guardedFetch(
       { secrets: options.secrets },
     )
     emitter.emit({ type: 'upstream-error', scope, endpoint, error })
+    if (options.breakerCooldownMs !== null && breakerCodes.has(error.code)) {
+      const probeAt = options.now() + options.breakerCooldownMs
+      shared.breakers.set(keyName, { error, probeAt, probing: false })
+      emitter.emit({ type: 'circuit-open', keyName, fingerprint: key.fingerprint, error, probeAt })
+    } else endProbe()
     if (options.errors === 'throw') throw error
     responseHeaders.set('x-keyguard-error-code', error.code)
     if (!error.retryable) responseHeaders.set('x-should-retry', 'false')
@@ -441,6 +485,8 @@ async function guardedFetch(
       settled: Promise.resolve(event),
     })
   }
+
+  closeBreaker()
 
   // 5-6. read usage as the body passes, then settle
   let resolveSettled: (event: SettleEvent) => void = () => {}
@@ -624,17 +670,20 @@ function shouldRetry(error: KeyguardError): boolean {
   return error.retryable && (error.retryAfterMs === undefined || error.retryAfterMs <= 60_000)
 }
 
-function localErrorResponse(error: KeyguardError): Response {
+function localErrorResponse(error: KeyguardError, circuitOpen: boolean): Response {
   const headers = new Headers({
     'content-type': 'application/json',
     'x-keyguard-error-code': error.code,
-    'x-should-retry': String(shouldRetry(error)),
+    'x-should-retry': String(!circuitOpen && shouldRetry(error)),
   })
+  if (circuitOpen) headers.set('x-keyguard-circuit', 'open')
   if (error.retryAfterMs !== undefined) {
     headers.set('retry-after-ms', String(Math.ceil(error.retryAfterMs)))
     headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
   }
-  return new Response(JSON.stringify(toOpenAIErrorBody(error)), { status: error.clientStatus, headers })
+  // An open circuit answers as OpenAI did (401, 429…), so clients raise the same error class each time.
+  const status = circuitOpen ? (error.upstream?.status ?? error.clientStatus) : error.clientStatus
+  return new Response(JSON.stringify(toOpenAIErrorBody(error)), { status, headers })
 }
 
 function asKeyguardError(error: unknown, options: ResolvedOptions): KeyguardError {

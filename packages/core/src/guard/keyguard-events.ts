@@ -54,6 +54,23 @@ export interface UpstreamRateLimitsEvent {
   limits: UpstreamRateLimits
 }
 
+/** OpenAI rejected a key for billing or auth: its calls fail locally until a probe succeeds. */
+export interface CircuitOpenEvent {
+  type: 'circuit-open'
+  keyName: string
+  fingerprint: string
+  error: KeyguardError
+  /** When one probe call will be let through, in epoch ms. */
+  probeAt: number
+}
+
+/** A probe call with a key succeeded: its calls go upstream again. */
+export interface CircuitClosedEvent {
+  type: 'circuit-closed'
+  keyName: string
+  fingerprint: string
+}
+
 /** Every event a {@link Keyguard} emits through `on`. */
 export type KeyguardEvent =
   | LimitEvent
@@ -61,8 +78,9 @@ export type KeyguardEvent =
   | DeniedEvent
   | UpstreamErrorEvent
   | UpstreamRateLimitsEvent
+  | CircuitOpenEvent
+  | CircuitClosedEvent
 
-/** The event names `on` accepts. */
 export type KeyguardEventType = KeyguardEvent['type']
 
 /** The listener for one event name. */

@@ -44,6 +44,12 @@ export interface KeyguardOptions {
   /** The clock. @default Date.now */
   now?: () => number
   /**
+   * After OpenAI rejects a key for billing or auth (`quota.*`, `auth.*`), fail that key's calls
+   * locally for `cooldownMs`, then let one probe through; success closes the breaker. `false` turns it off.
+   * @default { cooldownMs: 30000 }
+   */
+  circuitBreaker?: { cooldownMs?: number } | false
+  /**
    * How refusals and upstream errors reach the caller. `response` (default): a Response in
    * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
    * do not retry what cannot succeed. `throw`: `fetch` rejects with the {@link KeyguardError}.
@@ -69,6 +75,8 @@ export interface ResolvedOptions {
   waitUntil: ((promise: Promise<unknown>) => void) | undefined
   now: () => number
   errors: 'response' | 'throw'
+  /** `null`: no breaker. */
+  breakerCooldownMs: number | null
   secrets: readonly Secret[]
 }
 
@@ -140,6 +148,9 @@ const schema = z.object({
   waitUntil: fn('a function such as ctx.waitUntil').optional(),
   now: fn('a function returning epoch ms').optional(),
   errors: z.enum(['response', 'throw']).optional(),
+  circuitBreaker: z
+    .union([z.literal(false), z.object({ cooldownMs: z.number().int().min(0).max(maxTimer).optional() })])
+    .optional(),
 })
 
 const fixes: Record<string, string> = {
@@ -260,6 +271,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
     now,
     errors: input.errors ?? 'response',
+    breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
   })
 }
