@@ -264,6 +264,7 @@ describe('createKeyguard', () => {
     expect(response.headers.get('x-should-retry')).not.toBe('false')
     const limits = events.find((event) => event.type === 'upstream-rate-limits')
     expect(limits).toMatchObject({ keyName: 'default', limits: { remainingRequests: 0, limitRequests: 500 } })
+    expect(guard.upstreamRateLimits()?.limits).toMatchObject({ remainingRequests: 0, resetRequestsMs: 20 })
     const [state] = await guard.usage()
     expect(state).toMatchObject({ used: 0, held: 0 })
   })

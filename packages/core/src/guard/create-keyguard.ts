@@ -1,6 +1,6 @@
 import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
-import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
+import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
 import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
@@ -48,6 +48,11 @@ export interface Keyguard {
   /** The state of every limit that applies to a scope (@default this guard's scope). */
   usage(scope?: RequestScope): Promise<ChargeState[]>
   credits: KeyguardCredits
+  /**
+   * The last `x-ratelimit-*` values OpenAI sent for a key (@default this guard's key), and when;
+   * `undefined` before the first response.
+   */
+  upstreamRateLimits(keyName?: string): { limits: UpstreamRateLimits; seenAt: number } | undefined
   /** Listen for an event; returns the function that stops listening. */
   on<T extends KeyguardEventType>(type: T, listener: KeyguardListener<T>): () => void
   readonly scope: RequestScope
@@ -59,6 +64,8 @@ interface Shared {
   recharger: ReturnType<typeof autoRecharger>
   /** Open circuit breakers by key name. */
   breakers: Map<string, Breaker>
+  /** The last upstream rate-limit headers by key name. */
+  rateLimits: Map<string, { limits: UpstreamRateLimits; seenAt: number }>
 }
 
 interface Breaker {
@@ -108,7 +115,10 @@ export function createKeyguard(options: KeyguardOptions): Keyguard {
     emit: (event: LimitEvent) => emitter.emit(event),
     now: resolved.now,
   })
-  return bind({ options: resolved, emitter, recharger, breakers: new Map() }, resolved.scope)
+  return bind(
+    { options: resolved, emitter, recharger, breakers: new Map(), rateLimits: new Map() },
+    resolved.scope,
+  )
 }
 
 function bind(shared: Shared, scope: RequestScope): Keyguard {
@@ -167,6 +177,7 @@ function bind(shared: Shared, scope: RequestScope): Keyguard {
         })
       },
     },
+    upstreamRateLimits: (keyName) => shared.rateLimits.get(keyName ?? frozen.key ?? options.defaultKey),
     on: (type, listener) => shared.emitter.on(type, listener),
     scope: frozen,
   }
@@ -428,13 +439,15 @@ async function guardedFetch(
   }
 
   const rateLimits = parseRateLimitHeaders(upstream.headers)
-  if (rateLimits)
+  if (rateLimits) {
+    shared.rateLimits.set(keyName, { limits: rateLimits, seenAt: options.now() })
     emitter.emit({
       type: 'upstream-rate-limits',
       keyName,
       fingerprint: key.fingerprint,
       limits: rateLimits,
     })
+  }
 
   const responseHeaders = new Headers(upstream.headers)
   for (const name of droppedResponseHeaders) responseHeaders.delete(name)
