@@ -4,6 +4,18 @@ export type { KeyguardErrorOptions, KeyguardProblem, UpstreamErrorInfo } from '.
 export { isKeyguardError, KeyguardError } from './errors/keyguard-error'
 export type { ProblemJson } from './errors/problem-json'
 export { toProblemJson } from './errors/problem-json'
+export type { Cost, CostOptions } from './estimate/cost-of-usage'
+export { costOfUsage } from './estimate/cost-of-usage'
+export type { CountFn, TokenCounter } from './estimate/count-tokens'
+export {
+  byteUpperBoundCounter,
+  countTokens,
+  gptTokenizerCounter,
+  loadTokenizer,
+  tokenUpperBound,
+} from './estimate/count-tokens'
+export type { EndpointPath, EstimateOptions, RequestEstimate } from './estimate/estimate-request'
+export { estimateRequest } from './estimate/estimate-request'
 export type {
   AdjustInput,
   Charge,
@@ -27,3 +39,22 @@ export type {
   StoreEvent,
   TokensRule,
 } from './limits/store'
+export type {
+  ModelKind,
+  ModelPriceInput,
+  ModelPrices,
+  PriceRow,
+  PriceRowInput,
+  PriceTable,
+  PriceTableInput,
+  Rates,
+  RatesInput,
+  TokenizerEncoding,
+} from './pricing/define-prices'
+export { definePrices } from './pricing/define-prices'
+export type { ModelInfo } from './pricing/model-info'
+export { modelInfo } from './pricing/model-info'
+export { openaiPrices } from './pricing/openai-prices'
+export type { BillingMode } from './pricing/rates-for'
+export type { Nanos } from './pricing/usd'
+export { formatUsd, usd } from './pricing/usd'

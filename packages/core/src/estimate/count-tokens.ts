@@ -1,0 +1,174 @@
+import type { PriceTable, TokenizerEncoding } from '../pricing/define-prices'
+import { modelInfo } from '../pricing/model-info'
+
+/** Counts the tokens of one string, synchronously. */
+export type CountFn = (text: string) => number
+
+/**
+ * A token counter: turns an encoding name into a {@link CountFn}, loading whatever it needs once.
+ * Bring your own (a WASM tiktoken, a server-side count) through `estimateRequest(…, { counter })`.
+ */
+export interface TokenCounter {
+  readonly name: string
+  /** True when counts are bit-identical to OpenAI's tokenizer for plain text. */
+  readonly exact: boolean
+  forEncoding(encoding: TokenizerEncoding): CountFn | Promise<CountFn>
+}
+
+/**
+ * UTF-8 byte length of `text`: a guaranteed upper bound on the token count for every OpenAI encoding
+ * (each byte is a token of its own before merges), computed without a tokenizer.
+ *
+ * @example
+ * ```ts
+ * tokenUpperBound('héllo') // 6
+ * ```
+ */
+export function tokenUpperBound(text: string): number {
+  // Counted from UTF-16 units directly: no allocation, however large the input.
+  let bytes = 0
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        index++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/**
+ * A counter that never loads a tokenizer: UTF-8 bytes, an upper bound (`exact: false`). For bundles that
+ * must stay small, or as the fallback when the tokenizer cannot load.
+ *
+ * @example
+ * ```ts
+ * await estimateRequest('/v1/chat/completions', body, { counter: byteUpperBoundCounter })
+ * ```
+ */
+export const byteUpperBoundCounter: TokenCounter = Object.freeze({
+  name: 'utf8-bytes',
+  exact: false,
+  forEncoding: () => tokenUpperBound,
+})
+
+/** Inputs longer than this (UTF-16 units) are bounded by their byte length instead of encoded. */
+export const MAX_EXACT_CHARS = 4_000_000
+// JS BPE is quadratic in the length of one pre-token: a run without whitespace longer than this is cut
+// into pieces first. Exact for every run shorter than this; at most a token or so off per cut otherwise.
+const MAX_RUN = 400
+
+// A linear scan is cheaper than a regex test on every count; ASCII whitespace only (a Unicode space
+// merely sends the text to the exact regex split below, which finds no run and changes nothing).
+function hasLongRun(text: string): boolean {
+  let run = 0
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code === 32 || (code >= 9 && code <= 13)) run = 0
+    else if (++run >= MAX_RUN) return true
+  }
+  return false
+}
+
+type Encoder = {
+  countTokens: (
+    text: string,
+    options?: { disallowedSpecial?: Set<string>; allowedSpecial?: Set<string> },
+  ) => number
+}
+
+const encoders = new Map<TokenizerEncoding, Promise<CountFn>>()
+
+function importEncoding(encoding: TokenizerEncoding): Promise<Encoder> {
+  // Literal specifiers so bundlers split each vocabulary into its own lazily loaded chunk.
+  switch (encoding) {
+    case 'cl100k_base':
+      return import('gpt-tokenizer/encoding/cl100k_base')
+    case 'o200k_harmony':
+      return import('gpt-tokenizer/encoding/o200k_harmony')
+    default:
+      return import('gpt-tokenizer/encoding/o200k_base')
+  }
+}
+
+// Special-token strings (`<|endoftext|>`) in user text are counted as the plain text OpenAI sees.
+const asPlainText = { disallowedSpecial: new Set<string>(), allowedSpecial: new Set<string>() }
+
+function guarded(encoder: Encoder): CountFn {
+  const count = (text: string) => encoder.countTokens(text, asPlainText)
+  return (text) => {
+    if (text.length === 0) return 0
+    if (text.length > MAX_EXACT_CHARS) return tokenUpperBound(text)
+    if (text.length < MAX_RUN || !hasLongRun(text)) return count(text)
+    let total = 0
+    let start = 0
+    for (const match of text.matchAll(/\S{400,}/g)) {
+      const index = match.index ?? 0
+      if (index > start) total += count(text.slice(start, index))
+      for (let cut = 0; cut < match[0].length; cut += MAX_RUN)
+        total += count(match[0].slice(cut, cut + MAX_RUN))
+      start = index + match[0].length
+    }
+    if (start < text.length) total += count(text.slice(start))
+    return total
+  }
+}
+
+/**
+ * Loads one `gpt-tokenizer` vocabulary (imported lazily, once) and returns its guarded counter. Call it
+ * at startup to keep the first estimate fast.
+ *
+ * @example
+ * ```ts
+ * const count = await loadTokenizer('o200k_base')
+ * count('hello world') // 2
+ * ```
+ */
+export async function loadTokenizer(encoding: TokenizerEncoding): Promise<CountFn> {
+  let pending = encoders.get(encoding)
+  if (!pending) {
+    pending = importEncoding(encoding).then(guarded)
+    encoders.set(encoding, pending)
+    // A failed import (tokenizer absent) is retried on the next call rather than cached.
+    pending.catch(() => encoders.delete(encoding))
+  }
+  return pending
+}
+
+/**
+ * The default counter: `gpt-tokenizer`, exact for text, each vocabulary imported on first use.
+ *
+ * @example
+ * ```ts
+ * const count = await gptTokenizerCounter.forEncoding('o200k_base')
+ * ```
+ */
+export const gptTokenizerCounter: TokenCounter = Object.freeze({
+  name: 'gpt-tokenizer',
+  exact: true,
+  forEncoding: loadTokenizer,
+})
+
+/**
+ * Counts the tokens of `text` as `model` sees it (plain text: no chat framing). Special-token strings
+ * count as text; inputs over 4M characters are bounded by their UTF-8 byte length.
+ *
+ * @example
+ * ```ts
+ * await countTokens('hello world', 'gpt-4o') // 2
+ * ```
+ */
+export async function countTokens(
+  text: string,
+  model: string,
+  options: { prices?: PriceTable; counter?: TokenCounter } = {},
+): Promise<number> {
+  const { prices, counter = gptTokenizerCounter } = options
+  const count = await counter.forEncoding(modelInfo(model, prices).encoding)
+  return count(text)
+}

@@ -1,0 +1,34 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { formatUsd, usd } from './usd'
+
+describe('usd', () => {
+  it('converts dollars to integer nanos without float residue', () => {
+    expect(usd(0.15)).toBe(150_000_000)
+    expect(usd(0.005)).toBe(5_000_000)
+    expect(usd(600)).toBe(600_000_000_000)
+    expect(usd(-1.5)).toBe(-1_500_000_000)
+  })
+  it('always returns an integer', () => {
+    fc.assert(fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), (d) => Number.isInteger(usd(d))))
+  })
+  it('throws on a non-finite amount', () => {
+    expect(() => usd(Number.NaN)).toThrow(RangeError)
+  })
+})
+
+describe('formatUsd', () => {
+  it('formats with two to six decimals by default', () => {
+    expect(formatUsd(1_200_000)).toBe('$0.0012')
+    expect(formatUsd(5_000_000_000)).toBe('$5.00')
+    expect(formatUsd(123_456_789)).toBe('$0.123457')
+    expect(formatUsd(-2_500_000_000)).toBe('-$2.50')
+  })
+  it('honours digits', () => {
+    expect(formatUsd(123_456_789, { digits: 9 })).toBe('$0.123456789')
+    expect(formatUsd(1_999_999_999, { digits: 2 })).toBe('$2.00')
+  })
+  it('rejects fractional nanos', () => {
+    expect(() => formatUsd(0.5)).toThrow(RangeError)
+  })
+})

@@ -1,0 +1,46 @@
+/** Money in integer nano-USD (1e-9 USD). Exact in a JS `number` up to 2^53 (about $9M). */
+export type Nanos = number
+
+const NANOS_PER_USD = 1_000_000_000
+
+/**
+ * Converts dollars to integer nano-USD, rounding to the nearest nano (half away from zero).
+ *
+ * @example
+ * ```ts
+ * usd(0.15) // 150_000_000
+ * usd(5) // 5_000_000_000
+ * ```
+ */
+export function usd(dollars: number): Nanos {
+  if (!Number.isFinite(dollars)) throw new RangeError(`usd(): expected a finite number, got ${dollars}`)
+  // Decimal string route: 0.15 * 1e9 is 150000000.00000003 in floating point; toFixed(9) rounds it first.
+  const nanos = Math.round(Number(Math.abs(dollars).toFixed(9)) * NANOS_PER_USD)
+  return dollars < 0 ? -nanos : nanos
+}
+
+/**
+ * Formats nano-USD as dollars: at least two decimals, up to `digits` (trailing zeros trimmed).
+ *
+ * @default options.digits 6
+ * @example
+ * ```ts
+ * formatUsd(1_200_000) // '$0.0012'
+ * formatUsd(5_000_000_000) // '$5.00'
+ * ```
+ */
+export function formatUsd(nanos: Nanos, options: { digits?: number } = {}): string {
+  const { digits = 6 } = options
+  if (!Number.isInteger(nanos)) throw new RangeError(`formatUsd(): expected integer nanos, got ${nanos}`)
+  const places = Math.min(9, Math.max(0, Math.trunc(digits)))
+  const sign = nanos < 0 ? '-' : ''
+  const abs = Math.abs(nanos)
+  const scale = 10 ** (9 - places)
+  // Integer rounding (half up) to `places` decimals, so large values never go through a float division.
+  const rounded = Math.floor((abs + Math.floor(scale / 2)) / scale)
+  const whole = Math.floor(rounded / 10 ** places)
+  let fraction = places === 0 ? '' : String(rounded % 10 ** places).padStart(places, '0')
+  fraction = fraction.replace(/0+$/, '')
+  if (fraction.length < 2 && places >= 2) fraction = fraction.padEnd(2, '0')
+  return `${sign}$${whole}${fraction ? `.${fraction}` : ''}`
+}
