@@ -7,8 +7,8 @@ import path from 'node:path'
 
 const root = process.cwd()
 const work = mkdtempSync(path.join(tmpdir(), 'keyguard-consumers-'))
-const run = (command, args, cwd) =>
-  execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+const run = (command, args, cwd, env = process.env) =>
+  execFileSync(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
 
 const packages = readdirSync('packages')
   .map((dir) => ({
@@ -99,9 +99,15 @@ writeFileSync(
 
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 const results = []
+// `@keyguard/node/load` validates OPENAI_API_KEY at import and throws without one: give it a fake,
+// well-formed canary key so importing every entry point works.
+const importEnv = {
+  ...process.env,
+  OPENAI_API_KEY: 'sk-proj-CONSUMERcanary0123456789abcdefghijklmnopqrstuvwxyzABCD',
+}
 const check = (label, command, args) => {
   try {
-    const output = run(command, args, project).trim()
+    const output = run(command, args, project, importEnv).trim()
     results.push(`ok    ${label}${output ? `: ${output}` : ''}`)
   } catch (error) {
     results.push(`FAIL  ${label}: ${(error.stdout ?? '') + (error.message ?? '')}`)

@@ -16,6 +16,14 @@ export {
 } from './estimate/count-tokens'
 export type { EndpointPath, EstimateOptions, RequestEstimate } from './estimate/estimate-request'
 export { estimateRequest } from './estimate/estimate-request'
+export type { KeyRing, KeyRingEntry, KeyRingKey, KeyRingOptions } from './keys/create-key-ring'
+export { createKeyRing } from './keys/create-key-ring'
+export type { ApiKeyKind } from './keys/key-fingerprint'
+export { apiKeyKind, keyFingerprint, keyId } from './keys/key-fingerprint'
+export type { ApiKey, ParseApiKeyOptions } from './keys/parse-api-key'
+export { parseApiKey } from './keys/parse-api-key'
+export { redactedMark, scrubSecrets } from './keys/scrub-secrets'
+export { Secret } from './keys/secret'
 export type {
   AdjustInput,
   Charge,
