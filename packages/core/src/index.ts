@@ -1,9 +1,25 @@
+export type {
+  APIErrorLike,
+  ClassifyOptions,
+  ErrorInput,
+  ParsedErrorInput,
+} from './errors/classify-openai-error'
+export { classifyOpenAIError } from './errors/classify-openai-error'
 export type { ErrorCodeInfo, KeyguardErrorCode } from './errors/codes'
 export { errorCodeTable, keyguardErrorCodes } from './errors/codes'
+export type { HeadersLike } from './errors/headers-like'
 export type { KeyguardErrorOptions, KeyguardProblem, UpstreamErrorInfo } from './errors/keyguard-error'
 export { isKeyguardError, KeyguardError } from './errors/keyguard-error'
+export type { OpenAIErrorMatch, OpenAIErrorRule } from './errors/openai-error-rules'
+export { openaiErrorRules } from './errors/openai-error-rules'
+export type { UpstreamRateLimits } from './errors/parse-rate-limit-headers'
+export { parseRateLimitHeaders } from './errors/parse-rate-limit-headers'
+export type { ParseRetryAfterOptions } from './errors/parse-retry-after'
+export { parseGoDuration, parseRetryAfter } from './errors/parse-retry-after'
 export type { ProblemJson } from './errors/problem-json'
 export { toProblemJson } from './errors/problem-json'
+export type { OpenAIErrorBody } from './errors/to-openai-error-body'
+export { toOpenAIErrorBody } from './errors/to-openai-error-body'
 export type { Cost, CostOptions } from './estimate/cost-of-usage'
 export { costOfUsage } from './estimate/cost-of-usage'
 export type { CountFn, TokenCounter } from './estimate/count-tokens'
@@ -24,6 +40,8 @@ export type { ApiKey, ParseApiKeyOptions } from './keys/parse-api-key'
 export { parseApiKey } from './keys/parse-api-key'
 export { redactedMark, scrubSecrets } from './keys/scrub-secrets'
 export { Secret } from './keys/secret'
+export type { KeyStatus, KeyStatusKind, VerifyApiKeyOptions } from './keys/verify-api-key'
+export { verifyApiKey } from './keys/verify-api-key'
 export type {
   AdjustInput,
   Charge,
