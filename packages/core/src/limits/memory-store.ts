@@ -40,6 +40,7 @@ interface Entry {
   at: number
   amount: number
   settled: boolean
+  removed: boolean
   leaseEnd: number
 }
 interface Grant {
@@ -51,7 +52,13 @@ interface Common {
 }
 interface RequestsState extends Common {
   kind: 'requests'
+  /** Entries in time order from `head`; removed ones stay as tombstones until they age out. */
   log: Entry[]
+  head: number
+  total: number
+  settledSum: number
+  /** Unsettled entries by reservation id. */
+  pending: Map<string, Entry[]>
 }
 interface TokensState extends Common {
   kind: 'tokens'
@@ -183,9 +190,14 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   /** The state as `peek` shows it: time applied and expired holds as if reclaimed, nothing written. */
   const view = (scope: ScopeKey, policy: string, rule: LimitRule, at: number): ChargeState => {
     const existing = states.get(stateKey(scope, policy, rule))
-    const state = existing && existing.kind === rule.kind ? clone(existing) : fresh(rule, at)
+    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at)
+    // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
-    for (const id of expiredHolds(state, at)) endHold(state, id, rule, 'reclaim', 0)
+    const expired = expiredHolds(state, at)
+    if (expired.length > 0) {
+      state = clone(state)
+      for (const id of expired) endHold(state, id, rule, 'reclaim', 0)
+    }
     return describe(scope, policy, rule, state, at)
   }
 
@@ -342,7 +354,7 @@ function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
 function fresh(rule: LimitRule, at: number): State {
   switch (rule.kind) {
     case 'requests':
-      return { kind: 'requests', log: [] }
+      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new Map() }
     case 'tokens':
       return { kind: 'tokens', level: rule.capacity, at, holds: new Map() }
     case 'spend':
@@ -365,8 +377,17 @@ function fresh(rule: LimitRule, at: number): State {
 
 function clone(state: State): State {
   switch (state.kind) {
-    case 'requests':
-      return { kind: 'requests', log: state.log.map((entry) => ({ ...entry })) }
+    case 'requests': {
+      const log = state.log.slice(state.head).map((entry) => ({ ...entry }))
+      const pending = new Map<string, Entry[]>()
+      for (const entry of log) {
+        if (entry.removed || entry.settled) continue
+        const list = pending.get(entry.id)
+        if (list) list.push(entry)
+        else pending.set(entry.id, [entry])
+      }
+      return { ...state, log, head: 0, pending }
+    }
     case 'tokens':
       return { ...state, holds: new Map(state.holds) }
     case 'spend':
@@ -381,9 +402,23 @@ function clone(state: State): State {
 function applyTime(state: State, rule: LimitRule, at: number): void {
   if (state.kind === 'requests' && rule.kind === 'requests') {
     const cutoff = at - rule.windowMs
-    let drop = 0
-    while (drop < state.log.length && (state.log[drop] as Entry).at <= cutoff) drop++
-    if (drop > 0) state.log.splice(0, drop)
+    while (state.head < state.log.length) {
+      const entry = state.log[state.head] as Entry
+      if (entry.at > cutoff) break
+      if (!entry.removed) {
+        if (!entry.settled) {
+          const rest = state.pending.get(entry.id)?.filter((e) => e !== entry) ?? []
+          if (rest.length > 0) state.pending.set(entry.id, rest)
+          else state.pending.delete(entry.id)
+        }
+        dropEntry(state, entry)
+      }
+      state.head++
+    }
+    if (state.head > 64 && state.head * 2 > state.log.length) {
+      state.log = state.log.slice(state.head)
+      state.head = 0
+    }
   } else if (state.kind === 'tokens' && rule.kind === 'tokens') {
     const elapsed = Math.max(0, at - state.at)
     state.level = Math.min(rule.capacity, state.level + (elapsed * rule.refillPerSecond) / 1000)
@@ -395,14 +430,30 @@ function applyTime(state: State, rule: LimitRule, at: number): void {
   }
 }
 
+/** Take an entry out of the counts (it stays in the log as a tombstone). */
+function dropEntry(state: RequestsState, entry: Entry): void {
+  if (entry.removed) return
+  entry.removed = true
+  state.total -= entry.amount
+  if (entry.settled) state.settledSum -= entry.amount
+}
+
+function firstEntry(state: RequestsState): Entry | undefined {
+  for (let index = state.head; index < state.log.length; index++) {
+    const entry = state.log[index] as Entry
+    if (!entry.removed) return entry
+  }
+  return undefined
+}
+
 function hasHolds(state: State): boolean {
-  return state.kind === 'requests' ? state.log.some((entry) => !entry.settled) : state.holds.size > 0
+  return state.kind === 'requests' ? state.pending.size > 0 : state.holds.size > 0
 }
 
 function expiredHolds(state: State, at: number): string[] {
   const ids: string[] = []
   if (state.kind === 'requests') {
-    for (const entry of state.log) if (!entry.settled && entry.leaseEnd <= at) ids.push(entry.id)
+    for (const [id, entries] of state.pending) if ((entries[0]?.leaseEnd ?? at) <= at) ids.push(id)
   } else {
     for (const [id, hold] of state.holds) if (hold.leaseEnd <= at) ids.push(id)
   }
@@ -411,14 +462,20 @@ function expiredHolds(state: State, at: number): string[] {
 
 function removeHold(state: State, id: string): void {
   if (state.kind === 'requests') {
-    const index = state.log.findIndex((entry) => entry.id === id && !entry.settled)
-    if (index >= 0) state.log.splice(index, 1)
+    for (const entry of state.pending.get(id) ?? []) dropEntry(state, entry)
+    state.pending.delete(id)
   } else state.holds.delete(id)
 }
 
 function addHold(state: State, id: string, amount: number, leaseEnd: number, at: number): void {
-  if (state.kind === 'requests') state.log.push({ id, at, amount, settled: false, leaseEnd })
-  else {
+  if (state.kind === 'requests') {
+    const entry: Entry = { id, at, amount, settled: false, removed: false, leaseEnd }
+    state.log.push(entry)
+    state.total += amount
+    const list = state.pending.get(id)
+    if (list) list.push(entry)
+    else state.pending.set(id, [entry])
+  } else {
     if (state.kind === 'tokens') state.level -= amount
     const existing = state.holds.get(id)
     state.holds.set(id, { amount: (existing?.amount ?? 0) + amount, leaseEnd })
@@ -437,10 +494,16 @@ function endHold(
   actual: number,
 ): boolean {
   if (state.kind === 'requests') {
-    const entries = state.log.filter((entry) => entry.id === id && !entry.settled)
-    if (entries.length === 0) return false
-    if (how === 'settle') for (const entry of entries) entry.settled = true
-    else state.log = state.log.filter((entry) => !(entry.id === id && !entry.settled))
+    const entries = state.pending.get(id)
+    if (!entries) return false
+    state.pending.delete(id)
+    for (const entry of entries) {
+      if (how !== 'settle') dropEntry(state, entry)
+      else if (!entry.removed) {
+        entry.settled = true
+        state.settledSum += entry.amount
+      }
+    }
     return true
   }
   const hold = state.holds.get(id)
@@ -511,7 +574,7 @@ function netOf(state: CreditsState): number {
 function heldOf(state: State): number {
   let sum = 0
   if (state.kind === 'requests') {
-    for (const entry of state.log) if (!entry.settled) sum += entry.amount
+    return state.total - state.settledSum
   } else for (const hold of state.holds.values()) sum += hold.amount
   return sum
 }
@@ -569,9 +632,7 @@ function remainingOf(state: State, rule: LimitRule, taken: number): number | nul
   switch (state.kind) {
     case 'requests': {
       const limit = rule.kind === 'requests' ? rule.limit : 0
-      let count = 0
-      for (const entry of state.log) count += entry.amount
-      return Math.max(0, limit - count - taken)
+      return Math.max(0, limit - state.total - taken)
     }
     case 'tokens':
       return Math.max(0, Math.floor(state.level - taken))
@@ -613,9 +674,8 @@ function describe(scope: ScopeKey, policy: string, rule: LimitRule, state: State
   }
   switch (state.kind) {
     case 'requests': {
-      let used = 0
-      for (const entry of state.log) if (entry.settled) used += entry.amount
-      const oldest = state.log[0]
+      const used = state.settledSum
+      const oldest = firstEntry(state)
       const windowMs = rule.kind === 'requests' ? rule.windowMs : 0
       return { ...base, used, resetAt: oldest ? oldest.at + windowMs : null }
     }
@@ -645,9 +705,10 @@ function denialOf(charge: Charge, state: State, taken: number, remaining: number
   switch (rule.kind) {
     case 'requests': {
       if (amount > rule.limit || state.kind !== 'requests') break
-      let need = taken + amount - rule.limit
-      for (const entry of state.log) need += entry.amount
-      for (const entry of state.log) {
+      let need = state.total + taken + amount - rule.limit
+      for (let index = state.head; index < state.log.length; index++) {
+        const entry = state.log[index] as Entry
+        if (entry.removed) continue
         need -= entry.amount
         if (need <= 0) {
           retryAfterMs = Math.max(0, entry.at + rule.windowMs - at)
