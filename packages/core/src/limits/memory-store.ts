@@ -49,6 +49,8 @@ interface Grant {
 }
 interface Common {
   adjustKeys?: Map<string, number>
+  /** When the state was last used, in calls: the LRU order. */
+  stamp?: number
 }
 interface RequestsState extends Common {
   kind: 'requests'
@@ -126,15 +128,23 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   const states = new Map<string, State>()
   const records = new Map<string, Reservation>()
 
+  let calls = 0
+  // A stamp per use instead of re-inserting into the Map: eviction sorts by stamp, rarely.
   const touch = (key: string, state: State): void => {
-    states.delete(key)
-    states.set(key, state)
-    if (states.size > maxKeys) evict()
+    state.stamp = ++calls
+    if (states.get(key) !== state) {
+      states.set(key, state)
+      if (states.size > maxKeys) evict()
+    }
   }
   const evict = (): void => {
-    for (const [key, state] of states) {
-      if (states.size <= maxKeys) return
-      if (!hasHolds(state)) states.delete(key)
+    const target = maxKeys - Math.floor(maxKeys / 10)
+    const idle = [...states]
+      .filter(([, state]) => !hasHolds(state))
+      .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
+    for (const [key] of idle) {
+      if (states.size <= target) return
+      states.delete(key)
     }
   }
 
@@ -664,37 +674,43 @@ function limitOf(state: State, rule: LimitRule): number | null {
 
 function describe(scope: ScopeKey, policy: string, rule: LimitRule, state: State, at: number): ChargeState {
   const held = heldOf(state)
-  const base = {
+  let used = 0
+  let resetAt: number | null = null
+  switch (state.kind) {
+    case 'requests': {
+      used = state.settledSum
+      const oldest = firstEntry(state)
+      if (oldest && rule.kind === 'requests') resetAt = oldest.at + rule.windowMs
+      break
+    }
+    case 'tokens':
+      if (rule.kind === 'tokens') {
+        used = Math.max(0, rule.capacity - Math.floor(state.level) - held)
+        if (state.level < rule.capacity && rule.refillPerSecond > 0) {
+          resetAt = at + Math.ceil(((rule.capacity - state.level) * 1000) / rule.refillPerSecond)
+        }
+      }
+      break
+    case 'spend':
+      used = state.spent
+      if (rule.kind === 'spend') resetAt = rule.period.endsAt
+      break
+    case 'credits':
+      used = state.consumed
+      break
+    case 'concurrency':
+      break
+  }
+  // one literal, not a spread: this runs on every call and spreads are slow in V8
+  return {
     scope,
     policy,
     kind: rule.kind,
     limit: limitOf(state, rule),
+    used,
     held,
     remaining: remainingOf(state, rule, 0),
-  }
-  switch (state.kind) {
-    case 'requests': {
-      const used = state.settledSum
-      const oldest = firstEntry(state)
-      const windowMs = rule.kind === 'requests' ? rule.windowMs : 0
-      return { ...base, used, resetAt: oldest ? oldest.at + windowMs : null }
-    }
-    case 'tokens': {
-      const capacity = rule.kind === 'tokens' ? rule.capacity : 0
-      const refill = rule.kind === 'tokens' ? rule.refillPerSecond : 0
-      const used = Math.max(0, capacity - Math.floor(state.level) - held)
-      const resetAt =
-        state.level >= capacity || refill === 0
-          ? null
-          : at + Math.ceil(((capacity - state.level) * 1000) / refill)
-      return { ...base, used, resetAt }
-    }
-    case 'spend':
-      return { ...base, used: state.spent, resetAt: rule.kind === 'spend' ? rule.period.endsAt : null }
-    case 'concurrency':
-      return { ...base, used: 0, resetAt: null }
-    case 'credits':
-      return { ...base, used: state.consumed, resetAt: null }
+    resetAt,
   }
 }
 
