@@ -1,6 +1,7 @@
 import { createMockOpenAI, fakeClock, mockErrors } from '@keyguard/testing'
 import { describe, expect, it } from 'vitest'
 import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
+import type { RequestEstimate } from '../estimate/estimate-request'
 import { credits } from '../limits/credits'
 import { memoryStore } from '../limits/memory-store'
 import { requestLimit } from '../limits/request-limit'
@@ -48,6 +49,7 @@ function setup(options: Partial<KeyguardOptions> = {}) {
     'lease-expired',
     'circuit-open',
     'circuit-closed',
+    'clamped',
   ] as const)
     guard.on(type, (event) => events.push(event))
   const post = (path: string, body: string, init: RequestInit = {}) =>
@@ -128,6 +130,34 @@ describe('createKeyguard', () => {
     expect(mock.requests).toHaveLength(0)
     expect(keyguardResult(response)?.error?.code).toBe('budget.hard_limit')
     expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['denied', 'hard-limit']))
+  })
+
+  it('clamps the output bound to what the remaining budget can pay for, with onInsufficientBudget: "clamp"', async () => {
+    const probe = setup()
+    const body = JSON.parse(chatBody({ max_tokens: 1000 })) as Record<string, unknown>
+    const full = (await probe.guard.estimate({ endpoint: '/v1/chat/completions', body })) as RequestEstimate
+    const half = Math.floor(full.maxCostNanos / 2)
+    const { mock, post, events } = setup({
+      onInsufficientBudget: 'clamp',
+      limits: [spendLimit({ scope: 'global', limit: half, period: 'day' })],
+    })
+    const response = await post('/chat/completions', JSON.stringify(body))
+    expect(response.status).toBe(200)
+    const clamped = Number(response.headers.get('x-keyguard-clamped-output-tokens'))
+    expect(clamped).toBeGreaterThan(300)
+    expect(clamped).toBeLessThan(500)
+    expect((mock.requests[0]?.body as { max_tokens: number }).max_tokens).toBe(clamped)
+    expect(Number(response.headers.get('x-keyguard-estimate'))).toBeLessThanOrEqual(half)
+    expect(events.find((event) => event.type === 'clamped')).toMatchObject({ previousMaxOutputTokens: 1000 })
+  })
+
+  it('still refuses when the budget cannot pay for even a short answer', async () => {
+    const { mock, post } = setup({
+      onInsufficientBudget: 'clamp',
+      limits: [spendLimit({ scope: 'global', limit: 10, period: 'day' })],
+    })
+    expect((await post('/chat/completions', chatBody())).status).toBe(429)
+    expect(mock.requests).toHaveLength(0)
   })
 
   it('throws the KeyguardError instead with errors: "throw"', async () => {

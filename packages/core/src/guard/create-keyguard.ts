@@ -365,37 +365,73 @@ async function guardedFetch(
   }
 
   // 3. reserve
-  let reservationId: string | undefined
-  let states: ChargeState[] = []
-  let refusal: { error: KeyguardError; denial?: Denial } | undefined
-  try {
-    const amount = estimate
-      ? { costNanos: estimate.maxCostNanos, tokens: estimate.inputTokens + estimate.maxOutputTokens }
-      : usageScoped
-    const charges = await chargesFor(options.limits, scope, amount, startedAt)
-    if (charges.length > 0) {
+  const reserve = async (
+    current: RequestEstimate | null,
+  ): Promise<{ id?: string; states: ChargeState[] } | { refusal: KeyguardError; denial?: Denial }> => {
+    try {
+      const amount = current
+        ? { costNanos: current.maxCostNanos, tokens: current.inputTokens + current.maxOutputTokens }
+        : usageScoped
+      const charges = await chargesFor(options.limits, scope, amount, startedAt)
+      if (charges.length === 0) return { states: [] }
       const id = crypto.randomUUID()
       const result = await options.store.reserve({ id, charges, leaseMs: options.leaseMs })
       handleStoreEvents(shared, result.events)
-      if (result.ok) {
-        reservationId = id
-        states = result.states
-      } else refusal = { error: denialToError(result.denial), denial: result.denial }
-    }
-  } catch (error) {
-    refusal = {
-      error: isKeyguardError(error)
-        ? error
-        : new KeyguardError({
-            code: 'store.unavailable',
-            message: `the limit store failed to reserve: ${scrub(error, options)}`,
-            operatorHint:
-              'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
-            cause: error,
-          }),
+      if (result.ok) return { id, states: result.states }
+      return { refusal: denialToError(result.denial), denial: result.denial }
+    } catch (error) {
+      if (isKeyguardError(error)) return { refusal: error }
+      return {
+        refusal: new KeyguardError({
+          code: 'store.unavailable',
+          message: `the limit store failed to reserve: ${scrub(error, options)}`,
+          operatorHint:
+            'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
+          cause: error,
+        }),
+      }
     }
   }
-  if (refusal) return refuse(refusal.error, refusal.denial)
+  let reserved = await reserve(estimate)
+  let clampedTo: number | undefined
+  if (
+    'refusal' in reserved &&
+    options.onInsufficientBudget === 'clamp' &&
+    json &&
+    estimate &&
+    (reserved.denial?.kind === 'spend' || reserved.denial?.kind === 'credits')
+  ) {
+    // Lower the output bound to what the remaining budget can pay for, and try once more.
+    const bound = affordableOutputTokens(estimate, reserved.denial.remaining, options, json, startedAt)
+    const field = outputBoundField(endpoint, json)
+    if (field && bound >= minClampedOutputTokens) {
+      const previous = estimate.maxOutputTokens
+      json = { ...json, [field]: bound }
+      bodyText = JSON.stringify(json)
+      try {
+        estimate = await estimateRequest(endpoint, json, {
+          ...estimateOptions(options, startedAt),
+          ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
+        })
+      } catch (error) {
+        return refuse(asKeyguardError(error, options))
+      }
+      reserved = await reserve(estimate)
+      if (!('refusal' in reserved) && estimate) {
+        clampedTo = bound
+        emitter.emit({
+          type: 'clamped',
+          scope,
+          endpoint,
+          previousMaxOutputTokens: previous,
+          maxOutputTokens: estimate.maxOutputTokens,
+        })
+      }
+    }
+  }
+  if ('refusal' in reserved) return refuse(reserved.refusal, reserved.denial)
+  const reservationId = reserved.id
+  const states = reserved.states
 
   const release = async () => {
     if (reservationId === undefined) return
@@ -452,6 +488,7 @@ async function guardedFetch(
   const responseHeaders = new Headers(upstream.headers)
   for (const name of droppedResponseHeaders) responseHeaders.delete(name)
   if (estimate) responseHeaders.set('x-keyguard-estimate', String(estimate.maxCostNanos))
+  if (clampedTo !== undefined) responseHeaders.set('x-keyguard-clamped-output-tokens', String(clampedTo))
 
   // upstream error: nothing billed, the hold is returned
   if (!upstream.ok) {
@@ -628,6 +665,47 @@ async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> 
   })
   emitter.emit(event)
   return event
+}
+
+const minClampedOutputTokens = 16
+
+/** The request field that bounds its output: the one it already uses, else the endpoint's current one. */
+function outputBoundField(endpoint: string, json: Record<string, unknown>): string | undefined {
+  if (endpoint === '/v1/responses') return 'max_output_tokens'
+  if (endpoint !== chatEndpoint) return undefined
+  return json.max_completion_tokens === undefined && json.max_tokens !== undefined
+    ? 'max_tokens'
+    : 'max_completion_tokens'
+}
+
+/** How many output tokens (per choice) `remainingNanos` can pay for, after the prompt; 0 when none. */
+function affordableOutputTokens(
+  estimate: RequestEstimate,
+  remainingNanos: number,
+  options: ResolvedOptions,
+  json: Record<string, unknown>,
+  at: number,
+): number {
+  const priceOptions = {
+    ...(options.prices ? { prices: options.prices } : {}),
+    ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
+    at: new Date(at),
+  }
+  try {
+    const input = costOfUsage(estimate.model, usedSoFar(estimate, 0), priceOptions).totalNanos
+    const full = costOfUsage(
+      estimate.model,
+      usedSoFar(estimate, estimate.maxOutputTokens),
+      priceOptions,
+    ).totalNanos
+    const perToken = (full - input) / Math.max(1, estimate.maxOutputTokens)
+    if (perToken <= 0 || remainingNanos <= input) return 0
+    const choices = typeof json.n === 'number' && json.n > 1 ? json.n : 1
+    // One token of slack for the estimate's rounding up.
+    return Math.max(0, Math.floor((remainingNanos - input) / perToken / choices) - 1)
+  } catch {
+    return 0
+  }
 }
 
 function usedSoFar(estimate: RequestEstimate, deltas: number): Record<string, number> {

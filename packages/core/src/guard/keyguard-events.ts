@@ -71,6 +71,15 @@ export interface CircuitClosedEvent {
   fingerprint: string
 }
 
+/** A request's output bound was lowered to what the remaining budget can pay for (`onInsufficientBudget: 'clamp'`). */
+export interface ClampedEvent {
+  type: 'clamped'
+  scope: RequestScope
+  endpoint: string
+  previousMaxOutputTokens: number
+  maxOutputTokens: number
+}
+
 /** Every event a {@link Keyguard} emits through `on`. */
 export type KeyguardEvent =
   | LimitEvent
@@ -80,6 +89,7 @@ export type KeyguardEvent =
   | UpstreamRateLimitsEvent
   | CircuitOpenEvent
   | CircuitClosedEvent
+  | ClampedEvent
 
 export type KeyguardEventType = KeyguardEvent['type']
 

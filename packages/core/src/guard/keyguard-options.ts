@@ -50,6 +50,12 @@ export interface KeyguardOptions {
    */
   circuitBreaker?: { cooldownMs?: number } | false
   /**
+   * When a spend or credits limit cannot pay for a request's output bound: `reject` it, or `clamp`
+   * its `max_completion_tokens` / `max_tokens` / `max_output_tokens` to what the remaining budget can pay
+   * for (at least 16 tokens, else it is rejected). @default 'reject'
+   */
+  onInsufficientBudget?: 'reject' | 'clamp'
+  /**
    * How refusals and upstream errors reach the caller. `response` (default): a Response in
    * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
    * do not retry what cannot succeed. `throw`: `fetch` rejects with the {@link KeyguardError}.
@@ -75,6 +81,7 @@ export interface ResolvedOptions {
   waitUntil: ((promise: Promise<unknown>) => void) | undefined
   now: () => number
   errors: 'response' | 'throw'
+  onInsufficientBudget: 'reject' | 'clamp'
   /** `null`: no breaker. */
   breakerCooldownMs: number | null
   secrets: readonly Secret[]
@@ -148,6 +155,7 @@ const schema = z.object({
   waitUntil: fn('a function such as ctx.waitUntil').optional(),
   now: fn('a function returning epoch ms').optional(),
   errors: z.enum(['response', 'throw']).optional(),
+  onInsufficientBudget: z.enum(['reject', 'clamp']).optional(),
   circuitBreaker: z
     .union([z.literal(false), z.object({ cooldownMs: z.number().int().min(0).max(maxTimer).optional() })])
     .optional(),
@@ -271,6 +279,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
     now,
     errors: input.errors ?? 'response',
+    onInsufficientBudget: input.onInsufficientBudget ?? 'reject',
     breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
   })
