@@ -226,6 +226,28 @@ describe('createKeyguard', () => {
     expect(other.status).toBe(200)
   })
 
+  it('refuses a scope that names a key the guard does not hold, and sends nothing', async () => {
+    const { guard, mock } = setup()
+    const response = await guard
+      .for({ key: 'other' })
+      .fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+    expect(response.status).toBe(503)
+    expect(response.headers.get('x-keyguard-error-code')).toBe('key.missing')
+    expect((await keyguardResult(response)?.settled)?.ending).toBe('refused')
+    expect(mock.requests).toHaveLength(0)
+  })
+
+  it('sends each named key when the scope picks it', async () => {
+    const other = `sk-proj-${'Oth3rK3y0'.repeat(5)}T3stA1b2C`
+    const { guard, mock } = setup({ keys: { batch: other } })
+    await guard.for({ key: 'batch' }).fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+    await guard.fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+    expect(mock.requests.map((request) => request.headers.authorization)).toEqual([
+      `Bearer ${other}`,
+      `Bearer ${canary}`,
+    ])
+  })
+
   it('passes endpoints it does not price with request limits only', async () => {
     const { guard, mock } = setup({ limits: [requestLimit({ scope: 'global', limit: 1, windowMs: 60_000 })] })
     const response = await guard.fetch(`${url}/models`)

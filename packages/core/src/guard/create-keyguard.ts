@@ -288,6 +288,11 @@ async function guardedFetch(
   const keyName = baseScope.key ?? options.defaultKey
   let scope: RequestScope = { ...baseScope, key: keyName }
 
+  const breaker = shared.breakers.get(keyName)
+  let probe = false
+  const endProbe = () => {
+    if (probe && breaker) breaker.probing = false
+  }
   const refuse = (error: KeyguardError, denial?: Denial, circuitOpen = false): Response => {
     if (!circuitOpen) endProbe()
     emitter.emit({ type: 'denied', scope, endpoint, error })
@@ -301,7 +306,7 @@ async function guardedFetch(
       estimate: null,
       states: [],
       error,
-      settled: Promise.resolve(settleEventOf({ scope, endpoint, ending: 'upstream-error' })),
+      settled: Promise.resolve(settleEventOf({ scope, endpoint, ending: 'refused' })),
     })
   }
 
@@ -313,8 +318,6 @@ async function guardedFetch(
   }
 
   // A key OpenAI refused for billing or auth fails here, at once, until a probe is due.
-  const breaker = shared.breakers.get(keyName)
-  let probe = false
   if (breaker) {
     if (breaker.probing || options.now() < breaker.probeAt) return refuse(breaker.error, undefined, true)
     breaker.probing = true
@@ -324,9 +327,6 @@ async function guardedFetch(
     if (!probe) return
     shared.breakers.delete(keyName)
     emitter.emit({ type: 'circuit-closed', keyName, fingerprint: key.fingerprint })
-  }
-  const endProbe = () => {
-    if (probe && breaker) breaker.probing = false
   }
 
   // 1. parse

@@ -22,8 +22,8 @@ export interface SettleEvent {
   costNanos: number
   /** `true` when usage never arrived (aborted or broken stream, missing usage) and the charge was estimated. */
   estimated: boolean
-  /** How the response body ended. */
-  ending: 'complete' | 'cancelled' | 'errored' | 'upstream-error'
+  /** How the call ended: its body read to the end, cancelled or broken; an upstream error; refused locally (nothing sent). */
+  ending: 'complete' | 'cancelled' | 'errored' | 'upstream-error' | 'refused'
   /** Limit states after the settle (empty when no limit applied). */
   states: ChargeState[]
 }
