@@ -119,3 +119,29 @@ report({
   baseline: 'p50 time to first chunk, unguarded mock fetch, same run',
   target: '<= 1',
 })
+
+// What the ratios mean in time: the in-process mock answers in tens of microseconds, so the guard's
+// fixed work per call (BPE-counting the prompt, reserve, settle) dominates them; against a real
+// upstream (hundreds of ms) the added time per call is the figure that matters.
+const callTime = async (fetcher, requestInit) => {
+  const start = performance.now()
+  await call(fetcher, requestInit)
+  return performance.now() - start
+}
+for (const [name, guard, mock, requestInit] of [
+  ['guarded-json-added-ms-p50', jsonGuard, jsonMock, jsonInit],
+  ['guarded-stream-added-ms-p50', streamGuard, streamMock, streamInit],
+]) {
+  const guarded = []
+  const unguarded = []
+  for (let round = 0; round < 400; round++) {
+    unguarded.push(await callTime(mock.fetch, requestInit))
+    guarded.push(await callTime(guard.fetch, requestInit))
+  }
+  report({
+    name,
+    value: p50(guarded.slice(50)) - p50(unguarded.slice(50)),
+    unit: 'ms',
+    baseline: 'p50 whole-call time (body read, settled), unguarded mock fetch, same run',
+  })
+}
