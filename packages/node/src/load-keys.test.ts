@@ -131,6 +131,11 @@ describe('loadKeys', () => {
     expect(error.message).toContain('OPENAI_API_KEY (the env option)')
   })
 
+  it('reports an empty secret file instead of treating the key as unset', () => {
+    const error = errorOf(() => loadKeys({ env: { OPENAI_API_KEY_FILE: file('empty', '\n') }, cwd: dir }))
+    expect(error.problems.map((p) => [p.path, p.code])).toEqual([['OPENAI_API_KEY', 'empty_file']])
+  })
+
   it('reports a missing key as key.missing, unless not required', () => {
     const error = errorOf(() => loadKeys({ env: { OPENAI_API_KEY: '' }, cwd: dir }))
     expect(error.code).toBe('key.missing')

@@ -163,7 +163,16 @@ export function loadKeys(options: LoadKeysOptions = {}): LoadedKeys {
     const full = path.resolve(cwd, pointer.value)
     const source = `file ${full} from ${name}_FILE`
     try {
-      return { value: readFileSync(full, 'utf8').replace(/(?:\r?\n)+$/, ''), source }
+      const value = readFileSync(full, 'utf8').replace(/(?:\r?\n)+$/, '')
+      if (value === '')
+        problem(
+          name,
+          source,
+          'empty_file',
+          `${name}_FILE names an empty file.`,
+          'Write the value into the file, or unset the variable.',
+        )
+      return value === '' ? undefined : { value, source }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       problem(

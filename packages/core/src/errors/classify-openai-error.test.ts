@@ -4,6 +4,11 @@ import { classifyOpenAIError } from './classify-openai-error'
 import { openaiErrorRules } from './openai-error-rules'
 
 const quiet = { onUnknownCode: () => {} }
+const bodyOf = (name: string) => {
+  const found = openaiErrorCases.find((entry) => entry.name === name)
+  if (found === undefined) throw new Error(`no fixture named ${name}`)
+  return found.body
+}
 
 describe('classifyOpenAIError', () => {
   for (const { name, status, body, expected, retryable } of openaiErrorCases) {
@@ -15,7 +20,7 @@ describe('classifyOpenAIError', () => {
   }
 
   it('reads a fetch Response with its body, headers and request id', async () => {
-    const response = new Response(JSON.stringify(openaiErrorCases[9]!.body), {
+    const response = new Response(JSON.stringify(bodyOf('429 rate_limit_exceeded on tokens')), {
       status: 429,
       headers: { 'x-request-id': 'req_123', 'retry-after-ms': '1400', 'content-type': 'application/json' },
     })
@@ -32,7 +37,10 @@ describe('classifyOpenAIError', () => {
   })
 
   it('takes the retry time from the message when headers have none', () => {
-    const error = classifyOpenAIError({ status: 429, body: openaiErrorCases[9]!.body }, quiet)
+    const error = classifyOpenAIError(
+      { status: 429, body: bodyOf('429 rate_limit_exceeded on tokens') },
+      quiet,
+    )
     expect(error.retryAfterMs).toBe(1400)
   })
 
@@ -92,7 +100,7 @@ describe('classifyOpenAIError', () => {
   })
 
   it('answers key and billing problems with 503 in operator-key mode, and blames the user in user-key mode', () => {
-    const quota = { status: 429, body: openaiErrorCases[6]!.body }
+    const quota = { status: 429, body: bodyOf('429 insufficient_quota (billing, not a rate limit)') }
     const operator = classifyOpenAIError(quota, quiet)
     expect(operator.clientStatus).toBe(503)
     expect(operator.userMessage).not.toMatch(/quota|billing|key/i)
@@ -100,7 +108,7 @@ describe('classifyOpenAIError', () => {
     const user = classifyOpenAIError(quota, { ...quiet, keyOwner: 'user' })
     expect(user.clientStatus).toBe(402)
     const invalid = classifyOpenAIError(
-      { status: 401, body: openaiErrorCases[0]!.body },
+      { status: 401, body: bodyOf('401 invalid_api_key echoing the key') },
       { ...quiet, keyOwner: 'user' },
     )
     expect(invalid.clientStatus).toBe(401)

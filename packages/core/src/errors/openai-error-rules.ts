@@ -57,7 +57,7 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
     hint: 'The OpenAI account behind this key is deactivated: contact OpenAI support or use another key.',
   },
   {
-    match: { code: 'no_organization' },
+    match: { code: /^(no_organization|organization_membership_required)$/ },
     code: 'auth.no_organization',
     hint: 'The key belongs to an account without an organization: join or create one at https://platform.openai.com/settings/organization/general.',
   },
@@ -77,9 +77,13 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
     hint: 'OpenAI does not serve the country or region this server calls from: deploy it in a supported region (https://platform.openai.com/docs/supported-countries).',
   },
   { match: { code: 'insufficient_quota' }, code: 'quota.insufficient', hint: noQuota },
-  { match: { code: /^billing_not_active$/ }, code: 'quota.insufficient', hint: noQuota },
   {
-    match: { code: /(_spend_limit_exceeded|^billing_hard_limit_reached)$/ },
+    match: { code: /^(billing_not_active|credit_balance_exhausted)$/ },
+    code: 'quota.insufficient',
+    hint: noQuota,
+  },
+  {
+    match: { code: /(_spend_limit_exceeded|_usage_limit_exceeded|^billing_hard_limit_reached)$/ },
     code: 'quota.spend_limit',
     hint: spendLimit,
   },
@@ -105,7 +109,16 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
     hint: "OpenAI's safety system rejected the request; the end user should rephrase.",
   },
   { match: { code: /^(server_error|internal_error)$/ }, code: 'upstream.server_error', hint: serverError },
-  { match: { code: /overloaded|^engine_unavailable$/ }, code: 'upstream.overloaded', hint: overloaded },
+  {
+    match: { code: /overloaded|^(engine_unavailable|slow_down)$/ },
+    code: 'upstream.overloaded',
+    hint: overloaded,
+  },
+  {
+    match: { code: /^(permission_denied|insufficient_permissions)$/ },
+    code: 'auth.invalid_key',
+    hint: 'The key lacks a permission this call needs (a restricted key, or a project without access): grant it at https://platform.openai.com/api-keys.',
+  },
   {
     match: { code: /^(invalid_|missing_|unknown_|unsupported_|integer_|decimal_|array_|empty_)/ },
     code: 'request.invalid',

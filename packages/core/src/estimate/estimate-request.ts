@@ -5,6 +5,7 @@ import { ratesFor } from '../pricing/rates-for'
 import type { Nanos } from '../pricing/usd'
 import { priceTokens } from './cost-of-usage'
 import { type CountFn, gptTokenizerCounter, type TokenCounter, tokenUpperBound } from './count-tokens'
+import { imageSize } from './image-size'
 import { imageTokenBound } from './image-tokens'
 
 /** The API paths {@link estimateRequest} prices. */
@@ -99,9 +100,9 @@ class Tally {
     this.exact = false
     this.tokens += this.count(typeof value === 'string' ? value : JSON.stringify(value))
   }
-  image(detail: unknown): void {
+  image(url: unknown, detail: unknown): void {
     this.exact = false
-    this.tokens += imageTokenBound(this.model, detail)
+    this.tokens += imageTokenBound(this.model, detail, imageSize(url))
   }
   // Audio, files and previous_response_id: not countable before the call.
   unknowable(): void {
@@ -120,9 +121,11 @@ function contentPart(tally: Tally, part: unknown) {
     case 'refusal':
       return tally.text(part.refusal)
     case 'image_url':
-      return tally.image(isObject(part.image_url) ? part.image_url.detail : undefined)
+      return isObject(part.image_url)
+        ? tally.image(part.image_url.url, part.image_url.detail)
+        : tally.image(part.image_url, undefined)
     case 'input_image':
-      return tally.image(part.detail)
+      return tally.image(part.image_url, part.detail)
     case 'input_audio':
     case 'file':
     case 'input_file':

@@ -16,13 +16,41 @@ const patchModels: ReadonlyArray<readonly [RegExp, number]> = [
 const MAX_TILES = 8
 const MAX_PATCHES = 1536
 
-/** Upper bound of the input tokens of one image for `model` at `detail`. */
-export function imageTokenBound(model: string, detail: unknown): number {
+type Size = { width: number; height: number }
+
+function tiles({ width, height }: Size): number {
+  // Fit within 2048 × 2048, then bring the short side down to 768 (never scaled up).
+  let scale = Math.min(1, 2048 / Math.max(width, height))
+  let w = width * scale
+  let h = height * scale
+  scale = Math.min(1, 768 / Math.min(w, h))
+  w *= scale
+  h *= scale
+  return Math.ceil(w / 512) * Math.ceil(h / 512)
+}
+
+function patches({ width, height }: Size): number {
+  const raw = Math.ceil(width / 32) * Math.ceil(height / 32)
+  if (raw <= MAX_PATCHES) return raw
+  // Scale down to fit 1536 patches, then so that whole patches fit the width or height exactly.
+  let scale = Math.sqrt((32 * 32 * MAX_PATCHES) / (width * height))
+  scale *= Math.min(
+    Math.floor((width * scale) / 32) / ((width * scale) / 32),
+    Math.floor((height * scale) / 32) / ((height * scale) / 32),
+  )
+  return Math.min(MAX_PATCHES, Math.ceil((width * scale) / 32) * Math.ceil((height * scale) / 32))
+}
+
+/**
+ * Input tokens of one image for `model` at `detail`: exact-by-formula when the size is known (an inline
+ * data URL), else the worst-case shape.
+ */
+export function imageTokenBound(model: string, detail: unknown, size?: Size): number {
   for (const [pattern, multiplier] of patchModels) {
-    if (pattern.test(model)) return Math.ceil(MAX_PATCHES * multiplier)
+    if (pattern.test(model)) return Math.ceil((size ? patches(size) : MAX_PATCHES) * multiplier)
   }
   for (const [pattern, base, tile] of tileModels) {
-    if (pattern.test(model)) return detail === 'low' ? base : base + tile * MAX_TILES
+    if (pattern.test(model)) return detail === 'low' ? base : base + tile * (size ? tiles(size) : MAX_TILES)
   }
   // Unknown family: the largest tile formula above, so the bound stays a bound.
   return detail === 'low' ? 2833 : 2833 + 5667 * MAX_TILES

@@ -61,6 +61,21 @@ describe('createKeyguard with openai-node', () => {
     expect(settles[0]).toMatchObject({ ending: 'complete', estimated: false })
   })
 
+  it('settles what a stream used when the app stops reading it early', async () => {
+    const { openai, settles } = setup()
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Count' }],
+      stream: true,
+      max_tokens: 500,
+    })
+    let chunks = 0
+    for await (const _chunk of stream) if (++chunks === 3) break
+    await expect.poll(() => settles.length).toBe(1)
+    expect(settles[0]).toMatchObject({ ending: 'cancelled', estimated: true })
+    expect(settles[0]?.costNanos).toBeLessThan(settles[0]?.estimate?.maxCostNanos as number)
+  })
+
   it('creates a response and streams one through the responses API', async () => {
     const { openai, settles } = setup()
     const response = await openai.responses.create({ model: 'gpt-4o-mini', input: 'Hi' })
@@ -100,7 +115,7 @@ describe('createKeyguard with openai-node', () => {
     expect(mock.requests).toHaveLength(1)
   })
 
-  it('does not retry insufficient_quota, and retries an upstream rate limit as RateLimitError', async () => {
+  it('does not retry insufficient_quota', async () => {
     const { openai, mock } = setup()
     mock.enqueue({
       status: 429,
@@ -118,8 +133,10 @@ describe('createKeyguard with openai-node', () => {
     expect(quota).toBeInstanceOf(OpenAI.RateLimitError)
     expect((quota as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('insufficient_quota')
     expect(mock.requests).toHaveLength(1)
+  })
 
-    mock.reset()
+  it('retries an upstream rate limit and then raises RateLimitError', async () => {
+    const { openai, mock } = setup()
     const limited = {
       status: 429,
       body: { error: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached' } },

@@ -1,6 +1,7 @@
-import { createMockOpenAI, fakeClock } from '@keyguard/testing'
+import { createMockOpenAI, fakeClock, mockErrors } from '@keyguard/testing'
 import { describe, expect, it } from 'vitest'
 import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
+import type { RequestEstimate } from '../estimate/estimate-request'
 import { credits } from '../limits/credits'
 import { memoryStore } from '../limits/memory-store'
 import { requestLimit } from '../limits/request-limit'
@@ -46,6 +47,9 @@ function setup(options: Partial<KeyguardOptions> = {}) {
     'recharge-succeeded',
     'recharge-failed',
     'lease-expired',
+    'circuit-open',
+    'circuit-closed',
+    'clamped',
   ] as const)
     guard.on(type, (event) => events.push(event))
   const post = (path: string, body: string, init: RequestInit = {}) =>
@@ -128,6 +132,34 @@ describe('createKeyguard', () => {
     expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['denied', 'hard-limit']))
   })
 
+  it('clamps the output bound to what the remaining budget can pay for, with onInsufficientBudget: "clamp"', async () => {
+    const probe = setup()
+    const body = JSON.parse(chatBody({ max_tokens: 1000 })) as Record<string, unknown>
+    const full = (await probe.guard.estimate({ endpoint: '/v1/chat/completions', body })) as RequestEstimate
+    const half = Math.floor(full.maxCostNanos / 2)
+    const { mock, post, events } = setup({
+      onInsufficientBudget: 'clamp',
+      limits: [spendLimit({ scope: 'global', limit: half, period: 'day' })],
+    })
+    const response = await post('/chat/completions', JSON.stringify(body))
+    expect(response.status).toBe(200)
+    const clamped = Number(response.headers.get('x-keyguard-clamped-output-tokens'))
+    expect(clamped).toBeGreaterThan(300)
+    expect(clamped).toBeLessThan(500)
+    expect(mock.requests[0]?.body).toMatchObject({ max_tokens: clamped })
+    expect(Number(response.headers.get('x-keyguard-estimate'))).toBeLessThanOrEqual(half)
+    expect(events.find((event) => event.type === 'clamped')).toMatchObject({ previousMaxOutputTokens: 1000 })
+  })
+
+  it('still refuses when the budget cannot pay for even a short answer', async () => {
+    const { mock, post } = setup({
+      onInsufficientBudget: 'clamp',
+      limits: [spendLimit({ scope: 'global', limit: 10, period: 'day' })],
+    })
+    expect((await post('/chat/completions', chatBody())).status).toBe(429)
+    expect(mock.requests).toHaveLength(0)
+  })
+
   it('throws the KeyguardError instead with errors: "throw"', async () => {
     const { mock, post } = setup({
       errors: 'throw',
@@ -192,6 +224,28 @@ describe('createKeyguard', () => {
       .for({ user: 'u1' })
       .fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
     expect(other.status).toBe(200)
+  })
+
+  it('refuses a scope that names a key the guard does not hold, and sends nothing', async () => {
+    const { guard, mock } = setup()
+    const response = await guard
+      .for({ key: 'other' })
+      .fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+    expect(response.status).toBe(503)
+    expect(response.headers.get('x-keyguard-error-code')).toBe('key.missing')
+    expect((await keyguardResult(response)?.settled)?.ending).toBe('refused')
+    expect(mock.requests).toHaveLength(0)
+  })
+
+  it('sends each named key when the scope picks it', async () => {
+    const other = `sk-proj-${'Oth3rK3y0'.repeat(5)}T3stA1b2C`
+    const { guard, mock } = setup({ keys: { batch: other } })
+    await guard.for({ key: 'batch' }).fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+    await guard.fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })
+    expect(mock.requests.map((request) => request.headers.authorization)).toEqual([
+      `Bearer ${other}`,
+      `Bearer ${canary}`,
+    ])
   })
 
   it('passes endpoints it does not price with request limits only', async () => {
@@ -262,6 +316,7 @@ describe('createKeyguard', () => {
     expect(response.headers.get('x-should-retry')).not.toBe('false')
     const limits = events.find((event) => event.type === 'upstream-rate-limits')
     expect(limits).toMatchObject({ keyName: 'default', limits: { remainingRequests: 0, limitRequests: 500 } })
+    expect(guard.upstreamRateLimits()?.limits).toMatchObject({ remainingRequests: 0, resetRequestsMs: 20 })
     const [state] = await guard.usage()
     expect(state).toMatchObject({ used: 0, held: 0 })
   })
@@ -298,6 +353,39 @@ describe('createKeyguard', () => {
     expect(settled?.states[0]).toMatchObject({ held: 0, used: settled?.costNanos })
   })
 
+  it('settles what a dropped stream used and keeps the error for the reader', async () => {
+    const { mock, post } = setup()
+    mock.enqueue({ reply: 'one two three four five six', stream: { disconnectAfterChunks: 3 } })
+    const response = await post('/chat/completions', chatBody({ stream: true }))
+    await expect(response.text()).rejects.toThrow('connection dropped')
+    const settled = await keyguardResult(response)?.settled
+    expect(settled).toMatchObject({ ending: 'errored', estimated: true })
+    // Three content chunks arrived (the role chunk counts too: a delta is charged as at least a token).
+    expect(settled?.cost?.tokens.output).toBeGreaterThanOrEqual(3)
+    expect(settled?.cost?.tokens.output).toBeLessThanOrEqual(4)
+  })
+
+  it('reports a mid-stream error event as an upstream error and settles from the estimate', async () => {
+    const { mock, post, events } = setup()
+    mock.enqueue({ stream: { errorAfterChunks: 2 } })
+    const response = await post('/chat/completions', chatBody({ stream: true }))
+    expect(await response.text()).toContain('"error"')
+    const settled = await keyguardResult(response)?.settled
+    expect(settled?.estimated).toBe(true)
+    const error = events.find((event) => event.type === 'upstream-error')
+    expect(error?.type === 'upstream-error' && error.error.code).toBe('upstream.server_error')
+  })
+
+  it('flags the cost as estimated when usage never arrives', async () => {
+    const { mock, post } = setup()
+    mock.enqueue({ omitUsage: true })
+    const response = await post('/chat/completions', chatBody())
+    await response.json()
+    const settled = await keyguardResult(response)?.settled
+    expect(settled).toMatchObject({ ending: 'complete', estimated: true })
+    expect(settled?.cost?.tokens.input).toBe(settled?.estimate?.inputTokens)
+  })
+
   it('hands the settlement to waitUntil', async () => {
     const pending: Promise<unknown>[] = []
     const { post } = setup({ waitUntil: (promise) => pending.push(promise) })
@@ -305,6 +393,26 @@ describe('createKeyguard', () => {
     expect(pending).toHaveLength(1)
     await response.arrayBuffer()
     await expect(pending[0]).resolves.toMatchObject({ type: 'settle' })
+  })
+
+  it('opens a circuit for a key OpenAI refused, and closes it when a later probe succeeds', async () => {
+    const { clock, mock, post, events } = setup()
+    mock.enqueue(mockErrors.invalidKey())
+    expect((await post('/chat/completions', chatBody())).status).toBe(401)
+    const local = await post('/chat/completions', chatBody())
+    expect(local.status).toBe(401)
+    expect(local.headers.get('x-keyguard-circuit')).toBe('open')
+    expect(local.headers.get('x-should-retry')).toBe('false')
+    expect(mock.requests).toHaveLength(1)
+    expect(events.filter((event) => event.type === 'circuit-open')).toHaveLength(1)
+
+    clock.advance(30_000)
+    const probe = await post('/chat/completions', chatBody())
+    expect(probe.status).toBe(200)
+    expect(mock.requests).toHaveLength(2)
+    expect(events.filter((event) => event.type === 'circuit-closed')).toHaveLength(1)
+    await probe.arrayBuffer()
+    expect((await post('/chat/completions', chatBody())).status).toBe(200)
   })
 
   it('lists every configuration problem in one config.invalid error', () => {
@@ -325,6 +433,8 @@ describe('createKeyguard', () => {
       limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
     })
     const outputs: unknown[] = [JSON.stringify(guard), String(guard)]
+    const ok = await post('/chat/completions', chatBody({ stream: true }))
+    outputs.push(await ok.text(), [...ok.headers], await keyguardResult(ok)?.settled)
     mock.enqueue({
       status: 401,
       body: {
@@ -367,8 +477,6 @@ describe('createKeyguard', () => {
     expect(isKeyguardError(connection) && connection.code).toBe('upstream.connection')
     outputs.push(connection, (connection as Error).message)
 
-    const ok = await post('/chat/completions', chatBody({ stream: true }))
-    outputs.push(await ok.text(), [...ok.headers], await keyguardResult(ok)?.settled)
     outputs.push(events, logs)
 
     const text = JSON.stringify(outputs, (_key, value) =>

@@ -1,6 +1,6 @@
 import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
-import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
+import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import { errorResponse } from '../http/error-response'
@@ -48,6 +48,11 @@ export interface Keyguard {
   /** The state of every limit that applies to a scope (@default this guard's scope). */
   usage(scope?: RequestScope): Promise<ChargeState[]>
   credits: KeyguardCredits
+  /**
+   * The last `x-ratelimit-*` values OpenAI sent for a key (@default this guard's key), and when;
+   * `undefined` before the first response.
+   */
+  upstreamRateLimits(keyName?: string): { limits: UpstreamRateLimits; seenAt: number } | undefined
   /** Listen for an event; returns the function that stops listening. */
   on<T extends KeyguardEventType>(type: T, listener: KeyguardListener<T>): () => void
   readonly scope: RequestScope
@@ -57,7 +62,29 @@ interface Shared {
   options: ResolvedOptions
   emitter: ReturnType<typeof createEmitter>
   recharger: ReturnType<typeof autoRecharger>
+  /** Open circuit breakers by key name. */
+  breakers: Map<string, Breaker>
+  /** The last upstream rate-limit headers by key name. */
+  rateLimits: Map<string, { limits: UpstreamRateLimits; seenAt: number }>
 }
+
+interface Breaker {
+  error: KeyguardError
+  probeAt: number
+  probing: boolean
+}
+
+// Upstream answers that no retry or other request can fix until the operator acts on the key.
+const breakerCodes = new Set<string>([
+  'quota.insufficient',
+  'quota.spend_limit',
+  'auth.invalid_key',
+  'auth.no_organization',
+  'auth.mismatched_project',
+  'auth.ip_not_allowed',
+  'auth.region_unsupported',
+  'auth.admin_key_for_inference',
+])
 
 const chatEndpoint = '/v1/chat/completions'
 const usageScoped = { costNanos: 0, tokens: 0 }
@@ -88,7 +115,10 @@ export function createKeyguard(options: KeyguardOptions): Keyguard {
     emit: (event: LimitEvent) => emitter.emit(event),
     now: resolved.now,
   })
-  return bind({ options: resolved, emitter, recharger }, resolved.scope)
+  return bind(
+    { options: resolved, emitter, recharger, breakers: new Map(), rateLimits: new Map() },
+    resolved.scope,
+  )
 }
 
 function bind(shared: Shared, scope: RequestScope): Keyguard {
@@ -100,7 +130,8 @@ function bind(shared: Shared, scope: RequestScope): Keyguard {
       return guardedFetch(shared, frozen, input, init)
     },
     for: (next) => bind(shared, scopeOf(next)),
-    estimate: ({ endpoint, body }) => estimateRequest(endpointOf(endpoint), body, estimateOptions(options)),
+    estimate: ({ endpoint, body }) =>
+      estimateRequest(endpointOf(endpoint), body, estimateOptions(options, options.now())),
     async usage(extra) {
       const charges = await chargesFor(
         options.limits,
@@ -146,14 +177,17 @@ function bind(shared: Shared, scope: RequestScope): Keyguard {
         })
       },
     },
+    upstreamRateLimits: (keyName) => shared.rateLimits.get(keyName ?? frozen.key ?? options.defaultKey),
     on: (type, listener) => shared.emitter.on(type, listener),
     scope: frozen,
   }
   return Object.freeze(guard)
 }
 
-function estimateOptions(options: ResolvedOptions) {
+function estimateOptions(options: ResolvedOptions, at: number) {
   return {
+    at: new Date(at),
+    ...(options.counter ? { counter: options.counter } : {}),
     ...(options.prices ? { prices: options.prices } : {}),
     ...(options.defaultMaxOutputTokens === undefined
       ? {}
@@ -254,11 +288,17 @@ async function guardedFetch(
   const keyName = baseScope.key ?? options.defaultKey
   let scope: RequestScope = { ...baseScope, key: keyName }
 
-  const refuse = (error: KeyguardError, denial?: Denial): Response => {
+  const breaker = shared.breakers.get(keyName)
+  let probe = false
+  const endProbe = () => {
+    if (probe && breaker) breaker.probing = false
+  }
+  const refuse = (error: KeyguardError, denial?: Denial, circuitOpen = false): Response => {
+    if (!circuitOpen) endProbe()
     emitter.emit({ type: 'denied', scope, endpoint, error })
     if (denial?.kind === 'spend') emitter.emit({ type: 'hard-limit', ...denial })
     if (options.errors === 'throw') throw error
-    const response = errorResponse(error, { format: 'openai' })
+    const response = localErrorResponse(error, circuitOpen)
     return attachResult(response, {
       reservationId: undefined,
       scope,
@@ -266,7 +306,7 @@ async function guardedFetch(
       estimate: null,
       states: [],
       error,
-      settled: Promise.resolve(settleEventOf({ scope, endpoint, ending: 'upstream-error' })),
+      settled: Promise.resolve(settleEventOf({ scope, endpoint, ending: 'refused' })),
     })
   }
 
@@ -275,6 +315,18 @@ async function guardedFetch(
     key = options.keys.get(keyName)
   } catch (error) {
     return refuse(asKeyguardError(error, options))
+  }
+
+  // A key OpenAI refused for billing or auth fails here, at once, until a probe is due.
+  if (breaker) {
+    if (breaker.probing || options.now() < breaker.probeAt) return refuse(breaker.error, undefined, true)
+    breaker.probing = true
+    probe = true
+  }
+  const closeBreaker = () => {
+    if (!probe) return
+    shared.breakers.delete(keyName)
+    emitter.emit({ type: 'circuit-closed', keyName, fingerprint: key.fingerprint })
   }
 
   // 1. parse
@@ -290,11 +342,12 @@ async function guardedFetch(
   }
 
   // 2. estimate
+  const startedAt = options.now()
   let estimate: RequestEstimate | null = null
   if (json) {
     try {
       estimate = await estimateRequest(endpoint, json, {
-        ...estimateOptions(options),
+        ...estimateOptions(options, startedAt),
         ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
       })
     } catch (error) {
@@ -312,38 +365,73 @@ async function guardedFetch(
   }
 
   // 3. reserve
-  const startedAt = options.now()
-  let reservationId: string | undefined
-  let states: ChargeState[] = []
-  let refusal: { error: KeyguardError; denial?: Denial } | undefined
-  try {
-    const amount = estimate
-      ? { costNanos: estimate.maxCostNanos, tokens: estimate.inputTokens + estimate.maxOutputTokens }
-      : usageScoped
-    const charges = await chargesFor(options.limits, scope, amount, startedAt)
-    if (charges.length > 0) {
+  const reserve = async (
+    current: RequestEstimate | null,
+  ): Promise<{ id?: string; states: ChargeState[] } | { refusal: KeyguardError; denial?: Denial }> => {
+    try {
+      const amount = current
+        ? { costNanos: current.maxCostNanos, tokens: current.inputTokens + current.maxOutputTokens }
+        : usageScoped
+      const charges = await chargesFor(options.limits, scope, amount, startedAt)
+      if (charges.length === 0) return { states: [] }
       const id = crypto.randomUUID()
       const result = await options.store.reserve({ id, charges, leaseMs: options.leaseMs })
       handleStoreEvents(shared, result.events)
-      if (result.ok) {
-        reservationId = id
-        states = result.states
-      } else refusal = { error: denialToError(result.denial), denial: result.denial }
-    }
-  } catch (error) {
-    refusal = {
-      error: isKeyguardError(error)
-        ? error
-        : new KeyguardError({
-            code: 'store.unavailable',
-            message: `the limit store failed to reserve: ${scrub(error, options)}`,
-            operatorHint:
-              'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
-            cause: error,
-          }),
+      if (result.ok) return { id, states: result.states }
+      return { refusal: denialToError(result.denial), denial: result.denial }
+    } catch (error) {
+      if (isKeyguardError(error)) return { refusal: error }
+      return {
+        refusal: new KeyguardError({
+          code: 'store.unavailable',
+          message: `the limit store failed to reserve: ${scrub(error, options)}`,
+          operatorHint:
+            'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
+          cause: error,
+        }),
+      }
     }
   }
-  if (refusal) return refuse(refusal.error, refusal.denial)
+  let reserved = await reserve(estimate)
+  let clampedTo: number | undefined
+  if (
+    'refusal' in reserved &&
+    options.onInsufficientBudget === 'clamp' &&
+    json &&
+    estimate &&
+    (reserved.denial?.kind === 'spend' || reserved.denial?.kind === 'credits')
+  ) {
+    // Lower the output bound to what the remaining budget can pay for, and try once more.
+    const bound = affordableOutputTokens(estimate, reserved.denial.remaining, options, json, startedAt)
+    const field = outputBoundField(endpoint, json)
+    if (field && bound >= minClampedOutputTokens) {
+      const previous = estimate.maxOutputTokens
+      json = { ...json, [field]: bound }
+      bodyText = JSON.stringify(json)
+      try {
+        estimate = await estimateRequest(endpoint, json, {
+          ...estimateOptions(options, startedAt),
+          ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
+        })
+      } catch (error) {
+        return refuse(asKeyguardError(error, options))
+      }
+      reserved = await reserve(estimate)
+      if (!('refusal' in reserved) && estimate) {
+        clampedTo = bound
+        emitter.emit({
+          type: 'clamped',
+          scope,
+          endpoint,
+          previousMaxOutputTokens: previous,
+          maxOutputTokens: estimate.maxOutputTokens,
+        })
+      }
+    }
+  }
+  if ('refusal' in reserved) return refuse(reserved.refusal, reserved.denial)
+  const reservationId = reserved.id
+  const states = reserved.states
 
   const release = async () => {
     if (reservationId === undefined) return
@@ -373,6 +461,7 @@ async function guardedFetch(
     } as RequestInit)
   } catch (error) {
     await release()
+    endProbe()
     // The caller's own abort stays an AbortError, so clients recognise it.
     if (incoming.signal?.aborted) throw error
     const timedOut =
@@ -386,17 +475,20 @@ async function guardedFetch(
   }
 
   const rateLimits = parseRateLimitHeaders(upstream.headers)
-  if (rateLimits)
+  if (rateLimits) {
+    shared.rateLimits.set(keyName, { limits: rateLimits, seenAt: options.now() })
     emitter.emit({
       type: 'upstream-rate-limits',
       keyName,
       fingerprint: key.fingerprint,
       limits: rateLimits,
     })
+  }
 
   const responseHeaders = new Headers(upstream.headers)
   for (const name of droppedResponseHeaders) responseHeaders.delete(name)
   if (estimate) responseHeaders.set('x-keyguard-estimate', String(estimate.maxCostNanos))
+  if (clampedTo !== undefined) responseHeaders.set('x-keyguard-clamped-output-tokens', String(clampedTo))
 
   // upstream error: nothing billed, the hold is returned
   if (!upstream.ok) {
@@ -412,6 +504,11 @@ async function guardedFetch(
       { secrets: options.secrets },
     )
     emitter.emit({ type: 'upstream-error', scope, endpoint, error })
+    if (options.breakerCooldownMs !== null && breakerCodes.has(error.code)) {
+      const probeAt = options.now() + options.breakerCooldownMs
+      shared.breakers.set(keyName, { error, probeAt, probing: false })
+      emitter.emit({ type: 'circuit-open', keyName, fingerprint: key.fingerprint, error, probeAt })
+    } else endProbe()
     if (options.errors === 'throw') throw error
     responseHeaders.set('x-keyguard-error-code', error.code)
     if (!error.retryable) responseHeaders.set('x-should-retry', 'false')
@@ -439,6 +536,8 @@ async function guardedFetch(
     })
   }
 
+  closeBreaker()
+
   // 5-6. read usage as the body passes, then settle
   let resolveSettled: (event: SettleEvent) => void = () => {}
   const settled = new Promise<SettleEvent>((resolve) => {
@@ -461,7 +560,7 @@ async function guardedFetch(
     })
   }
   const isStream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
-  const tapped = upstream.body ? upstream.body.pipeThrough(tapUsage(isStream ? 'sse' : 'json', finish)) : null
+  const tapped = upstream.body ? tapUsage(upstream.body, isStream ? 'sse' : 'json', finish) : null
   if (!tapped)
     finish({
       ending: 'complete',
@@ -568,6 +667,47 @@ async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> 
   return event
 }
 
+const minClampedOutputTokens = 16
+
+/** The request field that bounds its output: the one it already uses, else the endpoint's current one. */
+function outputBoundField(endpoint: string, json: Record<string, unknown>): string | undefined {
+  if (endpoint === '/v1/responses') return 'max_output_tokens'
+  if (endpoint !== chatEndpoint) return undefined
+  return json.max_completion_tokens === undefined && json.max_tokens !== undefined
+    ? 'max_tokens'
+    : 'max_completion_tokens'
+}
+
+/** How many output tokens (per choice) `remainingNanos` can pay for, after the prompt; 0 when none. */
+function affordableOutputTokens(
+  estimate: RequestEstimate,
+  remainingNanos: number,
+  options: ResolvedOptions,
+  json: Record<string, unknown>,
+  at: number,
+): number {
+  const priceOptions = {
+    ...(options.prices ? { prices: options.prices } : {}),
+    ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
+    at: new Date(at),
+  }
+  try {
+    const input = costOfUsage(estimate.model, usedSoFar(estimate, 0), priceOptions).totalNanos
+    const full = costOfUsage(
+      estimate.model,
+      usedSoFar(estimate, estimate.maxOutputTokens),
+      priceOptions,
+    ).totalNanos
+    const perToken = (full - input) / Math.max(1, estimate.maxOutputTokens)
+    if (perToken <= 0 || remainingNanos <= input) return 0
+    const choices = typeof json.n === 'number' && json.n > 1 ? json.n : 1
+    // One token of slack for the estimate's rounding up.
+    return Math.max(0, Math.floor((remainingNanos - input) / perToken / choices) - 1)
+  } catch {
+    return 0
+  }
+}
+
 function usedSoFar(estimate: RequestEstimate, deltas: number): Record<string, number> {
   const output = Math.min(deltas, estimate.maxOutputTokens)
   const total = estimate.inputTokens + output
@@ -611,6 +751,15 @@ function handleStoreEvents(shared: Shared, events: readonly StoreEvent[]): void 
     shared.emitter.emit(event)
   }
   shared.recharger.handle(events)
+}
+
+function localErrorResponse(error: KeyguardError, circuitOpen: boolean): Response {
+  if (!circuitOpen) return errorResponse(error, { format: 'openai' })
+  // An open circuit answers as OpenAI did (401, 429…), so clients raise the same error class each time.
+  const status = error.upstream?.status ?? error.clientStatus
+  const response = errorResponse(error, { format: 'openai', status, shouldRetry: false })
+  response.headers.set('x-keyguard-circuit', 'open')
+  return response
 }
 
 function asKeyguardError(error: unknown, options: ResolvedOptions): KeyguardError {

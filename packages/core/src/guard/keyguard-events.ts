@@ -22,8 +22,8 @@ export interface SettleEvent {
   costNanos: number
   /** `true` when usage never arrived (aborted or broken stream, missing usage) and the charge was estimated. */
   estimated: boolean
-  /** How the response body ended. */
-  ending: 'complete' | 'cancelled' | 'errored' | 'upstream-error'
+  /** How the call ended: its body read to the end, cancelled or broken; an upstream error; refused locally (nothing sent). */
+  ending: 'complete' | 'cancelled' | 'errored' | 'upstream-error' | 'refused'
   /** Limit states after the settle (empty when no limit applied). */
   states: ChargeState[]
 }
@@ -54,6 +54,32 @@ export interface UpstreamRateLimitsEvent {
   limits: UpstreamRateLimits
 }
 
+/** OpenAI rejected a key for billing or auth: its calls fail locally until a probe succeeds. */
+export interface CircuitOpenEvent {
+  type: 'circuit-open'
+  keyName: string
+  fingerprint: string
+  error: KeyguardError
+  /** When one probe call will be let through, in epoch ms. */
+  probeAt: number
+}
+
+/** A probe call with a key succeeded: its calls go upstream again. */
+export interface CircuitClosedEvent {
+  type: 'circuit-closed'
+  keyName: string
+  fingerprint: string
+}
+
+/** A request's output bound was lowered to what the remaining budget can pay for (`onInsufficientBudget: 'clamp'`). */
+export interface ClampedEvent {
+  type: 'clamped'
+  scope: RequestScope
+  endpoint: string
+  previousMaxOutputTokens: number
+  maxOutputTokens: number
+}
+
 /** Every event a {@link Keyguard} emits through `on`. */
 export type KeyguardEvent =
   | LimitEvent
@@ -61,8 +87,10 @@ export type KeyguardEvent =
   | DeniedEvent
   | UpstreamErrorEvent
   | UpstreamRateLimitsEvent
+  | CircuitOpenEvent
+  | CircuitClosedEvent
+  | ClampedEvent
 
-/** The event names `on` accepts. */
 export type KeyguardEventType = KeyguardEvent['type']
 
 /** The listener for one event name. */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import type { TokenCounter } from '../estimate/count-tokens'
 import { createKeyRing, type KeyRing, type KeyRingEntry } from '../keys/create-key-ring'
 import type { ApiKey } from '../keys/parse-api-key'
 import { Secret } from '../keys/secret'
@@ -33,10 +34,27 @@ export interface KeyguardOptions {
   leaseMs?: number
   /** The output bound for requests that set none, instead of the model's cap. */
   defaultMaxOutputTokens?: number
+  /**
+   * Counts prompt tokens for estimates. `byteUpperBoundCounter` skips the BPE tokenizer (faster,
+   * reserves more). @default gptTokenizerCounter
+   */
+  counter?: TokenCounter
   /** Keep settlement alive after the response is returned (Cloudflare Workers: `ctx.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
   /** The clock. @default Date.now */
   now?: () => number
+  /**
+   * After OpenAI rejects a key for billing or auth (`quota.*`, `auth.*`), fail that key's calls
+   * locally for `cooldownMs`, then let one probe through; success closes the breaker. `false` turns it off.
+   * @default { cooldownMs: 30000 }
+   */
+  circuitBreaker?: { cooldownMs?: number } | false
+  /**
+   * When a spend or credits limit cannot pay for a request's output bound: `reject` it, or `clamp`
+   * its `max_completion_tokens` / `max_tokens` / `max_output_tokens` to what the remaining budget can pay
+   * for (at least 16 tokens, else it is rejected). @default 'reject'
+   */
+  onInsufficientBudget?: 'reject' | 'clamp'
   /**
    * How refusals and upstream errors reach the caller. `response` (default): a Response in
    * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
@@ -59,9 +77,13 @@ export interface ResolvedOptions {
   logger: Logger
   leaseMs: number
   defaultMaxOutputTokens: number | undefined
+  counter: TokenCounter | undefined
   waitUntil: ((promise: Promise<unknown>) => void) | undefined
   now: () => number
   errors: 'response' | 'throw'
+  onInsufficientBudget: 'reject' | 'clamp'
+  /** `null`: no breaker. */
+  breakerCooldownMs: number | null
   secrets: readonly Secret[]
 }
 
@@ -125,9 +147,18 @@ const schema = z.object({
     .optional(),
   leaseMs: z.number().int().min(1000).max(maxTimer).optional(),
   defaultMaxOutputTokens: z.number().int().positive().optional(),
+  counter: z
+    .custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
+      message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
+    })
+    .optional(),
   waitUntil: fn('a function such as ctx.waitUntil').optional(),
   now: fn('a function returning epoch ms').optional(),
   errors: z.enum(['response', 'throw']).optional(),
+  onInsufficientBudget: z.enum(['reject', 'clamp']).optional(),
+  circuitBreaker: z
+    .union([z.literal(false), z.object({ cooldownMs: z.number().int().min(0).max(maxTimer).optional() })])
+    .optional(),
 })
 
 const fixes: Record<string, string> = {
@@ -244,9 +275,12 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     logger: input.logger ?? consoleLogger,
     leaseMs: input.leaseMs ?? 600_000,
     defaultMaxOutputTokens: input.defaultMaxOutputTokens,
+    counter: input.counter,
     waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
     now,
     errors: input.errors ?? 'response',
+    onInsufficientBudget: input.onInsufficientBudget ?? 'reject',
+    breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
   })
 }

@@ -16,12 +16,10 @@ async function run(format: 'json' | 'sse', chunks: readonly string[]) {
   let tapped: TappedUsage | undefined
   let calls = 0
   const out = await new Response(
-    streamOf(chunks).pipeThrough(
-      tapUsage(format, (result) => {
-        tapped = result
-        calls++
-      }),
-    ),
+    tapUsage(streamOf(chunks), format, (result) => {
+      tapped = result
+      calls++
+    }),
   ).text()
   return { out, tapped: tapped as TappedUsage, calls }
 }
@@ -55,7 +53,7 @@ describe('tapUsage', () => {
         controller.close()
       },
     })
-    const out = await new Response(stream.pipeThrough(tapUsage('sse', (result) => (tapped = result)))).text()
+    const out = await new Response(tapUsage(stream, 'sse', (result) => (tapped = result))).text()
     expect(out).toBe(whole)
     expect(tapped?.usage).toEqual({ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 })
     expect(tapped?.deltas).toBe(1)
@@ -95,14 +93,10 @@ describe('tapUsage', () => {
         controller.enqueue(encoder.encode(chatStream[1] as string))
       },
     })
-    const reader = source
-      .pipeThrough(
-        tapUsage('sse', (result) => {
-          tapped = result
-          calls++
-        }),
-      )
-      .getReader()
+    const reader = tapUsage(source, 'sse', (result) => {
+      tapped = result
+      calls++
+    }).getReader()
     await reader.read()
     await reader.read()
     await reader.cancel()
@@ -121,9 +115,9 @@ describe('tapUsage', () => {
         controller.error(new TypeError('terminated'))
       },
     })
-    await expect(
-      new Response(source.pipeThrough(tapUsage('sse', (result) => (tapped = result)))).text(),
-    ).rejects.toThrow('terminated')
+    await expect(new Response(tapUsage(source, 'sse', (result) => (tapped = result))).text()).rejects.toThrow(
+      'terminated',
+    )
     expect(tapped?.ending).toBe('errored')
     expect(tapped?.deltas).toBe(1)
   })

@@ -14,7 +14,18 @@ export interface TappedUsage {
   reason: unknown
 }
 
-const usageObject = /"usage"\s*:\s*\{/
+// Every chat chunk of a stream with include_usage carries `"usage":null`; only an object is usage.
+function hasUsageObject(data: string): boolean {
+  for (let at = data.indexOf('"usage"'); at !== -1; at = data.indexOf('"usage"', at + 7)) {
+    let index = at + 7
+    while (data.charCodeAt(index) === 32) index++
+    if (data.charCodeAt(index) !== 58) continue // ':'
+    index++
+    while (data.charCodeAt(index) === 32) index++
+    if (data.charCodeAt(index) === 123) return true // '{'
+  }
+  return false
+}
 const newline = 10
 
 /**
@@ -25,14 +36,15 @@ const newline = 10
  *
  * @example
  * ```ts
- * const body = response.body?.pipeThrough(tapUsage('sse', (tapped) => settle(tapped.usage)))
+ * const body = tapUsage(response.body, 'sse', (tapped) => settle(tapped.usage))
  * return new Response(body, response)
  * ```
  */
 export function tapUsage(
+  body: ReadableStream<Uint8Array>,
   format: 'json' | 'sse',
   onEnd: (tapped: TappedUsage) => void,
-): TransformStream<Uint8Array, Uint8Array> {
+): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder()
   const tapped: TappedUsage = {
     ending: 'complete',
@@ -45,17 +57,24 @@ export function tapUsage(
   const jsonParts: Uint8Array[] = []
   let line: Uint8Array[] = []
   let ended = false
+  // Clients stop reading at `data: [DONE]` or `response.completed`, and may cancel before the body's
+  // own end: a stream whose final event arrived counts as complete.
+  let finalEventSeen = false
   const end = (ending: TappedUsage['ending'], reason?: unknown) => {
     if (ended) return
     ended = true
-    tapped.ending = ending
+    tapped.ending = finalEventSeen ? 'complete' : ending
     tapped.reason = reason
     onEnd(tapped)
   }
 
   const readEvent = (data: string) => {
-    if (data === '[DONE]' || data === '') return
-    const hasUsage = data.includes('"usage"') && usageObject.test(data)
+    if (data === '[DONE]') {
+      finalEventSeen = true
+      return
+    }
+    if (data === '') return
+    const hasUsage = hasUsageObject(data)
     if (!hasUsage && data.includes('"delta"')) {
       // Delta events are most of a stream: count them without parsing.
       tapped.deltas++
@@ -73,6 +92,7 @@ export function tapUsage(
     if (hasUsage) {
       const usage = event.usage ?? nested?.usage
       if (usage && typeof usage === 'object') tapped.usage = usage
+      if (event.type === 'response.completed') finalEventSeen = true
       const tier = event.service_tier ?? nested?.service_tier
       if (typeof tier === 'string') tapped.serviceTier = tier
     }
@@ -99,33 +119,50 @@ export function tapUsage(
     if (start < chunk.length) line.push(chunk.slice(start))
   }
 
-  // `cancel` (called when the reader cancels or the source fails) is in the Streams spec and every
-  // runtime keyguard supports, but not yet in TypeScript's DOM types.
-  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
-    transform(chunk, controller) {
-      controller.enqueue(chunk)
-      if (format === 'json') jsonParts.push(chunk)
-      else scan(chunk)
-    },
-    flush() {
-      if (format === 'json') {
-        try {
-          const body = JSON.parse(decoder.decode(concat(jsonParts))) as Record<string, unknown>
-          if (body.usage && typeof body.usage === 'object') tapped.usage = body.usage
-          if (typeof body.service_tier === 'string') tapped.serviceTier = body.service_tier
-        } catch {
-          // Not JSON after all: no usage, settled from the estimate.
-        }
-      } else if (line.length > 0) readLine(concat(line))
-      end('complete')
-    },
-    cancel(reason) {
-      end(isCancel(reason) ? 'cancelled' : 'errored', reason)
-    },
+  const flush = () => {
+    if (format === 'json') {
+      try {
+        const body = JSON.parse(decoder.decode(concat(jsonParts))) as Record<string, unknown>
+        if (body.usage && typeof body.usage === 'object') tapped.usage = body.usage
+        if (typeof body.service_tier === 'string') tapped.serviceTier = body.service_tier
+      } catch {
+        // Not JSON after all: no usage, settled from the estimate.
+      }
+    } else if (line.length > 0) readLine(concat(line))
   }
-  return new TransformStream<Uint8Array, Uint8Array>(transformer)
-}
 
+  const reader = body.getReader()
+  // A pull-through stream rather than pipeThrough(TransformStream): the same chunks, no read-ahead
+  // (highWaterMark 0), and about half the per-chunk cost of a pipe in Node (measured by the guard bench).
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let result: ReadableStreamReadResult<Uint8Array>
+        try {
+          result = await reader.read()
+        } catch (error) {
+          end(isCancel(error) ? 'cancelled' : 'errored', error)
+          controller.error(error)
+          return
+        }
+        if (result.done) {
+          flush()
+          end('complete')
+          controller.close()
+          return
+        }
+        controller.enqueue(result.value)
+        if (format === 'json') jsonParts.push(result.value)
+        else scan(result.value)
+      },
+      cancel(reason) {
+        end('cancelled', reason)
+        return reader.cancel(reason)
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
 function isCancel(reason: unknown): boolean {
   return reason === undefined || (reason instanceof Error && reason.name === 'AbortError')
 }

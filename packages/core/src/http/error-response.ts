@@ -10,13 +10,17 @@ export interface ErrorResponseOptions {
    * @default 'problem'
    */
   format?: 'problem' | 'openai'
+  /** Answer with this status instead of the error's client status. @default error.clientStatus */
+  status?: number
+  /** Override `x-should-retry`. @default retryable, with a wait of at most a minute */
+  shouldRetry?: boolean
 }
 
 /**
  * Whether an OpenAI client should retry: only what is retryable, after a wait a client would sit
  * through (openai-node caps its own waits at 60 s).
  */
-function shouldRetry(error: KeyguardError): boolean {
+function retryWithin(error: KeyguardError): boolean {
   return error.retryable && (error.retryAfterMs === undefined || error.retryAfterMs <= 60_000)
 }
 
@@ -32,17 +36,21 @@ function shouldRetry(error: KeyguardError): boolean {
  */
 export function errorResponse(
   error: KeyguardError,
-  { format = 'problem' }: ErrorResponseOptions = {},
+  {
+    format = 'problem',
+    status = error.clientStatus,
+    shouldRetry = retryWithin(error),
+  }: ErrorResponseOptions = {},
 ): Response {
   const headers = new Headers({
     'content-type': format === 'openai' ? 'application/json' : 'application/problem+json',
     'x-keyguard-error-code': error.code,
-    'x-should-retry': String(shouldRetry(error)),
+    'x-should-retry': String(shouldRetry),
   })
   if (error.retryAfterMs !== undefined) {
     headers.set('retry-after-ms', String(Math.ceil(error.retryAfterMs)))
     headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
   }
   const body = format === 'openai' ? toOpenAIErrorBody(error) : toProblemJson(error)
-  return new Response(JSON.stringify(body), { status: error.clientStatus, headers })
+  return new Response(JSON.stringify(body), { status, headers })
 }

@@ -1,6 +1,7 @@
 import { Console } from 'node:console'
 import { Writable } from 'node:stream'
 import { format, inspect } from 'node:util'
+import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { toProblemJson } from '../errors/problem-json'
 import { createKeyRing } from './create-key-ring'
@@ -123,6 +124,25 @@ describe('the canary key', () => {
     ])
       expectClean('printed', viewsOf(value))
     expectClean('template', [`${apiKey.secret}`, `key=${ring.get().secret}`])
+  })
+
+  it('never appears in a structured logger (pino), as a field, a nested object or an error', () => {
+    let lines = ''
+    const logger = pino(
+      { level: 'trace' },
+      {
+        write: (line: string) => {
+          lines += line
+        },
+      },
+    )
+    const apiKey = parseApiKey(canary)
+    logger.info({ apiKey, secret: apiKey.secret, nested: { keys: [apiKey] } }, 'loaded key')
+    logger.error({ err: catchError(() => parseApiKey(`"${canary}"`)) }, 'bad key')
+    logger.child({ key: apiKey.secret }).warn('child logger')
+    expect(lines).toContain('<redacted:OPENAI_API_KEY>')
+    expect(lines).toContain('sk-proj…XyZ7')
+    expectClean('pino', [lines])
   })
 
   it('never survives scrubbing, known or not, including OpenAI echoing it in a 401', () => {

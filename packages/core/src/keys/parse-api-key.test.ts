@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
 import { parseApiKey } from './parse-api-key'
+import { Secret } from './secret'
 
 const body = 'T3BlbkFJq1w2e3r4t5y6u7i8o9p0asdfghjklzxcvbnm_-QWERTYUIOP'
 const project = `sk-proj-${body}Wq8A`
@@ -134,9 +135,11 @@ describe('parseApiKey', () => {
     }
   })
 
-  it('takes a Secret as input', () => {
+  it('takes a Secret as input, named by its own name', () => {
     const key = parseApiKey(parseApiKey(project).secret)
     expect(key.fingerprint).toBe('sk-proj…Wq8A')
+    expect(parseApiKey(Secret.from(project, 'BATCH_KEY')).name).toBe('BATCH_KEY')
+    expect(parseApiKey(Secret.from(project)).name).toBe('OPENAI_API_KEY')
   })
 
   describe('in a browser', () => {

@@ -138,7 +138,8 @@ export function parseApiKey(
   options: ParseApiKeyOptions = {},
 ): ApiKey {
   const {
-    name = 'OPENAI_API_KEY',
+    // A Secret's own name, when it has one, names the key in messages.
+    name = value instanceof Secret && value.name !== 'secret' ? value.name : 'OPENAI_API_KEY',
     source,
     allowUnknown = false,
     purpose = 'inference',

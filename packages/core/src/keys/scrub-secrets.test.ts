@@ -99,6 +99,7 @@ describe('scrubSecrets', () => {
       fill('sk-'),
       fill('sk-a'),
       fill('sk-aaaaaaaaaaaaaa '),
+      fill('sk-a1b2c3d4e5f6g7h8i9j0 '),
       fill('a'),
       fill('*'),
       fill('authorization'),

@@ -16,7 +16,14 @@ const headerWithoutScheme = new RegExp(
   'gi',
 )
 
-/** What a scrubbed secret is replaced with. */
+/**
+ * What a scrubbed value without a name is replaced with (a {@link Secret} shows `<redacted:NAME>`).
+ *
+ * @example
+ * ```ts
+ * scrubSecrets('token hunter22', ['hunter22']) === `token ${redactedMark}` // true
+ * ```
+ */
 export const redactedMark = '<redacted>'
 
 // Values this short cannot be told apart from ordinary text; scrubbing them would garble output.

@@ -1,4 +1,4 @@
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import type { LimitKind, LimitRule } from './store'
 
@@ -19,7 +19,7 @@ export interface LimitPolicy {
 }
 
 /** @internal Parse options once, listing every problem in one `config.invalid` error. */
-export function parseOptions<T extends z.ZodType>(
+export function parseOptions<T extends z.ZodMiniType>(
   schema: T,
   options: unknown,
   label: string,

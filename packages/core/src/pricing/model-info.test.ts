@@ -75,6 +75,19 @@ describe('modelInfo', () => {
     expect(modelInfo('gpt-4').encoding).toBe('cl100k_base')
     expect(modelInfo('gpt-3.5-turbo').encoding).toBe('cl100k_base')
     expect(modelInfo('text-embedding-3-small').encoding).toBe('cl100k_base')
+    const withOss = definePrices(
+      {
+        models: {
+          'gpt-oss-120b': {
+            contextWindow: 131_072,
+            maxOutputTokens: 131_072,
+            prices: [{ input: 0.1, output: 0.5 }],
+          },
+        },
+      },
+      { extends: openaiPrices },
+    )
+    expect(modelInfo('gpt-oss-120b', withOss).encoding).toBe('o200k_harmony')
   })
 })
 

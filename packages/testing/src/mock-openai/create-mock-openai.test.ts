@@ -1,5 +1,5 @@
 import OpenAI from 'openai'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMockOpenAI } from './create-mock-openai'
 import { mockErrors } from './mock-errors'
 
@@ -151,6 +151,54 @@ describe('createMockOpenAI', () => {
     expect(text).toBe('a b')
     expect(error).toBeInstanceOf(OpenAI.APIError)
     expect((error as Error).message).toContain('server had an error')
+  })
+
+  it('sends an error event in a responses stream after the scripted number of deltas', async () => {
+    const mock = createMockOpenAI({ reply: 'a b c' })
+    mock.enqueue(mockErrors.midStreamError({ afterChunks: 1 }))
+    const stream = await clientFor(mock).responses.create({ model: 'gpt-5-mini', input: 'hi', stream: true })
+    const types: string[] = []
+    const error = await (async () => {
+      for await (const event of stream) types.push(event.type)
+    })().catch((caught: unknown) => caught)
+    expect(types.filter((type) => type === 'response.output_text.delta')).toHaveLength(1)
+    expect(error).toBeInstanceOf(OpenAI.APIError)
+    expect(error).toMatchObject({ code: 'server_error' })
+  })
+
+  it('leaves usage out when scripted, in JSON and in streams', async () => {
+    const mock = createMockOpenAI()
+    mock.enqueue(mockErrors.missingUsage(), mockErrors.missingUsage())
+    const client = clientFor(mock)
+    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] })
+    expect(completion.usage).toBeUndefined()
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [],
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    for await (const chunk of stream) expect(chunk.usage ?? undefined).toBeUndefined()
+  })
+
+  it('waits the scripted latency before answering', async () => {
+    vi.useFakeTimers()
+    try {
+      const mock = createMockOpenAI({ latencyMs: 1000 })
+      let answered = false
+      const pending = mock
+        .fetch('http://mock/v1/models', { headers: { authorization: 'Bearer k' } })
+        .then(() => {
+          answered = true
+        })
+      await vi.advanceTimersByTimeAsync(999)
+      expect(answered).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      await pending
+      expect(answered).toBe(true)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('reports rate-limit headers and a request id on every answer', async () => {

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { mockErrors, type OpenAIErrorObject } from './mock-errors'
 
 /** Token counts the mock reports. Any field given replaces the computed count. */
@@ -307,11 +306,36 @@ export function createMockOpenAI(options: MockOpenAIOptions = {}): MockOpenAI {
   }
 }
 
-// The specifier is a variable so bundlers for edge runtimes leave node:http out of the graph.
+// The specifier is a variable so bundlers for edge runtimes leave node:http out of the graph; the few
+// shapes used are typed here, so this file type-checks without Node's types (core's tests import it).
 const nodeHttp = 'node:http'
 
+interface IncomingMessage extends AsyncIterable<unknown> {
+  method?: string | undefined
+  url?: string | undefined
+  headers: Record<string, string | string[] | undefined>
+}
+interface ServerResponse {
+  on(event: 'close', listener: () => void): unknown
+  writeHead(status: number, headers: Record<string, string>): unknown
+  flushHeaders(): void
+  write(chunk: Uint8Array, callback: (error?: Error | null) => void): boolean
+  end(): unknown
+  destroy(): unknown
+}
+interface NodeHttpServer {
+  once(event: 'error', listener: (error: Error) => void): unknown
+  listen(port: number, host: string, callback: () => void): unknown
+  address(): { port: number } | string | null
+  closeAllConnections(): void
+  close(callback: (error?: Error) => void): unknown
+}
+interface NodeHttp {
+  createServer(handler: (incoming: IncomingMessage, outgoing: ServerResponse) => void): NodeHttpServer
+}
+
 async function listen(handle: (request: Request) => Promise<Response>) {
-  const http: typeof import('node:http') = await import(/* @vite-ignore */ nodeHttp)
+  const http = (await import(/* @vite-ignore */ nodeHttp)) as NodeHttp
   const server = http.createServer((incoming, outgoing) => {
     serveNode(handle, incoming, outgoing).catch(() => outgoing.destroy())
   })

@@ -127,6 +127,64 @@ export const openaiErrorCases: readonly {
     retryable: false,
   },
   {
+    name: '429 organization spend limit (typed server_error by OpenAI)',
+    status: 429,
+    body: {
+      error: {
+        message: 'Your organization reached its enforced spend limit.',
+        type: 'server_error',
+        param: null,
+        code: 'organization_spend_limit_exceeded',
+      },
+    },
+    expected: 'quota.spend_limit',
+    retryable: false,
+  },
+  {
+    name: '429 credit_balance_exhausted',
+    status: 429,
+    body: {
+      error: {
+        message:
+          'Your credit balance is too low to access the API. Please go to Plans & Billing to purchase credits.',
+        type: 'insufficient_quota',
+        param: null,
+        code: 'credit_balance_exhausted',
+      },
+    },
+    expected: 'quota.insufficient',
+    retryable: false,
+  },
+  {
+    name: '503 slow_down after a sudden increase',
+    status: 503,
+    body: {
+      error: {
+        message: 'Slow Down: please reduce your request rate gradually.',
+        type: 'server_error',
+        param: null,
+        code: 'slow_down',
+      },
+    },
+    expected: 'upstream.overloaded',
+    retryable: true,
+  },
+  {
+    name: '401 restricted key missing a scope',
+    status: 401,
+    body: {
+      error: {
+        message:
+          "You have insufficient permissions for this operation. Missing scopes: model.request. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.",
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    },
+    expected: 'auth.invalid_key',
+    retryable: false,
+  },
+  {
     name: '400 billing_hard_limit_reached',
     status: 400,
     body: {
