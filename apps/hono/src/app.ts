@@ -40,7 +40,9 @@ app.use(
 )
 
 app.post('/chat', async (c) => {
-  const { message = 'Hello!' } = await c.req.json<{ message?: string }>().catch(() => ({ message: undefined }))
+  const { message = 'Hello!' } = await c.req
+    .json<{ message?: string }>()
+    .catch(() => ({ message: undefined }))
   const openai = new OpenAI({ apiKey: 'held-by-keyguard', fetch: c.get('keyguard').fetch, maxRetries: 0 })
   const completion = await openai.chat.completions.create({
     model: 'gpt-4o-mini',

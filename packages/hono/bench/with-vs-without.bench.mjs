@@ -56,5 +56,8 @@ report({
   baseline: 'the same Hono chat route without keyguard, same mock upstream, autocannon in the same run',
   target: '>= 0.9',
 })
-for (const { server } of [withIt, without]) server.closeAllConnections?.(), server.close()
+for (const { server } of [withIt, without]) {
+  server.closeAllConnections?.()
+  server.close()
+}
 await upstream.close()
