@@ -2,10 +2,24 @@ import type * as z from 'zod/mini'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import type { LimitKind, LimitRule } from './store'
 
-/** Who a request is for: `{ tenant: 't1', user: 'u9' }`. `global` is always implied. */
+/**
+ * Who a request is for: `{ tenant: 't1', user: 'u9' }`. `global` is always implied.
+ *
+ * @example
+ * ```ts
+ * const scope: RequestScope = { tenant: 't1', user: 'u9', key: 'default', model: 'gpt-4o' }
+ * ```
+ */
 export type RequestScope = Readonly<Record<string, string | undefined>>
 
-/** A limit policy: what to limit, for which scope kind. Build one with `spendLimit`, `requestLimit`… */
+/**
+ * A limit policy: what to limit, for which scope kind. Build one with `spendLimit`, `requestLimit`…
+ *
+ * @example
+ * ```ts
+ * const policies: LimitPolicy[] = [requestLimit({ scope: 'user', limit: 60, windowMs: 60_000 })]
+ * ```
+ */
 export interface LimitPolicy {
   /** Unique among the policies of a scope kind, such as `monthly-spend`. */
   readonly name: string
