@@ -42,6 +42,24 @@ export { redactedMark, scrubSecrets } from './keys/scrub-secrets'
 export { Secret } from './keys/secret'
 export type { KeyStatus, KeyStatusKind, VerifyApiKeyOptions } from './keys/verify-api-key'
 export { verifyApiKey } from './keys/verify-api-key'
+export type { AutoRecharger, AutoRechargerOptions } from './limits/auto-recharger'
+export { autoRecharger } from './limits/auto-recharger'
+export { chargesFor } from './limits/charges-for'
+export type { ConcurrencyLimitOptions } from './limits/concurrency-limit'
+export { concurrencyLimit } from './limits/concurrency-limit'
+export type { CreditsOptions } from './limits/credits'
+export { credits } from './limits/credits'
+export { denialToError } from './limits/denial-to-error'
+export type { LimitEvent } from './limits/limit-event'
+export type { LimitPolicy, RequestScope } from './limits/limit-policy'
+export type { MemoryStoreOptions } from './limits/memory-store'
+export { memoryStore } from './limits/memory-store'
+export type { PeriodOptions } from './limits/period-of'
+export { periodOf } from './limits/period-of'
+export type { RequestLimitOptions } from './limits/request-limit'
+export { requestLimit } from './limits/request-limit'
+export type { SpendLimitOptions } from './limits/spend-limit'
+export { spendLimit } from './limits/spend-limit'
 export type {
   AdjustInput,
   Charge,
@@ -65,6 +83,8 @@ export type {
   StoreEvent,
   TokensRule,
 } from './limits/store'
+export type { TokenLimitOptions } from './limits/token-limit'
+export { tokenLimit } from './limits/token-limit'
 export type {
   ModelKind,
   ModelPriceInput,
