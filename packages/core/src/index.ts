@@ -4,6 +4,8 @@ export type { KeyguardErrorOptions, KeyguardProblem, UpstreamErrorInfo } from '.
 export { isKeyguardError, KeyguardError } from './errors/keyguard-error'
 export type { ProblemJson } from './errors/problem-json'
 export { toProblemJson } from './errors/problem-json'
+export type { MemoryStoreOptions } from './limits/memory-store'
+export { memoryStore } from './limits/memory-store'
 export type {
   AdjustInput,
   Charge,

@@ -26,7 +26,7 @@ async function main() {
     client = io
     quit = () => io.quit()
   } else {
-    const nodeRedis = createClient({ url: REDIS_URL })
+    const nodeRedis = createClient({ url: REDIS_URL as string })
     nodeRedis.on('error', () => {})
     await nodeRedis.connect()
     client = nodeRedis as unknown as RedisClientLike
