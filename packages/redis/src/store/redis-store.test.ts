@@ -50,8 +50,8 @@ describe('redisStore', () => {
   it('denies spend with store.unavailable (HTTP 503) when Redis refuses', async () => {
     const onStoreError = vi.fn()
     const store = redisStore({ client: refusing(), logger: quietLogger(), onStoreError })
-    const error = await store
-      .reserve({ id: 'a', charges: [{ scope: 't', policy: 'spend', rule: spend, amount: 1 }], leaseMs: 1000 })
+    const error = await Promise.resolve()
+      .then(() => store.reserve({ id: 'a', charges: [{ scope: 't', policy: 'spend', rule: spend, amount: 1 }], leaseMs: 1000 })
       .then(
         () => undefined,
         (rejection: unknown) => rejection,
