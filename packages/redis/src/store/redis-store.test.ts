@@ -50,12 +50,11 @@ describe('redisStore', () => {
   it('denies spend with store.unavailable (HTTP 503) when Redis refuses', async () => {
     const onStoreError = vi.fn()
     const store = redisStore({ client: refusing(), logger: quietLogger(), onStoreError })
-    const error = await Promise.resolve()
-      .then(() => store.reserve({ id: 'a', charges: [{ scope: 't', policy: 'spend', rule: spend, amount: 1 }], leaseMs: 1000 })
-      .then(
-        () => undefined,
-        (rejection: unknown) => rejection,
-      )
+    const charges = [{ scope: 't', policy: 'spend', rule: spend, amount: 1 }]
+    const error = await (async () => store.reserve({ id: 'a', charges, leaseMs: 1000 }))().then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    )
     expect(isKeyguardError(error) && error.code).toBe('store.unavailable')
     expect(isKeyguardError(error) && error.clientStatus).toBe(503)
     expect(onStoreError).toHaveBeenCalledWith(expect.any(Error), {
