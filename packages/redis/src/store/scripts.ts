@@ -287,7 +287,10 @@ end
 
 -- First live log entry (requests), skipping entries this call removed.
 local function oldest_entry(S)
-  local rows = redis.call('ZRANGEBYSCORE', S.c.x, '(' .. fmt(NOW - S.r.windowMs), '+inf', 'WITHSCORES')
+  -- only entries this call removed can come before the oldest live one: read no more than that
+  local skip = 1
+  for _ in pairs(S.gone) do skip = skip + 1 end
+  local rows = redis.call('ZRANGEBYSCORE', S.c.x, '(' .. fmt(NOW - S.r.windowMs), '+inf', 'WITHSCORES', 'LIMIT', 0, skip)
   for i = 1, #rows, 2 do
     if not S.gone[rows[i]] then return tonumber(rows[i + 1]) end
   end
