@@ -79,14 +79,15 @@ export interface RedisStoreOptions {
    */
   logger?: StoreLogger
   /**
-   * How long finished reservation ids (and adjust idempotency keys) are remembered, so a retried
-   * settle or reserve changes nothing; also how long period state outlives its period.
-   * @default 86_400_000 (one day)
+   * How long finished reservation ids are remembered after they end (a retried settle or reserve
+   * changes nothing), and how long period state outlives its period. docs/store-semantics.md fixes
+   * 10 minutes.
+   * @default 600_000
    */
   rememberMs?: number
   /**
-   * How many expired leases each reserve reclaims before it runs (bounds the script's work).
-   * @default 16
+   * Most expired holds one call reclaims in each state it loads (bounds a script's work).
+   * @default 100
    */
   reclaimPerReserve?: number
   /**
@@ -139,8 +140,8 @@ const optionsSchema = z.object({
       { message: 'expected an object with warn() and error()' },
     )
     .optional(),
-  rememberMs: positiveInt.default(86_400_000),
-  reclaimPerReserve: positiveInt.max(1000).default(16),
+  rememberMs: positiveInt.default(600_000),
+  reclaimPerReserve: positiveInt.max(10_000).default(100),
   creditsTtlMs: positiveInt.default(157_680_000_000),
 })
 

@@ -281,8 +281,10 @@ local function save(S, lease)
   end
   local ttl = ttl_of(S, lease)
   keep(c.k, ttl)
-  keep(c.h, ttl)
-  keep(c.x, ttl)
+  -- the other two only grow in a reserve (or a grant); a call that only removed from them leaves
+  -- their TTL, which already covers what is left. Grants are kept with the balance, always.
+  if S.grew_h then keep(c.h, ttl) end
+  if S.grew_x or kind == 'credits' then keep(c.x, ttl) end
 end
 
 -- First live log entry (requests), skipping entries this call removed.
@@ -298,13 +300,14 @@ local function oldest_entry(S)
 end
 
 -- ChargeState (spec 3), pend = amount held on the working copy by this call, not yet written.
-local function state_of(S, pend)
+local function state_of(S, pend, no_reset)
   pend = pend or 0
   local c, r, kind = S.c, S.r, S.kind
   local held = math.max(0, S.held) + pend
   if kind == 'requests' then
     local reset = ''
-    local oldest = oldest_entry(S)
+    local oldest = nil
+    if not no_reset then oldest = oldest_entry(S) end
     if oldest then reset = oldest + r.windowMs elseif pend > 0 then reset = NOW + r.windowMs end
     return { c.s, c.p, kind, r.limit, math.max(0, S.used), held, math.max(0, r.limit - S.used - held), reset }
   end
@@ -432,7 +435,7 @@ local pend = {}
 for i, c in ipairs(charges) do
   local S = list[i]
   local p = pend[c.k] or 0
-  local st = state_of(S, p)
+  local st = state_of(S, p, true)
   local remaining = st[7]
   if remaining ~= '' and c.a > remaining then
     save_all()
@@ -446,7 +449,9 @@ for i, c in ipairs(charges) do
   S.held = S.held + c.a
   redis.call('ZADD', c.h, fmt(lease_end), id)
   redis.call('HINCRBY', c.k, 'h:' .. id, fmt(c.a))
+  S.grew_h = true
   if S.kind == 'requests' then
+    S.grew_x = true
     redis.call('ZADD', c.x, fmt(NOW), id)
     redis.call('HINCRBY', c.k, 'a:' .. id, fmt(c.a))
   elseif S.kind == 'tokens' then
