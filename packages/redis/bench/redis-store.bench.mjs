@@ -20,17 +20,27 @@ let server
 let url = process.env.KEYGUARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
 if (spawnSync('redis-server', ['--version']).status === 0) {
   const port = await spare()
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  })
+  server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  )
   url = `redis://127.0.0.1:${port}`
 }
 const client = new Redis(url, { retryStrategy: (times) => (times > 50 ? null : 100) })
+client.on('error', () => {})
 await client.ping()
 const where = server ? 'own redis-server' : url
 
 const store = redisStore({ client, prefix: 'kgbench', timeoutMs: 5000, fallback: 'deny' })
-const limiter = new RateLimiterRedis({ storeClient: client, keyPrefix: 'rlfbench', points: 1e9, duration: 60 })
+const limiter = new RateLimiterRedis({
+  storeClient: client,
+  keyPrefix: 'rlfbench',
+  points: 1e9,
+  duration: 60,
+})
 const endsAt = Date.now() + 3_600_000
 const rules = {
   rpm: { kind: 'requests', limit: 1e9, windowMs: 60_000 },
@@ -47,7 +57,11 @@ const guarded = (user) => [
 let seq = 0
 const nextId = () => `b${process.pid}-${seq++}`
 const reserveOnly = (caller) =>
-  store.reserve({ id: nextId(), charges: [{ scope: `user:${caller}`, policy: 'rpm', rule: rules.rpm, amount: 1 }], leaseMs: 60_000 })
+  store.reserve({
+    id: nextId(),
+    charges: [{ scope: `user:${caller}`, policy: 'rpm', rule: rules.rpm, amount: 1 }],
+    leaseMs: 60_000,
+  })
 const consume = (caller) => limiter.consume(`user:${caller}`, 1)
 const guardedRequest = async (caller) => {
   const id = nextId()
@@ -61,7 +75,8 @@ const twoTrivialRoundTrips = async () => {
   await trivial()
   await trivial()
 }
-const concurrently = (callers, fn) => () => Promise.all(Array.from({ length: callers }, (_, caller) => fn(caller)))
+const concurrently = (callers, fn) => () =>
+  Promise.all(Array.from({ length: callers }, (_, caller) => fn(caller)))
 
 // 1. The issue's figure: reserve throughput ÷ RateLimiterRedis.consume, 16 concurrent callers.
 const reserveVsRlf = await ratio(concurrently(16, reserveOnly), concurrently(16, consume))
@@ -82,7 +97,12 @@ report({
   baseline: `two sequential EVALSHA of 'return 1', 16 concurrent callers, ${where}`,
 })
 const batches = await opsPerSecond(concurrently(16, guardedRequest), { ms: 1000 })
-report({ name: 'redis-store-guarded-requests-per-second', value: batches * 16, unit: 'req/s', baseline: `16 concurrent callers, ${where}` })
+report({
+  name: 'redis-store-guarded-requests-per-second',
+  value: batches * 16,
+  unit: 'req/s',
+  baseline: `16 concurrent callers, ${where}`,
+})
 
 // 3. Latency of reserve + settle at 1, 16 and 64 concurrent callers.
 async function latencies(callers, ms = 1500) {
