@@ -40,6 +40,7 @@ interface Entry {
   at: number
   amount: number
   settled: boolean
+  removed: boolean
   leaseEnd: number
 }
 interface Grant {
@@ -48,10 +49,18 @@ interface Grant {
 }
 interface Common {
   adjustKeys?: Map<string, number>
+  /** When the state was last used, in calls: the LRU order. */
+  stamp?: number
 }
 interface RequestsState extends Common {
   kind: 'requests'
+  /** Entries in time order from `head`; removed ones stay as tombstones until they age out. */
   log: Entry[]
+  head: number
+  total: number
+  settledSum: number
+  /** Unsettled entries by reservation id. */
+  pending: Map<string, Entry[]>
 }
 interface TokensState extends Common {
   kind: 'tokens'
@@ -119,15 +128,23 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   const states = new Map<string, State>()
   const records = new Map<string, Reservation>()
 
+  let calls = 0
+  // A stamp per use instead of re-inserting into the Map: eviction sorts by stamp, rarely.
   const touch = (key: string, state: State): void => {
-    states.delete(key)
-    states.set(key, state)
-    if (states.size > maxKeys) evict()
+    state.stamp = ++calls
+    if (states.get(key) !== state) {
+      states.set(key, state)
+      if (states.size > maxKeys) evict()
+    }
   }
   const evict = (): void => {
-    for (const [key, state] of states) {
-      if (states.size <= maxKeys) return
-      if (!hasHolds(state)) states.delete(key)
+    const target = maxKeys - Math.floor(maxKeys / 10)
+    const idle = [...states]
+      .filter(([, state]) => !hasHolds(state))
+      .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
+    for (const [key] of idle) {
+      if (states.size <= target) return
+      states.delete(key)
     }
   }
 
@@ -183,9 +200,14 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   /** The state as `peek` shows it: time applied and expired holds as if reclaimed, nothing written. */
   const view = (scope: ScopeKey, policy: string, rule: LimitRule, at: number): ChargeState => {
     const existing = states.get(stateKey(scope, policy, rule))
-    const state = existing && existing.kind === rule.kind ? clone(existing) : fresh(rule, at)
+    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at)
+    // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
-    for (const id of expiredHolds(state, at)) endHold(state, id, rule, 'reclaim', 0)
+    const expired = expiredHolds(state, at)
+    if (expired.length > 0) {
+      state = clone(state)
+      for (const id of expired) endHold(state, id, rule, 'reclaim', 0)
+    }
     return describe(scope, policy, rule, state, at)
   }
 
@@ -342,7 +364,7 @@ function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
 function fresh(rule: LimitRule, at: number): State {
   switch (rule.kind) {
     case 'requests':
-      return { kind: 'requests', log: [] }
+      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new Map() }
     case 'tokens':
       return { kind: 'tokens', level: rule.capacity, at, holds: new Map() }
     case 'spend':
@@ -365,8 +387,17 @@ function fresh(rule: LimitRule, at: number): State {
 
 function clone(state: State): State {
   switch (state.kind) {
-    case 'requests':
-      return { kind: 'requests', log: state.log.map((entry) => ({ ...entry })) }
+    case 'requests': {
+      const log = state.log.slice(state.head).map((entry) => ({ ...entry }))
+      const pending = new Map<string, Entry[]>()
+      for (const entry of log) {
+        if (entry.removed || entry.settled) continue
+        const list = pending.get(entry.id)
+        if (list) list.push(entry)
+        else pending.set(entry.id, [entry])
+      }
+      return { ...state, log, head: 0, pending }
+    }
     case 'tokens':
       return { ...state, holds: new Map(state.holds) }
     case 'spend':
@@ -381,9 +412,23 @@ function clone(state: State): State {
 function applyTime(state: State, rule: LimitRule, at: number): void {
   if (state.kind === 'requests' && rule.kind === 'requests') {
     const cutoff = at - rule.windowMs
-    let drop = 0
-    while (drop < state.log.length && (state.log[drop] as Entry).at <= cutoff) drop++
-    if (drop > 0) state.log.splice(0, drop)
+    while (state.head < state.log.length) {
+      const entry = state.log[state.head] as Entry
+      if (entry.at > cutoff) break
+      if (!entry.removed) {
+        if (!entry.settled) {
+          const rest = state.pending.get(entry.id)?.filter((e) => e !== entry) ?? []
+          if (rest.length > 0) state.pending.set(entry.id, rest)
+          else state.pending.delete(entry.id)
+        }
+        dropEntry(state, entry)
+      }
+      state.head++
+    }
+    if (state.head > 64 && state.head * 2 > state.log.length) {
+      state.log = state.log.slice(state.head)
+      state.head = 0
+    }
   } else if (state.kind === 'tokens' && rule.kind === 'tokens') {
     const elapsed = Math.max(0, at - state.at)
     state.level = Math.min(rule.capacity, state.level + (elapsed * rule.refillPerSecond) / 1000)
@@ -395,14 +440,30 @@ function applyTime(state: State, rule: LimitRule, at: number): void {
   }
 }
 
+/** Take an entry out of the counts (it stays in the log as a tombstone). */
+function dropEntry(state: RequestsState, entry: Entry): void {
+  if (entry.removed) return
+  entry.removed = true
+  state.total -= entry.amount
+  if (entry.settled) state.settledSum -= entry.amount
+}
+
+function firstEntry(state: RequestsState): Entry | undefined {
+  for (let index = state.head; index < state.log.length; index++) {
+    const entry = state.log[index] as Entry
+    if (!entry.removed) return entry
+  }
+  return undefined
+}
+
 function hasHolds(state: State): boolean {
-  return state.kind === 'requests' ? state.log.some((entry) => !entry.settled) : state.holds.size > 0
+  return state.kind === 'requests' ? state.pending.size > 0 : state.holds.size > 0
 }
 
 function expiredHolds(state: State, at: number): string[] {
   const ids: string[] = []
   if (state.kind === 'requests') {
-    for (const entry of state.log) if (!entry.settled && entry.leaseEnd <= at) ids.push(entry.id)
+    for (const [id, entries] of state.pending) if ((entries[0]?.leaseEnd ?? at) <= at) ids.push(id)
   } else {
     for (const [id, hold] of state.holds) if (hold.leaseEnd <= at) ids.push(id)
   }
@@ -411,14 +472,20 @@ function expiredHolds(state: State, at: number): string[] {
 
 function removeHold(state: State, id: string): void {
   if (state.kind === 'requests') {
-    const index = state.log.findIndex((entry) => entry.id === id && !entry.settled)
-    if (index >= 0) state.log.splice(index, 1)
+    for (const entry of state.pending.get(id) ?? []) dropEntry(state, entry)
+    state.pending.delete(id)
   } else state.holds.delete(id)
 }
 
 function addHold(state: State, id: string, amount: number, leaseEnd: number, at: number): void {
-  if (state.kind === 'requests') state.log.push({ id, at, amount, settled: false, leaseEnd })
-  else {
+  if (state.kind === 'requests') {
+    const entry: Entry = { id, at, amount, settled: false, removed: false, leaseEnd }
+    state.log.push(entry)
+    state.total += amount
+    const list = state.pending.get(id)
+    if (list) list.push(entry)
+    else state.pending.set(id, [entry])
+  } else {
     if (state.kind === 'tokens') state.level -= amount
     const existing = state.holds.get(id)
     state.holds.set(id, { amount: (existing?.amount ?? 0) + amount, leaseEnd })
@@ -437,10 +504,16 @@ function endHold(
   actual: number,
 ): boolean {
   if (state.kind === 'requests') {
-    const entries = state.log.filter((entry) => entry.id === id && !entry.settled)
-    if (entries.length === 0) return false
-    if (how === 'settle') for (const entry of entries) entry.settled = true
-    else state.log = state.log.filter((entry) => !(entry.id === id && !entry.settled))
+    const entries = state.pending.get(id)
+    if (!entries) return false
+    state.pending.delete(id)
+    for (const entry of entries) {
+      if (how !== 'settle') dropEntry(state, entry)
+      else if (!entry.removed) {
+        entry.settled = true
+        state.settledSum += entry.amount
+      }
+    }
     return true
   }
   const hold = state.holds.get(id)
@@ -511,7 +584,7 @@ function netOf(state: CreditsState): number {
 function heldOf(state: State): number {
   let sum = 0
   if (state.kind === 'requests') {
-    for (const entry of state.log) if (!entry.settled) sum += entry.amount
+    return state.total - state.settledSum
   } else for (const hold of state.holds.values()) sum += hold.amount
   return sum
 }
@@ -569,9 +642,7 @@ function remainingOf(state: State, rule: LimitRule, taken: number): number | nul
   switch (state.kind) {
     case 'requests': {
       const limit = rule.kind === 'requests' ? rule.limit : 0
-      let count = 0
-      for (const entry of state.log) count += entry.amount
-      return Math.max(0, limit - count - taken)
+      return Math.max(0, limit - state.total - taken)
     }
     case 'tokens':
       return Math.max(0, Math.floor(state.level - taken))
@@ -603,38 +674,43 @@ function limitOf(state: State, rule: LimitRule): number | null {
 
 function describe(scope: ScopeKey, policy: string, rule: LimitRule, state: State, at: number): ChargeState {
   const held = heldOf(state)
-  const base = {
+  let used = 0
+  let resetAt: number | null = null
+  switch (state.kind) {
+    case 'requests': {
+      used = state.settledSum
+      const oldest = firstEntry(state)
+      if (oldest && rule.kind === 'requests') resetAt = oldest.at + rule.windowMs
+      break
+    }
+    case 'tokens':
+      if (rule.kind === 'tokens') {
+        used = Math.max(0, rule.capacity - Math.floor(state.level) - held)
+        if (state.level < rule.capacity && rule.refillPerSecond > 0) {
+          resetAt = at + Math.ceil(((rule.capacity - state.level) * 1000) / rule.refillPerSecond)
+        }
+      }
+      break
+    case 'spend':
+      used = state.spent
+      if (rule.kind === 'spend') resetAt = rule.period.endsAt
+      break
+    case 'credits':
+      used = state.consumed
+      break
+    case 'concurrency':
+      break
+  }
+  // one literal, not a spread: this runs on every call and spreads are slow in V8
+  return {
     scope,
     policy,
     kind: rule.kind,
     limit: limitOf(state, rule),
+    used,
     held,
     remaining: remainingOf(state, rule, 0),
-  }
-  switch (state.kind) {
-    case 'requests': {
-      let used = 0
-      for (const entry of state.log) if (entry.settled) used += entry.amount
-      const oldest = state.log[0]
-      const windowMs = rule.kind === 'requests' ? rule.windowMs : 0
-      return { ...base, used, resetAt: oldest ? oldest.at + windowMs : null }
-    }
-    case 'tokens': {
-      const capacity = rule.kind === 'tokens' ? rule.capacity : 0
-      const refill = rule.kind === 'tokens' ? rule.refillPerSecond : 0
-      const used = Math.max(0, capacity - Math.floor(state.level) - held)
-      const resetAt =
-        state.level >= capacity || refill === 0
-          ? null
-          : at + Math.ceil(((capacity - state.level) * 1000) / refill)
-      return { ...base, used, resetAt }
-    }
-    case 'spend':
-      return { ...base, used: state.spent, resetAt: rule.kind === 'spend' ? rule.period.endsAt : null }
-    case 'concurrency':
-      return { ...base, used: 0, resetAt: null }
-    case 'credits':
-      return { ...base, used: state.consumed, resetAt: null }
+    resetAt,
   }
 }
 
@@ -645,9 +721,10 @@ function denialOf(charge: Charge, state: State, taken: number, remaining: number
   switch (rule.kind) {
     case 'requests': {
       if (amount > rule.limit || state.kind !== 'requests') break
-      let need = taken + amount - rule.limit
-      for (const entry of state.log) need += entry.amount
-      for (const entry of state.log) {
+      let need = state.total + taken + amount - rule.limit
+      for (let index = state.head; index < state.log.length; index++) {
+        const entry = state.log[index] as Entry
+        if (entry.removed) continue
         need -= entry.amount
         if (need <= 0) {
           retryAfterMs = Math.max(0, entry.at + rule.windowMs - at)
