@@ -2,7 +2,7 @@ import { describeStoreConformance } from '@keyguard/testing/conformance'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import type { RedisClientLike } from '../client/redis-client'
-import { redisUrl, testPrefix } from '../client/test-redis'
+import { redisUrl, testPrefix, unreachable } from '../client/test-redis'
 import { redisStore } from './redis-store'
 
 // The store runs on Redis server time, so advance() sleeps for real (the suite keeps windows short).
@@ -11,12 +11,19 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const connect: Record<string, () => Promise<{ client: RedisClientLike; quit(): Promise<unknown> }>> = {
   ioredis: async () => {
     const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
-    await client.connect()
+    client.on('error', () => {})
+    await client.connect().catch((error: unknown) => {
+      client.disconnect()
+      throw unreachable(redisUrl, error)
+    })
     return { client, quit: () => client.quit() }
   },
   'node-redis': async () => {
-    const client = createClient({ url: redisUrl })
-    await client.connect()
+    const client = createClient({ url: redisUrl, socket: { reconnectStrategy: false } })
+    client.on('error', () => {})
+    await client.connect().catch((error: unknown) => {
+      throw unreachable(redisUrl, error)
+    })
     return { client: client as unknown as RedisClientLike, quit: () => client.quit() }
   },
 }
