@@ -93,9 +93,12 @@ describe('redisStore across a fleet', () => {
   it('admits exactly as many reservations as the spend limit fits, and settles to the nano', async () => {
     const prefix = testPrefix('fleet')
     const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(i, prefix))
-    await Promise.all(workers.map((worker) => worker.ready))
+    // a worker that dies fails the test at once instead of leaving it waiting for a line
+    const orDeath = (worker: Worker, step: Promise<void>) =>
+      Promise.race([step, worker.done.then(() => Promise.reject(new Error('worker exited early')))])
+    await Promise.all(workers.map((worker) => orDeath(worker, worker.ready)))
     for (const worker of workers) worker.child.stdin?.write('go\n')
-    await Promise.all(workers.map((worker) => worker.reserved))
+    await Promise.all(workers.map((worker) => orDeath(worker, worker.reserved)))
     for (const worker of workers) worker.child.stdin?.end('settle\n')
     const reports = (await Promise.all(workers.map((worker) => worker.done))).map(
       (line) => JSON.parse(line) as { admitted: number; denied: number; settledNanos: number },

@@ -164,19 +164,19 @@ local function load(c, write, events)
   local S = { c = c, r = r, kind = r.kind, write = write, gone = {}, holds_gone = {}, grants = {} }
   local kind = S.kind
   if kind == 'spend' then
-    local v = redis.call('HMGET', c.k, 'held', 'spent', 'bonus')
-    S.held, S.spent, S.bonus = num(v[1]), num(v[2]), num(v[3])
+    local v = redis.call('HMGET', c.k, 'held', 'spent', 'bonus', 'u')
+    S.held, S.spent, S.bonus, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4])
   elseif kind == 'tokens' then
-    local v = redis.call('HMGET', c.k, 'held', 'level', 'at')
-    S.held = num(v[1])
+    local v = redis.call('HMGET', c.k, 'held', 'level', 'at', 'u')
+    S.held, S.lease_max = num(v[1]), num(v[4])
     if v[2] then
       S.level = math.min(r.capacity, tonumber(v[2]) + (NOW - tonumber(v[3])) * r.refillPerSecond / 1000)
     else
       S.level = r.capacity
     end
   elseif kind == 'requests' then
-    local v = redis.call('HMGET', c.k, 'held', 'used')
-    S.held, S.used = num(v[1]), num(v[2])
+    local v = redis.call('HMGET', c.k, 'held', 'used', 'u')
+    S.held, S.used, S.lease_max = num(v[1]), num(v[2]), num(v[3])
     local old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
     for _, id in ipairs(old) do
       local e = redis.call('HMGET', c.k, 'a:' .. id, 's:' .. id)
@@ -190,8 +190,8 @@ local function load(c, write, events)
       drop_entry(S, id)
     end
   elseif kind == 'credits' then
-    local v = redis.call('HMGET', c.k, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc')
-    S.held, S.debt, S.consumed, S.low = num(v[1]), num(v[2]), num(v[3]), num(v[4])
+    local v = redis.call('HMGET', c.k, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u')
+    S.held, S.debt, S.consumed, S.low, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[9])
     S.pk, S.pa, S.rp, S.rc = v[5] or '', num(v[6]), v[7] or '', num(v[8])
     for _, gid in ipairs(redis.call('ZRANGE', c.x, 0, -1)) do
       local g = redis.call('HMGET', c.k, 'ga:' .. gid, 'ge:' .. gid)
@@ -204,7 +204,8 @@ local function load(c, write, events)
       S.grants[#S.grants + 1] = grant
     end
   else
-    S.held = num(redis.call('HGET', c.k, 'held'))
+    local v = redis.call('HMGET', c.k, 'held', 'u')
+    S.held, S.lease_max = num(v[1]), num(v[2])
   end
   return S
 end
@@ -264,27 +265,31 @@ local function ttl_of(S, lease)
 end
 
 -- Write a state's aggregates and keep all three keys alive.
+-- TTLs: 'u' in the hash is the latest lease end any hold of this state ever had, so one plain
+-- PEXPIRE per key (no PTTL read) can never cut a longer-leased hold short.
 local function save(S, lease)
   local c, kind = S.c, S.kind
   if S.held < 0 then S.held = 0 end
+  if S.grew_h then S.lease_max = math.max(S.lease_max, NOW + lease) end
+  local u = fmt(S.lease_max)
   if kind == 'spend' then
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'spent', fmt(S.spent), 'bonus', fmt(S.bonus))
+    redis.call('HSET', c.k, 'held', fmt(S.held), 'spent', fmt(S.spent), 'bonus', fmt(S.bonus), 'u', u)
   elseif kind == 'tokens' then
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'level', flt(S.level), 'at', fmt(NOW))
+    redis.call('HSET', c.k, 'held', fmt(S.held), 'level', flt(S.level), 'at', fmt(NOW), 'u', u)
   elseif kind == 'requests' then
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'used', fmt(math.max(0, S.used)))
+    redis.call('HSET', c.k, 'held', fmt(S.held), 'used', fmt(math.max(0, S.used)), 'u', u)
   elseif kind == 'credits' then
     redis.call('HSET', c.k, 'held', fmt(S.held), 'debt', fmt(S.debt), 'consumed', fmt(S.consumed),
-      'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa), 'rp', S.rp, 'rc', fmt(S.rc))
+      'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa), 'rp', S.rp, 'rc', fmt(S.rc), 'u', u)
   else
-    redis.call('HSET', c.k, 'held', fmt(S.held))
+    redis.call('HSET', c.k, 'held', fmt(S.held), 'u', u)
   end
-  local ttl = ttl_of(S, lease)
-  keep(c.k, ttl)
+  local ttl = fmt(math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER))))
+  redis.call('PEXPIRE', c.k, ttl)
   -- the other two only grow in a reserve (or a grant); a call that only removed from them leaves
   -- their TTL, which already covers what is left. Grants are kept with the balance, always.
-  if S.grew_h then keep(c.h, ttl) end
-  if S.grew_x or kind == 'credits' then keep(c.x, ttl) end
+  if S.grew_h then redis.call('PEXPIRE', c.h, ttl) end
+  if S.grew_x or kind == 'credits' then redis.call('PEXPIRE', c.x, ttl) end
 end
 
 -- First live log entry (requests), skipping entries this call removed.
@@ -387,8 +392,9 @@ end
 
 -- Finish every remaining hold of a reservation (settle, release or reclaim), then save.
 local function finish_reservation(rkey, id, how, actual, events)
-  local charges = cjson.decode(redis.call('HGET', rkey, 'c'))
-  LEASE = num(redis.call('HGET', rkey, 'lease'))
+  local rec = redis.call('HMGET', rkey, 'c', 'lease')
+  local charges = cjson.decode(rec[1])
+  LEASE = num(rec[2])
   if how == 'reclaim' then reclaim_reservation(id, events) end
   local list = load_all(charges, true, events)
   for i = 1, #charges do
@@ -479,12 +485,13 @@ export const settleScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id = ARGV[5]
 local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
-local st = redis.call('HGET', rkey, 'st')
+local rec = redis.call('HMGET', rkey, 'st', 'exp')
+local st = rec[1]
 if not st then return { 'unknown', {}, {} } end
 local events = {}
 if st == 'live' then
   local how, status = 'settle', 'settled'
-  if num(redis.call('HGET', rkey, 'exp')) <= NOW then how, status = 'reclaim', 'expired' end
+  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
   local out = finish_reservation(rkey, id, how, actual, events)
   redis.call('HSET', rkey, 'st', status)
   redis.call('PEXPIRE', rkey, fmt(REMEMBER))
@@ -499,11 +506,12 @@ return { status, peek_states(cjson.decode(redis.call('HGET', rkey, 'c'))), {} }
 export const releaseScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id = ARGV[5]
-local st = redis.call('HGET', rkey, 'st')
+local rec = redis.call('HMGET', rkey, 'st', 'exp')
+local st = rec[1]
 if not st then return 'unknown' end
 if st == 'live' then
   local how, status = 'release', 'released'
-  if num(redis.call('HGET', rkey, 'exp')) <= NOW then how, status = 'reclaim', 'expired' end
+  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
   finish_reservation(rkey, id, how, nil, {})
   redis.call('HSET', rkey, 'st', status)
   redis.call('PEXPIRE', rkey, fmt(REMEMBER))
