@@ -271,19 +271,23 @@ local function save(S, lease)
   local c, kind = S.c, S.kind
   if S.held < 0 then S.held = 0 end
   if S.grew_h then S.lease_max = math.max(S.lease_max, NOW + lease) end
-  local u = fmt(S.lease_max)
-  if kind == 'spend' then
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'spent', fmt(S.spent), 'bonus', fmt(S.bonus), 'u', u)
-  elseif kind == 'tokens' then
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'level', flt(S.level), 'at', fmt(NOW), 'u', u)
-  elseif kind == 'requests' then
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'used', fmt(math.max(0, S.used)), 'u', u)
-  elseif kind == 'credits' then
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'debt', fmt(S.debt), 'consumed', fmt(S.consumed),
-      'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa), 'rp', S.rp, 'rc', fmt(S.rc), 'u', u)
-  else
-    redis.call('HSET', c.k, 'held', fmt(S.held), 'u', u)
+  local f = { 'held', fmt(S.held), 'u', fmt(S.lease_max) }
+  local function add(...)
+    for _, v in ipairs({ ... }) do f[#f + 1] = v end
   end
+  if kind == 'spend' then
+    add('spent', fmt(S.spent), 'bonus', fmt(S.bonus))
+  elseif kind == 'tokens' then
+    add('level', flt(S.level), 'at', fmt(NOW))
+  elseif kind == 'requests' then
+    add('used', fmt(math.max(0, S.used)))
+  elseif kind == 'credits' then
+    add('debt', fmt(S.debt), 'consumed', fmt(S.consumed), 'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa),
+      'rp', S.rp, 'rc', fmt(S.rc))
+  end
+  -- fields of holds taken by this call, written with the aggregates in one HSET
+  for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
+  redis.call('HSET', c.k, unpack(f))
   local ttl = fmt(math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER))))
   redis.call('PEXPIRE', c.k, ttl)
   -- the other two only grow in a reserve (or a grant); a call that only removed from them leaves
@@ -454,12 +458,13 @@ for i, c in ipairs(charges) do
   local S = list[i]
   S.held = S.held + c.a
   redis.call('ZADD', c.h, fmt(lease_end), id)
-  redis.call('HINCRBY', c.k, 'h:' .. id, fmt(c.a))
+  S.new_fields = S.new_fields or {}
+  S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
   S.grew_h = true
   if S.kind == 'requests' then
     S.grew_x = true
     redis.call('ZADD', c.x, fmt(NOW), id)
-    redis.call('HINCRBY', c.k, 'a:' .. id, fmt(c.a))
+    S.new_fields['a:' .. id] = (S.new_fields['a:' .. id] or 0) + c.a
   elseif S.kind == 'tokens' then
     S.level = S.level - c.a
   end
