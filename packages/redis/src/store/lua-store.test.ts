@@ -129,6 +129,17 @@ describe.each(['ioredis', 'node-redis'])('luaStore with %s', (name) => {
     expect(after?.used).toBe(4_000_000_000_000_000)
   })
 
+  it('remembers a settled id until its lease end plus ten minutes', async () => {
+    const prefix = testPrefix('remember')
+    const store = make(prefix)
+    const charges = [{ scope: 's', policy: 'conc', rule: rules.conc as LimitRule, amount: 1 }]
+    await store.reserve({ id: 'long', charges, leaseMs: 3_600_000 })
+    await store.settle({ id: 'long', actual: { costNanos: 0, tokens: 0 } })
+    const ttl = await connection.ioredis.pttl(`${keyBase(prefix)}r:long`)
+    expect(ttl).toBeGreaterThan(3_600_000 + 590_000)
+    expect(ttl).toBeLessThanOrEqual(3_600_000 + 600_000)
+  })
+
   it('keeps a scope and policy that contain colons apart from their neighbours', async () => {
     const store = make(testPrefix('colons'))
     const rule = rules.conc as LimitRule

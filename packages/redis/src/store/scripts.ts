@@ -499,7 +499,8 @@ if st == 'live' then
   if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
   local out = finish_reservation(rkey, id, how, actual, events)
   redis.call('HSET', rkey, 'st', status)
-  redis.call('PEXPIRE', rkey, fmt(REMEMBER))
+  -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
+  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
   return { status, out, events }
 end
 local status = st
@@ -519,7 +520,8 @@ if st == 'live' then
   if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
   finish_reservation(rkey, id, how, nil, {})
   redis.call('HSET', rkey, 'st', status)
-  redis.call('PEXPIRE', rkey, fmt(REMEMBER))
+  -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
+  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
   return status
 end
 if st == 'released' then return 'already-released' end
