@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { type LimitPolicy, parseOptions } from './limit-policy'
 import { nameSchema, positiveSchema, scopeSchema } from './rule-schemas'
 

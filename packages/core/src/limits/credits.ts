@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import type { KeyguardProblem } from '../errors/keyguard-error'
 import { type LimitPolicy, parseOptions } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
@@ -31,19 +31,19 @@ export interface CreditsOptions {
 const schema = z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
-  lowBalance: countSchema.optional(),
-  autoRecharge: z
-    .strictObject({
+  lowBalance: z.optional(countSchema),
+  autoRecharge: z.optional(
+    z.strictObject({
       threshold: countSchema,
       amount: positiveSchema,
       maxPerPeriod: positiveSchema,
-      period: z.enum(['day', 'week', 'month']).optional(),
-      timeZone: z.string().optional(),
+      period: z.optional(z.enum(['day', 'week', 'month'])),
+      timeZone: z.optional(z.string()),
       recharge: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
         message: 'must be a function (scope, amount, idempotencyKey) that charges the customer',
       }),
-    })
-    .optional(),
+    }),
+  ),
 })
 
 /**

@@ -51,7 +51,7 @@ describe('memoryStore', () => {
           expire()
           if (step.op === 'reserve') {
             const id = `r${index}`
-            const fits = spent + held() + step.amount <= limit
+            const fits = step.amount <= Math.max(0, limit - spent - held())
             const result = store.reserve({
               id,
               charges: [{ scope, policy: 'spend', rule, amount: step.amount }],
@@ -103,7 +103,7 @@ describe('memoryStore', () => {
           })
         })
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     )
   })
 

@@ -23,7 +23,9 @@ export interface MemoryStoreOptions {
   now?: () => number
   /**
    * Most `(scope, policy)` states kept; beyond it the least recently used states without live
-   * holds are dropped (a dropped spend or credits state forgets its counts). @default 100_000
+   * holds are dropped (a dropped spend or credits state forgets its counts). Also the most
+   * reservation records kept: beyond it finished ones are forgotten oldest first, before their
+   * 10 minutes. @default 100_000
    */
   maxKeys?: number
 }
@@ -186,20 +188,38 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     }
   }
 
+  // Records in creation order, as an array queue: deleting from the front of a Map leaves
+  // tombstones that every later iteration would walk over.
+  let order: Reservation[] = []
+  let head = 0
   const purge = (at: number, events: Events): void => {
-    for (const record of records.values()) {
+    for (; head < order.length; head++) {
+      const record = order[head] as Reservation
+      if (records.get(record.id) !== record) continue
       if (record.status === 'live') {
-        if (record.leaseEnd + RETAIN_MS > at) return
+        if (record.leaseEnd + RETAIN_MS > at) break
         reclaimRecord(record, at, events)
       }
-      if (Math.max(record.leaseEnd, record.finishedAt) + RETAIN_MS > at) return
+      // beyond maxKeys records, finished ones are forgotten oldest first to bound memory
+      const over = records.size > maxKeys && record.status !== 'live'
+      if (!over && Math.max(record.leaseEnd, record.finishedAt) + RETAIN_MS > at) break
       records.delete(record.id)
+    }
+    if (head > 1024 && head * 2 > order.length) {
+      order = order.slice(head)
+      head = 0
     }
   }
 
   /** The state as `peek` shows it: time applied and expired holds as if reclaimed, nothing written. */
-  const view = (scope: ScopeKey, policy: string, rule: LimitRule, at: number): ChargeState => {
-    const existing = states.get(stateKey(scope, policy, rule))
+  const view = (
+    scope: ScopeKey,
+    policy: string,
+    rule: LimitRule,
+    at: number,
+    key = stateKey(scope, policy, rule),
+  ): ChargeState => {
+    const existing = states.get(key)
     let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at)
     // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
@@ -212,7 +232,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   }
 
   const recordStates = (record: Reservation, at: number): ChargeState[] =>
-    record.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at))
+    record.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at, charge.key))
 
   return {
     reserve(input: ReserveInput): ReserveResult {
@@ -252,10 +272,11 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
         })
       }
       records.set(input.id, record)
-      const seen = new Set<State>()
+      order.push(record)
+      const seen: State[] = []
       for (const { charge, state } of loaded) {
-        if (state.kind !== 'credits' || seen.has(state)) continue
-        seen.add(state)
+        if (state.kind !== 'credits' || seen.includes(state)) continue
+        seen.push(state)
         creditEvents(state, charge.rule as CreditsRule, charge.scope, charge.policy, events)
       }
       const result = loaded.map(({ charge, state }) =>
@@ -460,14 +481,20 @@ function hasHolds(state: State): boolean {
   return state.kind === 'requests' ? state.pending.size > 0 : state.holds.size > 0
 }
 
-function expiredHolds(state: State, at: number): string[] {
-  const ids: string[] = []
-  if (state.kind === 'requests') {
-    for (const [id, entries] of state.pending) if ((entries[0]?.leaseEnd ?? at) <= at) ids.push(id)
-  } else {
-    for (const [id, hold] of state.holds) if (hold.leaseEnd <= at) ids.push(id)
+const none: readonly string[] = Object.freeze([])
+
+function expiredHolds(state: State, at: number): readonly string[] {
+  let ids: string[] | undefined
+  const add = (id: string) => {
+    if (ids) ids.push(id)
+    else ids = [id]
   }
-  return ids
+  if (state.kind === 'requests') {
+    for (const [id, entries] of state.pending) if ((entries[0]?.leaseEnd ?? at) <= at) add(id)
+  } else {
+    for (const [id, hold] of state.holds) if (hold.leaseEnd <= at) add(id)
+  }
+  return ids ?? none
 }
 
 function removeHold(state: State, id: string): void {

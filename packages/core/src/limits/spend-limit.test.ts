@@ -43,7 +43,8 @@ describe('spendLimit', () => {
     } catch (error) {
       expect(isKeyguardError(error) && error.code).toBe('config.invalid')
       if (isKeyguardError(error)) {
-        expect(error.problems.map((p) => p.path).sort()).toEqual(['limit', 'softAt.0'])
+        expect(error.problems.map((p) => p.path).sort()).toEqual(['limit', 'softAt.0', 'timeZone'])
+        expect(error.message).toContain('limit is below the minimum (0)')
         expect(error.problems.every((p) => p.fix.length > 0)).toBe(true)
       }
     }
@@ -57,5 +58,39 @@ describe('spendLimit', () => {
         'anchor_day_not_month',
       ])
     }
+  })
+})
+
+describe('spendLimit with memoryStore', () => {
+  it('enforces plan tiers per tenant and settles into the month it reserved after a rollover', async () => {
+    const { chargesFor } = await import('./charges-for')
+    const { memoryStore } = await import('./memory-store')
+    const { denialToError } = await import('./denial-to-error')
+    let now = Date.UTC(2026, 10, 30, 23, 59, 59)
+    const store = memoryStore({ now: () => now })
+    const policies = [
+      spendLimit({ scope: 'tenant', period: 'month', limitFor: (id) => (id === 'a' ? 100 : 10) }),
+    ]
+    const reserve = async (tenant: string, id: string, costNanos: number) =>
+      store.reserve({
+        id,
+        leaseMs: 60_000,
+        charges: await chargesFor(policies, { tenant }, { costNanos, tokens: 0 }, now),
+      })
+    expect((await reserve('a', 'a1', 60)).ok).toBe(true)
+    expect((await reserve('b', 'b1', 6)).ok).toBe(true)
+    const tooBig = await reserve('b', 'b2', 11)
+    expect(!tooBig.ok && tooBig.denial.retryAfterMs).toBeNull()
+    const denied = await reserve('b', 'b3', 6)
+    expect(denied.ok).toBe(false)
+    if (!denied.ok) {
+      const error = denialToError(denied.denial)
+      expect(error).toMatchObject({ code: 'budget.hard_limit', retryAfterMs: 1000 })
+    }
+    now += 2000 // December
+    const settled = await store.settle({ id: 'a1', actual: { costNanos: 70, tokens: 0 } })
+    expect(settled.states[0]).toMatchObject({ used: 70, resetAt: Date.UTC(2026, 11, 1) })
+    const december = await reserve('a', 'a2', 100)
+    expect(december.ok).toBe(true)
   })
 })

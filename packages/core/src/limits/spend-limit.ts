@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import type { KeyguardProblem } from '../errors/keyguard-error'
 import { type LimitPolicy, parseOptions } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
@@ -31,20 +31,27 @@ export interface SpendLimitOptions {
 const schema = z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
-  limit: countSchema.optional(),
+  limit: z.optional(countSchema),
   period: z.enum(['day', 'week', 'month']),
-  timeZone: z.string().optional(),
-  anchorDay: z.number().int().min(1).max(31).optional(),
-  mode: z.enum(['hard', 'soft']).optional(),
-  softAt: z
-    .array(z.number().gt(0).max(1, { message: 'has a soft threshold above the limit (a fraction over 1)' }))
-    .optional(),
-  limitFor: z
-    .custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+  timeZone: z.optional(z.string()),
+  anchorDay: z.optional(z.int().check(z.minimum(1), z.maximum(31))),
+  mode: z.optional(z.enum(['hard', 'soft'])),
+  softAt: z.optional(
+    z.array(
+      z
+        .number()
+        .check(
+          z.positive(),
+          z.maximum(1, { message: 'has a soft threshold above the limit (a fraction over 1)' }),
+        ),
+    ),
+  ),
+  limitFor: z.optional(
+    z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
       message: 'must be a function (id) => nanos',
-    })
-    .optional(),
-  overrides: z.record(z.string(), countSchema).optional(),
+    }),
+  ),
+  overrides: z.optional(z.record(z.string(), countSchema)),
 })
 
 /**

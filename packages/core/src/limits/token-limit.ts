@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { type LimitPolicy, parseOptions } from './limit-policy'
 import { nameSchema, positiveSchema, scopeSchema } from './rule-schemas'
 
@@ -18,7 +18,7 @@ const schema = z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
   capacity: positiveSchema,
-  refillPerSecond: z.number().positive().finite(),
+  refillPerSecond: z.number().check(z.positive()),
 })
 
 /**

@@ -343,6 +343,71 @@ export function describeStoreConformance(
       )
     })
 
+    test('leaves state identical whenever a random reserve is denied', async () => {
+      const kinds: { policy: string; rule: LimitRule }[] = [
+        { policy: 'rpm', rule: { kind: 'requests', limit: 4, windowMs: LONG_LEASE } },
+        { policy: 'tpm', rule: { kind: 'tokens', capacity: 300, refillPerSecond: 0 } },
+        { policy: 'conc', rule: { kind: 'concurrency', limit: 3 } },
+        { policy: 'spend', rule: spend(500) },
+        { policy: 'credits', rule: { kind: 'credits' } },
+      ]
+      const step = fc.array(fc.tuple(fc.constantFrom(...kinds.keys()), fc.integer({ min: 0, max: 200 })), {
+        minLength: 1,
+        maxLength: 4,
+      })
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+          const { store } = await make()
+          const scope = unique('tenant')
+          await store.adjust({ scope, policy: 'credits', rule: { kind: 'credits' }, delta: 400 })
+          for (const picks of steps) {
+            const charges = picks.map(([index, amount]) => {
+              const { policy, rule } = kinds[index] as (typeof kinds)[number]
+              const n = rule.kind === 'requests' || rule.kind === 'concurrency' ? 1 : amount
+              return { scope, policy, rule, amount: n }
+            })
+            const before = await store.peek({ scope, policies: kinds })
+            const result = await store.reserve({ id: unique('r'), charges, leaseMs: LONG_LEASE })
+            if (!result.ok)
+              expect(stable(await store.peek({ scope, policies: kinds }))).toEqual(stable(before))
+          }
+        }),
+        { numRuns },
+      )
+    })
+
+    test('ends every hold once its lease has passed', async () => {
+      const { store, advance } = await make()
+      const scope = unique('user')
+      await store.adjust({ scope, policy: 'credits', rule: { kind: 'credits' }, delta: 10_000 })
+      const rules: { policy: string; rule: LimitRule }[] = [
+        { policy: 'rpm', rule: { kind: 'requests', limit: 1000, windowMs: LONG_LEASE } },
+        { policy: 'conc', rule: { kind: 'concurrency', limit: 1000 } },
+        { policy: 'spend', rule: spend(null) },
+        { policy: 'credits', rule: { kind: 'credits' } },
+      ]
+      const leases = fc.sample(fc.integer({ min: 1, max: SHORT }), 12)
+      const ids = leases.map(() => unique('r'))
+      await Promise.all(
+        leases.map((leaseMs, i) =>
+          store.reserve({
+            id: ids[i] as string,
+            charges: rules.map((r) => ({ scope, ...r, amount: 10 })),
+            leaseMs: i < 2 ? LONG_LEASE : leaseMs, // the first two end by settle and release, not by time
+          }),
+        ),
+      )
+      await store.settle({ id: ids[0] as string, actual: { costNanos: 5, tokens: 0 } })
+      await store.release(ids[1] as string)
+      await advance(SHORT + 50)
+      const states = await store.peek({ scope, policies: rules })
+      expect(states.map((s) => s.held)).toEqual([0, 0, 0, 0])
+      const statuses = await Promise.all(ids.map((id) => store.release(id)))
+      expect(statuses.map((r) => r.status).sort()).toEqual(
+        ['expired', 'already-released', 'settled', ...Array(9).fill('expired')].sort(),
+      )
+    })
+
     test('fires each soft threshold once per period', async () => {
       const { store } = await make()
       const scope = unique('tenant')
