@@ -170,9 +170,13 @@ local function load(c, write, events)
     local v = redis.call('HMGET', c.k, 'held', 'level', 'at', 'u')
     S.held, S.lease_max = num(v[1]), num(v[4])
     if v[2] then
-      S.level = math.min(r.capacity, tonumber(v[2]) + (NOW - tonumber(v[3])) * r.refillPerSecond / 1000)
+      -- a server clock that stepped back neither drains nor refills the bucket
+      local at = tonumber(v[3])
+      S.level = math.min(r.capacity, tonumber(v[2]) + math.max(0, NOW - at) * r.refillPerSecond / 1000)
+      S.at = math.max(at, NOW)
     else
       S.level = r.capacity
+      S.at = NOW
     end
   elseif kind == 'requests' then
     local v = redis.call('HMGET', c.k, 'held', 'used', 'u')
@@ -278,7 +282,7 @@ local function save(S, lease)
   if kind == 'spend' then
     add('spent', fmt(S.spent), 'bonus', fmt(S.bonus))
   elseif kind == 'tokens' then
-    add('level', flt(S.level), 'at', fmt(NOW))
+    add('level', flt(S.level), 'at', fmt(S.at))
   elseif kind == 'requests' then
     add('used', fmt(math.max(0, S.used)))
   elseif kind == 'credits' then
