@@ -9,10 +9,6 @@ export interface KeyguardVariables {
   keyguard: Keyguard
 }
 
-declare module 'hono' {
-  interface ContextVariableMap extends KeyguardVariables {}
-}
-
 /** Options for {@link keyguard}. */
 export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   guard: GuardSource
