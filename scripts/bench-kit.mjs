@@ -69,3 +69,61 @@ export async function httpRatio(
   ratios.sort((a, b) => a - b)
   return ratios[Math.floor(ratios.length / 2)]
 }
+
+/**
+ * What the adapter benchmarks share: the mock upstream on loopback, a guard in front of it with a
+ * request and a spend limit per tenant (memory store), and a small chat body. Pass the packages in
+ * (`import * as core from '@keyguard/core'`), since this file sits outside every package.
+ */
+export async function guardedMockUpstream({ core, testing }) {
+  const upstream = await testing.createMockOpenAI({ validKeys: [testing.exampleMockKey] }).listen()
+  const guard = core.createKeyguard({
+    key: testing.exampleMockKey,
+    baseUrl: upstream.url,
+    limits: [
+      core.requestLimit({ scope: 'tenant', limit: 1e9, windowMs: 60_000 }),
+      core.spendLimit({ scope: 'tenant', limit: core.usd(1e6), period: 'month' }),
+    ],
+  })
+  const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 }
+  return { upstream, guard, body, key: testing.exampleMockKey }
+}
+
+/** Bytes of an entry minified by esbuild and gzipped at level 9, with `external` left out. */
+export async function minGzBytes(entry, external) {
+  const { build } = await import('esbuild')
+  const { gzipSync } = await import('node:zlib')
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'neutral',
+    write: false,
+    external,
+  })
+  return gzipSync(result.outputFiles[0].contents, { level: 9 }).length
+}
+
+/**
+ * Report `<name>`: requests per second of a tenant's chat route with keyguard over the same route
+ * without it (`{ url, server }` each), then close both servers and the upstream.
+ */
+export async function reportWithVsWithout(name, framework, { autocannon, withIt, without, upstream }) {
+  const value = await httpRatio(withIt.url, without.url, {
+    autocannon,
+    request: { method: 'POST', headers: { 'x-tenant': 't1' } },
+  })
+  report({
+    name,
+    value,
+    unit: 'ratio',
+    baseline: `the same ${framework} chat route without keyguard, same mock upstream, autocannon in the same run`,
+    target: '>= 0.9',
+  })
+  for (const { server } of [withIt, without]) {
+    server.closeAllConnections?.()
+    server.close()
+  }
+  await upstream.close()
+}

@@ -1,24 +1,15 @@
 // express-with-vs-without: a chat route with keyguard() (memory store) over the same route without it,
 // both forwarding to the mock upstream on loopback with openai-node.
 
-import { createKeyguard, requestLimit, spendLimit, usd } from '@keyguard/core'
-import { createMockOpenAI, exampleMockKey } from '@keyguard/testing'
+import * as core from '@keyguard/core'
+import * as testing from '@keyguard/testing'
 import autocannon from 'autocannon'
 import express from 'express'
 import OpenAI from 'openai'
-import { httpRatio, report } from '../../../scripts/bench-kit.mjs'
+import { guardedMockUpstream, reportWithVsWithout } from '../../../scripts/bench-kit.mjs'
 import { getKeyguard, keyguard, keyguardErrorHandler } from '../dist/index.js'
 
-const upstream = await createMockOpenAI({ validKeys: [exampleMockKey] }).listen()
-const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 }
-const guard = createKeyguard({
-  key: exampleMockKey,
-  baseUrl: upstream.url,
-  limits: [
-    requestLimit({ scope: 'tenant', limit: 1e9, windowMs: 60_000 }),
-    spendLimit({ scope: 'tenant', limit: usd(1e6), period: 'month' }),
-  ],
-})
+const { upstream, guard, body, key } = await guardedMockUpstream({ core, testing })
 
 async function serve(withKeyguard) {
   const app = express()
@@ -28,7 +19,7 @@ async function serve(withKeyguard) {
       // Both routes build their client per request, as a route that scopes by request does.
       const openai = withKeyguard
         ? new OpenAI({ apiKey: 'unused', fetch: getKeyguard(req).fetch, maxRetries: 0 })
-        : new OpenAI({ apiKey: exampleMockKey, baseURL: upstream.url, maxRetries: 0 })
+        : new OpenAI({ apiKey: key, baseURL: upstream.url, maxRetries: 0 })
       res.json(await openai.chat.completions.create(body))
     } catch (error) {
       next(error)
@@ -42,19 +33,4 @@ async function serve(withKeyguard) {
 }
 
 const [withIt, without] = await Promise.all([serve(true), serve(false)])
-const value = await httpRatio(withIt.url, without.url, {
-  autocannon,
-  request: { method: 'POST', headers: { 'x-tenant': 't1' } },
-})
-report({
-  name: 'express-with-vs-without',
-  value,
-  unit: 'ratio',
-  baseline: 'the same Express chat route without keyguard, same mock upstream, autocannon in the same run',
-  target: '>= 0.9',
-})
-for (const { server } of [withIt, without]) {
-  server.closeAllConnections?.()
-  server.close()
-}
-await upstream.close()
+await reportWithVsWithout('express-with-vs-without', 'Express', { autocannon, withIt, without, upstream })
