@@ -68,6 +68,31 @@ describe.each([
     })
   })
 
+  it("answers express.json()'s malformed and oversized bodies with problem+json", async () => {
+    const app = express()
+    app.use(express.json({ limit: 100 }))
+    app.post('/chat', (_req, res) => res.send('ok'))
+    app.use(keyguardErrorHandler())
+    const server = app.listen(0)
+    closers.push(() => server.close())
+    await new Promise((resolve) => server.once('listening', resolve))
+    const post = (body: string) =>
+      fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+    const malformed = await post('{"message":')
+    expect(malformed.status).toBe(400)
+    expect(await malformed.json()).toMatchObject({
+      code: 'request.invalid',
+      detail: 'The request body is not valid JSON.',
+    })
+    const large = await post(JSON.stringify({ message: 'x'.repeat(500) }))
+    expect(large.status).toBe(413)
+    expect(await large.json()).toMatchObject({ code: 'request.body_too_large' })
+  })
+
   it('passes other errors to the next handler', async () => {
     const response = await fetch(`${await serve(express, new Error('boom'))}/chat`)
     expect(response.status).toBe(500)

@@ -122,6 +122,14 @@ export function describeAdapterConformance(
       expect(mock.requests).toHaveLength(0)
     })
 
+    it('answers an unknown model on a guarded route with 400 problem+json, and sends nothing upstream', async () => {
+      const response = await app.fetch('/chat', json({ model: 'gpt-9-imaginary' }, { 'x-tenant': 'acme' }))
+      expect(response.status).toBe(400)
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+      expect(await response.json()).toMatchObject({ code: 'estimate.unknown_model' })
+      expect(mock.requests).toHaveLength(0)
+    })
+
     it('streams a guarded route and settles its cost when the stream ends', async () => {
       const response = await app.fetch('/chat', json({ stream: true }, { 'x-tenant': 'acme' }))
       expect(response.status).toBe(200)
