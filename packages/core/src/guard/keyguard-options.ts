@@ -205,7 +205,8 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     else entries[name] = value as KeyRingEntry
   }
   const keyProblemsBefore = problems.length
-  if (Object.keys(entries).length === 0 && !problems.some((problem) => /^keys?\b/.test(problem.path ?? ''))) {
+  const keyShapeWrong = problems.some((problem) => /^keys?\b/.test(problem.path ?? ''))
+  if (Object.keys(entries).length === 0 && !keyShapeWrong) {
     problems.push({
       code: 'key_missing',
       path: 'key',
@@ -214,7 +215,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     })
   }
   let keys: KeyRing | undefined
-  if (problems.length === keyProblemsBefore && Object.keys(entries).length > 0) {
+  if (!keyShapeWrong && problems.length === keyProblemsBefore && Object.keys(entries).length > 0) {
     try {
       keys = createKeyRing(entries, { purpose: 'inference' })
     } catch (error) {
