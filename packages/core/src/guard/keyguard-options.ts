@@ -10,7 +10,19 @@ import type { KeyguardStore } from '../limits/store'
 import type { PriceTable } from '../pricing/define-prices'
 import { consoleLogger, type Logger } from './logger'
 
-/** Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error. */
+/**
+ * Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error.
+ *
+ * @example
+ * ```ts
+ * const options: KeyguardOptions = {
+ *   key: env.OPENAI_API_KEY,
+ *   store: redisStore({ client }),
+ *   limits: [spendLimit({ scope: 'tenant', limit: usd(50), period: 'month', softAt: [0.8] })],
+ *   waitUntil: (promise) => ctx.waitUntil(promise),
+ * }
+ * ```
+ */
 export interface KeyguardOptions {
   /** The OpenAI key. Registered under the name `default`. Give `key` or `keys`. */
   key?: string | Secret | ApiKey
