@@ -2,10 +2,24 @@ import type * as z from 'zod/mini'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import type { LimitKind, LimitRule } from './store'
 
-/** Who a request is for: `{ tenant: 't1', user: 'u9' }`. `global` is always implied. */
+/**
+ * Who a request is for: `{ tenant: 't1', user: 'u9' }`. `global` is always implied.
+ *
+ * @example
+ * ```ts
+ * const scope: RequestScope = { tenant: 't1', user: 'u9', key: 'default', model: 'gpt-4o' }
+ * ```
+ */
 export type RequestScope = Readonly<Record<string, string | undefined>>
 
-/** A limit policy: what to limit, for which scope kind. Build one with `spendLimit`, `requestLimit`… */
+/**
+ * A limit policy: what to limit, for which scope kind. Build one with `spendLimit`, `requestLimit`…
+ *
+ * @example
+ * ```ts
+ * const policies: LimitPolicy[] = [requestLimit({ scope: 'user', limit: 60, windowMs: 60_000 })]
+ * ```
+ */
 export interface LimitPolicy {
   /** Unique among the policies of a scope kind, such as `monthly-spend`. */
   readonly name: string
@@ -27,16 +41,23 @@ export function parseOptions<T extends z.ZodMiniType>(
 ): z.output<T> {
   const result = schema.safeParse(options)
   const problems: KeyguardProblem[] = result.success
-    ? extra(result.data)
+    ? []
     : result.error.issues.map((issue) => {
         const path = issue.path.join('.')
         return {
           code: issue.code,
           path,
-          message: `${label}: ${path || 'options'} ${issue.message}`,
+          message: `${label}: ${path || 'options'} ${messageFor(issue)}`,
           fix: fixFor(issue),
         }
       })
+  // cross-field checks run on the raw options too, so one error lists every problem
+  const raw = result.success ? result.data : (options as z.output<T>)
+  try {
+    problems.push(...extra(raw))
+  } catch {
+    // the raw options were too malformed to check further; the schema problems say why
+  }
   if (problems.length > 0 || !result.success) {
     throw new KeyguardError({
       code: 'config.invalid',
@@ -45,6 +66,24 @@ export function parseOptions<T extends z.ZodMiniType>(
     })
   }
   return Object.freeze(result.data) as z.output<T>
+}
+
+function messageFor(issue: z.core.$ZodIssue): string {
+  if (issue.message && issue.message !== 'Invalid input') return issue.message
+  switch (issue.code) {
+    case 'too_small':
+      return `is below the minimum (${String(issue.minimum)})`
+    case 'too_big':
+      return `is above the maximum (${String(issue.maximum)})`
+    case 'invalid_type':
+      return `is not a ${issue.expected}`
+    case 'invalid_value':
+      return `is not one of ${issue.values.map(String).join(', ')}`
+    case 'unrecognized_keys':
+      return `has unknown keys: ${issue.keys.join(', ')}`
+    default:
+      return 'is invalid'
+  }
 }
 
 function fixFor(issue: z.core.$ZodIssue): string {
