@@ -35,6 +35,9 @@ export { estimateRequest } from './estimate/estimate-request'
 export type { Keyguard, KeyguardCredits } from './guard/create-keyguard'
 export { createKeyguard } from './guard/create-keyguard'
 export type {
+  CircuitClosedEvent,
+  CircuitOpenEvent,
+  ClampedEvent,
   DeniedEvent,
   KeyguardEvent,
   KeyguardEventType,

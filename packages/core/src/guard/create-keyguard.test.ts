@@ -415,7 +415,7 @@ describe('createKeyguard', () => {
     expect((await post('/chat/completions', chatBody())).status).toBe(200)
   })
 
-  it('lists every configuration problem in one config.invalid error', () => {
+  it('lists every configuration problem in one config.invalid error, without the key', () => {
     let error: KeyguardError | undefined
     try {
       createKeyguard({ leaseMs: -1, baseUrl: 'ftp://x', limits: [{} as never] } as KeyguardOptions)
@@ -426,6 +426,18 @@ describe('createKeyguard', () => {
     expect(error?.problems.map((problem) => problem.path)).toEqual(
       expect.arrayContaining(['leaseMs', 'baseUrl', 'limits[0]', 'key']),
     )
+
+    let keyError: KeyguardError | undefined
+    try {
+      createKeyguard({ key: `Bearer ${canary}`, leaseMs: 0 })
+    } catch (caught) {
+      if (isKeyguardError(caught)) keyError = caught
+    }
+    expect(keyError?.code).toBe('config.invalid')
+    expect(keyError?.problems.map((problem) => problem.path)).toEqual(
+      expect.arrayContaining(['key', 'leaseMs']),
+    )
+    expect(JSON.stringify(keyError) + keyError?.message).not.toContain(canary.slice(8))
   })
 
   it('never lets the key out: not in an error, an event, a body, a log line or JSON', async () => {

@@ -559,8 +559,16 @@ async function guardedFetch(
       )
     })
   }
-  const isStream = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
-  const tapped = upstream.body ? tapUsage(upstream.body, isStream ? 'sse' : 'json', finish) : null
+  const contentType = upstream.headers.get('content-type') ?? ''
+  // Only priced calls need their usage read; any other body (files, audio) is passed and only watched for its end.
+  const format = !estimate
+    ? 'pass'
+    : contentType.includes('text/event-stream')
+      ? 'sse'
+      : contentType.includes('json')
+        ? 'json'
+        : 'pass'
+  const tapped = upstream.body ? tapUsage(upstream.body, format, finish) : null
   if (!tapped)
     finish({
       ending: 'complete',

@@ -80,7 +80,15 @@ export interface ClampedEvent {
   maxOutputTokens: number
 }
 
-/** Every event a {@link Keyguard} emits through `on`. */
+/**
+ * Every event a {@link Keyguard} emits through `on`.
+ *
+ * @example
+ * ```ts
+ * guard.on('soft-limit', (event) => notify(`${event.scope} passed ${formatUsd(event.thresholdNanos)}`))
+ * guard.on('settle', (event) => log.info({ cost: event.costNanos, estimated: event.estimated }))
+ * ```
+ */
 export type KeyguardEvent =
   | LimitEvent
   | SettleEvent
@@ -98,7 +106,7 @@ export type KeyguardListener<T extends KeyguardEventType> = (
   event: Extract<KeyguardEvent, { type: T }>,
 ) => void
 
-/** A tiny typed emitter: a throwing listener is logged and never breaks a request. */
+/** @internal A tiny typed emitter: a throwing listener is logged and never breaks a request. */
 export function createEmitter(logger: Logger) {
   const listeners = new Map<string, Set<(event: KeyguardEvent) => void>>()
   return {

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import type { TokenCounter } from '../estimate/count-tokens'
 import { createKeyRing, type KeyRing, type KeyRingEntry } from '../keys/create-key-ring'
@@ -10,7 +10,19 @@ import type { KeyguardStore } from '../limits/store'
 import type { PriceTable } from '../pricing/define-prices'
 import { consoleLogger, type Logger } from './logger'
 
-/** Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error. */
+/**
+ * Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error.
+ *
+ * @example
+ * ```ts
+ * const options: KeyguardOptions = {
+ *   key: env.OPENAI_API_KEY,
+ *   store: redisStore({ client }),
+ *   limits: [spendLimit({ scope: 'tenant', limit: usd(50), period: 'month', softAt: [0.8] })],
+ *   waitUntil: (promise) => ctx.waitUntil(promise),
+ * }
+ * ```
+ */
 export interface KeyguardOptions {
   /** The OpenAI key. Registered under the name `default`. Give `key` or `keys`. */
   key?: string | Secret | ApiKey
@@ -122,43 +134,47 @@ const store = z.custom<KeyguardStore>(
 const maxTimer = 2 ** 31 - 1
 
 const schema = z.object({
-  key: keyValue.optional(),
-  keys: z.record(z.string().min(1), keyValue).optional(),
-  store: store.optional(),
-  limits: z.array(policy).optional(),
-  prices: z.custom<PriceTable>((value) => typeof value === 'object' && value !== null).optional(),
-  scope: z.record(z.string(), z.string().optional()).optional(),
-  baseUrl: z
-    .string()
-    .refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
-      message: 'must be an http(s) URL such as https://api.openai.com/v1',
-    })
-    .optional(),
-  fetch: fn('a fetch function').optional(),
-  logger: z
-    .custom<Logger>(
+  key: z.optional(keyValue),
+  keys: z.optional(z.record(z.string().check(z.minLength(1)), keyValue)),
+  store: z.optional(store),
+  limits: z.optional(z.array(policy)),
+  prices: z.optional(z.custom<PriceTable>((value) => typeof value === 'object' && value !== null)),
+  scope: z.optional(z.record(z.string(), z.optional(z.string()))),
+  baseUrl: z.optional(
+    z.string().check(
+      z.refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
+        message: 'must be an http(s) URL such as https://api.openai.com/v1',
+      }),
+    ),
+  ),
+  fetch: z.optional(fn('a fetch function')),
+  logger: z.optional(
+    z.custom<Logger>(
       (value) =>
         typeof value === 'object' &&
         value !== null &&
         typeof (value as Logger).warn === 'function' &&
         typeof (value as Logger).error === 'function',
       { message: 'must have warn() and error() methods (console works)' },
-    )
-    .optional(),
-  leaseMs: z.number().int().min(1000).max(maxTimer).optional(),
-  defaultMaxOutputTokens: z.number().int().positive().optional(),
-  counter: z
-    .custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
+    ),
+  ),
+  leaseMs: z.optional(z.int().check(z.minimum(1000), z.maximum(maxTimer))),
+  defaultMaxOutputTokens: z.optional(z.int().check(z.positive())),
+  counter: z.optional(
+    z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
       message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
-    })
-    .optional(),
-  waitUntil: fn('a function such as ctx.waitUntil').optional(),
-  now: fn('a function returning epoch ms').optional(),
-  errors: z.enum(['response', 'throw']).optional(),
-  onInsufficientBudget: z.enum(['reject', 'clamp']).optional(),
-  circuitBreaker: z
-    .union([z.literal(false), z.object({ cooldownMs: z.number().int().min(0).max(maxTimer).optional() })])
-    .optional(),
+    }),
+  ),
+  waitUntil: z.optional(fn('a function such as ctx.waitUntil')),
+  now: z.optional(fn('a function returning epoch ms')),
+  errors: z.optional(z.enum(['response', 'throw'])),
+  onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
+  circuitBreaker: z.optional(
+    z.union([
+      z.literal(false),
+      z.object({ cooldownMs: z.optional(z.int().check(z.minimum(0), z.maximum(maxTimer))) }),
+    ]),
+  ),
 })
 
 const fixes: Record<string, string> = {
@@ -168,6 +184,25 @@ const fixes: Record<string, string> = {
   limits: 'build each limit with spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
   leaseMs: 'use an integer between 1000 and 2147483647 ms',
   baseUrl: "use the API base including /v1, such as 'https://api.openai.com/v1'",
+  errors: "use 'response' (the default) or 'throw'",
+  onInsufficientBudget: "use 'reject' (the default) or 'clamp'",
+  circuitBreaker: 'pass { cooldownMs } with an integer of ms ≥ 0, or false to turn it off',
+  defaultMaxOutputTokens: 'use a positive integer number of tokens',
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}`
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`
+    case 'invalid_type':
+      return `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`
+    default:
+      return issue.message === 'Invalid input' ? 'is not valid' : issue.message
+  }
 }
 
 /** @internal Validate options once; every problem found goes into one `config.invalid` error. */
@@ -185,7 +220,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
       problems.push({
         code: issue.code,
         path,
-        message: `${path || 'options'} ${issue.message}`,
+        message: `${path || 'options'} ${describeIssue(issue)}`,
         fix: fixes[root] ?? `fix ${path || 'the options'} as described`,
       })
     }
@@ -205,7 +240,8 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     else entries[name] = value as KeyRingEntry
   }
   const keyProblemsBefore = problems.length
-  if (Object.keys(entries).length === 0 && !problems.some((problem) => /^keys?\b/.test(problem.path ?? ''))) {
+  const keyShapeWrong = problems.some((problem) => /^keys?\b/.test(problem.path ?? ''))
+  if (Object.keys(entries).length === 0 && !keyShapeWrong) {
     problems.push({
       code: 'key_missing',
       path: 'key',
@@ -214,7 +250,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     })
   }
   let keys: KeyRing | undefined
-  if (problems.length === keyProblemsBefore && Object.keys(entries).length > 0) {
+  if (!keyShapeWrong && problems.length === keyProblemsBefore && Object.keys(entries).length > 0) {
     try {
       keys = createKeyRing(entries, { purpose: 'inference' })
     } catch (error) {
@@ -223,7 +259,13 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
         label === 'default' && input.key !== undefined ? 'key' : `keys.${label}`
       if (error.problems.length === 0)
         problems.push({ code: error.code, path: 'keys', message: error.message, fix: error.operatorHint })
-      for (const problem of error.problems) problems.push({ ...problem, path: pathOf(problem.path) })
+      for (const problem of error.problems) {
+        const path = pathOf(problem.path)
+        // The ring names a key by its label; `options.key` is labelled `default`.
+        const message =
+          path === 'key' ? problem.message.replace(/^default\b/, 'options.key') : problem.message
+        problems.push({ ...problem, path, message })
+      }
     }
   }
 

@@ -8,7 +8,14 @@ export interface Logger {
   debug?(message: string, details?: Record<string, unknown>): void
 }
 
-/** The default logger: warnings and errors to the console's stderr streams, nothing to stdout. */
+/**
+ * The default logger: warnings and errors to the console's stderr streams, nothing to stdout.
+ *
+ * @example
+ * ```ts
+ * const guard = createKeyguard({ key, logger: consoleLogger }) // the same as leaving `logger` out
+ * ```
+ */
 export const consoleLogger: Logger = {
   // biome-ignore lint/suspicious/noConsole: the default logger, used only when none is injected; stderr, never stdout
   warn: (message, details) => console.warn(message, details ?? ''),

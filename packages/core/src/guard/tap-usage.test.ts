@@ -12,7 +12,7 @@ function streamOf(chunks: readonly string[]): ReadableStream<Uint8Array> {
   })
 }
 
-async function run(format: 'json' | 'sse', chunks: readonly string[]) {
+async function run(format: 'json' | 'sse' | 'pass', chunks: readonly string[]) {
   let tapped: TappedUsage | undefined
   let calls = 0
   const out = await new Response(
@@ -74,6 +74,13 @@ describe('tapUsage', () => {
       'tokens":3,"completion_tokens":4,"total_tokens":7}}',
     ])
     expect(tapped.usage).toEqual({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 })
+  })
+
+  it('only reports the end of a body it is told to pass', async () => {
+    const { out, tapped, calls } = await run('pass', ['{"usage":{"prompt_tokens":3}}'])
+    expect(out).toBe('{"usage":{"prompt_tokens":3}}')
+    expect(tapped).toMatchObject({ ending: 'complete', usage: undefined })
+    expect(calls).toBe(1)
   })
 
   it('records a mid-stream error event', async () => {

@@ -32,7 +32,8 @@ const newline = 10
  * Pass a response body through unchanged while reading OpenAI's usage from it: the whole JSON body,
  * or the SSE events one line at a time (chat's final `usage` chunk, the responses API's
  * `response.completed`). Chunks are forwarded as they arrive, so time to first byte is unchanged;
- * only JSON bodies are kept (they must be whole to parse). `onEnd` runs exactly once.
+ * only JSON bodies are kept (they must be whole to parse). `pass` reads nothing, only reports the end
+ * (unpriced endpoints, binary bodies). `onEnd` runs exactly once.
  *
  * @example
  * ```ts
@@ -42,7 +43,7 @@ const newline = 10
  */
 export function tapUsage(
   body: ReadableStream<Uint8Array>,
-  format: 'json' | 'sse',
+  format: 'json' | 'sse' | 'pass',
   onEnd: (tapped: TappedUsage) => void,
 ): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder()
@@ -128,7 +129,7 @@ export function tapUsage(
       } catch {
         // Not JSON after all: no usage, settled from the estimate.
       }
-    } else if (line.length > 0) readLine(concat(line))
+    } else if (format === 'sse' && line.length > 0) readLine(concat(line))
   }
 
   const reader = body.getReader()
@@ -152,8 +153,8 @@ export function tapUsage(
           return
         }
         controller.enqueue(result.value)
-        if (format === 'json') jsonParts.push(result.value)
-        else scan(result.value)
+        if (format === 'sse') scan(result.value)
+        else if (format === 'json') jsonParts.push(result.value)
       },
       cancel(reason) {
         end('cancelled', reason)
