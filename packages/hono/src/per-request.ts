@@ -46,13 +46,15 @@ function guardResolver(source: GuardSource): (c: Context) => Keyguard {
 
 // Settlement goes to waitUntil; where there is none, say so once, clearly.
 function settlementKeeper(logger: HonoLogger, ignoreWarnings: readonly string[]) {
-  let warned = ignoreWarnings.includes('no-wait-until')
+  // The runtime does not change while the process lives: after one miss, stop paying for the throw.
+  let missing = false
   return function keepAlive(c: Context, settled: Promise<void>): void {
+    if (missing) return
     try {
       c.executionCtx.waitUntil(settled)
     } catch {
-      if (warned) return
-      warned = true
+      missing = true
+      if (ignoreWarnings.includes('no-wait-until')) return
       logger.warn(
         "keyguard: no c.executionCtx.waitUntil here, so costs settle after the response only while the process lives (fine on Node and Bun; on Workers, serve through the module's fetch(request, env, ctx)). Silence with ignoreWarnings: ['no-wait-until'].",
       )
