@@ -33,6 +33,18 @@ describe('createOpenAIProxy', () => {
     expect(response.headers.get('x-request-id')).toBeTruthy()
   })
 
+  it('lists every problem in its options at construction', () => {
+    expect(() => createOpenAIProxy({ keys: undefined as never, maxBodyBytes: -1 })).toThrow(
+      expect.objectContaining({
+        code: 'config.invalid',
+        problems: [
+          expect.objectContaining({ path: 'keys' }),
+          expect.objectContaining({ path: 'maxBodyBytes' }),
+        ],
+      }),
+    )
+  })
+
   it('answers a path outside /v1 with 404 and sends nothing upstream', async () => {
     const { send, mock } = setup()
     const response = await send('/admin', { method: 'POST', headers: auth, body })

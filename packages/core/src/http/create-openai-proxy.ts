@@ -1,5 +1,8 @@
+import * as z from 'zod/mini'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import type { Keyguard } from '../guard/create-keyguard'
+import { parseOptions } from '../limits/limit-policy'
+import { positiveSchema } from '../limits/rule-schemas'
 import { errorResponse } from './error-response'
 import { guardRequest, type ResponseHeaderOptions } from './guard-request'
 import { type VirtualKeyScope, type VirtualKeys, virtualKeys } from './virtual-keys'
@@ -19,6 +22,14 @@ export type OpenAIProxyHandler = (
   context?: { waitUntil?: (promise: Promise<unknown>) => void },
 ) => Promise<Response>
 
+const schema = z.looseObject({
+  keys: z.custom<OpenAIProxyOptions['keys']>(
+    (value) => typeof value === 'object' && value !== null,
+    'must map virtual keys (or their sha256: hashes) to scopes: { [hash]: { tenant: "acme" } }',
+  ),
+  maxBodyBytes: z.optional(positiveSchema),
+})
+
 // What an OpenAI client may send on: nothing that carries credentials or framing.
 const forwardedRequestHeaders = ['content-type', 'accept', 'openai-beta', 'idempotency-key']
 // What the operator's account says about itself stays with the operator.
@@ -36,11 +47,12 @@ const privateResponseHeaders = /^(openai-organization|openai-project|x-ratelimit
  * export default { fetch: (request: Request) => proxy(request, guard) }
  * ```
  */
-export function createOpenAIProxy({
-  keys,
-  maxBodyBytes = 4 * 1024 * 1024,
-  ...headerOptions
-}: OpenAIProxyOptions): OpenAIProxyHandler {
+export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandler {
+  const {
+    keys,
+    maxBodyBytes = 4 * 1024 * 1024,
+    ...headerOptions
+  } = parseOptions(schema, options, 'openaiProxy')
   const lookup: VirtualKeys =
     typeof keys.find === 'function'
       ? (keys as VirtualKeys)
