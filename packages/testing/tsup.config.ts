@@ -1,10 +1,15 @@
 import { defineConfig } from 'tsup'
 import { packageBuild } from '../../tsup.base'
 
-// The conformance suite imports vitest, so it has its own entry: the root entry must not load it.
-export default defineConfig(
+// The conformance suites import vitest, which cannot be loaded with require(): that entry is ESM only
+// and has its own build, so the root entry (dual ESM/CJS) never loads vitest. `pnpm build` empties dist
+// first, since two builds share it.
+export default defineConfig([
+  packageBuild({ entry: { index: 'src/index.ts' }, clean: false }),
   packageBuild({
-    entry: { index: 'src/index.ts', conformance: 'src/conformance/index.ts' },
+    entry: { conformance: 'src/conformance/index.ts' },
+    format: ['esm'],
     external: ['vitest'],
+    clean: false,
   }),
-)
+])
