@@ -24,8 +24,11 @@ import { consoleLogger, type Logger } from './logger'
  * ```
  */
 export interface KeyguardOptions {
-  /** The OpenAI key. Registered under the name `default`. Give `key` or `keys`. */
-  key?: string | Secret | ApiKey
+  /**
+   * The OpenAI key. Registered under the name `default`. Give `key` or `keys`. `undefined` is accepted so
+   * `key: process.env.OPENAI_API_KEY` type-checks; a missing key is then reported at construction.
+   */
+  key?: string | Secret | ApiKey | undefined
   /** Several named keys (a key ring); a request uses the one its scope's `key` names (@default `scope.key`, else the first). */
   keys?: Readonly<Record<string, KeyRingEntry>>
   /** Where limits are counted. @default memoryStore({ now }) */
