@@ -26,12 +26,19 @@ const tarballOf = (name) =>
     readdirSync(tarballs).find((file) => file.startsWith(`${name.replace('@', '').replace('/', '-')}-`)),
   )
 
-// Every subpath a user may import, from each package's exports map (package.json excluded).
-const entries = packages.flatMap(({ json }) =>
-  Object.keys(json.exports)
-    .filter((subpath) => subpath !== './package.json')
-    .map((subpath) => (subpath === '.' ? json.name : `${json.name}/${subpath.slice(2)}`)),
+// Every subpath a user may import, from each package's exports map (package.json excluded). An entry
+// with no `require` condition is ESM only (the conformance suites: vitest cannot be required), so the
+// CommonJS checks leave it out.
+const entryList = packages.flatMap(({ json }) =>
+  Object.entries(json.exports)
+    .filter(([subpath]) => subpath !== './package.json')
+    .map(([subpath, target]) => ({
+      name: subpath === '.' ? json.name : `${json.name}/${subpath.slice(2)}`,
+      esmOnly: typeof target === 'object' && !('require' in target),
+    })),
 )
+const entries = entryList.map(({ name }) => name)
+const cjsEntries = entryList.filter(({ esmOnly }) => !esmOnly).map(({ name }) => name)
 
 const project = path.join(work, 'project')
 mkdirSync(project)
@@ -70,11 +77,15 @@ writeFileSync(
 )
 writeFileSync(
   path.join(project, 'cjs.cjs'),
-  `const namespaces = ${JSON.stringify(entries)}.map((entry) => require(entry))\n${checkJs}\nconsole.log('cjs ok: ' + entries.length + ' entry points')\n`,
+  `const namespaces = ${JSON.stringify(cjsEntries)}.map((entry) => require(entry))\n${checkJs.replace(JSON.stringify(entries), JSON.stringify(cjsEntries))}\nconsole.log('cjs ok: ' + entries.length + ' entry points')\n`,
 )
 const tsImports = `${importLines}\nexport const namespaces = ${namespaces}\n`
+const ctsImports = cjsEntries.map((entry, index) => `import * as m${index} from '${entry}'`).join('\n')
 writeFileSync(path.join(project, 'node16.mts'), tsImports)
-writeFileSync(path.join(project, 'node16.cts'), tsImports)
+writeFileSync(
+  path.join(project, 'node16.cts'),
+  `${ctsImports}\nexport const namespaces = [${cjsEntries.map((_, index) => `m${index}`).join(', ')}]\n`,
+)
 writeFileSync(path.join(project, 'bundler.ts'), tsImports)
 const tsconfig = (files, compilerOptions) =>
   JSON.stringify({

@@ -7,6 +7,9 @@ const include = ['src/**/*.test.ts']
 // both resolve @keyguard/core to core's source so there is one copy of every class.
 const resolve = {
   alias: {
+    '@keyguard/testing/conformance': fileURLToPath(
+      new URL('../testing/src/conformance/index.ts', import.meta.url),
+    ),
     '@keyguard/testing': fileURLToPath(new URL('../testing/src/index.ts', import.meta.url)),
     '@keyguard/core': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
   },

@@ -1,4 +1,10 @@
 import { defineConfig } from 'tsup'
 import { packageBuild } from '../../tsup.base'
 
-export default defineConfig(packageBuild())
+// The ContextVariableMap augmentation ships once, as dist/context.d.ts (copied by the build script),
+// referenced by both type entries.
+export default defineConfig(
+  packageBuild({
+    dts: { banner: '/// <reference path="./context.d.ts" />' },
+  }),
+)

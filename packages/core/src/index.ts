@@ -32,6 +32,34 @@ export {
 } from './estimate/count-tokens'
 export type { EndpointPath, EstimateOptions, RequestEstimate } from './estimate/estimate-request'
 export { estimateRequest } from './estimate/estimate-request'
+export type { Keyguard, KeyguardCredits } from './guard/create-keyguard'
+export { createKeyguard } from './guard/create-keyguard'
+export type {
+  CircuitClosedEvent,
+  CircuitOpenEvent,
+  ClampedEvent,
+  DeniedEvent,
+  KeyguardEvent,
+  KeyguardEventType,
+  KeyguardListener,
+  SettleEvent,
+  UpstreamErrorEvent,
+  UpstreamRateLimitsEvent,
+} from './guard/keyguard-events'
+export type { KeyguardOptions } from './guard/keyguard-options'
+export type { KeyguardResult } from './guard/keyguard-result'
+export { keyguardResult } from './guard/keyguard-result'
+export type { Logger } from './guard/logger'
+export type { RateLimitHeadersOptions, RateLimitHeaderValues } from './guard/rate-limit-headers'
+export { rateLimitHeaders } from './guard/rate-limit-headers'
+export type { OpenAIProxyHandler, OpenAIProxyOptions } from './http/create-openai-proxy'
+export { createOpenAIProxy } from './http/create-openai-proxy'
+export type { ErrorResponseOptions } from './http/error-response'
+export { errorResponse } from './http/error-response'
+export type { GuardedRequest, ResponseHeaderOptions } from './http/guard-request'
+export { guardedRequestOf, guardRequest, toKeyguard } from './http/guard-request'
+export type { VirtualKeyScope, VirtualKeys } from './http/virtual-keys'
+export { generateVirtualKey, hashVirtualKey, virtualKeys } from './http/virtual-keys'
 export type { KeyRing, KeyRingEntry, KeyRingKey, KeyRingOptions } from './keys/create-key-ring'
 export { createKeyRing } from './keys/create-key-ring'
 export type { ApiKeyKind } from './keys/key-fingerprint'
@@ -42,6 +70,24 @@ export { redactedMark, scrubSecrets } from './keys/scrub-secrets'
 export { Secret } from './keys/secret'
 export type { KeyStatus, KeyStatusKind, VerifyApiKeyOptions } from './keys/verify-api-key'
 export { verifyApiKey } from './keys/verify-api-key'
+export type { AutoRecharger, AutoRechargerOptions } from './limits/auto-recharger'
+export { autoRecharger } from './limits/auto-recharger'
+export { chargesFor } from './limits/charges-for'
+export type { ConcurrencyLimitOptions } from './limits/concurrency-limit'
+export { concurrencyLimit } from './limits/concurrency-limit'
+export type { CreditsOptions } from './limits/credits'
+export { credits } from './limits/credits'
+export { denialToError } from './limits/denial-to-error'
+export type { LimitEvent } from './limits/limit-event'
+export type { LimitPolicy, RequestScope } from './limits/limit-policy'
+export type { MemoryStoreOptions } from './limits/memory-store'
+export { memoryStore } from './limits/memory-store'
+export type { PeriodOptions } from './limits/period-of'
+export { periodOf } from './limits/period-of'
+export type { RequestLimitOptions } from './limits/request-limit'
+export { requestLimit } from './limits/request-limit'
+export type { SpendLimitOptions } from './limits/spend-limit'
+export { spendLimit } from './limits/spend-limit'
 export type {
   AdjustInput,
   Charge,
@@ -65,6 +111,8 @@ export type {
   StoreEvent,
   TokensRule,
 } from './limits/store'
+export type { TokenLimitOptions } from './limits/token-limit'
+export { tokenLimit } from './limits/token-limit'
 export type {
   ModelKind,
   ModelPriceInput,

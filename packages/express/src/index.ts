@@ -1,2 +1,6 @@
 export type { KeyguardErrorHandlerOptions } from './error-handler'
 export { keyguardErrorHandler } from './error-handler'
+export type { KeyguardMiddlewareOptions } from './keyguard'
+export { getKeyguard, keyguard } from './keyguard'
+export type { OpenAIProxyMiddlewareOptions } from './openai-proxy'
+export { openaiProxy } from './openai-proxy'

@@ -43,6 +43,23 @@ describe('keyguardErrorHandler', () => {
     expect(await response.text()).not.toContain('Wq8A')
   })
 
+  it('answers in OpenAI error format with x-should-retry when asked', async () => {
+    const app = new Hono()
+    app.get('/chat', () => {
+      throw new KeyguardError({
+        code: 'rate.tokens',
+        message: 'tenant t1 over its token bucket',
+        retryAfterMs: 800,
+      })
+    })
+    app.onError(keyguardErrorHandler({ format: 'openai' }))
+    const response = await app.request('/chat')
+    expect(response.status).toBe(429)
+    expect(response.headers.get('x-should-retry')).toBe('true')
+    expect(response.headers.get('retry-after-ms')).toBe('800')
+    expect(await response.json()).toMatchObject({ error: { code: 'rate.tokens', type: 'tokens' } })
+  })
+
   it('hands other errors to the fallback', async () => {
     const response = await appThrowing(new Error('boom')).request('/chat')
     expect(response.status).toBe(500)

@@ -1,4 +1,4 @@
-import { isKeyguardError, toProblemJson } from '@keyguard/core'
+import { errorResponse, guardedRequestOf, isKeyguardError } from '@keyguard/core'
 import type { ErrorHandler } from 'hono'
 
 /** Options for {@link keyguardErrorHandler}. */
@@ -7,27 +7,40 @@ export interface KeyguardErrorHandlerOptions {
   logger?: { warn(message: string, details?: Record<string, unknown>): void }
   /** Answers errors that are not keyguard's. @default rethrows them to Hono's default handler */
   fallback?: ErrorHandler
+  /** `problem`: `application/problem+json`; `openai`: OpenAI's error body, for OpenAI clients. @default 'problem' */
+  format?: 'problem' | 'openai'
 }
 
 /**
- * Hono `app.onError` handler that answers a `KeyguardError` with its client status and an
- * `application/problem+json` body, plus `Retry-After` when known.
+ * Hono `app.onError` handler that answers a `KeyguardError` with its client status, `Retry-After`
+ * when known and a body that never shows the key or upstream internals. It also recognises the
+ * error an OpenAI client raised for a call keyguard refused, and answers with keyguard's error.
  *
  * @example
  * ```ts
  * app.onError(keyguardErrorHandler({ logger: console }))
  * ```
  */
-export function keyguardErrorHandler({ logger, fallback }: KeyguardErrorHandlerOptions = {}): ErrorHandler {
+export function keyguardErrorHandler({
+  logger,
+  fallback,
+  format = 'problem',
+}: KeyguardErrorHandlerOptions = {}): ErrorHandler {
   return function keyguardOnError(error, c) {
-    if (!isKeyguardError(error)) {
+    // openai-node turns keyguard's error Response into its own APIError, which carries the HTTP status.
+    const status = (error as { status?: unknown }).status
+    const keyguardError = isKeyguardError(error)
+      ? error
+      : typeof status === 'number'
+        ? guardedRequestOf(c.req.raw)?.error
+        : undefined
+    if (!keyguardError) {
       if (fallback) return fallback(error, c)
       throw error
     }
-    logger?.warn(`keyguard: ${error.code}: ${error.operatorHint}`, { code: error.code })
-    const headers = new Headers({ 'content-type': 'application/problem+json' })
-    if (error.retryAfterMs !== undefined)
-      headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
-    return new Response(JSON.stringify(toProblemJson(error)), { status: error.clientStatus, headers })
+    logger?.warn(`keyguard: ${keyguardError.code}: ${keyguardError.operatorHint}`, {
+      code: keyguardError.code,
+    })
+    return errorResponse(keyguardError, { format })
   }
 }

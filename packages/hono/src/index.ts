@@ -1,2 +1,7 @@
 export type { KeyguardErrorHandlerOptions } from './error-handler'
 export { keyguardErrorHandler } from './error-handler'
+export type { KeyguardMiddlewareOptions, KeyguardVariables } from './keyguard'
+export { keyguard } from './keyguard'
+export type { OpenAIProxyMiddlewareOptions } from './openai-proxy'
+export { openaiProxy } from './openai-proxy'
+export type { GuardSource, HonoLogger } from './per-request'

@@ -10,5 +10,7 @@ export type {
   RecordedRequest,
 } from './mock-openai/create-mock-openai'
 export { createMockOpenAI } from './mock-openai/create-mock-openai'
+export type { ExampleUpstream } from './mock-openai/example-upstream'
+export { exampleMockKey, exampleUpstream } from './mock-openai/example-upstream'
 export type { OpenAIErrorObject } from './mock-openai/mock-errors'
 export { maskKeyLikeOpenAI, mockErrors } from './mock-openai/mock-errors'

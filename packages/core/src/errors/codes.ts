@@ -36,6 +36,10 @@ export type KeyguardErrorCode =
   | 'upstream.server_error'
   | 'upstream.timeout'
   | 'upstream.connection'
+  // edge: decided by an adapter or the proxy before the guard runs
+  | 'client.unauthorized'
+  | 'scope.missing'
+  | 'request.body_too_large'
 
 /** How an app should answer one code to its own client. */
 export interface ErrorCodeInfo {
@@ -141,6 +145,21 @@ export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> 
     clientStatus: 502,
     retryable: true,
     userMessage: 'Could not reach the AI service. Please retry.',
+  },
+  'client.unauthorized': {
+    clientStatus: 401,
+    retryable: false,
+    userMessage: 'Missing or invalid API key.',
+  },
+  'scope.missing': {
+    clientStatus: 400,
+    retryable: false,
+    userMessage: 'This request does not say who it is for.',
+  },
+  'request.body_too_large': {
+    clientStatus: 413,
+    retryable: false,
+    userMessage: 'The request body is too large.',
   },
 })
 

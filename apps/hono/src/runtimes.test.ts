@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { Miniflare } from 'miniflare'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+type Send = (tenant: string | undefined) => Promise<Response>
+const chat =
+  (base: string, fetcher: (url: string, init: RequestInit) => Promise<Response>): Send =>
+  (tenant) =>
+    fetcher(`${base}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(tenant ? { 'x-tenant': tenant } : {}) },
+      body: JSON.stringify({ message: 'Say hello in five words.' }),
+    })
+
+// What a user of the example sees on any runtime: costs and limits on the first call, a 429 once
+// the tenant's daily budget is spent, other tenants unaffected, and a 400 without a tenant.
+async function tour(send: Send) {
+  const first = await send('acme')
+  expect(first.status).toBe(200)
+  expect(((await first.json()) as { reply: string }).reply).toBeTruthy()
+  expect(first.headers.get('ratelimit-policy')).toBe('"rpm";q=30')
+  expect(first.headers.get('ratelimit')).toMatch(/^"rpm";r=29;t=\d+$/)
+  expect(Number(first.headers.get('x-keyguard-cost'))).toBeGreaterThan(0)
+  let denied: Response | undefined
+  for (let call = 0; call < 20 && !denied; call++) {
+    const response = await send('acme')
+    if (response.status !== 200) denied = response
+    else await response.arrayBuffer()
+  }
+  expect(denied?.status).toBe(429)
+  expect(denied?.headers.get('content-type')).toBe('application/problem+json')
+  expect(await denied?.json()).toMatchObject({ code: 'budget.hard_limit' })
+  expect((await send('globex')).status).toBe(200)
+  expect((await send(undefined)).status).toBe(400)
+}
+
+describe('the Hono example in workerd (miniflare)', () => {
+  let miniflare: Miniflare
+  beforeAll(async () => {
+    const bundle = await build({
+      entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['workerd', 'worker', 'browser'],
+      // Only the mock's listen() names node:http, behind a dynamic import the worker never reaches.
+      external: ['node:*'],
+    })
+    const script = bundle.outputFiles[0]?.text ?? ''
+    expect(script).not.toMatch(/^import .* from ["']node:/m)
+    // No nodejs_compat flag: a Node-only API in the bundle fails here, not in a user's deploy.
+    miniflare = new Miniflare({
+      modules: [{ type: 'ESModule', path: 'worker.mjs', contents: script }],
+      compatibilityDate: '2025-12-01',
+    })
+  })
+  afterAll(() => miniflare?.dispose())
+
+  it('serves the chat route with limits, cost headers and a 429 at the budget', async () => {
+    await tour(chat('http://localhost', (url, init) => miniflare.dispatchFetch(url, init as never) as never))
+  })
+})
+
+describe('the Hono example in Bun', () => {
+  let bun: ChildProcess
+  let base: string
+  beforeAll(async () => {
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    const bin = fileURLToPath(new URL('../node_modules/.bin/bun', import.meta.url))
+    bun = spawn(bin, ['src/bun.ts'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, PORT: String(port), OPENAI_API_KEY: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    bun.stdout?.on('data', (chunk) => (output += chunk))
+    bun.stderr?.on('data', (chunk) => (output += chunk))
+    for (let attempt = 0; ; attempt++) {
+      const up = await fetch(base).then(
+        () => true,
+        () => false,
+      )
+      if (up) break
+      if (attempt > 200 || bun.exitCode !== null) throw new Error(`bun did not start:\n${output}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  })
+  afterAll(() => bun?.kill())
+
+  it('serves the chat route with limits, cost headers and a 429 at the budget', async () => {
+    await tour(chat(base, fetch))
+  })
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}

@@ -1,0 +1,6 @@
+import { defineConfig } from 'vitest/config'
+
+// Starting workerd and Bun takes a few seconds on a busy machine.
+export default defineConfig({
+  test: { include: ['src/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+})

@@ -1,0 +1,339 @@
+import * as z from 'zod/mini'
+import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import type { TokenCounter } from '../estimate/count-tokens'
+import { createKeyRing, type KeyRing, type KeyRingEntry } from '../keys/create-key-ring'
+import type { ApiKey } from '../keys/parse-api-key'
+import { Secret } from '../keys/secret'
+import type { LimitPolicy, RequestScope } from '../limits/limit-policy'
+import { memoryStore } from '../limits/memory-store'
+import type { KeyguardStore } from '../limits/store'
+import type { PriceTable } from '../pricing/define-prices'
+import { consoleLogger, type Logger } from './logger'
+
+/**
+ * Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error.
+ *
+ * @example
+ * ```ts
+ * const options: KeyguardOptions = {
+ *   key: env.OPENAI_API_KEY,
+ *   store: redisStore({ client }),
+ *   limits: [spendLimit({ scope: 'tenant', limit: usd(50), period: 'month', softAt: [0.8] })],
+ *   waitUntil: (promise) => ctx.waitUntil(promise),
+ * }
+ * ```
+ */
+export interface KeyguardOptions {
+  /**
+   * The OpenAI key. Registered under the name `default`. Give `key` or `keys`. `undefined` is accepted so
+   * `key: process.env.OPENAI_API_KEY` type-checks; a missing key is then reported at construction.
+   */
+  key?: string | Secret | ApiKey | undefined
+  /** Several named keys (a key ring); a request uses the one its scope's `key` names (@default `scope.key`, else the first). */
+  keys?: Readonly<Record<string, KeyRingEntry>>
+  /** Where limits are counted. @default memoryStore({ now }) */
+  store?: KeyguardStore
+  /** The limit policies every request must fit. @default [] */
+  limits?: readonly LimitPolicy[]
+  /** Prices used for estimates and settlement. @default openaiPrices */
+  prices?: PriceTable
+  /** The scope of every request (`{ tenant, user }`); `for(scope)` narrows it. @default {} */
+  scope?: RequestScope
+  /** The upstream API base; every call goes here whatever origin the client used. @default 'https://api.openai.com/v1' */
+  baseUrl?: string
+  /** The fetch that reaches upstream. @default globalThis.fetch */
+  fetch?: typeof fetch
+  /** Receives what keyguard cannot throw. @default console (warn, error) */
+  logger?: Logger
+  /** How long a hold lives before the store reclaims it. @default 600000 (10 minutes) */
+  leaseMs?: number
+  /** The output bound for requests that set none, instead of the model's cap. */
+  defaultMaxOutputTokens?: number
+  /**
+   * Counts prompt tokens for estimates. `byteUpperBoundCounter` skips the BPE tokenizer (faster,
+   * reserves more). @default gptTokenizerCounter
+   */
+  counter?: TokenCounter
+  /** Keep settlement alive after the response is returned (Cloudflare Workers: `ctx.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void
+  /** The clock. @default Date.now */
+  now?: () => number
+  /**
+   * After OpenAI rejects a key for billing or auth (`quota.*`, `auth.*`), fail that key's calls
+   * locally for `cooldownMs`, then let one probe through; success closes the breaker. `false` turns it off.
+   * @default { cooldownMs: 30000 }
+   */
+  circuitBreaker?: { cooldownMs?: number } | false
+  /**
+   * When a spend or credits limit cannot pay for a request's output bound: `reject` it, or `clamp`
+   * its `max_completion_tokens` / `max_tokens` / `max_output_tokens` to what the remaining budget can pay
+   * for (at least 16 tokens, else it is rejected). @default 'reject'
+   */
+  onInsufficientBudget?: 'reject' | 'clamp'
+  /**
+   * How refusals and upstream errors reach the caller. `response` (default): a Response in
+   * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
+   * do not retry what cannot succeed. `throw`: `fetch` rejects with the {@link KeyguardError}.
+   * @default 'response'
+   */
+  errors?: 'response' | 'throw'
+}
+
+/** @internal The frozen, validated configuration. */
+export interface ResolvedOptions {
+  keys: KeyRing
+  defaultKey: string
+  store: KeyguardStore
+  limits: readonly LimitPolicy[]
+  prices: PriceTable | undefined
+  scope: RequestScope
+  baseUrl: string
+  fetch: typeof fetch
+  logger: Logger
+  leaseMs: number
+  defaultMaxOutputTokens: number | undefined
+  counter: TokenCounter | undefined
+  waitUntil: ((promise: Promise<unknown>) => void) | undefined
+  now: () => number
+  errors: 'response' | 'throw'
+  onInsufficientBudget: 'reject' | 'clamp'
+  /** `null`: no breaker. */
+  breakerCooldownMs: number | null
+  secrets: readonly Secret[]
+}
+
+const fn = (what: string) =>
+  z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+    message: `must be ${what}`,
+  })
+const keyValue = z.custom<KeyRingEntry>(
+  (value) =>
+    typeof value === 'string' ||
+    value instanceof Secret ||
+    (typeof value === 'object' && value !== null && ('secret' in value || 'value' in value)),
+  { message: 'must be a string, a Secret, an ApiKey from parseApiKey() or { value, labels }' },
+)
+const policy = z.custom<LimitPolicy>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as LimitPolicy).name === 'string' &&
+    typeof (value as LimitPolicy).scope === 'string' &&
+    typeof (value as LimitPolicy).kind === 'string',
+  {
+    message:
+      'must be a policy from spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
+  },
+)
+const store = z.custom<KeyguardStore>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['reserve', 'settle', 'release', 'peek', 'adjust'].every(
+      (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
+    ),
+  { message: 'must implement reserve, settle, release, peek and adjust (see KeyguardStore)' },
+)
+const maxTimer = 2 ** 31 - 1
+
+const schema = z.object({
+  key: z.optional(keyValue),
+  keys: z.optional(z.record(z.string().check(z.minLength(1)), keyValue)),
+  store: z.optional(store),
+  limits: z.optional(z.array(policy)),
+  prices: z.optional(z.custom<PriceTable>((value) => typeof value === 'object' && value !== null)),
+  scope: z.optional(z.record(z.string(), z.optional(z.string()))),
+  baseUrl: z.optional(
+    z.string().check(
+      z.refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
+        message: 'must be an http(s) URL such as https://api.openai.com/v1',
+      }),
+    ),
+  ),
+  fetch: z.optional(fn('a fetch function')),
+  logger: z.optional(
+    z.custom<Logger>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as Logger).warn === 'function' &&
+        typeof (value as Logger).error === 'function',
+      { message: 'must have warn() and error() methods (console works)' },
+    ),
+  ),
+  leaseMs: z.optional(z.int().check(z.minimum(1000), z.maximum(maxTimer))),
+  defaultMaxOutputTokens: z.optional(z.int().check(z.positive())),
+  counter: z.optional(
+    z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
+      message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
+    }),
+  ),
+  waitUntil: z.optional(fn('a function such as ctx.waitUntil')),
+  now: z.optional(fn('a function returning epoch ms')),
+  errors: z.optional(z.enum(['response', 'throw'])),
+  onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
+  circuitBreaker: z.optional(
+    z.union([
+      z.literal(false),
+      z.object({ cooldownMs: z.optional(z.int().check(z.minimum(0), z.maximum(maxTimer))) }),
+    ]),
+  ),
+})
+
+const fixes: Record<string, string> = {
+  key: 'pass the OpenAI key as a string or Secret (read it at the edge, e.g. loadKeys() from @keyguard/node)',
+  keys: 'pass an object of named keys: { primary: process.env.OPENAI_API_KEY }',
+  store: 'pass memoryStore() or redisStore({ client }), or leave it out',
+  limits: 'build each limit with spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
+  leaseMs: 'use an integer between 1000 and 2147483647 ms',
+  baseUrl: "use the API base including /v1, such as 'https://api.openai.com/v1'",
+  errors: "use 'response' (the default) or 'throw'",
+  onInsufficientBudget: "use 'reject' (the default) or 'clamp'",
+  circuitBreaker: 'pass { cooldownMs } with an integer of ms ≥ 0, or false to turn it off',
+  defaultMaxOutputTokens: 'use a positive integer number of tokens',
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}`
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`
+    case 'invalid_type':
+      return `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`
+    default:
+      return issue.message === 'Invalid input' ? 'is not valid' : issue.message
+  }
+}
+
+/** @internal Validate options once; every problem found goes into one `config.invalid` error. */
+export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
+  const problems: KeyguardProblem[] = []
+  const parsed = schema.safeParse(options ?? {})
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path
+        .map((part, index) =>
+          typeof part === 'number' ? `[${part}]` : index ? `.${String(part)}` : String(part),
+        )
+        .join('')
+      const root = String(issue.path[0] ?? '')
+      problems.push({
+        code: issue.code,
+        path,
+        message: `${path || 'options'} ${describeIssue(issue)}`,
+        fix: fixes[root] ?? `fix ${path || 'the options'} as described`,
+      })
+    }
+  }
+  const input = parsed.success ? parsed.data : (options ?? {})
+
+  const entries: Record<string, KeyRingEntry> = {}
+  if (input.key !== undefined) entries.default = input.key as KeyRingEntry
+  for (const [name, value] of Object.entries(input.keys ?? {})) {
+    if (name in entries)
+      problems.push({
+        code: 'duplicate_key',
+        path: `keys.${name}`,
+        message: `keys.${name} clashes with options.key, which is named 'default'`,
+        fix: 'rename the key, or pass it only once',
+      })
+    else entries[name] = value as KeyRingEntry
+  }
+  const keyProblemsBefore = problems.length
+  const keyShapeWrong = problems.some((problem) => /^keys?\b/.test(problem.path ?? ''))
+  if (Object.keys(entries).length === 0 && !keyShapeWrong) {
+    problems.push({
+      code: 'key_missing',
+      path: 'key',
+      message: 'no OpenAI key was given',
+      fix: fixes.key as string,
+    })
+  }
+  let keys: KeyRing | undefined
+  if (!keyShapeWrong && problems.length === keyProblemsBefore && Object.keys(entries).length > 0) {
+    try {
+      keys = createKeyRing(entries, { purpose: 'inference' })
+    } catch (error) {
+      if (!isKeyguardError(error)) throw error
+      const pathOf = (label: string | undefined) =>
+        label === 'default' && input.key !== undefined ? 'key' : `keys.${label}`
+      if (error.problems.length === 0)
+        problems.push({ code: error.code, path: 'keys', message: error.message, fix: error.operatorHint })
+      for (const problem of error.problems) {
+        const path = pathOf(problem.path)
+        // The ring names a key by its label; `options.key` is labelled `default`.
+        const message =
+          path === 'key' ? problem.message.replace(/^default\b/, 'options.key') : problem.message
+        problems.push({ ...problem, path, message })
+      }
+    }
+  }
+
+  const seen = new Set<string>()
+  for (const [index, limit] of (input.limits ?? []).entries()) {
+    if (!limit || typeof limit !== 'object') continue
+    const id = `${limit.scope}/${limit.name}`
+    if (seen.has(id))
+      problems.push({
+        code: 'duplicate_policy',
+        path: `limits[${index}]`,
+        message: `two '${limit.scope}' limits are named '${limit.name}'`,
+        fix: 'give each limit of a scope its own name: spendLimit({ name: "daily", … })',
+      })
+    seen.add(id)
+  }
+
+  const scopeKey = input.scope?.key
+  if (scopeKey !== undefined && keys && !keys.has(scopeKey))
+    problems.push({
+      code: 'unknown_key',
+      path: 'scope.key',
+      message: `scope.key names '${scopeKey}', which is not one of the keys`,
+      fix: `use one of: ${keys.labels.join(', ')}`,
+    })
+
+  if (problems.length > 0 || !keys) {
+    throw new KeyguardError({
+      code: 'config.invalid',
+      message: `createKeyguard: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the options:\n${problems.map((problem) => `- ${problem.message} (fix: ${problem.fix})`).join('\n')}`,
+      problems,
+    })
+  }
+
+  const now = (input.now as (() => number) | undefined) ?? Date.now
+  const defaultKey = scopeKey ?? (keys.labels[0] as string)
+  const baseUrl = (input.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')
+  return Object.freeze({
+    keys,
+    defaultKey,
+    store: input.store ?? memoryStore({ now }),
+    limits: Object.freeze([...(input.limits ?? [])]),
+    prices: input.prices,
+    scope: Object.freeze({ ...input.scope }),
+    baseUrl,
+    fetch:
+      (input.fetch as typeof fetch | undefined) ??
+      ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
+    logger: input.logger ?? consoleLogger,
+    leaseMs: input.leaseMs ?? 600_000,
+    defaultMaxOutputTokens: input.defaultMaxOutputTokens,
+    counter: input.counter,
+    waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
+    now,
+    errors: input.errors ?? 'response',
+    onInsufficientBudget: input.onInsufficientBudget ?? 'reject',
+    breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
+    secrets: Object.freeze(keys.secrets()),
+  })
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value)
+  } catch {
+    return undefined
+  }
+}

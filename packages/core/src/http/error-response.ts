@@ -1,0 +1,56 @@
+import type { KeyguardError } from '../errors/keyguard-error'
+import { toProblemJson } from '../errors/problem-json'
+import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
+
+/** Options for {@link errorResponse}. */
+export interface ErrorResponseOptions {
+  /**
+   * `problem`: an RFC 9457 `application/problem+json` body, for an app's own clients. `openai`: OpenAI's
+   * `{ error: { message, type, code, param } }`, for OpenAI clients (they raise their own typed errors).
+   * @default 'problem'
+   */
+  format?: 'problem' | 'openai'
+  /** Answer with this status instead of the error's client status. @default error.clientStatus */
+  status?: number
+  /** Override `x-should-retry`. @default retryable, with a wait of at most a minute */
+  shouldRetry?: boolean
+}
+
+/**
+ * Whether an OpenAI client should retry: only what is retryable, after a wait a client would sit
+ * through (openai-node caps its own waits at 60 s).
+ */
+function retryWithin(error: KeyguardError): boolean {
+  return error.retryable && (error.retryAfterMs === undefined || error.retryAfterMs <= 60_000)
+}
+
+/**
+ * Answer a {@link KeyguardError} as an HTTP response that is safe to send: its client status, the
+ * user message only (never the operator hint, a key or upstream internals), `Retry-After` and
+ * `retry-after-ms` when known, and `x-should-retry` so OpenAI clients back off or give up correctly.
+ *
+ * @example
+ * ```ts
+ * app.onError((error) => (isKeyguardError(error) ? errorResponse(error) : new Response('error', { status: 500 })))
+ * ```
+ */
+export function errorResponse(
+  error: KeyguardError,
+  {
+    format = 'problem',
+    status = error.clientStatus,
+    shouldRetry = retryWithin(error),
+  }: ErrorResponseOptions = {},
+): Response {
+  const headers = new Headers({
+    'content-type': format === 'openai' ? 'application/json' : 'application/problem+json',
+    'x-keyguard-error-code': error.code,
+    'x-should-retry': String(shouldRetry),
+  })
+  if (error.retryAfterMs !== undefined) {
+    headers.set('retry-after-ms', String(Math.ceil(error.retryAfterMs)))
+    headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
+  }
+  const body = format === 'openai' ? toOpenAIErrorBody(error) : toProblemJson(error)
+  return new Response(JSON.stringify(body), { status, headers })
+}

@@ -1,0 +1,108 @@
+import { KeyguardError } from '../errors/keyguard-error'
+
+/** Who a caller is, as the limits see it: `{ tenant: 'acme', user: 'u9' }`. */
+export type VirtualKeyScope = Readonly<Record<string, string | undefined>>
+
+/** Looks callers up by the key they present; only hashes are kept. */
+export interface VirtualKeys {
+  /** The scope of the key presented, or `undefined` when it matches none (compared in constant time). */
+  find(presented: string): Promise<VirtualKeyScope | undefined>
+}
+
+const hashPrefix = 'sha256:'
+const encoder = new TextEncoder()
+
+/**
+ * Hash a virtual key the way {@link virtualKeys} stores it (`sha256:<hex>`), so configuration and
+ * databases hold the hash, never the key. Virtual keys must be random (see {@link generateVirtualKey}).
+ *
+ * @example
+ * ```ts
+ * const hash = await hashVirtualKey('kg-3fJ9…') // 'sha256:5e88…'
+ * ```
+ */
+export async function hashVirtualKey(key: string): Promise<string> {
+  return hashPrefix + toHex(await digest(key))
+}
+
+/**
+ * Make a new random virtual key (`kg-` and 32 base62 characters, about 190 bits) to hand to a caller.
+ *
+ * @example
+ * ```ts
+ * const key = generateVirtualKey() // give it to the caller once; store hashVirtualKey(key)
+ * ```
+ */
+export function generateVirtualKey(prefix = 'kg-'): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+  const bytes = crypto.getRandomValues(new Uint8Array(32))
+  // 248 is the largest multiple of 62 below 256: rejecting bytes above it keeps every character equally likely.
+  let key = ''
+  while (key.length < 32) {
+    for (const byte of bytes) if (byte < 248 && key.length < 32) key += alphabet[byte % 62]
+    crypto.getRandomValues(bytes)
+  }
+  return prefix + key
+}
+
+/**
+ * The virtual keys callers of an OpenAI-compatible proxy authenticate with, each mapped to a scope.
+ * Give hashes (`sha256:…` from {@link hashVirtualKey}) or, in development, the keys themselves (hashed at
+ * once). A lookup hashes the presented key and compares it with every stored hash in constant time.
+ *
+ * @example
+ * ```ts
+ * const keys = virtualKeys({
+ *   'sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8': { tenant: 'acme' },
+ * })
+ * const scope = await keys.find(bearerToken) // { tenant: 'acme' } or undefined
+ * ```
+ */
+export function virtualKeys(entries: Readonly<Record<string, VirtualKeyScope>>): VirtualKeys {
+  const stored = Promise.all(
+    Object.entries(entries).map(([key, scope]) => {
+      const hash = key.startsWith(hashPrefix) ? fromHex(key.slice(hashPrefix.length)) : digest(key)
+      return Promise.resolve(hash).then((bytes) => ({ hash: bytes, scope: Object.freeze({ ...scope }) }))
+    }),
+  )
+  return {
+    async find(presented) {
+      const [hash, all] = await Promise.all([digest(presented), stored])
+      let found: VirtualKeyScope | undefined
+      // Every entry is compared to the end, so the time taken says nothing about which bytes matched.
+      for (const entry of all) if (sameBytes(hash, entry.hash)) found = entry.scope
+      return found
+    },
+  }
+}
+
+async function digest(value: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)))
+}
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  let difference = left.length ^ right.length
+  for (let index = 0; index < left.length; index++) difference |= (left[index] ?? 0) ^ (right[index] ?? 0)
+  return difference === 0
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')
+}
+
+function fromHex(hex: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/i.test(hex))
+    throw new KeyguardError({
+      code: 'config.invalid',
+      message: 'virtualKeys: an entry starting with sha256: must have 64 hex digits after it',
+      problems: [
+        {
+          code: 'bad_hash',
+          path: 'virtualKeys',
+          message: 'a sha256: entry is not 64 hex digits',
+          fix: 'store the value hashVirtualKey(key) returns',
+        },
+      ],
+    })
+  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16))
+}

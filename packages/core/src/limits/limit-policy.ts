@@ -1,0 +1,102 @@
+import type * as z from 'zod/mini'
+import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import type { LimitKind, LimitRule } from './store'
+
+/**
+ * Who a request is for: `{ tenant: 't1', user: 'u9' }`. `global` is always implied.
+ *
+ * @example
+ * ```ts
+ * const scope: RequestScope = { tenant: 't1', user: 'u9', key: 'default', model: 'gpt-4o' }
+ * ```
+ */
+export type RequestScope = Readonly<Record<string, string | undefined>>
+
+/**
+ * A limit policy: what to limit, for which scope kind. Build one with `spendLimit`, `requestLimit`…
+ *
+ * @example
+ * ```ts
+ * const policies: LimitPolicy[] = [requestLimit({ scope: 'user', limit: 60, windowMs: 60_000 })]
+ * ```
+ */
+export interface LimitPolicy {
+  /** Unique among the policies of a scope kind, such as `monthly-spend`. */
+  readonly name: string
+  /** The scope kind it applies to: `tenant`, `user`, `key`, `model`, `global` or your own. */
+  readonly kind: LimitKind
+  readonly scope: string
+  /** @internal The rule for one scope id at an instant. */
+  readonly ruleFor: (id: string, now: number) => LimitRule | Promise<LimitRule>
+  /** @internal Credits only: the app's recharge function. */
+  readonly recharge?: (scope: string, amount: number, idempotencyKey: string) => Promise<void> | void
+}
+
+/** @internal Parse options once, listing every problem in one `config.invalid` error. */
+export function parseOptions<T extends z.ZodMiniType>(
+  schema: T,
+  options: unknown,
+  label: string,
+  extra: (value: z.output<T>) => KeyguardProblem[] = () => [],
+): z.output<T> {
+  const result = schema.safeParse(options)
+  const problems: KeyguardProblem[] = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const path = issue.path.join('.')
+        return {
+          code: issue.code,
+          path,
+          message: `${label}: ${path || 'options'} ${messageFor(issue)}`,
+          fix: fixFor(issue),
+        }
+      })
+  // cross-field checks run on the raw options too, so one error lists every problem
+  const raw = result.success ? result.data : (options as z.output<T>)
+  try {
+    problems.push(...extra(raw))
+  } catch {
+    // the raw options were too malformed to check further; the schema problems say why
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new KeyguardError({
+      code: 'config.invalid',
+      message: `${label}: ${problems.length} invalid option${problems.length === 1 ? '' : 's'}: ${problems.map((p) => p.message).join('; ')}`,
+      problems,
+    })
+  }
+  return Object.freeze(result.data) as z.output<T>
+}
+
+function messageFor(issue: z.core.$ZodIssue): string {
+  if (issue.message && issue.message !== 'Invalid input') return issue.message
+  switch (issue.code) {
+    case 'too_small':
+      return `is below the minimum (${String(issue.minimum)})`
+    case 'too_big':
+      return `is above the maximum (${String(issue.maximum)})`
+    case 'invalid_type':
+      return `is not a ${issue.expected}`
+    case 'invalid_value':
+      return `is not one of ${issue.values.map(String).join(', ')}`
+    case 'unrecognized_keys':
+      return `has unknown keys: ${issue.keys.join(', ')}`
+    default:
+      return 'is invalid'
+  }
+}
+
+function fixFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+      return `use a value of at least ${String(issue.minimum)}`
+    case 'too_big':
+      return `use a value of at most ${String(issue.maximum)}`
+    case 'invalid_type':
+      return `pass a ${issue.expected}`
+    case 'unrecognized_keys':
+      return `remove ${issue.keys.join(', ')}`
+    default:
+      return issue.message
+  }
+}

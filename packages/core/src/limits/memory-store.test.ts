@@ -1,0 +1,134 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { memoryStore } from './memory-store'
+import type { LimitRule } from './store'
+
+type Op =
+  | { op: 'reserve'; amount: number; leaseMs: number }
+  | { op: 'settle'; pick: number; cost: number }
+  | { op: 'release'; pick: number }
+  | { op: 'advance'; ms: number }
+  | { op: 'refund'; amount: number }
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    op: fc.constant('reserve' as const),
+    amount: fc.integer({ min: 0, max: 400 }),
+    leaseMs: fc.integer({ min: 1, max: 300 }),
+  }),
+  fc.record({ op: fc.constant('settle' as const), pick: fc.nat(), cost: fc.integer({ min: 0, max: 600 }) }),
+  fc.record({ op: fc.constant('release' as const), pick: fc.nat() }),
+  fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }),
+  fc.record({ op: fc.constant('refund' as const), amount: fc.integer({ min: 1, max: 300 }) }),
+)
+
+describe('memoryStore', () => {
+  it('matches a simple model of a hard spend limit under any sequence of calls', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), fc.array(opArb, { maxLength: 60 }), (limit, ops) => {
+        let now = 1_000_000
+        const store = memoryStore({ now: () => now })
+        const rule: LimitRule = {
+          kind: 'spend',
+          limitNanos: limit,
+          period: { id: 'p', endsAt: 9e12 },
+          softNanos: [],
+        }
+        const scope = 'tenant:t'
+        // the model reclaims eagerly; the store lazily, which must not be observable
+        let spent = 0
+        const records: { id: string; amount: number; leaseEnd: number; status: string }[] = []
+        const expire = () => {
+          for (const r of records) {
+            if (r.status === 'live' && r.leaseEnd <= now) {
+              r.status = 'expired'
+              spent += r.amount
+            }
+          }
+        }
+        const held = () => records.filter((r) => r.status === 'live').reduce((sum, r) => sum + r.amount, 0)
+        ops.forEach((step, index) => {
+          expire()
+          if (step.op === 'reserve') {
+            const id = `r${index}`
+            const fits = step.amount <= Math.max(0, limit - spent - held())
+            const result = store.reserve({
+              id,
+              charges: [{ scope, policy: 'spend', rule, amount: step.amount }],
+              leaseMs: step.leaseMs,
+            })
+            expect((result as { ok: boolean }).ok).toBe(fits)
+            if (fits) records.push({ id, amount: step.amount, leaseEnd: now + step.leaseMs, status: 'live' })
+          } else if (step.op === 'settle' || step.op === 'release') {
+            const record = records[step.pick % Math.max(1, records.length)]
+            const id = record?.id ?? 'missing'
+            const expected = !record
+              ? 'unknown'
+              : record.status === 'live'
+                ? step.op === 'settle'
+                  ? 'settled'
+                  : 'released'
+                : record.status === 'settled'
+                  ? step.op === 'settle'
+                    ? 'already-settled'
+                    : 'settled'
+                  : record.status === 'released' && step.op === 'release'
+                    ? 'already-released'
+                    : record.status
+            const result =
+              step.op === 'settle'
+                ? store.settle({ id, actual: { costNanos: step.cost, tokens: 0 } })
+                : store.release(id)
+            expect((result as { status: string }).status).toBe(expected)
+            if (record?.status === 'live') {
+              record.status = step.op === 'settle' ? 'settled' : 'released'
+              if (step.op === 'settle') spent += step.cost
+            }
+          } else if (step.op === 'advance') {
+            now += step.ms
+          } else {
+            store.adjust({ scope, policy: 'spend', rule, delta: -step.amount })
+            spent = Math.max(0, spent - step.amount)
+          }
+          expire()
+          const [state] = store.peek({ scope, policies: [{ policy: 'spend', rule }] }) as {
+            used: number
+            held: number
+            remaining: number
+          }[]
+          expect(state).toMatchObject({
+            used: spent,
+            held: held(),
+            remaining: Math.max(0, limit - spent - held()),
+          })
+        })
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('drops least recently used states without holds beyond maxKeys', () => {
+    const store = memoryStore({ now: () => 0, maxKeys: 2 })
+    const rule: LimitRule = { kind: 'requests', limit: 1, windowMs: 1000 }
+    for (const scope of ['a', 'b', 'c']) {
+      const id = `r-${scope}`
+      store.reserve({ id, charges: [{ scope, policy: 'rps', rule, amount: 1 }], leaseMs: 10 })
+      store.settle({ id, actual: { costNanos: 0, tokens: 0 } })
+    }
+    const peek = (scope: string) =>
+      (store.peek({ scope, policies: [{ policy: 'rps', rule }] }) as { used: number }[])[0]?.used
+    expect([peek('a'), peek('b'), peek('c')]).toEqual([0, 1, 1])
+  })
+
+  it('rejects amounts that are not non-negative safe integers', () => {
+    const store = memoryStore()
+    const rule: LimitRule = { kind: 'concurrency', limit: 1 }
+    expect(() =>
+      store.reserve({ id: 'x', charges: [{ scope: 'a', policy: 'c', rule, amount: 1.5 }], leaseMs: 10 }),
+    ).toThrow(RangeError)
+    expect(() =>
+      store.reserve({ id: 'x', charges: [{ scope: 'a', policy: 'c', rule, amount: -1 }], leaseMs: 10 }),
+    ).toThrow(RangeError)
+    expect(() => store.adjust({ scope: 'a', policy: 'c', rule, delta: 1 })).toThrow(RangeError)
+  })
+})

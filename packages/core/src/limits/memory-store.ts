@@ -1,0 +1,822 @@
+import type {
+  AdjustInput,
+  Charge,
+  ChargeState,
+  CreditsRule,
+  Denial,
+  KeyguardStore,
+  LimitRule,
+  PeekInput,
+  ReleaseResult,
+  ReserveInput,
+  ReserveResult,
+  ScopeKey,
+  SettleInput,
+  SettleResult,
+  SpendRule,
+  StoreEvent,
+} from './store'
+
+/** Options for {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** The clock, in epoch ms. @default `Date.now` */
+  now?: () => number
+  /**
+   * Most `(scope, policy)` states kept; beyond it the least recently used states without live
+   * holds are dropped (a dropped spend or credits state forgets its counts). Also the most
+   * reservation records kept: beyond it finished ones are forgotten oldest first, before their
+   * 10 minutes. @default 100_000
+   */
+  maxKeys?: number
+}
+
+const RETAIN_MS = 600_000
+const ADJUST_KEY_MS = 7 * 24 * 3_600_000
+
+interface Hold {
+  amount: number
+  leaseEnd: number
+}
+interface Entry {
+  id: string
+  at: number
+  amount: number
+  settled: boolean
+  removed: boolean
+  leaseEnd: number
+}
+interface Grant {
+  amount: number
+  expiresAt: number | null
+}
+interface Common {
+  adjustKeys?: Map<string, number>
+  /** When the state was last used, in calls: the LRU order. */
+  stamp?: number
+}
+interface RequestsState extends Common {
+  kind: 'requests'
+  /** Entries in time order from `head`; removed ones stay as tombstones until they age out. */
+  log: Entry[]
+  head: number
+  total: number
+  settledSum: number
+  /** Unsettled entries by reservation id. */
+  pending: Map<string, Entry[]>
+}
+interface TokensState extends Common {
+  kind: 'tokens'
+  level: number
+  at: number
+  holds: Map<string, Hold>
+}
+interface SpendState extends Common {
+  kind: 'spend'
+  spent: number
+  bonus: number
+  fired: number[]
+  holds: Map<string, Hold>
+}
+interface ConcurrencyState extends Common {
+  kind: 'concurrency'
+  holds: Map<string, Hold>
+}
+interface CreditsState extends Common {
+  kind: 'credits'
+  grants: Grant[]
+  debt: number
+  consumed: number
+  holds: Map<string, Hold>
+  lowNotified: boolean
+  pending: { key: string; amountNanos: number } | null
+  recharges: { periodId: string; count: number } | null
+}
+type State = RequestsState | TokensState | SpendState | ConcurrencyState | CreditsState
+
+interface RecordCharge {
+  scope: ScopeKey
+  policy: string
+  rule: LimitRule
+  amount: number
+  key: string
+}
+interface Reservation {
+  id: string
+  status: 'live' | 'settled' | 'released' | 'expired'
+  leaseEnd: number
+  finishedAt: number
+  charges: RecordCharge[]
+}
+
+type Events = StoreEvent[] | null
+
+/**
+ * Create an in-process {@link KeyguardStore}: exact, atomic (every call runs synchronously), bounded
+ * (LRU over scopes), with lazy expiry and no timers. It implements `docs/store-semantics.md`; use it
+ * for one process, and `@keyguard/redis` when several processes share limits.
+ *
+ * @param options - the clock and the size bound.
+ * @example
+ * ```ts
+ * const store = memoryStore()
+ * const result = store.reserve({
+ *   id: 'call-1',
+ *   leaseMs: 60_000,
+ *   charges: [{ scope: 'user:u1', policy: 'rpm', rule: { kind: 'requests', limit: 60, windowMs: 60_000 }, amount: 1 }],
+ * })
+ * ```
+ */
+export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOptions = {}): KeyguardStore {
+  const states = new Map<string, State>()
+  const records = new Map<string, Reservation>()
+
+  let calls = 0
+  // A stamp per use instead of re-inserting into the Map: eviction sorts by stamp, rarely.
+  const touch = (key: string, state: State): void => {
+    state.stamp = ++calls
+    if (states.get(key) !== state) {
+      states.set(key, state)
+      if (states.size > maxKeys) evict()
+    }
+  }
+  const evict = (): void => {
+    const target = maxKeys - Math.floor(maxKeys / 10)
+    const idle = [...states]
+      .filter(([, state]) => !hasHolds(state))
+      .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
+    for (const [key] of idle) {
+      if (states.size <= target) return
+      states.delete(key)
+    }
+  }
+
+  /** The state for a charge, created when missing, with time applied. */
+  const load = (key: string, rule: LimitRule, at: number): State => {
+    let state = states.get(key)
+    if (!state || state.kind !== rule.kind) state = fresh(rule, at)
+    touch(key, state)
+    applyTime(state, rule, at)
+    return state
+  }
+
+  const reclaimRecord = (record: Reservation, at: number, events: Events): void => {
+    if (record.status !== 'live') return
+    record.status = 'expired'
+    record.finishedAt = at
+    for (const charge of record.charges) {
+      const state = load(charge.key, charge.rule, at)
+      const ended = endHold(state, record.id, charge.rule, 'reclaim', 0)
+      if (!ended) continue
+      const reclaimedAs =
+        charge.rule.kind === 'spend' || charge.rule.kind === 'credits' ? 'spent' : 'released'
+      events?.push({
+        type: 'lease-expired',
+        scope: charge.scope,
+        policy: charge.policy,
+        reservationId: record.id,
+        reclaimedAs,
+      })
+      afterMoney(state, charge, events)
+    }
+  }
+
+  const reclaimIn = (state: State, at: number, events: Events): void => {
+    for (const id of expiredHolds(state, at)) {
+      const record = records.get(id)
+      if (record && record.status === 'live') reclaimRecord(record, at, events)
+      else removeHold(state, id)
+    }
+  }
+
+  // Records in creation order, as an array queue: deleting from the front of a Map leaves
+  // tombstones that every later iteration would walk over.
+  let order: Reservation[] = []
+  let head = 0
+  const purge = (at: number, events: Events): void => {
+    for (; head < order.length; head++) {
+      const record = order[head] as Reservation
+      if (records.get(record.id) !== record) continue
+      if (record.status === 'live') {
+        if (record.leaseEnd + RETAIN_MS > at) break
+        reclaimRecord(record, at, events)
+      }
+      // beyond maxKeys records, finished ones are forgotten oldest first to bound memory
+      const over = records.size > maxKeys && record.status !== 'live'
+      if (!over && Math.max(record.leaseEnd, record.finishedAt) + RETAIN_MS > at) break
+      records.delete(record.id)
+    }
+    if (head > 1024 && head * 2 > order.length) {
+      order = order.slice(head)
+      head = 0
+    }
+  }
+
+  /** The state as `peek` shows it: time applied and expired holds as if reclaimed, nothing written. */
+  const view = (
+    scope: ScopeKey,
+    policy: string,
+    rule: LimitRule,
+    at: number,
+    key = stateKey(scope, policy, rule),
+  ): ChargeState => {
+    const existing = states.get(key)
+    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at)
+    // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
+    applyTime(state, rule, at)
+    const expired = expiredHolds(state, at)
+    if (expired.length > 0) {
+      state = clone(state)
+      for (const id of expired) endHold(state, id, rule, 'reclaim', 0)
+    }
+    return describe(scope, policy, rule, state, at)
+  }
+
+  const recordStates = (record: Reservation, at: number): ChargeState[] =>
+    record.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at, charge.key))
+
+  return {
+    reserve(input: ReserveInput): ReserveResult {
+      validateReserve(input)
+      const at = now()
+      const events: StoreEvent[] = []
+      purge(at, events)
+      if (records.has(input.id)) {
+        const states = input.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at))
+        return { ok: true, replayed: true, states, events }
+      }
+      const loaded = input.charges.map((charge) => {
+        const key = stateKey(charge.scope, charge.policy, charge.rule)
+        const state = load(key, charge.rule, at)
+        reclaimIn(state, at, events)
+        return { charge, key, state }
+      })
+      const extra = new Map<string, number>()
+      for (const { charge, key, state } of loaded) {
+        const taken = extra.get(key) ?? 0
+        const left = remainingOf(state, charge.rule, taken)
+        if (left !== null && charge.amount > left) {
+          return { ok: false, denial: denialOf(charge, state, taken, left, at), events }
+        }
+        extra.set(key, taken + charge.amount)
+      }
+      const leaseEnd = at + input.leaseMs
+      const record: Reservation = { id: input.id, status: 'live', leaseEnd, finishedAt: at, charges: [] }
+      for (const { charge, key, state } of loaded) {
+        addHold(state, input.id, charge.amount, leaseEnd, at)
+        record.charges.push({
+          scope: charge.scope,
+          policy: charge.policy,
+          rule: charge.rule,
+          amount: charge.amount,
+          key,
+        })
+      }
+      records.set(input.id, record)
+      order.push(record)
+      const seen: State[] = []
+      for (const { charge, state } of loaded) {
+        if (state.kind !== 'credits' || seen.includes(state)) continue
+        seen.push(state)
+        creditEvents(state, charge.rule as CreditsRule, charge.scope, charge.policy, events)
+      }
+      const result = loaded.map(({ charge, state }) =>
+        describe(charge.scope, charge.policy, charge.rule, state, at),
+      )
+      return { ok: true, replayed: false, states: result, events }
+    },
+
+    settle(input: SettleInput): SettleResult {
+      const { costNanos, tokens } = input.actual
+      if (!isAmount(costNanos) || !isAmount(tokens))
+        throw new RangeError('settle: actual costNanos and tokens must be safe integers ≥ 0')
+      const at = now()
+      const events: StoreEvent[] = []
+      purge(at, events)
+      const record = records.get(input.id)
+      if (!record) return { status: 'unknown', states: [], events }
+      if (record.status !== 'live') {
+        const status = record.status === 'settled' ? 'already-settled' : record.status
+        return { status, states: recordStates(record, at), events }
+      }
+      if (record.leaseEnd <= at) {
+        reclaimRecord(record, at, events)
+        return { status: 'expired', states: recordStates(record, at), events }
+      }
+      const loaded = record.charges.map((charge) => {
+        const state = load(charge.key, charge.rule, at)
+        reclaimIn(state, at, events)
+        return state
+      })
+      record.status = 'settled'
+      record.finishedAt = at
+      record.charges.forEach((charge, index) => {
+        const state = loaded[index] as State
+        const actual = charge.rule.kind === 'tokens' ? tokens : costNanos
+        if (endHold(state, record.id, charge.rule, 'settle', actual)) afterMoney(state, charge, events)
+      })
+      return { status: 'settled', states: recordStates(record, at), events }
+    },
+
+    release(id: string): ReleaseResult {
+      const at = now()
+      purge(at, null)
+      const record = records.get(id)
+      if (!record) return { status: 'unknown' }
+      if (record.status === 'released') return { status: 'already-released' }
+      if (record.status !== 'live') return { status: record.status }
+      if (record.leaseEnd <= at) {
+        reclaimRecord(record, at, null)
+        return { status: 'expired' }
+      }
+      record.status = 'released'
+      record.finishedAt = at
+      for (const charge of record.charges) {
+        const state = load(charge.key, charge.rule, at)
+        reclaimIn(state, at, null)
+        endHold(state, id, charge.rule, 'release', 0)
+      }
+      return { status: 'released' }
+    },
+
+    peek(input: PeekInput): ChargeState[] {
+      const at = now()
+      return input.policies.map(({ policy, rule }) => view(input.scope, policy, rule, at))
+    },
+
+    adjust(input: AdjustInput): ChargeState {
+      const { scope, policy, rule, delta, idempotencyKey } = input
+      if (!Number.isSafeInteger(delta)) throw new RangeError('adjust: delta must be a safe integer')
+      if (rule.kind === 'requests' || rule.kind === 'concurrency') {
+        throw new RangeError(
+          `adjust: a ${rule.kind} limit has nothing to adjust; adjust tokens, spend or credits`,
+        )
+      }
+      const at = now()
+      purge(at, null)
+      const state = load(stateKey(scope, policy, rule), rule, at)
+      reclaimIn(state, at, null)
+      if (!state.adjustKeys) state.adjustKeys = new Map()
+      const keys = state.adjustKeys
+      for (const [key, until] of keys) if (until <= at) keys.delete(key)
+      if (idempotencyKey !== undefined && keys.has(idempotencyKey))
+        return describe(scope, policy, rule, state, at)
+      if (state.kind === 'spend') {
+        if (delta > 0) state.bonus += delta
+        else state.spent = Math.max(0, state.spent + delta)
+      } else if (state.kind === 'credits') {
+        if (delta > 0) grant(state, delta, input.expiresAt ?? null)
+        else if (delta < 0) consume(state, -delta)
+        if (idempotencyKey !== undefined && state.pending?.key === idempotencyKey) state.pending = null
+        const low = (rule as CreditsRule).lowBalanceNanos
+        if (low !== undefined && netOf(state) >= low) state.lowNotified = false
+      } else if (state.kind === 'tokens' && rule.kind === 'tokens') {
+        state.level = Math.min(rule.capacity, state.level + delta)
+      }
+      if (idempotencyKey !== undefined) keys.set(idempotencyKey, at + ADJUST_KEY_MS)
+      return describe(scope, policy, rule, state, at)
+    },
+  }
+}
+
+function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
+  return rule.kind === 'spend' ? `${scope}\u0000${policy}\u0000${rule.period.id}` : `${scope}\u0000${policy}`
+}
+
+function fresh(rule: LimitRule, at: number): State {
+  switch (rule.kind) {
+    case 'requests':
+      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new Map() }
+    case 'tokens':
+      return { kind: 'tokens', level: rule.capacity, at, holds: new Map() }
+    case 'spend':
+      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new Map() }
+    case 'concurrency':
+      return { kind: 'concurrency', holds: new Map() }
+    case 'credits':
+      return {
+        kind: 'credits',
+        grants: [],
+        debt: 0,
+        consumed: 0,
+        holds: new Map(),
+        lowNotified: false,
+        pending: null,
+        recharges: null,
+      }
+  }
+}
+
+function clone(state: State): State {
+  switch (state.kind) {
+    case 'requests': {
+      const log = state.log.slice(state.head).map((entry) => ({ ...entry }))
+      const pending = new Map<string, Entry[]>()
+      for (const entry of log) {
+        if (entry.removed || entry.settled) continue
+        const list = pending.get(entry.id)
+        if (list) list.push(entry)
+        else pending.set(entry.id, [entry])
+      }
+      return { ...state, log, head: 0, pending }
+    }
+    case 'tokens':
+      return { ...state, holds: new Map(state.holds) }
+    case 'spend':
+      return { ...state, fired: [...state.fired], holds: new Map(state.holds) }
+    case 'concurrency':
+      return { ...state, holds: new Map(state.holds) }
+    case 'credits':
+      return { ...state, grants: state.grants.map((g) => ({ ...g })), holds: new Map(state.holds) }
+  }
+}
+
+function applyTime(state: State, rule: LimitRule, at: number): void {
+  if (state.kind === 'requests' && rule.kind === 'requests') {
+    const cutoff = at - rule.windowMs
+    while (state.head < state.log.length) {
+      const entry = state.log[state.head] as Entry
+      if (entry.at > cutoff) break
+      if (!entry.removed) {
+        if (!entry.settled) {
+          const rest = state.pending.get(entry.id)?.filter((e) => e !== entry) ?? []
+          if (rest.length > 0) state.pending.set(entry.id, rest)
+          else state.pending.delete(entry.id)
+        }
+        dropEntry(state, entry)
+      }
+      state.head++
+    }
+    if (state.head > 64 && state.head * 2 > state.log.length) {
+      state.log = state.log.slice(state.head)
+      state.head = 0
+    }
+  } else if (state.kind === 'tokens' && rule.kind === 'tokens') {
+    const elapsed = Math.max(0, at - state.at)
+    state.level = Math.min(rule.capacity, state.level + (elapsed * rule.refillPerSecond) / 1000)
+    state.at = Math.max(state.at, at)
+  } else if (state.kind === 'credits') {
+    if (state.grants.some((g) => g.expiresAt !== null && g.expiresAt <= at)) {
+      state.grants = state.grants.filter((g) => g.expiresAt === null || g.expiresAt > at)
+    }
+  }
+}
+
+/** Take an entry out of the counts (it stays in the log as a tombstone). */
+function dropEntry(state: RequestsState, entry: Entry): void {
+  if (entry.removed) return
+  entry.removed = true
+  state.total -= entry.amount
+  if (entry.settled) state.settledSum -= entry.amount
+}
+
+function firstEntry(state: RequestsState): Entry | undefined {
+  for (let index = state.head; index < state.log.length; index++) {
+    const entry = state.log[index] as Entry
+    if (!entry.removed) return entry
+  }
+  return undefined
+}
+
+function hasHolds(state: State): boolean {
+  return state.kind === 'requests' ? state.pending.size > 0 : state.holds.size > 0
+}
+
+const none: readonly string[] = Object.freeze([])
+
+function expiredHolds(state: State, at: number): readonly string[] {
+  let ids: string[] | undefined
+  const add = (id: string) => {
+    if (ids) ids.push(id)
+    else ids = [id]
+  }
+  if (state.kind === 'requests') {
+    for (const [id, entries] of state.pending) if ((entries[0]?.leaseEnd ?? at) <= at) add(id)
+  } else {
+    for (const [id, hold] of state.holds) if (hold.leaseEnd <= at) add(id)
+  }
+  return ids ?? none
+}
+
+function removeHold(state: State, id: string): void {
+  if (state.kind === 'requests') {
+    for (const entry of state.pending.get(id) ?? []) dropEntry(state, entry)
+    state.pending.delete(id)
+  } else state.holds.delete(id)
+}
+
+function addHold(state: State, id: string, amount: number, leaseEnd: number, at: number): void {
+  if (state.kind === 'requests') {
+    const entry: Entry = { id, at, amount, settled: false, removed: false, leaseEnd }
+    state.log.push(entry)
+    state.total += amount
+    const list = state.pending.get(id)
+    if (list) list.push(entry)
+    else state.pending.set(id, [entry])
+  } else {
+    if (state.kind === 'tokens') state.level -= amount
+    const existing = state.holds.get(id)
+    state.holds.set(id, { amount: (existing?.amount ?? 0) + amount, leaseEnd })
+  }
+}
+
+/**
+ * End one reservation's hold in a state. `reclaim` ends it as spent (spend, credits) or released
+ * (the rest); `settle` charges `actual`. Answers whether there was a hold to end.
+ */
+function endHold(
+  state: State,
+  id: string,
+  rule: LimitRule,
+  how: 'reclaim' | 'release' | 'settle',
+  actual: number,
+): boolean {
+  if (state.kind === 'requests') {
+    const entries = state.pending.get(id)
+    if (!entries) return false
+    state.pending.delete(id)
+    for (const entry of entries) {
+      if (how !== 'settle') dropEntry(state, entry)
+      else if (!entry.removed) {
+        entry.settled = true
+        state.settledSum += entry.amount
+      }
+    }
+    return true
+  }
+  const hold = state.holds.get(id)
+  if (!hold) return false
+  state.holds.delete(id)
+  switch (state.kind) {
+    case 'tokens': {
+      const capacity = rule.kind === 'tokens' ? rule.capacity : Number.POSITIVE_INFINITY
+      const back = how === 'settle' ? hold.amount - actual : hold.amount
+      state.level = Math.min(capacity, state.level + back)
+      break
+    }
+    case 'spend':
+      if (how === 'settle') state.spent += actual
+      else if (how === 'reclaim') state.spent += hold.amount
+      break
+    case 'credits':
+      if (how === 'settle') consume(state, actual)
+      else if (how === 'reclaim') consume(state, hold.amount)
+      break
+    case 'concurrency':
+      break
+  }
+  return true
+}
+
+/** Soft-limit and credits events after money moved. */
+function afterMoney(state: State, charge: RecordCharge, events: Events): void {
+  const sink = events ?? []
+  if (state.kind === 'spend' && charge.rule.kind === 'spend')
+    softCheck(state, charge.rule, charge.scope, charge.policy, sink)
+  if (state.kind === 'credits' && charge.rule.kind === 'credits')
+    creditEvents(state, charge.rule, charge.scope, charge.policy, sink)
+}
+
+function softCheck(
+  state: SpendState,
+  rule: SpendRule,
+  scope: ScopeKey,
+  policy: string,
+  events: StoreEvent[],
+): void {
+  for (const threshold of [...rule.softNanos].sort((a, b) => a - b)) {
+    if (state.spent < threshold || state.fired.includes(threshold)) continue
+    state.fired.push(threshold)
+    events.push({
+      type: 'soft-limit',
+      scope,
+      policy,
+      thresholdNanos: threshold,
+      usedNanos: state.spent,
+      limitNanos: rule.limitNanos,
+      periodId: rule.period.id,
+    })
+  }
+}
+
+function balanceOf(state: CreditsState): number {
+  let sum = 0
+  for (const g of state.grants) sum += g.amount
+  return sum
+}
+
+function netOf(state: CreditsState): number {
+  return balanceOf(state) - state.debt
+}
+
+function heldOf(state: State): number {
+  let sum = 0
+  if (state.kind === 'requests') {
+    return state.total - state.settledSum
+  } else for (const hold of state.holds.values()) sum += hold.amount
+  return sum
+}
+
+function consume(state: CreditsState, amount: number): void {
+  let left = amount
+  for (const g of state.grants) {
+    if (left === 0) break
+    const take = Math.min(g.amount, left)
+    g.amount -= take
+    left -= take
+  }
+  state.grants = state.grants.filter((g) => g.amount > 0)
+  state.debt += left
+  state.consumed += amount
+}
+
+function grant(state: CreditsState, amount: number, expiresAt: number | null): void {
+  const paid = Math.min(state.debt, amount)
+  state.debt -= paid
+  if (amount - paid > 0) state.grants.push({ amount: amount - paid, expiresAt })
+}
+
+function creditEvents(
+  state: CreditsState,
+  rule: CreditsRule,
+  scope: ScopeKey,
+  policy: string,
+  events: StoreEvent[],
+): void {
+  const net = netOf(state)
+  if (rule.lowBalanceNanos !== undefined) {
+    if (net < rule.lowBalanceNanos) {
+      if (!state.lowNotified) {
+        state.lowNotified = true
+        events.push({ type: 'credits-low', scope, policy, balanceNanos: net })
+      }
+    } else state.lowNotified = false
+  }
+  const auto = rule.autoRecharge
+  if (!auto) return
+  if (!state.recharges || state.recharges.periodId !== auto.period.id) {
+    state.recharges = { periodId: auto.period.id, count: 0 }
+  }
+  if (net < auto.thresholdNanos && state.pending === null && state.recharges.count < auto.maxPerPeriod) {
+    state.recharges.count += 1
+    const key = `recharge:${scope}:${policy}:${auto.period.id}:${state.recharges.count}`
+    state.pending = { key, amountNanos: auto.amountNanos }
+    events.push({ type: 'recharge-due', scope, policy, amountNanos: auto.amountNanos, idempotencyKey: key })
+  }
+}
+
+/** What a new reservation may still take, after `taken` already held by this reservation. */
+function remainingOf(state: State, rule: LimitRule, taken: number): number | null {
+  switch (state.kind) {
+    case 'requests': {
+      const limit = rule.kind === 'requests' ? rule.limit : 0
+      return Math.max(0, limit - state.total - taken)
+    }
+    case 'tokens':
+      return Math.max(0, Math.floor(state.level - taken))
+    case 'spend': {
+      const limit = rule.kind === 'spend' ? rule.limitNanos : null
+      if (limit === null) return null
+      return Math.max(0, limit + state.bonus - state.spent - heldOf(state) - taken)
+    }
+    case 'concurrency':
+      return Math.max(0, (rule.kind === 'concurrency' ? rule.limit : 0) - heldOf(state) - taken)
+    case 'credits':
+      return Math.max(0, netOf(state) - heldOf(state) - taken)
+  }
+}
+
+function limitOf(state: State, rule: LimitRule): number | null {
+  switch (rule.kind) {
+    case 'requests':
+    case 'concurrency':
+      return rule.limit
+    case 'tokens':
+      return rule.capacity
+    case 'spend':
+      return rule.limitNanos === null ? null : rule.limitNanos + (state.kind === 'spend' ? state.bonus : 0)
+    case 'credits':
+      return state.kind === 'credits' ? balanceOf(state) : 0
+  }
+}
+
+function describe(scope: ScopeKey, policy: string, rule: LimitRule, state: State, at: number): ChargeState {
+  const held = heldOf(state)
+  let used = 0
+  let resetAt: number | null = null
+  switch (state.kind) {
+    case 'requests': {
+      used = state.settledSum
+      const oldest = firstEntry(state)
+      if (oldest && rule.kind === 'requests') resetAt = oldest.at + rule.windowMs
+      break
+    }
+    case 'tokens':
+      if (rule.kind === 'tokens') {
+        used = Math.max(0, rule.capacity - Math.floor(state.level) - held)
+        if (state.level < rule.capacity && rule.refillPerSecond > 0) {
+          resetAt = at + Math.ceil(((rule.capacity - state.level) * 1000) / rule.refillPerSecond)
+        }
+      }
+      break
+    case 'spend':
+      used = state.spent
+      if (rule.kind === 'spend') resetAt = rule.period.endsAt
+      break
+    case 'credits':
+      used = state.consumed
+      break
+    case 'concurrency':
+      break
+  }
+  // one literal, not a spread: this runs on every call and spreads are slow in V8
+  return {
+    scope,
+    policy,
+    kind: rule.kind,
+    limit: limitOf(state, rule),
+    used,
+    held,
+    remaining: remainingOf(state, rule, 0),
+    resetAt,
+  }
+}
+
+function denialOf(charge: Charge, state: State, taken: number, remaining: number, at: number): Denial {
+  const { rule, amount } = charge
+  const limit = limitOf(state, rule)
+  let retryAfterMs: number | null = null
+  switch (rule.kind) {
+    case 'requests': {
+      if (amount > rule.limit || state.kind !== 'requests') break
+      let need = state.total + taken + amount - rule.limit
+      for (let index = state.head; index < state.log.length; index++) {
+        const entry = state.log[index] as Entry
+        if (entry.removed) continue
+        need -= entry.amount
+        if (need <= 0) {
+          retryAfterMs = Math.max(0, entry.at + rule.windowMs - at)
+          break
+        }
+      }
+      retryAfterMs ??= rule.windowMs
+      break
+    }
+    case 'tokens':
+      if (amount > rule.capacity || rule.refillPerSecond === 0 || state.kind !== 'tokens') break
+      retryAfterMs = Math.max(0, Math.ceil(((amount - (state.level - taken)) * 1000) / rule.refillPerSecond))
+      break
+    case 'spend':
+      if (limit !== null && amount <= limit) retryAfterMs = Math.max(0, rule.period.endsAt - at)
+      break
+    case 'concurrency': {
+      if (amount > rule.limit || state.kind !== 'concurrency') break
+      let need = heldOf(state) + taken + amount - rule.limit
+      const holds = [...state.holds.values()].sort((a, b) => a.leaseEnd - b.leaseEnd)
+      for (const hold of holds) {
+        need -= hold.amount
+        if (need <= 0) {
+          retryAfterMs = Math.max(0, hold.leaseEnd - at)
+          break
+        }
+      }
+      break
+    }
+    case 'credits':
+      break
+  }
+  return {
+    scope: charge.scope,
+    policy: charge.policy,
+    kind: rule.kind,
+    limit,
+    remaining,
+    requested: amount,
+    retryAfterMs,
+  }
+}
+
+function isAmount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function validateReserve(input: ReserveInput): void {
+  if (typeof input.id !== 'string' || input.id === '')
+    throw new RangeError('reserve: id must be a non-empty string')
+  if (!isAmount(input.leaseMs) || input.leaseMs < 1)
+    throw new RangeError('reserve: leaseMs must be a safe integer ≥ 1')
+  for (const charge of input.charges) {
+    if (!isAmount(charge.amount)) {
+      throw new RangeError(`reserve: amount of ${charge.scope}/${charge.policy} must be a safe integer ≥ 0`)
+    }
+    const rule = charge.rule
+    const bad =
+      (rule.kind === 'requests' &&
+        (!isAmount(rule.limit) || !isAmount(rule.windowMs) || rule.windowMs < 1)) ||
+      (rule.kind === 'tokens' &&
+        (!isAmount(rule.capacity) || !Number.isFinite(rule.refillPerSecond) || rule.refillPerSecond < 0)) ||
+      (rule.kind === 'spend' && rule.limitNanos !== null && !isAmount(rule.limitNanos)) ||
+      (rule.kind === 'concurrency' && !isAmount(rule.limit))
+    if (bad)
+      throw new RangeError(`reserve: the ${rule.kind} rule of ${charge.scope}/${charge.policy} is invalid`)
+  }
+}

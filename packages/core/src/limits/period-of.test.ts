@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest'
+import { isTimeZone, periodOf } from './period-of'
+
+describe('periodOf', () => {
+  it('cuts UTC months at the first of the month', () => {
+    expect(periodOf(Date.UTC(2026, 10, 28, 12), { period: 'month' })).toEqual({
+      id: '2026-11',
+      endsAt: Date.UTC(2026, 11, 1),
+    })
+    expect(periodOf(Date.UTC(2026, 11, 31, 23, 59, 59), { period: 'month' })).toEqual({
+      id: '2026-12',
+      endsAt: Date.UTC(2027, 0, 1),
+    })
+  })
+
+  it('clamps anchor day 31 to the end of short months, leap years included', () => {
+    expect(periodOf(Date.UTC(2028, 1, 29, 12), { period: 'month', anchorDay: 31 })).toEqual({
+      id: '2028-02-29',
+      endsAt: Date.UTC(2028, 2, 31),
+    })
+    expect(periodOf(Date.UTC(2028, 1, 28, 12), { period: 'month', anchorDay: 31 })).toEqual({
+      id: '2028-01-31',
+      endsAt: Date.UTC(2028, 1, 29),
+    })
+    expect(periodOf(Date.UTC(2027, 1, 28), { period: 'month', anchorDay: 31 })).toEqual({
+      id: '2027-02-28',
+      endsAt: Date.UTC(2027, 2, 31),
+    })
+    expect(periodOf(Date.UTC(2026, 3, 30), { period: 'month', anchorDay: 31 }).id).toBe('2026-04-30')
+  })
+
+  it('cuts days on a leap day', () => {
+    expect(periodOf(Date.UTC(2028, 1, 29, 23), { period: 'day' })).toEqual({
+      id: '2028-02-29',
+      endsAt: Date.UTC(2028, 2, 1),
+    })
+  })
+
+  it('starts weeks on Monday', () => {
+    // 2026-11-29 is a Sunday
+    expect(periodOf(Date.UTC(2026, 10, 29, 12), { period: 'week' })).toEqual({
+      id: 'week-2026-11-23',
+      endsAt: Date.UTC(2026, 10, 30),
+    })
+  })
+
+  it('follows a time zone across a DST change', () => {
+    // Europe/Paris leaves summer time on 2026-10-25: that day lasts 25 hours
+    const day = periodOf(Date.UTC(2026, 9, 25, 12), { period: 'day', timeZone: 'Europe/Paris' })
+    expect(day).toEqual({ id: '2026-10-25', endsAt: Date.UTC(2026, 9, 25, 23) })
+    const before = periodOf(Date.UTC(2026, 9, 24, 12), { period: 'day', timeZone: 'Europe/Paris' })
+    expect(before.endsAt).toBe(Date.UTC(2026, 9, 24, 22))
+    // New York: 2026-03-08 springs forward; the month still ends at local midnight (UTC-4)
+    expect(periodOf(Date.UTC(2026, 2, 31, 12), { period: 'month', timeZone: 'America/New_York' })).toEqual({
+      id: '2026-03',
+      endsAt: Date.UTC(2026, 3, 1, 4),
+    })
+  })
+
+  it('puts an instant in the zone’s local month', () => {
+    // 23:30 UTC on Nov 30 is already December in Tokyo
+    expect(periodOf(Date.UTC(2026, 10, 30, 23, 30), { period: 'month', timeZone: 'Asia/Tokyo' }).id).toBe(
+      '2026-12',
+    )
+  })
+})
+
+describe('isTimeZone', () => {
+  it('tells known zones from unknown ones', () => {
+    expect(isTimeZone('Europe/Paris')).toBe(true)
+    expect(isTimeZone('Mars/Olympus')).toBe(false)
+  })
+})

@@ -1,0 +1,38 @@
+import * as z from 'zod/mini'
+import { type LimitPolicy, parseOptions } from './limit-policy'
+import { nameSchema, positiveSchema, scopeSchema } from './rule-schemas'
+
+/** Options for {@link tokenLimit}. */
+export interface TokenLimitOptions {
+  /** @default `tokens-<capacity>` */
+  name?: string
+  /** The scope kind it applies to. */
+  scope: string
+  /** Most tokens the bucket holds (the burst). */
+  capacity: number
+  /** Tokens added back per second, continuously (`capacity / 60` for a per-minute limit). */
+  refillPerSecond: number
+}
+
+const schema = z.strictObject({
+  name: nameSchema,
+  scope: scopeSchema,
+  capacity: positiveSchema,
+  refillPerSecond: z.number().check(z.positive()),
+})
+
+/**
+ * A token bucket: each request takes its token estimate, settling returns the difference, and an
+ * overage becomes debt that delays later requests.
+ *
+ * @param options - the scope kind, the capacity and the refill rate.
+ * @example
+ * ```ts
+ * const tpm = tokenLimit({ scope: 'tenant', capacity: 100_000, refillPerSecond: 100_000 / 60 })
+ * ```
+ */
+export function tokenLimit(options: TokenLimitOptions): LimitPolicy {
+  const { name, scope, capacity, refillPerSecond } = parseOptions(schema, options, 'tokenLimit')
+  const rule = Object.freeze({ kind: 'tokens' as const, capacity, refillPerSecond })
+  return Object.freeze({ name: name ?? `tokens-${capacity}`, kind: 'tokens', scope, ruleFor: () => rule })
+}

@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  type GuardedRequest,
+  guardedRequestOf,
+  guardRequest,
+  type Keyguard,
+  type KeyguardOptions,
+  type RequestScope,
+  type ResponseHeaderOptions,
+  toKeyguard,
+} from '@keyguard/core'
+import type { Request, RequestHandler } from 'express'
+
+/** Options for {@link keyguard}. */
+export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
+  /** The guard, or the options to build one with `createKeyguard`. */
+  guard: Keyguard | KeyguardOptions
+  /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
+  scope?: (req: Request) => RequestScope | undefined | Promise<RequestScope | undefined>
+}
+
+/**
+ * Express middleware that scopes the guard to each request (`getKeyguard(req)`), and adds IETF
+ * `RateLimit` / `RateLimit-Policy` headers (and, with `costHeaders`, `x-keyguard-estimate` and
+ * `x-keyguard-cost`) to the response the route sends.
+ *
+ * @example
+ * ```ts
+ * app.use(keyguard({ guard, scope: (req) => ({ tenant: req.get('x-tenant') }), costHeaders: true }))
+ * app.post('/chat', async (req, res) => {
+ *   const openai = new OpenAI({ apiKey: 'unused', fetch: getKeyguard(req).fetch })
+ *   res.json(await openai.chat.completions.create(req.body))
+ * })
+ * ```
+ */
+export function keyguard({
+  guard,
+  scope = () => ({}),
+  ...headerOptions
+}: KeyguardMiddlewareOptions): RequestHandler {
+  const resolved = toKeyguard(guard)
+  return async function keyguardMiddleware(req, res, next) {
+    try {
+      const guarded = guardRequest(resolved, await scope(req), headerOptions, req)
+      addHeadersBeforeSending(res, guarded, headerOptions.costHeaders === true)
+    } catch (error) {
+      return next(error)
+    }
+    next()
+  }
+}
+
+/**
+ * The guard scoped to this request by {@link keyguard}; hand its `fetch` to `new OpenAI({ fetch })`.
+ *
+ * @example
+ * ```ts
+ * const openai = new OpenAI({ apiKey: 'unused', fetch: getKeyguard(req).fetch })
+ * ```
+ */
+export function getKeyguard(req: IncomingMessage): Keyguard {
+  const guarded = guardedRequestOf(req)
+  if (!guarded) throw new Error('register keyguard() before getKeyguard(): app.use(keyguard({ guard }))')
+  return guarded.guard
+}
+
+// Headers go on just before the head is written; a whole-body answer first waits for its settled cost.
+function addHeadersBeforeSending(res: ServerResponse, guarded: GuardedRequest, waitForCost: boolean): void {
+  const writeHead = res.writeHead
+  res.writeHead = function writeHeadWithKeyguard(this: ServerResponse, ...args: unknown[]) {
+    if (!res.headersSent)
+      for (const [name, value] of Object.entries(guarded.headers())) res.setHeader(name, value)
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
+  } as ServerResponse['writeHead']
+  if (!waitForCost) return
+  const end = res.end
+  res.end = function endAfterCost(this: ServerResponse, ...args: unknown[]) {
+    const finish = () => (end as (...a: unknown[]) => ServerResponse).apply(this, args)
+    if (res.headersSent) return finish()
+    guarded.costReady().then(finish, finish)
+    return this
+  } as ServerResponse['end']
+}

@@ -1,0 +1,41 @@
+import {
+  createOpenAIProxy,
+  type Keyguard,
+  type KeyguardOptions,
+  type OpenAIProxyOptions,
+  toKeyguard,
+} from '@keyguard/core'
+import type { RequestHandler } from 'express'
+import { sendWebResponse } from './send-web-response'
+import { toWebRequest } from './to-web-request'
+
+/** Options for {@link openaiProxy}. */
+export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
+  /** The guard, or the options to build one with `createKeyguard`. */
+  guard: Keyguard | KeyguardOptions
+}
+
+/**
+ * An OpenAI-compatible route: any OpenAI client (openai-python, curl, LangChain) can use it as its
+ * base URL with a virtual key; calls go through the guard with the real key under the key's scope,
+ * streams pass through, and refusals are OpenAI-shaped errors with `Retry-After` and `x-should-retry`.
+ *
+ * @example
+ * ```ts
+ * app.use('/v1', openaiProxy({ guard, keys: { [process.env.ACME_KEY_HASH!]: { tenant: 'acme' } } }))
+ * // OPENAI_BASE_URL=http://localhost:3000/v1 OPENAI_API_KEY=<virtual key> python app.py
+ * ```
+ */
+export function openaiProxy({ guard, ...options }: OpenAIProxyMiddlewareOptions): RequestHandler {
+  const resolved = toKeyguard(guard)
+  const handle = createOpenAIProxy(options)
+  return function openaiProxyMiddleware(req, res, next) {
+    const controller = new AbortController()
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort()
+    })
+    handle(toWebRequest(req, controller.signal), resolved)
+      .then((response) => sendWebResponse(res, response))
+      .catch(next)
+  }
+}

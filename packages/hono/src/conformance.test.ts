@@ -1,0 +1,44 @@
+import { describeAdapterConformance } from '@keyguard/testing/conformance'
+import { Hono } from 'hono'
+import { stream } from 'hono/streaming'
+import OpenAI from 'openai'
+import { keyguardErrorHandler } from './error-handler'
+import { keyguard } from './keyguard'
+import { openaiProxy } from './openai-proxy'
+
+describeAdapterConformance('hono', ({ guard, keys, maxBodyBytes }) => {
+  const app = new Hono()
+  app.all(
+    '/v1/*',
+    openaiProxy({ guard, keys, maxBodyBytes, costHeaders: true, ignoreWarnings: ['no-wait-until'] }),
+  )
+  const tenantOf = (tenant: string | undefined) => (tenant ? { tenant } : undefined)
+  app.use(
+    '/chat',
+    keyguard({
+      guard,
+      scope: (c) => tenantOf(c.req.header('x-tenant')),
+      costHeaders: true,
+      ignoreWarnings: ['no-wait-until'],
+    }),
+  )
+  app.post('/chat', async (c) => {
+    const body = await c.req.json<{ model?: string; message?: string; stream?: boolean }>()
+    const openai = new OpenAI({ apiKey: 'unused', fetch: c.get('keyguard').fetch, maxRetries: 0 })
+    const request = {
+      model: body.model ?? 'gpt-4o-mini',
+      messages: [{ role: 'user' as const, content: body.message ?? 'hi' }],
+    }
+    if (!body.stream) {
+      const completion = await openai.chat.completions.create(request)
+      return c.json({ reply: completion.choices[0]?.message.content })
+    }
+    const chunks = await openai.chat.completions.create({ ...request, stream: true })
+    c.header('content-type', 'text/plain')
+    return stream(c, async (out) => {
+      for await (const chunk of chunks) await out.write(chunk.choices[0]?.delta.content ?? '')
+    })
+  })
+  app.onError(keyguardErrorHandler())
+  return { fetch: async (path, init) => app.request(path, init) }
+})

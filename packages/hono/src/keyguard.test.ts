@@ -1,0 +1,65 @@
+import { createKeyguard } from '@keyguard/core'
+import { exampleMockKey } from '@keyguard/testing'
+import { Hono } from 'hono'
+import { describe, expect, it, vi } from 'vitest'
+import { keyguard } from './keyguard'
+
+const silent = { warn() {}, error() {} }
+
+describe('keyguard', () => {
+  it('builds the guard from env(c) once per bindings object', async () => {
+    // On Node, env(c) is process.env; on Workers, the bindings.
+    vi.stubEnv('OPENAI_API_KEY', exampleMockKey)
+    const built: unknown[] = []
+    const app = new Hono()
+    app.use(
+      keyguard({
+        guard: (bindings) => {
+          built.push(bindings)
+          return { key: String(bindings.OPENAI_API_KEY), logger: silent }
+        },
+        ignoreWarnings: ['no-wait-until'],
+      }),
+    )
+    app.get('/', (c) => c.json(c.get('keyguard').scope))
+    await app.request('/')
+    const response = await app.request('/')
+    expect(await response.json()).toEqual({})
+    expect(built).toEqual([process.env])
+    vi.unstubAllEnvs()
+  })
+
+  it('warns once, through the logger, where c.executionCtx.waitUntil is missing', async () => {
+    const warnings: string[] = []
+    const app = new Hono()
+    app.use(
+      keyguard({
+        guard: createKeyguard({ key: exampleMockKey, logger: silent }),
+        logger: { warn: (line) => warnings.push(line) },
+      }),
+    )
+    app.get('/', (c) => c.text('ok'))
+    await app.request('/')
+    await app.request('/')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/no c\.executionCtx\.waitUntil/)
+  })
+
+  it('hands settlement to c.executionCtx.waitUntil on Workers', async () => {
+    const kept: Promise<unknown>[] = []
+    const app = new Hono()
+    app.use(keyguard({ guard: createKeyguard({ key: exampleMockKey, logger: silent }) }))
+    app.get('/', (c) => c.text('ok'))
+    await app.request(
+      '/',
+      {},
+      {},
+      {
+        waitUntil: (promise: Promise<unknown>) => kept.push(promise),
+        passThroughOnException() {},
+        props: {},
+      },
+    )
+    expect(kept).toHaveLength(1)
+  })
+})

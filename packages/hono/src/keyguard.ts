@@ -1,0 +1,70 @@
+import { guardRequest, type Keyguard, type RequestScope, type ResponseHeaderOptions } from '@keyguard/core'
+import type { Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { type GuardSource, type HonoLogger, perRequest } from './per-request'
+
+/** The variables keyguard() sets on a Hono context. */
+export interface KeyguardVariables {
+  /** The guard scoped to this request; hand its `fetch` to `new OpenAI({ fetch })`. */
+  keyguard: Keyguard
+}
+
+/** Options for {@link keyguard}. */
+export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
+  guard: GuardSource
+  /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
+  scope?: (c: Context) => RequestScope | undefined | Promise<RequestScope | undefined>
+  /** Receives the one-time warning when `c.executionCtx.waitUntil` is missing. @default console */
+  logger?: HonoLogger
+  /** Warnings to leave out, by name. @default [] */
+  ignoreWarnings?: readonly 'no-wait-until'[]
+}
+
+/**
+ * Hono middleware that scopes the guard to each request (typed `c.get('keyguard')`), adds IETF
+ * `RateLimit` / `RateLimit-Policy` headers (and, with `costHeaders`, `x-keyguard-estimate` and
+ * `x-keyguard-cost`), and keeps settlement alive after the response with `c.executionCtx.waitUntil`.
+ *
+ * @example
+ * ```ts
+ * app.use('/chat', keyguard({
+ *   guard: (bindings) => ({ key: String(bindings.OPENAI_API_KEY), limits }),
+ *   scope: (c) => ({ tenant: c.req.header('x-tenant') }),
+ * }))
+ * app.post('/chat', async (c) => {
+ *   const openai = new OpenAI({ apiKey: 'unused', fetch: c.get('keyguard').fetch })
+ *   return c.json(await openai.chat.completions.create(await c.req.json()))
+ * })
+ * ```
+ */
+export function keyguard({
+  guard,
+  scope = () => ({}),
+  logger,
+  ignoreWarnings,
+  ...headerOptions
+}: KeyguardMiddlewareOptions) {
+  const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
+  return createMiddleware<{ Variables: KeyguardVariables }>(async function keyguardMiddleware(c, next) {
+    const guarded = guardRequest(guardOf(c), await scope(c), headerOptions, c.req.raw)
+    c.set('keyguard', guarded.guard)
+    await next()
+    if (headerOptions.costHeaders) await guarded.costReady()
+    const headers = Object.entries(guarded.headers())
+    if (headers.length > 0) {
+      // A Response from fetch() has immutable headers: copy it once to add ours.
+      if (!tryHeaders(c.res.headers, headers)) c.res = new Response(c.res.body, c.res)
+      tryHeaders(c.res.headers, headers)
+    }
+    keepAlive(c, guarded.settled())
+  })
+}
+
+function tryHeaders(target: Headers, headers: [string, string][]): boolean {
+  try {
+    for (const [name, value] of headers) target.set(name, value)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,63 @@
+import { type Keyguard, type KeyguardOptions, toKeyguard } from '@keyguard/core'
+import type { Context } from 'hono'
+import { env } from 'hono/adapter'
+
+/** A guard, its options, or a function of the bindings (`env(c)`) that returns either; called once per bindings object. */
+export type GuardSource =
+  | Keyguard
+  | KeyguardOptions
+  | ((bindings: Record<string, unknown>, c: Context) => Keyguard | KeyguardOptions)
+
+/** Where keyguard's Hono adapter reports what it cannot throw. */
+export interface HonoLogger {
+  warn(message: string, details?: Record<string, unknown>): void
+}
+
+/** @internal What both middlewares need per request: the guard for the bindings, and a way to keep settlement alive. */
+export function perRequest({
+  guard,
+  logger = console,
+  ignoreWarnings = [],
+}: {
+  guard: GuardSource
+  logger?: HonoLogger | undefined
+  ignoreWarnings?: readonly string[] | undefined
+}) {
+  return { guardOf: guardResolver(guard), keepAlive: settlementKeeper(logger, ignoreWarnings) }
+}
+
+// A function of the bindings is called once per bindings object (on Workers, once per isolate).
+function guardResolver(source: GuardSource): (c: Context) => Keyguard {
+  if (typeof source !== 'function') {
+    const resolved = toKeyguard(source)
+    return () => resolved
+  }
+  const built = new WeakMap<object, Keyguard>()
+  return (c) => {
+    const bindings = env<Record<string, unknown>>(c) ?? {}
+    let resolved = built.get(bindings)
+    if (!resolved) {
+      resolved = toKeyguard(source(bindings, c))
+      built.set(bindings, resolved)
+    }
+    return resolved
+  }
+}
+
+// Settlement goes to waitUntil; where there is none, say so once, clearly.
+function settlementKeeper(logger: HonoLogger, ignoreWarnings: readonly string[]) {
+  // The runtime does not change while the process lives: after one miss, stop paying for the throw.
+  let missing = false
+  return function keepAlive(c: Context, settled: Promise<void>): void {
+    if (missing) return
+    try {
+      c.executionCtx.waitUntil(settled)
+    } catch {
+      missing = true
+      if (ignoreWarnings.includes('no-wait-until')) return
+      logger.warn(
+        "keyguard: no c.executionCtx.waitUntil here, so costs settle after the response only while the process lives (fine on Node and Bun; on Workers, serve through the module's fetch(request, env, ctx)). Silence with ignoreWarnings: ['no-wait-until'].",
+      )
+    }
+  }
+}

@@ -1,0 +1,303 @@
+import type {
+  AdjustInput,
+  Charge,
+  ChargeState,
+  KeyguardStore,
+  LimitKind,
+  LimitRule,
+  ReleaseResult,
+  ReserveResult,
+  SettleResult,
+  StoreEvent,
+} from '@keyguard/core'
+import { type LuaScript, luaScript, type RedisClientLike } from '../client/redis-client'
+import { adjustScript, peekScript, releaseScript, reserveScript, settleScript } from './scripts'
+
+const scripts = {
+  reserve: luaScript(reserveScript),
+  settle: luaScript(settleScript),
+  release: luaScript(releaseScript),
+  peek: luaScript(peekScript),
+  adjust: luaScript(adjustScript),
+}
+
+/** Options of the bare Lua store: no timeout, no fallback (that is {@link redisStore}'s job). */
+export interface LuaStoreOptions {
+  client: RedisClientLike
+  /** Key prefix; becomes the Cluster hash tag `{prefix}` unless it already holds one. */
+  prefix: string
+  /** How long finished reservation ids and idempotency keys are remembered. */
+  rememberMs: number
+  /** How many expired holds one call reclaims in each state it loads. */
+  reclaimPerReserve: number
+  /** How long a credits balance is kept after its last write (and past its latest grant expiry). */
+  creditsTtlMs: number
+}
+
+/** `{prefix}:` — every key shares the hash tag, so a multi-scope reserve stays in one Cluster slot. */
+export function keyBase(prefix: string): string {
+  return /\{[^}]+\}/.test(prefix) ? `${prefix}:` : `{${prefix}}:`
+}
+
+// Scope and policy are user-chosen strings; a length prefix keeps `a:b` + `c` apart from `a` + `b:c`.
+const part = (value: string) => `${value.length}.${value}`
+
+interface LuaCharge {
+  s: string
+  p: string
+  a: number
+  r: LimitRule
+  k: string
+  h: string
+  x: string
+}
+
+const kindCode: Record<LimitKind, string> = {
+  requests: 'q',
+  tokens: 't',
+  spend: 's',
+  concurrency: 'c',
+  credits: 'm',
+}
+
+/** The three keys of one state: aggregates hash, live holds by lease end, and the log or grants. */
+function stateKeys(
+  base: string,
+  scope: string,
+  policy: string,
+  rule: LimitRule,
+): { k: string; h: string; x: string } {
+  const period = rule.kind === 'spend' ? `:${part(rule.period.id)}` : ''
+  const k = `${base}${kindCode[rule.kind]}:${part(scope)}:${part(policy)}${period}`
+  return { k, h: `${k}:holds`, x: `${k}:log` }
+}
+
+const nullable = (value: unknown): number | null => (value === '' || value === null ? null : Number(value))
+
+function toState(row: unknown[]): ChargeState {
+  const [scope, policy, kind, limit, used, held, remaining, resetAt] = row
+  return {
+    scope: String(scope),
+    policy: String(policy),
+    kind: String(kind) as LimitKind,
+    limit: nullable(limit),
+    used: Number(used),
+    held: Number(held),
+    remaining: nullable(remaining),
+    resetAt: nullable(resetAt),
+  }
+}
+
+function toEvent(row: unknown[]): StoreEvent {
+  const [type, scope, policy] = row.map(String)
+  switch (type) {
+    case 'soft-limit':
+      return {
+        type,
+        scope: scope as string,
+        policy: policy as string,
+        thresholdNanos: Number(row[3]),
+        usedNanos: Number(row[4]),
+        limitNanos: nullable(row[5]),
+        periodId: String(row[6]),
+      }
+    case 'credits-low':
+      return { type, scope: scope as string, policy: policy as string, balanceNanos: Number(row[3]) }
+    case 'recharge-due':
+      return {
+        type,
+        scope: scope as string,
+        policy: policy as string,
+        amountNanos: Number(row[3]),
+        idempotencyKey: String(row[4]),
+      }
+    default:
+      return {
+        type: 'lease-expired',
+        scope: scope as string,
+        policy: policy as string,
+        reservationId: String(row[3]),
+        reclaimedAs: String(row[4]) as 'spent' | 'released',
+      }
+  }
+}
+
+const rows = (value: unknown) => (value as unknown[][]).map((row) => row)
+
+const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0
+
+/** Spec §0: throw RangeError on bad input before touching state. */
+function checkRule(rule: LimitRule, where: string) {
+  const bad = (what: string) => {
+    throw new RangeError(`${where}: ${what}`)
+  }
+  switch (rule.kind) {
+    case 'requests':
+      if (!isCount(rule.limit)) bad('limit must be a safe integer >= 0')
+      if (!isCount(rule.windowMs) || rule.windowMs < 1) bad('windowMs must be a safe integer >= 1')
+      break
+    case 'tokens':
+      if (!isCount(rule.capacity)) bad('capacity must be a safe integer >= 0')
+      if (!Number.isFinite(rule.refillPerSecond) || rule.refillPerSecond < 0)
+        bad('refillPerSecond must be finite and >= 0')
+      break
+    case 'spend':
+      if (rule.limitNanos !== null && !isCount(rule.limitNanos))
+        bad('limitNanos must be null or a safe integer >= 0')
+      if (!rule.softNanos.every(isCount)) bad('softNanos must be safe integers >= 0')
+      if (!Number.isFinite(rule.period.endsAt)) bad('period.endsAt must be a finite epoch ms')
+      break
+    case 'concurrency':
+      if (!isCount(rule.limit)) bad('limit must be a safe integer >= 0')
+      break
+    case 'credits':
+      if (rule.lowBalanceNanos !== undefined && !isCount(rule.lowBalanceNanos))
+        bad('lowBalanceNanos must be a safe integer >= 0')
+      if (
+        rule.autoRecharge &&
+        !(
+          isCount(rule.autoRecharge.thresholdNanos) &&
+          isCount(rule.autoRecharge.amountNanos) &&
+          isCount(rule.autoRecharge.maxPerPeriod)
+        )
+      ) {
+        bad('autoRecharge amounts must be safe integers >= 0')
+      }
+      break
+    default:
+      bad(`unknown rule kind ${(rule as { kind: unknown }).kind}`)
+  }
+}
+
+/**
+ * The store as five Lua scripts, one round trip each, with no timeout or fallback. {@link redisStore}
+ * wraps it; the bench and the fleet test also use it bare.
+ */
+export function luaStore({
+  client,
+  prefix,
+  rememberMs,
+  reclaimPerReserve,
+  creditsTtlMs,
+}: LuaStoreOptions): KeyguardStore {
+  const base = keyBase(prefix)
+  const head = [base, rememberMs, creditsTtlMs, reclaimPerReserve]
+  const record = (id: string) => `${base}r:${id}`
+  const run = (lua: LuaScript, keys: string[], args: (string | number)[]) =>
+    lua.run(client, keys, [...head, ...args])
+  const toLua = (charge: Pick<Charge, 'scope' | 'policy' | 'rule'> & { amount: number }): LuaCharge => ({
+    s: charge.scope,
+    p: charge.policy,
+    a: charge.amount,
+    r: charge.rule,
+    ...stateKeys(base, charge.scope, charge.policy, charge.rule),
+  })
+  const stateKeyList = (charges: LuaCharge[]) => charges.flatMap((c) => [c.k, c.h, c.x])
+
+  return {
+    async reserve({ id, charges, leaseMs }): Promise<ReserveResult> {
+      if (typeof id !== 'string' || id === '') throw new RangeError('reserve: id must be a non-empty string')
+      if (!isCount(leaseMs) || leaseMs < 1)
+        throw new RangeError('reserve: leaseMs must be a safe integer >= 1')
+      for (const charge of charges) {
+        checkRule(charge.rule, `reserve ${charge.scope}/${charge.policy}`)
+        if (!isCount(charge.amount))
+          throw new RangeError(`reserve ${charge.scope}/${charge.policy}: amount must be a safe integer >= 0`)
+      }
+      const lua = charges.map(toLua)
+      const reply = (await run(
+        scripts.reserve,
+        [record(id), ...stateKeyList(lua)],
+        [id, leaseMs, JSON.stringify(lua)],
+      )) as unknown[]
+      const [ok, replayed, states, events, denial] = reply
+      const storeEvents = rows(events).map(toEvent)
+      if (Number(ok) === 1) {
+        return {
+          ok: true,
+          replayed: Number(replayed) === 1,
+          states: rows(states).map(toState),
+          events: storeEvents,
+        }
+      }
+      const [scope, policy, kind, limit, remaining, requested, retryAfterMs] = denial as unknown[]
+      return {
+        ok: false,
+        denial: {
+          scope: String(scope),
+          policy: String(policy),
+          kind: String(kind) as LimitKind,
+          limit: nullable(limit),
+          remaining: Number(remaining),
+          requested: Number(requested),
+          retryAfterMs: nullable(retryAfterMs),
+        },
+        events: storeEvents,
+      }
+    },
+
+    async settle({ id, actual }): Promise<SettleResult> {
+      if (!isCount(actual.costNanos) || !isCount(actual.tokens)) {
+        throw new RangeError('settle: actual.costNanos and actual.tokens must be safe integers >= 0')
+      }
+      const [status, states, events] = (await run(
+        scripts.settle,
+        [record(id)],
+        [id, actual.costNanos, actual.tokens],
+      )) as unknown[]
+      return {
+        status: String(status) as SettleResult['status'],
+        states: rows(states).map(toState),
+        events: rows(events).map(toEvent),
+      }
+    },
+
+    async release(id): Promise<ReleaseResult> {
+      const status = await run(scripts.release, [record(id)], [id])
+      return { status: String(status) as ReleaseResult['status'] }
+    },
+
+    async peek({ scope, policies }): Promise<ChargeState[]> {
+      for (const policy of policies) checkRule(policy.rule, `peek ${scope}/${policy.policy}`)
+      const lua = policies.map((policy) =>
+        toLua({ scope, policy: policy.policy, rule: policy.rule, amount: 0 }),
+      )
+      const reply = await run(scripts.peek, stateKeyList(lua), [JSON.stringify(lua)])
+      return rows(reply).map(toState)
+    },
+
+    async adjust({
+      scope,
+      policy,
+      rule,
+      delta,
+      expiresAt,
+      idempotencyKey,
+    }: AdjustInput): Promise<ChargeState> {
+      checkRule(rule, `adjust ${scope}/${policy}`)
+      if (!Number.isSafeInteger(delta)) throw new RangeError('adjust: delta must be a safe integer')
+      if (rule.kind === 'requests' || rule.kind === 'concurrency') {
+        throw new RangeError(`adjust: ${rule.kind} limits have nothing to adjust`)
+      }
+      if (expiresAt !== undefined && !Number.isFinite(expiresAt))
+        throw new RangeError('adjust: expiresAt must be epoch ms')
+      const c = toLua({ scope, policy, rule, amount: 0 })
+      const idem = `${base}idem:${part(scope)}:${part(policy)}:${idempotencyKey ?? ''}`
+      const state = await run(
+        scripts.adjust,
+        [c.k, c.h, c.x, idem],
+        [
+          JSON.stringify(c),
+          delta,
+          expiresAt === undefined ? '' : Math.floor(expiresAt),
+          idempotencyKey ?? '',
+          IDEMPOTENCY_MS,
+        ],
+      )
+      return toState(state as unknown[])
+    },
+  }
+}
+
+/** Applied adjust idempotency keys are remembered this long (spec §8: at least 7 days). */
+const IDEMPOTENCY_MS = 7 * 86_400_000

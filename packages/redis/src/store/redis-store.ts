@@ -1,0 +1,396 @@
+import {
+  type Charge,
+  type ChargeState,
+  KeyguardError,
+  type KeyguardStore,
+  type LimitKind,
+  type LimitRule,
+  memoryStore,
+  type ReleaseResult,
+  type ReserveResult,
+  type SettleResult,
+} from '@keyguard/core'
+import { z } from 'zod'
+import type { RedisClientLike } from '../client/redis-client'
+import { type CircuitState, circuitBreaker } from './circuit-breaker'
+import { luaStore } from './lua-store'
+
+/** The store operations, as reported to `onStoreError`. */
+export type StoreOperation = 'reserve' | 'settle' | 'release' | 'peek' | 'adjust'
+
+/** What keyguard did about a failed Redis call. */
+export interface StoreErrorContext {
+  operation: StoreOperation
+  /** `denied`: spend or credits were involved and failed closed. `fallback`: the local store answered. */
+  outcome: 'denied' | 'fallback'
+  /** Whether the circuit breaker refused the call without trying Redis. */
+  circuitOpen: boolean
+}
+
+/** Where the store reports an outage and a recovery. `console` fits; so do pino and winston. */
+export interface StoreLogger {
+  warn(message: string, details?: Record<string, unknown>): void
+  error(message: string, details?: Record<string, unknown>): void
+}
+
+/** Options for {@link redisStore}. */
+export interface RedisStoreOptions {
+  /** A connected ioredis (`Redis` or `Cluster`) or node-redis v5 client. keyguard never connects or quits it. */
+  client: RedisClientLike
+  /**
+   * Key prefix and Cluster hash tag: keys are `{prefix}:…`, so every keyguard key lives in one slot
+   * (a reserve over several scopes must be one atomic script). Pass a prefix that already contains
+   * `{…}` to choose the tag yourself.
+   * @default 'keyguard'
+   */
+  prefix?: string
+  /**
+   * Per-call timeout. A call that takes longer counts as a failure: spend and credits deny with
+   * `store.unavailable`, rate limits use the fallback.
+   * @default 250
+   */
+  timeoutMs?: number
+  /**
+   * How many app instances share the Redis limits. While Redis is unreachable each instance enforces
+   * rate limits locally with the limit divided by this number (never below 1). A number for every
+   * policy, or a function of the policy for per-policy values.
+   * @default 1
+   */
+  expectedInstances?: number | ((policy: { scope: string; policy: string; kind: LimitKind }) => number)
+  /**
+   * What answers request, token and concurrency limits while Redis is unreachable: `'memory'` (a
+   * local `memoryStore()`), `'deny'` (fail closed like spend), or your own store. Spend and credits
+   * always fail closed.
+   * @default 'memory'
+   */
+  fallback?: 'memory' | 'deny' | KeyguardStore
+  /** Circuit breaker: after `failureThreshold` failures in a row Redis is left alone for `cooldownMs`. */
+  breaker?: {
+    /** @default 3 */
+    failureThreshold?: number
+    /** @default 1000 */
+    cooldownMs?: number
+  }
+  /** Called for every failed or refused Redis call (after the store decided what to do). Must not throw. */
+  onStoreError?: (error: unknown, context: StoreErrorContext) => void
+  /**
+   * Receives one loud warning when Redis becomes unreachable and one when it is back.
+   * @default console
+   */
+  logger?: StoreLogger
+  /**
+   * How long finished reservation ids are remembered after they end (a retried settle or reserve
+   * changes nothing), and how long period state outlives its period. docs/store-semantics.md fixes
+   * 10 minutes.
+   * @default 600_000
+   */
+  rememberMs?: number
+  /**
+   * Most expired holds one call reclaims in each state it loads (bounds a script's work).
+   * @default 100
+   */
+  reclaimPerReserve?: number
+  /**
+   * How long a credits balance is kept after its last write and past its latest grant expiry.
+   * @default 157_680_000_000 (five years)
+   */
+  creditsTtlMs?: number
+}
+
+const positiveInt = z.number().int().positive()
+const optionsSchema = z.object({
+  client: z.custom<RedisClientLike>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      (typeof (value as { evalsha?: unknown }).evalsha === 'function' ||
+        typeof (value as { evalSha?: unknown }).evalSha === 'function'),
+    { message: 'expected a connected ioredis or node-redis v5 client (an object with evalsha or evalSha)' },
+  ),
+  prefix: z
+    .string()
+    .min(1)
+    .regex(/^[^\s]+$/, 'no whitespace')
+    .default('keyguard'),
+  timeoutMs: positiveInt.max(2 ** 31 - 1).default(250),
+  expectedInstances: z.union([positiveInt, z.function()]).default(1),
+  fallback: z
+    .union([
+      z.enum(['memory', 'deny']),
+      z.custom<KeyguardStore>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as KeyguardStore).reserve === 'function',
+        { message: "expected 'memory', 'deny' or a KeyguardStore" },
+      ),
+    ])
+    .default('memory'),
+  breaker: z
+    .object({
+      failureThreshold: positiveInt.default(3),
+      cooldownMs: positiveInt.max(2 ** 31 - 1).default(1000),
+    })
+    .default({ failureThreshold: 3, cooldownMs: 1000 }),
+  onStoreError: z.function().optional(),
+  logger: z
+    .custom<StoreLogger>(
+      (value) =>
+        typeof value === 'object' && value !== null && typeof (value as StoreLogger).warn === 'function',
+      { message: 'expected an object with warn() and error()' },
+    )
+    .optional(),
+  rememberMs: positiveInt.default(600_000),
+  reclaimPerReserve: positiveInt.max(10_000).default(100),
+  creditsTtlMs: positiveInt.default(157_680_000_000),
+})
+
+const moneyKinds: ReadonlySet<LimitKind> = new Set(['spend', 'credits'])
+
+/** Thrown inside the store when a call runs past `timeoutMs`. */
+class StoreTimeout extends Error {
+  constructor(operation: string, ms: number) {
+    super(`Redis did not answer ${operation} within ${ms} ms`)
+    this.name = 'StoreTimeout'
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  // The call may still settle after the timeout; its rejection is nobody's business then.
+  promise.catch(() => {})
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeout(operation, ms)), ms)
+    ;(timer as { unref?: () => void }).unref?.()
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+function unavailable(operation: StoreOperation, cause: unknown, details: Record<string, unknown> = {}) {
+  return new KeyguardError({
+    code: 'store.unavailable',
+    message: `The Redis store could not ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    operatorHint:
+      'Redis is unreachable or slower than timeoutMs. Spend and credit limits fail closed until it answers; check the Redis server and the client connection.',
+    retryAfterMs: 1000,
+    details: { operation, ...details },
+    cause,
+  })
+}
+
+/** Cap on remembered fallback reservation ids; the oldest are forgotten first (their local leases end them). */
+const LOCAL_IDS_MAX = 100_000
+
+/**
+ * A keyguard store on Redis: every limit holds across every app instance that shares the server.
+ * Each operation is one Lua script (one round trip, server time, integer nanos, TTL on every key).
+ * When Redis is slow or down, spend and credits deny with `store.unavailable`, while request, token
+ * and concurrency limits fall back to a local store with their limits divided by
+ * `expectedInstances`; a circuit breaker spares the dead server, and the store recovers by itself.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * import { createKeyguard } from '@keyguard/core'
+ * import { redisStore } from '@keyguard/redis'
+ *
+ * const store = redisStore({ client: new Redis(process.env.REDIS_URL!), expectedInstances: 4 })
+ * const keyguard = createKeyguard({ store, limits })
+ * ```
+ */
+export function redisStore(options: RedisStoreOptions): KeyguardStore {
+  const parsed = optionsSchema.safeParse(options)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({
+      code: issue.code,
+      path: issue.path.join('.'),
+      message: issue.message,
+      fix: `Pass a valid \`${issue.path.join('.') || 'options'}\` to redisStore() (see the @keyguard/redis README).`,
+    }))
+    throw new KeyguardError({
+      code: 'config.invalid',
+      message: `redisStore(): invalid options: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      problems,
+    })
+  }
+  const resolved = Object.freeze(parsed.data)
+  const { timeoutMs, reclaimPerReserve, rememberMs, creditsTtlMs } = resolved
+  const logger: StoreLogger = options.logger ?? console
+  const onStoreError = options.onStoreError
+  const instances = resolved.expectedInstances as RedisStoreOptions['expectedInstances']
+  const redis = luaStore({
+    client: resolved.client,
+    prefix: resolved.prefix,
+    rememberMs,
+    reclaimPerReserve,
+    creditsTtlMs,
+  })
+  const local: KeyguardStore | undefined =
+    resolved.fallback === 'deny'
+      ? undefined
+      : resolved.fallback === 'memory'
+        ? memoryStore()
+        : resolved.fallback
+  const localIds = new Set<string>()
+
+  let outage = false
+  const breaker = circuitBreaker({
+    ...resolved.breaker,
+    onChange(state: CircuitState) {
+      if (state === 'open' && !outage) announceOutage()
+    },
+  })
+  const announceOutage = (cause?: unknown) => {
+    if (outage) return
+    outage = true
+    logger.warn(
+      'keyguard: the Redis store is unreachable. Spend and credit limits now DENY requests with store.unavailable; ' +
+        `request, token and concurrency limits are enforced ${local ? 'per instance from a local store with limits divided by expectedInstances' : 'by denying (fallback: deny)'} until Redis answers again.`,
+      { prefix: resolved.prefix, cause: cause instanceof Error ? cause.message : cause },
+    )
+  }
+  const announceRecovery = () => {
+    if (!outage) return
+    outage = false
+    logger.warn('keyguard: the Redis store answers again; every limit is enforced in Redis.', {
+      prefix: resolved.prefix,
+    })
+  }
+
+  const report = (error: unknown, context: StoreErrorContext) => {
+    try {
+      onStoreError?.(error, context)
+    } catch (listenerError) {
+      logger.error('keyguard: onStoreError threw', {
+        error: listenerError instanceof Error ? listenerError.message : String(listenerError),
+      })
+    }
+  }
+
+  /** Run a Redis call under the breaker and timeout; resolve with the value or with the failure. */
+  async function attempt<T>(
+    operation: StoreOperation,
+    call: () => T | Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; circuitOpen: boolean }> {
+    if (!breaker.allow()) {
+      return {
+        ok: false,
+        error: new Error('circuit open: Redis failed repeatedly, waiting before retrying'),
+        circuitOpen: true,
+      }
+    }
+    try {
+      const value = await withTimeout(Promise.resolve().then(call), timeoutMs, operation)
+      breaker.success()
+      announceRecovery()
+      return { ok: true, value }
+    } catch (error) {
+      // invalid input is the caller's bug, not Redis being down
+      if (error instanceof RangeError) {
+        breaker.abandon()
+        throw error
+      }
+      breaker.failure()
+      announceOutage(error)
+      return { ok: false, error, circuitOpen: false }
+    }
+  }
+
+  const divisor = (scope: string, policy: string, kind: LimitKind) => {
+    const n = typeof instances === 'function' ? instances({ scope, policy, kind }) : (instances ?? 1)
+    return Number.isFinite(n) && n >= 1 ? n : 1
+  }
+  const share = (limit: number, n: number) => (limit <= 0 ? limit : Math.max(1, Math.floor(limit / n)))
+  /** The rule a single instance enforces locally while Redis is away. */
+  const localRule = (scope: string, policy: string, rule: LimitRule): LimitRule => {
+    const n = divisor(scope, policy, rule.kind)
+    switch (rule.kind) {
+      case 'requests':
+      case 'concurrency':
+        return { ...rule, limit: share(rule.limit, n) }
+      case 'tokens':
+        return { ...rule, capacity: share(rule.capacity, n), refillPerSecond: rule.refillPerSecond / n }
+      default:
+        return rule
+    }
+  }
+  const localCharge = (charge: Charge): Charge => ({
+    ...charge,
+    rule: localRule(charge.scope, charge.policy, charge.rule),
+  })
+  const remember = (id: string) => {
+    localIds.add(id)
+    if (localIds.size > LOCAL_IDS_MAX) localIds.delete(localIds.values().next().value as string)
+  }
+
+  return {
+    async reserve(input): Promise<ReserveResult> {
+      if (localIds.has(input.id) && local)
+        return local.reserve({ ...input, charges: input.charges.map(localCharge) })
+      const result = await attempt('reserve', () => redis.reserve(input))
+      if (result.ok) return result.value
+      const money = input.charges.find((charge) => moneyKinds.has(charge.rule.kind))
+      if (money || !local) {
+        report(result.error, { operation: 'reserve', outcome: 'denied', circuitOpen: result.circuitOpen })
+        throw unavailable('reserve', result.error, money ? { scope: money.scope, policy: money.policy } : {})
+      }
+      report(result.error, { operation: 'reserve', outcome: 'fallback', circuitOpen: result.circuitOpen })
+      const answer = await local.reserve({ ...input, charges: input.charges.map(localCharge) })
+      if (answer.ok) remember(input.id)
+      return answer
+    },
+
+    async settle(input): Promise<SettleResult> {
+      if (local && localIds.has(input.id)) {
+        const answer = await local.settle(input)
+        localIds.delete(input.id)
+        return answer
+      }
+      const result = await attempt('settle', () => redis.settle(input))
+      if (result.ok) return result.value
+      report(result.error, { operation: 'settle', outcome: 'denied', circuitOpen: result.circuitOpen })
+      throw unavailable('settle', result.error, { reservationId: input.id })
+    },
+
+    async release(id): Promise<ReleaseResult> {
+      if (local && localIds.has(id)) {
+        const answer = await local.release(id)
+        localIds.delete(id)
+        return answer
+      }
+      const result = await attempt('release', () => redis.release(id))
+      if (result.ok) return result.value
+      report(result.error, { operation: 'release', outcome: 'denied', circuitOpen: result.circuitOpen })
+      throw unavailable('release', result.error, { reservationId: id })
+    },
+
+    async peek(input): Promise<ChargeState[]> {
+      const result = await attempt('peek', () => redis.peek(input))
+      if (result.ok) return result.value
+      const money = input.policies.some((policy) => moneyKinds.has(policy.rule.kind))
+      if (money || !local) {
+        report(result.error, { operation: 'peek', outcome: 'denied', circuitOpen: result.circuitOpen })
+        throw unavailable('peek', result.error, { scope: input.scope })
+      }
+      report(result.error, { operation: 'peek', outcome: 'fallback', circuitOpen: result.circuitOpen })
+      return local.peek({
+        scope: input.scope,
+        policies: input.policies.map((p) => ({
+          policy: p.policy,
+          rule: localRule(input.scope, p.policy, p.rule),
+        })),
+      })
+    },
+
+    async adjust(input): Promise<ChargeState> {
+      const result = await attempt('adjust', () => redis.adjust(input))
+      if (result.ok) return result.value
+      if (moneyKinds.has(input.rule.kind) || !local) {
+        report(result.error, { operation: 'adjust', outcome: 'denied', circuitOpen: result.circuitOpen })
+        throw unavailable('adjust', result.error, { scope: input.scope, policy: input.policy })
+      }
+      report(result.error, { operation: 'adjust', outcome: 'fallback', circuitOpen: result.circuitOpen })
+      return local.adjust({ ...input, rule: localRule(input.scope, input.policy, input.rule) })
+    },
+  }
+}

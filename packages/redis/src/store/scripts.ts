@@ -1,0 +1,575 @@
+// The store's Lua, one script per operation (docs/store-semantics.md is the specification). Every
+// script shares LIB, so each operation is still one EVALSHA round trip. Conventions:
+// - time comes from redis.call('TIME') only, read once per call (NOW);
+// - numbers go to Redis through fmt() (string.format '%d'): Lua's own number-to-string conversion
+//   switches to exponent notation past 1e14, which HINCRBY/HSET readers would misread;
+// - money is integer nanos, written as integers (never INCRBYFLOAT); a token level is the one float;
+// - nothing a script returns is nil inside a table (that would truncate it): a null is ''.
+//
+// A charge's state is three keys, all under the one `{prefix}` hash tag: `k` a hash of aggregates
+// (held, spent, level…) and hold amounts (`h:<id>`), `h` a ZSET of live holds scored by lease end,
+// and `x` a ZSET log (requests: entries scored by time; credits: grants in insertion order).
+// A state is loaded into a Lua table; with S.write every change is also written through, without it
+// (peek, replays) the same code computes what the state would be and writes nothing.
+
+const LIB = /* lua */ `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local T = redis.call('TIME')
+local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
+local function fmt(n) return string.format('%d', n) end
+local function flt(n) return string.format('%.17g', n) end
+local function nz(v) if v == nil or v == cjson.null then return nil end return v end
+local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
+local function orq(v) if v == nil then return '' end return v end
+
+-- Keep a key alive at least ttl ms from now (never shorten it).
+local function keep(key, ttl)
+  ttl = math.max(1, math.ceil(ttl))
+  local current = redis.call('PTTL', key)
+  if current ~= -2 and current < ttl then redis.call('PEXPIRE', key, fmt(ttl)) end
+end
+
+local function w(S, ...)
+  if S.write then return redis.call(...) end
+end
+
+local function effective_limit(S)
+  local limit = nz(S.r.limitNanos)
+  if limit == nil then return nil end
+  return limit + S.bonus
+end
+
+local function balance(S)
+  local total = 0
+  for _, g in ipairs(S.grants) do if not g.gone then total = total + g.amount end end
+  return total
+end
+
+-- Credits events on the state after a change (spec 3.5), write mode only.
+local function credit_events(S, events)
+  if not S.write then return end
+  local net = balance(S) - S.debt
+  local low = nz(S.r.lowBalanceNanos)
+  if low then
+    if net < low and S.low == 0 then
+      S.low = 1
+      events[#events + 1] = { 'credits-low', S.c.s, S.c.p, net }
+    elseif net >= low then
+      S.low = 0
+    end
+  end
+  local ar = nz(S.r.autoRecharge)
+  if ar then
+    if S.rp ~= ar.period.id then S.rp = ar.period.id; S.rc = 0 end
+    if net < ar.thresholdNanos and S.pk == '' and S.rc < ar.maxPerPeriod then
+      S.rc = S.rc + 1
+      S.pk = 'recharge:' .. S.c.s .. ':' .. S.c.p .. ':' .. ar.period.id .. ':' .. fmt(S.rc)
+      S.pa = ar.amountNanos
+      events[#events + 1] = { 'recharge-due', S.c.s, S.c.p, ar.amountNanos, S.pk }
+    end
+  end
+end
+
+-- Spend soft thresholds on spent money (spec 3.3), write mode only.
+local function soft_check(S, events)
+  if not S.write then return end
+  for _, t in ipairs(S.r.softNanos or {}) do
+    if S.spent >= t and redis.call('HEXISTS', S.c.k, 'f:' .. fmt(t)) == 0 then
+      redis.call('HSET', S.c.k, 'f:' .. fmt(t), '1')
+      events[#events + 1] = { 'soft-limit', S.c.s, S.c.p, t, S.spent, orq(nz(S.r.limitNanos)), S.r.period.id }
+    end
+  end
+end
+
+-- Credits: take c from unexpired grants, oldest first; the rest becomes debt.
+local function consume(S, c)
+  local left = c
+  for _, g in ipairs(S.grants) do
+    if left <= 0 then break end
+    if not g.gone then
+      local take = math.min(left, g.amount)
+      g.amount = g.amount - take
+      left = left - take
+      if g.amount == 0 then
+        g.gone = true
+        w(S, 'ZREM', S.c.x, g.id)
+        w(S, 'HDEL', S.c.k, 'ga:' .. g.id, 'ge:' .. g.id)
+      else
+        w(S, 'HSET', S.c.k, 'ga:' .. g.id, fmt(g.amount))
+      end
+    end
+  end
+  S.debt = S.debt + left
+  S.consumed = S.consumed + c
+end
+
+-- Remove one log entry (requests).
+local function drop_entry(S, id)
+  S.gone[id] = true
+  w(S, 'ZREM', S.c.x, id)
+  w(S, 'HDEL', S.c.k, 'a:' .. id, 's:' .. id)
+end
+
+-- Remove a live hold from the state's hold index (not its effect: the caller applies that).
+local function drop_hold(S, id, amount)
+  S.held = S.held - amount
+  S.holds_gone[id] = true
+  w(S, 'ZREM', S.c.h, id)
+  w(S, 'HDEL', S.c.k, 'h:' .. id)
+end
+
+-- End one hold of a reservation in this state. how: 'settle' | 'release' | 'reclaim'.
+local function finish_hold(S, id, amount, how, actual, events)
+  local kind = S.kind
+  drop_hold(S, id, amount)
+  if kind == 'requests' then
+    if how == 'settle' then
+      S.used = S.used + amount
+      w(S, 'HSET', S.c.k, 's:' .. id, '1')
+    else
+      drop_entry(S, id)
+    end
+  elseif kind == 'tokens' then
+    if how == 'settle' then
+      S.level = math.min(S.r.capacity, S.level + amount - actual.tokens)
+    else
+      S.level = math.min(S.r.capacity, S.level + amount)
+    end
+  elseif kind == 'spend' then
+    if how == 'settle' then S.spent = S.spent + actual.cost elseif how == 'reclaim' then S.spent = S.spent + amount end
+  elseif kind == 'credits' then
+    if how == 'settle' then consume(S, actual.cost) elseif how == 'reclaim' then consume(S, amount) end
+  end
+  if how == 'reclaim' and S.write then
+    local as = 'released'
+    if kind == 'spend' or kind == 'credits' then as = 'spent' end
+    events[#events + 1] = { 'lease-expired', S.c.s, S.c.p, id, as }
+  end
+  if how ~= 'release' then
+    if kind == 'spend' then soft_check(S, events) end
+    if kind == 'credits' then credit_events(S, events) end
+  end
+end
+
+local function hold_amount(S, id)
+  if S.holds_gone[id] then return nil end
+  local a = redis.call('HGET', S.c.k, 'h:' .. id)
+  if not a then return nil end
+  return tonumber(a)
+end
+
+-- Load a state, apply time and reclaim expired holds (spec 2.3, 4).
+local function load(c, write, events)
+  local r = c.r
+  local S = { c = c, r = r, kind = r.kind, write = write, gone = {}, holds_gone = {}, grants = {} }
+  local kind = S.kind
+  if kind == 'spend' then
+    local v = redis.call('HMGET', c.k, 'held', 'spent', 'bonus', 'u')
+    S.held, S.spent, S.bonus, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4])
+  elseif kind == 'tokens' then
+    local v = redis.call('HMGET', c.k, 'held', 'level', 'at', 'u')
+    S.held, S.lease_max = num(v[1]), num(v[4])
+    if v[2] then
+      -- a server clock that stepped back neither drains nor refills the bucket
+      local at = tonumber(v[3])
+      S.level = math.min(r.capacity, tonumber(v[2]) + math.max(0, NOW - at) * r.refillPerSecond / 1000)
+      S.at = math.max(at, NOW)
+    else
+      S.level = r.capacity
+      S.at = NOW
+    end
+  elseif kind == 'requests' then
+    local v = redis.call('HMGET', c.k, 'held', 'used', 'u')
+    S.held, S.used, S.lease_max = num(v[1]), num(v[2]), num(v[3])
+    local old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
+    for _, id in ipairs(old) do
+      local e = redis.call('HMGET', c.k, 'a:' .. id, 's:' .. id)
+      local amount = num(e[1])
+      if e[2] then
+        S.used = S.used - amount
+      else
+        local held = hold_amount(S, id)
+        if held then drop_hold(S, id, held) end
+      end
+      drop_entry(S, id)
+    end
+  elseif kind == 'credits' then
+    local v = redis.call('HMGET', c.k, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u')
+    S.held, S.debt, S.consumed, S.low, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[9])
+    S.pk, S.pa, S.rp, S.rc = v[5] or '', num(v[6]), v[7] or '', num(v[8])
+    for _, gid in ipairs(redis.call('ZRANGE', c.x, 0, -1)) do
+      local g = redis.call('HMGET', c.k, 'ga:' .. gid, 'ge:' .. gid)
+      local grant = { id = gid, amount = num(g[1]), expires = g[2] }
+      if grant.expires and grant.expires ~= '' and tonumber(grant.expires) <= NOW then
+        grant.gone = true
+        w(S, 'ZREM', c.x, gid)
+        w(S, 'HDEL', c.k, 'ga:' .. gid, 'ge:' .. gid)
+      end
+      S.grants[#S.grants + 1] = grant
+    end
+  else
+    local v = redis.call('HMGET', c.k, 'held', 'u')
+    S.held, S.lease_max = num(v[1]), num(v[2])
+  end
+  return S
+end
+
+-- Every state one call loads, by key, so a state named twice (or by a reclaimed reservation) is
+-- one table; a write call saves them all at the end.
+local STATES = {}
+local RECLAIMED = {}
+local LEASE = 0
+local get_state
+
+-- Reclaim a whole reservation (spec 4): every hold it still has, in every state its record names.
+local function reclaim_reservation(id, events)
+  if RECLAIMED[id] then return end
+  RECLAIMED[id] = true
+  local rkey = BASE .. 'r:' .. id
+  local rec = redis.call('HMGET', rkey, 'st', 'c')
+  if rec[1] ~= 'live' then return end
+  for _, c in ipairs(cjson.decode(rec[2])) do
+    local S = get_state(c, true, events)
+    local amount = hold_amount(S, id)
+    if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
+  end
+  redis.call('HSET', rkey, 'st', 'expired')
+  keep(rkey, REMEMBER)
+end
+
+get_state = function(c, write, events)
+  local S = STATES[c.k]
+  if S then return S end
+  S = load(c, write, events)
+  STATES[c.k] = S
+  local expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+  for _, id in ipairs(expired) do
+    if write then reclaim_reservation(id, events) end
+    -- a hold whose record is gone (or, in a read, any expired hold) is reclaimed in this state only
+    local amount = hold_amount(S, id)
+    if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
+  end
+  return S
+end
+
+local function ttl_of(S, lease)
+  local r, kind = S.r, S.kind
+  if kind == 'spend' then return math.max(r.period.endsAt - NOW, 0) + lease + REMEMBER end
+  if kind == 'requests' then return math.max(r.windowMs, lease) + REMEMBER end
+  if kind == 'tokens' then
+    if r.refillPerSecond <= 0 then return CREDITS_TTL end
+    return math.ceil(r.capacity * 1000 / r.refillPerSecond) + lease + REMEMBER
+  end
+  if kind == 'concurrency' then return lease + REMEMBER end
+  local latest = 0
+  for _, g in ipairs(S.grants) do
+    if not g.gone and g.expires and g.expires ~= '' then latest = math.max(latest, tonumber(g.expires) - NOW) end
+  end
+  return latest + CREDITS_TTL
+end
+
+-- Write a state's aggregates and keep all three keys alive.
+-- TTLs: 'u' in the hash is the latest lease end any hold of this state ever had, so one plain
+-- PEXPIRE per key (no PTTL read) can never cut a longer-leased hold short.
+local function save(S, lease)
+  local c, kind = S.c, S.kind
+  if S.held < 0 then S.held = 0 end
+  if S.grew_h then S.lease_max = math.max(S.lease_max, NOW + lease) end
+  local f = { 'held', fmt(S.held), 'u', fmt(S.lease_max) }
+  local function add(...)
+    for _, v in ipairs({ ... }) do f[#f + 1] = v end
+  end
+  if kind == 'spend' then
+    add('spent', fmt(S.spent), 'bonus', fmt(S.bonus))
+  elseif kind == 'tokens' then
+    add('level', flt(S.level), 'at', fmt(S.at))
+  elseif kind == 'requests' then
+    add('used', fmt(math.max(0, S.used)))
+  elseif kind == 'credits' then
+    add('debt', fmt(S.debt), 'consumed', fmt(S.consumed), 'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa),
+      'rp', S.rp, 'rc', fmt(S.rc))
+  end
+  -- fields of holds taken by this call, written with the aggregates in one HSET
+  for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
+  redis.call('HSET', c.k, unpack(f))
+  local ttl = fmt(math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER))))
+  redis.call('PEXPIRE', c.k, ttl)
+  -- the other two only grow in a reserve (or a grant); a call that only removed from them leaves
+  -- their TTL, which already covers what is left. Grants are kept with the balance, always.
+  if S.grew_h then redis.call('PEXPIRE', c.h, ttl) end
+  if S.grew_x or kind == 'credits' then redis.call('PEXPIRE', c.x, ttl) end
+end
+
+-- First live log entry (requests), skipping entries this call removed.
+local function oldest_entry(S)
+  -- only entries this call removed can come before the oldest live one: read no more than that
+  local skip = 1
+  for _ in pairs(S.gone) do skip = skip + 1 end
+  local rows = redis.call('ZRANGEBYSCORE', S.c.x, '(' .. fmt(NOW - S.r.windowMs), '+inf', 'WITHSCORES', 'LIMIT', 0, skip)
+  for i = 1, #rows, 2 do
+    if not S.gone[rows[i]] then return tonumber(rows[i + 1]) end
+  end
+  return nil
+end
+
+-- ChargeState (spec 3), pend = amount held on the working copy by this call, not yet written.
+local function state_of(S, pend, no_reset)
+  pend = pend or 0
+  local c, r, kind = S.c, S.r, S.kind
+  local held = math.max(0, S.held) + pend
+  if kind == 'requests' then
+    local reset = ''
+    local oldest = nil
+    if not no_reset then oldest = oldest_entry(S) end
+    if oldest then reset = oldest + r.windowMs elseif pend > 0 then reset = NOW + r.windowMs end
+    return { c.s, c.p, kind, r.limit, math.max(0, S.used), held, math.max(0, r.limit - S.used - held), reset }
+  end
+  if kind == 'tokens' then
+    local level = S.level - pend
+    local reset = ''
+    if level < r.capacity and r.refillPerSecond > 0 then
+      reset = NOW + math.ceil((r.capacity - level) * 1000 / r.refillPerSecond)
+    end
+    local lvl = math.floor(level)
+    return { c.s, c.p, kind, r.capacity, math.max(0, r.capacity - lvl - held), held, math.max(0, lvl), reset }
+  end
+  if kind == 'spend' then
+    local limit = effective_limit(S)
+    local remaining = ''
+    if limit then remaining = math.max(0, limit - S.spent - held) end
+    return { c.s, c.p, kind, orq(limit), S.spent, held, remaining, r.period.endsAt }
+  end
+  if kind == 'concurrency' then
+    return { c.s, c.p, kind, r.limit, 0, held, math.max(0, r.limit - held), '' }
+  end
+  local bal = balance(S)
+  return { c.s, c.p, kind, bal, S.consumed, held, math.max(0, bal - S.debt - held), '' }
+end
+
+-- retryAfterMs for a denied charge (spec 6).
+local function retry_after(S, amount, pend)
+  local r, kind = S.r, S.kind
+  if kind == 'requests' then
+    if amount > r.limit then return '' end
+    local total = math.max(0, S.used) + S.held + pend
+    local rows = redis.call('ZRANGEBYSCORE', S.c.x, '(' .. fmt(NOW - r.windowMs), '+inf', 'WITHSCORES')
+    for i = 1, #rows, 2 do
+      local id = rows[i]
+      if not S.gone[id] then
+        total = total - num(redis.call('HGET', S.c.k, 'a:' .. id))
+        if total + amount <= r.limit then return math.max(0, tonumber(rows[i + 1]) + r.windowMs - NOW) end
+      end
+    end
+    return r.windowMs
+  end
+  if kind == 'tokens' then
+    if amount > r.capacity or r.refillPerSecond <= 0 then return '' end
+    return math.max(0, math.ceil((amount - (S.level - pend)) * 1000 / r.refillPerSecond))
+  end
+  if kind == 'spend' then
+    local limit = effective_limit(S)
+    if limit == nil or amount > limit then return '' end
+    return math.max(0, r.period.endsAt - NOW)
+  end
+  if kind == 'concurrency' then
+    if amount > r.limit then return '' end
+    local total = S.held + pend
+    local rows = redis.call('ZRANGEBYSCORE', S.c.h, '(' .. fmt(NOW), '+inf', 'WITHSCORES')
+    for i = 1, #rows, 2 do
+      local id = rows[i]
+      if not S.holds_gone[id] then
+        total = total - num(redis.call('HGET', S.c.k, 'h:' .. id))
+        if total + amount <= r.limit then return math.max(0, tonumber(rows[i + 1]) - NOW) end
+      end
+    end
+    return ''
+  end
+  return ''
+end
+
+-- Load each distinct state of a charge list once (a repeated scope+policy shares its state).
+local function load_all(charges, write, events)
+  local list = {}
+  for i, c in ipairs(charges) do list[i] = get_state(c, write, events) end
+  return list
+end
+
+local function save_all()
+  for _, S in pairs(STATES) do save(S, LEASE) end
+end
+
+-- Finish every remaining hold of a reservation (settle, release or reclaim), then save.
+local function finish_reservation(rkey, id, how, actual, events)
+  local rec = redis.call('HMGET', rkey, 'c', 'lease')
+  local charges = cjson.decode(rec[1])
+  LEASE = num(rec[2])
+  if how == 'reclaim' then reclaim_reservation(id, events) end
+  local list = load_all(charges, true, events)
+  for i = 1, #charges do
+    local S = list[i]
+    local amount = hold_amount(S, id)
+    if amount then finish_hold(S, id, amount, how, actual, events) end
+  end
+  save_all()
+  local out = {}
+  for i = 1, #charges do out[i] = state_of(list[i]) end
+  return out
+end
+
+local function peek_states(charges)
+  local list = load_all(charges, false, {})
+  local out = {}
+  for i = 1, #charges do out[i] = state_of(list[i]) end
+  return out
+end
+`
+
+// ARGV[1] key base, ARGV[2] remember ms, ARGV[3] credits ttl ms, ARGV[4] reclaim limit per state.
+const HEAD = /* lua */ `
+local BASE = ARGV[1]
+local REMEMBER = tonumber(ARGV[2])
+local CREDITS_TTL = tonumber(ARGV[3])
+local RECLAIM = tonumber(ARGV[4])
+`
+
+const script = (body: string) => HEAD + LIB + body
+
+/** KEYS: record, then k, h, x per charge. ARGV[5..]: id, lease ms, charges JSON. */
+export const reserveScript = script(/* lua */ `
+local rkey = KEYS[1]
+local id, lease = ARGV[5], tonumber(ARGV[6])
+local charges = cjson.decode(ARGV[7])
+if redis.call('EXISTS', rkey) == 1 then
+  return { 1, 1, peek_states(charges), {}, {} }
+end
+local events = {}
+LEASE = lease
+local list = load_all(charges, true, events)
+local pend = {}
+for i, c in ipairs(charges) do
+  local S = list[i]
+  local p = pend[c.k] or 0
+  local st = state_of(S, p, true)
+  local remaining = st[7]
+  if remaining ~= '' and c.a > remaining then
+    save_all()
+    return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p) } }
+  end
+  pend[c.k] = p + c.a
+end
+local lease_end = NOW + lease
+for i, c in ipairs(charges) do
+  local S = list[i]
+  S.held = S.held + c.a
+  redis.call('ZADD', c.h, fmt(lease_end), id)
+  S.new_fields = S.new_fields or {}
+  S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
+  S.grew_h = true
+  if S.kind == 'requests' then
+    S.grew_x = true
+    redis.call('ZADD', c.x, fmt(NOW), id)
+    S.new_fields['a:' .. id] = (S.new_fields['a:' .. id] or 0) + c.a
+  elseif S.kind == 'tokens' then
+    S.level = S.level - c.a
+  end
+end
+local seen = {}
+for i, c in ipairs(charges) do
+  local S = list[i]
+  if S.kind == 'credits' and not seen[c.k] then
+    seen[c.k] = true
+    credit_events(S, events)
+  end
+end
+save_all()
+local out = {}
+for i = 1, #charges do out[i] = state_of(list[i]) end
+redis.call('HSET', rkey, 'st', 'live', 'exp', fmt(lease_end), 'lease', fmt(lease), 'c', ARGV[7])
+redis.call('PEXPIRE', rkey, fmt(lease + REMEMBER))
+return { 1, 0, out, events, {} }
+`)
+
+/** KEYS: record. ARGV[5..]: id, cost nanos, tokens. */
+export const settleScript = script(/* lua */ `
+local rkey = KEYS[1]
+local id = ARGV[5]
+local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
+local rec = redis.call('HMGET', rkey, 'st', 'exp')
+local st = rec[1]
+if not st then return { 'unknown', {}, {} } end
+local events = {}
+if st == 'live' then
+  local how, status = 'settle', 'settled'
+  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
+  local out = finish_reservation(rkey, id, how, actual, events)
+  redis.call('HSET', rkey, 'st', status)
+  -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
+  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
+  return { status, out, events }
+end
+local status = st
+if st == 'settled' then status = 'already-settled' end
+return { status, peek_states(cjson.decode(redis.call('HGET', rkey, 'c'))), {} }
+`)
+
+/** KEYS: record. ARGV[5]: id. */
+export const releaseScript = script(/* lua */ `
+local rkey = KEYS[1]
+local id = ARGV[5]
+local rec = redis.call('HMGET', rkey, 'st', 'exp')
+local st = rec[1]
+if not st then return 'unknown' end
+if st == 'live' then
+  local how, status = 'release', 'released'
+  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
+  finish_reservation(rkey, id, how, nil, {})
+  redis.call('HSET', rkey, 'st', status)
+  -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
+  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
+  return status
+end
+if st == 'released' then return 'already-released' end
+return st
+`)
+
+/** KEYS: k, h, x per policy. ARGV[5]: charges JSON (amount 0). */
+export const peekScript = script(/* lua */ `
+return peek_states(cjson.decode(ARGV[5]))
+`)
+
+/** KEYS: k, h, x, idempotency key. ARGV[5..]: charge JSON, delta, expiresAt|'', idempotency key|'', idem ttl. */
+export const adjustScript = script(/* lua */ `
+local c = cjson.decode(ARGV[5])
+local delta, expires, idem, idem_ttl = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
+local S = get_state(c, true, {})
+if idem ~= '' and redis.call('EXISTS', KEYS[4]) == 1 then
+  save_all()
+  return state_of(S)
+end
+local kind = S.kind
+if kind == 'spend' then
+  if delta > 0 then S.bonus = S.bonus + delta else S.spent = math.max(0, S.spent + delta) end
+elseif kind == 'credits' then
+  if delta > 0 then
+    local paid = math.min(S.debt, delta)
+    S.debt = S.debt - paid
+    if delta - paid > 0 then
+      local seq = redis.call('HINCRBY', c.k, 'seq', 1)
+      local gid = string.format('%016d', seq)
+      redis.call('ZADD', c.x, seq, gid)
+      redis.call('HSET', c.k, 'ga:' .. gid, fmt(delta - paid), 'ge:' .. gid, expires)
+      S.grants[#S.grants + 1] = { id = gid, amount = delta - paid, expires = expires }
+    end
+  elseif delta < 0 then
+    consume(S, -delta)
+  end
+  if idem ~= '' and S.pk == idem then S.pk = ''; S.pa = 0 end
+  local low = nz(S.r.lowBalanceNanos)
+  if low and balance(S) - S.debt >= low then S.low = 0 end
+elseif kind == 'tokens' then
+  S.level = math.min(S.r.capacity, S.level + delta)
+end
+if idem ~= '' then redis.call('SET', KEYS[4], '1', 'PX', idem_ttl) end
+save_all()
+return state_of(S)
+`)

@@ -1,0 +1,214 @@
+import { createKeyguard, type Keyguard, requestLimit, spendLimit, usd } from '@keyguard/core'
+import OpenAI from 'openai'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createMockOpenAI, type MockOpenAI } from '../mock-openai/create-mock-openai'
+import { exampleMockKey } from '../mock-openai/example-upstream'
+
+/** What the suite hands an adapter's app. */
+export interface AdapterSetup {
+  /** The guard (mock upstream, a 3-per-minute tenant request limit, a monthly tenant spend limit). */
+  guard: Keyguard
+  /** Virtual keys for the proxy, key → scope. */
+  keys: Readonly<Record<string, { tenant: string }>>
+  /** The proxy's body limit. */
+  maxBodyBytes: number
+}
+
+/**
+ * The app an adapter builds for the suite:
+ * - `POST /chat` behind `keyguard({ guard, scope: x-tenant header or undefined, costHeaders: true })`:
+ *   openai-node with the scoped guard's fetch and `maxRetries: 0`, `model` and `message` from the JSON
+ *   body; answers `{ reply }`, or with `stream: true` writes each delta's text as it arrives (text/plain);
+ * - the adapter's error handler (problem+json);
+ * - `openaiProxy({ guard, keys, maxBodyBytes, costHeaders: true })` on `/v1/*`.
+ */
+export interface AdapterApp {
+  /** Send a request to the app; `path` starts with `/`. */
+  fetch(path: string, init?: RequestInit): Promise<Response>
+  close?(): Promise<void>
+}
+
+const keys = { 'kg-acme-test-key': { tenant: 'acme' }, 'kg-broke-test-key': { tenant: 'broke' } }
+const silent = { warn() {}, error() {} }
+const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+})
+
+/**
+ * Run the adapter conformance suite: what a user of `keyguard()`, the error handler and
+ * `openaiProxy()` notices, the same for every framework, against the real guard and the mock upstream.
+ *
+ * @param name - the adapter's name, for the `describe` title.
+ * @param start - builds the app described by {@link AdapterApp} from the suite's setup.
+ * @example
+ * ```ts
+ * describeAdapterConformance('hono', ({ guard, keys, maxBodyBytes }) => {
+ *   const app = new Hono()
+ *   // …mount keyguard(), /chat, openaiProxy() and the error handler…
+ *   return { fetch: (path, init) => Promise.resolve(app.request(path, init)) }
+ * })
+ * ```
+ */
+export function describeAdapterConformance(
+  name: string,
+  start: (setup: AdapterSetup) => Promise<AdapterApp> | AdapterApp,
+): void {
+  describe(`adapter conformance: ${name}`, () => {
+    let mock: MockOpenAI
+    let app: AdapterApp
+    let settled: number[]
+    beforeEach(async () => {
+      mock = createMockOpenAI({ validKeys: [exampleMockKey] })
+      const guard = createKeyguard({
+        key: exampleMockKey,
+        fetch: mock.fetch,
+        logger: silent,
+        limits: [
+          requestLimit({ name: 'rpm', scope: 'tenant', limit: 3, windowMs: 60_000 }),
+          spendLimit({
+            name: 'monthly',
+            scope: 'tenant',
+            period: 'month',
+            limitFor: (id) => (id === 'broke' ? 1 : usd(1)),
+          }),
+        ],
+      })
+      settled = []
+      guard.on('settle', (event) => settled.push(event.costNanos))
+      app = await start({ guard, keys, maxBodyBytes: 2048 })
+    })
+    afterEach(() => app.close?.())
+
+    const proxyClient = (apiKey: string) =>
+      new OpenAI({
+        apiKey,
+        baseURL: 'http://app.test/v1',
+        maxRetries: 0,
+        fetch: (url: string | URL | Request, init?: RequestInit) => {
+          const target = new URL(url instanceof Request ? url.url : String(url))
+          return app.fetch(target.pathname + target.search, init)
+        },
+      })
+
+    it('adds RateLimit, RateLimit-Policy and the settled cost to a guarded route', async () => {
+      const response = await app.fetch('/chat', json({ message: 'hi' }, { 'x-tenant': 'acme' }))
+      expect(response.status).toBe(200)
+      expect(await response.json()).toEqual({ reply: expect.any(String) })
+      expect(response.headers.get('ratelimit-policy')).toBe('"rpm";q=3')
+      expect(response.headers.get('ratelimit')).toMatch(/^"rpm";r=2;t=(59|60)$/)
+      expect(Number(response.headers.get('x-keyguard-estimate'))).toBeGreaterThan(0)
+      expect(Number(response.headers.get('x-keyguard-cost'))).toBe(settled[0])
+      expect(mock.requests[0]?.key).toBe(exampleMockKey)
+    })
+
+    it('answers a refusal with its status, problem+json and Retry-After, and sends nothing upstream', async () => {
+      for (let call = 0; call < 3; call++)
+        expect((await app.fetch('/chat', json({}, { 'x-tenant': 'acme' }))).status).toBe(200)
+      const refused = await app.fetch('/chat', json({}, { 'x-tenant': 'acme' }))
+      expect(refused.status).toBe(429)
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(await refused.json()).toMatchObject({ code: 'rate.requests', status: 429 })
+      expect(mock.requests).toHaveLength(3)
+      expect((await app.fetch('/chat', json({}, { 'x-tenant': 'globex' }))).status).toBe(200)
+    })
+
+    it('refuses a request that names no tenant with 400 scope.missing', async () => {
+      const response = await app.fetch('/chat', json({}))
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({ code: 'scope.missing' })
+      expect(mock.requests).toHaveLength(0)
+    })
+
+    it('answers an unknown model on a guarded route with 400 problem+json, and sends nothing upstream', async () => {
+      const response = await app.fetch('/chat', json({ model: 'gpt-9-imaginary' }, { 'x-tenant': 'acme' }))
+      expect(response.status).toBe(400)
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+      expect(await response.json()).toMatchObject({ code: 'estimate.unknown_model' })
+      expect(mock.requests).toHaveLength(0)
+    })
+
+    it('streams a guarded route and settles its cost when the stream ends', async () => {
+      const response = await app.fetch('/chat', json({ stream: true }, { 'x-tenant': 'acme' }))
+      expect(response.status).toBe(200)
+      expect(response.headers.get('ratelimit')).toMatch(/^"rpm";r=2/)
+      expect(await response.text()).toBe('Hello from the mock OpenAI server.')
+      await expect.poll(() => settled.length).toBe(1)
+      expect(settled[0]).toBeGreaterThan(0)
+    })
+
+    it('serves an OpenAI client through the proxy with the real key, never the virtual one', async () => {
+      const completion = await proxyClient('kg-acme-test-key').chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      expect(completion.choices[0]?.message.content).toBe('Hello from the mock OpenAI server.')
+      expect(mock.requests[0]?.key).toBe(exampleMockKey)
+      expect(JSON.stringify(mock.requests[0])).not.toContain('kg-acme-test-key')
+    })
+
+    it('passes a proxied stream through chunk by chunk and settles it', async () => {
+      const stream = await proxyClient('kg-acme-test-key').chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      })
+      let text = ''
+      let chunks = 0
+      for await (const chunk of stream) {
+        chunks++
+        text += chunk.choices[0]?.delta.content ?? ''
+      }
+      expect(text).toBe('Hello from the mock OpenAI server.')
+      expect(chunks).toBeGreaterThan(2)
+      await expect.poll(() => settled.length).toBe(1)
+    })
+
+    it('rejects a missing or wrong virtual key with 401 in OpenAI error format', async () => {
+      await expect(proxyClient('kg-wrong').models.list()).rejects.toMatchObject({ status: 401 })
+      const response = await app.fetch('/v1/chat/completions', json({ model: 'gpt-4o-mini', messages: [] }))
+      expect(response.status).toBe(401)
+      expect(await response.json()).toMatchObject({ error: { code: 'client.unauthorized' } })
+      expect(mock.requests).toHaveLength(0)
+    })
+
+    it('rejects malformed JSON, an oversized body and an unknown model before anything goes upstream', async () => {
+      const auth = { authorization: 'Bearer kg-acme-test-key', 'content-type': 'application/json' }
+      const send = (body: string) =>
+        app.fetch('/v1/chat/completions', { method: 'POST', headers: auth, body })
+      const malformed = await send('{"model": "gpt-4o-mini",')
+      expect(malformed.status).toBe(400)
+      expect(await malformed.json()).toMatchObject({
+        error: { message: 'The request body is not valid JSON.' },
+      })
+      expect(
+        (
+          await send(
+            JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
+          )
+        ).status,
+      ).toBe(413)
+      const unknown = await send(JSON.stringify({ model: 'gpt-9-imaginary', messages: [] }))
+      expect(unknown.status).toBe(400)
+      expect(await unknown.json()).toMatchObject({ error: { code: 'estimate.unknown_model' } })
+      expect(mock.requests).toHaveLength(0)
+    })
+
+    it('answers a budget the request can never fit with 429, x-should-retry: false and no Retry-After', async () => {
+      const response = await app.fetch(
+        '/v1/chat/completions',
+        json(
+          { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+          { authorization: 'Bearer kg-broke-test-key' },
+        ),
+      )
+      expect(response.status).toBe(429)
+      expect(response.headers.get('x-should-retry')).toBe('false')
+      expect(response.headers.get('retry-after')).toBeNull()
+      expect(await response.json()).toMatchObject({ error: { code: 'budget.hard_limit' } })
+      expect(mock.requests).toHaveLength(0)
+    })
+  })
+}
