@@ -44,6 +44,8 @@ interface Entry {
   settled: boolean
   removed: boolean
   leaseEnd: number
+  /** The next unsettled entry of the same reservation in this state (a repeated charge), if any. */
+  next: Entry | null
 }
 interface Grant {
   amount: number
@@ -53,6 +55,10 @@ interface Common {
   adjustKeys?: Map<string, number>
   /** When the state was last used, in calls: the LRU order. */
   stamp?: number
+  /** No hold in the state has a lease ending before this (a lower bound: skips the scan for expired holds). */
+  minLease: number
+  /** Set once the state has left the map (evicted or rewritten as another kind). */
+  gone?: boolean
 }
 interface RequestsState extends Common {
   kind: 'requests'
@@ -61,14 +67,16 @@ interface RequestsState extends Common {
   head: number
   total: number
   settledSum: number
-  /** Unsettled entries by reservation id. */
-  pending: Map<string, Entry[]>
+  /** Unsettled entries by reservation id: the first, chained through `next`. */
+  pending: Map<string, Entry>
 }
 interface TokensState extends Common {
   kind: 'tokens'
   level: number
   at: number
   holds: Map<string, Hold>
+  /** Sum of the holds' amounts. */
+  held: number
 }
 interface SpendState extends Common {
   kind: 'spend'
@@ -76,10 +84,14 @@ interface SpendState extends Common {
   bonus: number
   fired: number[]
   holds: Map<string, Hold>
+  /** Sum of the holds' amounts. */
+  held: number
 }
 interface ConcurrencyState extends Common {
   kind: 'concurrency'
   holds: Map<string, Hold>
+  /** Sum of the holds' amounts. */
+  held: number
 }
 interface CreditsState extends Common {
   kind: 'credits'
@@ -87,6 +99,8 @@ interface CreditsState extends Common {
   debt: number
   consumed: number
   holds: Map<string, Hold>
+  /** Sum of the holds' amounts. */
+  held: number
   lowNotified: boolean
   pending: { key: string; amountNanos: number } | null
   recharges: { periodId: string; count: number } | null
@@ -129,32 +143,33 @@ type Events = StoreEvent[] | null
 export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOptions = {}): KeyguardStore {
   const states = new Map<string, State>()
   const records = new Map<string, Reservation>()
+  const scratchKeys: string[] = []
+  const scratchStates: State[] = []
 
   let calls = 0
   // A stamp per use instead of re-inserting into the Map: eviction sorts by stamp, rarely.
-  const touch = (key: string, state: State): void => {
-    state.stamp = ++calls
-    if (states.get(key) !== state) {
-      states.set(key, state)
-      if (states.size > maxKeys) evict()
-    }
-  }
   const evict = (): void => {
     const target = maxKeys - Math.floor(maxKeys / 10)
     const idle = [...states]
       .filter(([, state]) => !hasHolds(state))
       .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
-    for (const [key] of idle) {
+    for (const [key, state] of idle) {
       if (states.size <= target) return
       states.delete(key)
+      state.gone = true
     }
   }
 
   /** The state for a charge, created when missing, with time applied. */
   const load = (key: string, rule: LimitRule, at: number): State => {
     let state = states.get(key)
-    if (!state || state.kind !== rule.kind) state = fresh(rule, at)
-    touch(key, state)
+    if (state === undefined || state.kind !== rule.kind) {
+      if (state !== undefined) state.gone = true
+      state = fresh(rule, at)
+      state.stamp = ++calls
+      states.set(key, state)
+      if (states.size > maxKeys) evict()
+    } else state.stamp = ++calls
     applyTime(state, rule, at)
     return state
   }
@@ -181,6 +196,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   }
 
   const reclaimIn = (state: State, at: number, events: Events): void => {
+    if (state.minLease > at) return
     for (const id of expiredHolds(state, at)) {
       const record = records.get(id)
       if (record && record.status === 'live') reclaimRecord(record, at, events)
@@ -223,7 +239,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at)
     // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
-    const expired = expiredHolds(state, at)
+    const expired = state.minLease > at ? none : expiredHolds(state, at)
     if (expired.length > 0) {
       state = clone(state)
       for (const id of expired) endHold(state, id, rule, 'reclaim', 0)
@@ -240,53 +256,84 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       const at = now()
       const events: StoreEvent[] = []
       purge(at, events)
+      const charges = input.charges
+      const count = charges.length
       if (records.has(input.id)) {
-        const states = input.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at))
+        const states: ChargeState[] = new Array(count)
+        for (let i = 0; i < count; i++) {
+          const charge = charges[i] as Charge
+          states[i] = view(charge.scope, charge.policy, charge.rule, at)
+        }
         return { ok: true, replayed: true, states, events }
       }
-      const loaded = input.charges.map((charge) => {
+      // scratch arrays reused across calls (every call runs to its end synchronously)
+      const keys = scratchKeys
+      const loaded = scratchStates
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
         const key = stateKey(charge.scope, charge.policy, charge.rule)
         const state = load(key, charge.rule, at)
         reclaimIn(state, at, events)
-        return { charge, key, state }
-      })
-      const extra = new Map<string, number>()
-      for (const { charge, key, state } of loaded) {
-        const taken = extra.get(key) ?? 0
+        keys[i] = key
+        loaded[i] = state
+      }
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
+        const key = keys[i] as string
+        // what earlier charges of this reserve on the same state already hold (a repeated policy)
+        let taken = 0
+        for (let j = 0; j < i; j++) if (keys[j] === key) taken += (charges[j] as Charge).amount
+        const state = loaded[i] as State
         const left = remainingOf(state, charge.rule, taken)
         if (left !== null && charge.amount > left) {
           return { ok: false, denial: denialOf(charge, state, taken, left, at), events }
         }
-        extra.set(key, taken + charge.amount)
       }
       const leaseEnd = at + input.leaseMs
-      const record: Reservation = { id: input.id, status: 'live', leaseEnd, finishedAt: at, charges: [] }
-      for (const { charge, key, state } of loaded) {
+      const recordCharges: RecordCharge[] = new Array(count)
+      const record: Reservation = {
+        id: input.id,
+        status: 'live',
+        leaseEnd,
+        finishedAt: at,
+        charges: recordCharges,
+      }
+      let credits = false
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
+        const state = loaded[i] as State
         addHold(state, input.id, charge.amount, leaseEnd, at)
-        record.charges.push({
+        if (state.kind === 'credits') credits = true
+        recordCharges[i] = {
           scope: charge.scope,
           policy: charge.policy,
           rule: charge.rule,
           amount: charge.amount,
-          key,
-        })
+          key: keys[i] as string,
+        }
       }
       records.set(input.id, record)
       order.push(record)
-      const seen: State[] = []
-      for (const { charge, state } of loaded) {
-        if (state.kind !== 'credits' || seen.includes(state)) continue
-        seen.push(state)
-        creditEvents(state, charge.rule as CreditsRule, charge.scope, charge.policy, events)
+      if (credits) {
+        for (let i = 0; i < count; i++) {
+          const state = loaded[i] as State
+          if (state.kind !== 'credits' || loaded.indexOf(state) < i) continue
+          const charge = charges[i] as Charge
+          creditEvents(state, charge.rule as CreditsRule, charge.scope, charge.policy, events)
+        }
       }
-      const result = loaded.map(({ charge, state }) =>
-        describe(charge.scope, charge.policy, charge.rule, state, at),
-      )
+      const result: ChargeState[] = new Array(count)
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
+        result[i] = describe(charge.scope, charge.policy, charge.rule, loaded[i] as State, at)
+      }
       return { ok: true, replayed: false, states: result, events }
     },
 
     settle(input: SettleInput): SettleResult {
-      const { costNanos, tokens } = input.actual
+      const actual = input.actual
+      const costNanos = actual.costNanos
+      const tokens = actual.tokens
       if (!isAmount(costNanos) || !isAmount(tokens))
         throw new RangeError('settle: actual costNanos and tokens must be safe integers ≥ 0')
       const at = now()
@@ -302,19 +349,35 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
         reclaimRecord(record, at, events)
         return { status: 'expired', states: recordStates(record, at), events }
       }
-      const loaded = record.charges.map((charge) => {
+      const charges = record.charges
+      const count = charges.length
+      const loaded = scratchStates
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as RecordCharge
         const state = load(charge.key, charge.rule, at)
         reclaimIn(state, at, events)
-        return state
-      })
+        loaded[i] = state
+      }
       record.status = 'settled'
       record.finishedAt = at
-      record.charges.forEach((charge, index) => {
-        const state = loaded[index] as State
-        const actual = charge.rule.kind === 'tokens' ? tokens : costNanos
-        if (endHold(state, record.id, charge.rule, 'settle', actual)) afterMoney(state, charge, events)
-      })
-      return { status: 'settled', states: recordStates(record, at), events }
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as RecordCharge
+        const state = loaded[i] as State
+        const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
+        if (endHold(state, record.id, charge.rule, 'settle', spent)) afterMoney(state, charge, events)
+      }
+      // every expired hold of these states was reclaimed above, so a state still in the map
+      // describes as `peek` would show it
+      const result: ChargeState[] = new Array(count)
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as RecordCharge
+        const state = loaded[i] as State
+        result[i] =
+          state.gone === true
+            ? view(charge.scope, charge.policy, charge.rule, at, charge.key)
+            : describe(charge.scope, charge.policy, charge.rule, state, at)
+      }
+      return { status: 'settled', states: result, events }
     },
 
     release(id: string): ReleaseResult {
@@ -383,15 +446,16 @@ function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
 }
 
 function fresh(rule: LimitRule, at: number): State {
+  const minLease = Number.POSITIVE_INFINITY
   switch (rule.kind) {
     case 'requests':
-      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new Map() }
+      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new Map(), minLease }
     case 'tokens':
-      return { kind: 'tokens', level: rule.capacity, at, holds: new Map() }
+      return { kind: 'tokens', level: rule.capacity, at, holds: new Map(), held: 0, minLease }
     case 'spend':
-      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new Map() }
+      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new Map(), held: 0, minLease }
     case 'concurrency':
-      return { kind: 'concurrency', holds: new Map() }
+      return { kind: 'concurrency', holds: new Map(), held: 0, minLease }
     case 'credits':
       return {
         kind: 'credits',
@@ -399,9 +463,11 @@ function fresh(rule: LimitRule, at: number): State {
         debt: 0,
         consumed: 0,
         holds: new Map(),
+        held: 0,
         lowNotified: false,
         pending: null,
         recharges: null,
+        minLease,
       }
   }
 }
@@ -409,13 +475,15 @@ function fresh(rule: LimitRule, at: number): State {
 function clone(state: State): State {
   switch (state.kind) {
     case 'requests': {
-      const log = state.log.slice(state.head).map((entry) => ({ ...entry }))
-      const pending = new Map<string, Entry[]>()
+      const log = state.log.slice(state.head).map((entry) => ({ ...entry, next: null }))
+      const pending = new Map<string, Entry>()
+      const last = new Map<string, Entry>()
       for (const entry of log) {
         if (entry.removed || entry.settled) continue
-        const list = pending.get(entry.id)
-        if (list) list.push(entry)
-        else pending.set(entry.id, [entry])
+        const tail = last.get(entry.id)
+        if (tail) tail.next = entry
+        else pending.set(entry.id, entry)
+        last.set(entry.id, entry)
       }
       return { ...state, log, head: 0, pending }
     }
@@ -437,11 +505,7 @@ function applyTime(state: State, rule: LimitRule, at: number): void {
       const entry = state.log[state.head] as Entry
       if (entry.at > cutoff) break
       if (!entry.removed) {
-        if (!entry.settled) {
-          const rest = state.pending.get(entry.id)?.filter((e) => e !== entry) ?? []
-          if (rest.length > 0) state.pending.set(entry.id, rest)
-          else state.pending.delete(entry.id)
-        }
+        if (!entry.settled) unchain(state, entry)
         dropEntry(state, entry)
       }
       state.head++
@@ -459,6 +523,23 @@ function applyTime(state: State, rule: LimitRule, at: number): void {
       state.grants = state.grants.filter((g) => g.expiresAt === null || g.expiresAt > at)
     }
   }
+}
+
+/** Take an unsettled entry out of its reservation's chain in `pending`. */
+function unchain(state: RequestsState, entry: Entry): void {
+  const first = state.pending.get(entry.id)
+  if (first === entry) {
+    if (entry.next) state.pending.set(entry.id, entry.next)
+    else state.pending.delete(entry.id)
+  } else {
+    for (let cur: Entry | null | undefined = first; cur; cur = cur.next) {
+      if (cur.next === entry) {
+        cur.next = entry.next
+        break
+      }
+    }
+  }
+  entry.next = null
 }
 
 /** Take an entry out of the counts (it stays in the log as a tombstone). */
@@ -483,39 +564,62 @@ function hasHolds(state: State): boolean {
 
 const none: readonly string[] = Object.freeze([])
 
+/** Ids of holds whose lease has ended; also tightens `minLease` to the earliest lease of any hold. */
 function expiredHolds(state: State, at: number): readonly string[] {
   let ids: string[] | undefined
-  const add = (id: string) => {
-    if (ids) ids.push(id)
-    else ids = [id]
-  }
+  let min = Number.POSITIVE_INFINITY
   if (state.kind === 'requests') {
-    for (const [id, entries] of state.pending) if ((entries[0]?.leaseEnd ?? at) <= at) add(id)
+    for (const [id, entry] of state.pending) {
+      if (entry.leaseEnd < min) min = entry.leaseEnd
+      if (entry.leaseEnd <= at) {
+        if (ids) ids.push(id)
+        else ids = [id]
+      }
+    }
   } else {
-    for (const [id, hold] of state.holds) if (hold.leaseEnd <= at) add(id)
+    for (const [id, hold] of state.holds) {
+      if (hold.leaseEnd < min) min = hold.leaseEnd
+      if (hold.leaseEnd <= at) {
+        if (ids) ids.push(id)
+        else ids = [id]
+      }
+    }
   }
+  state.minLease = min
   return ids ?? none
 }
 
 function removeHold(state: State, id: string): void {
   if (state.kind === 'requests') {
-    for (const entry of state.pending.get(id) ?? []) dropEntry(state, entry)
+    for (let entry: Entry | null | undefined = state.pending.get(id); entry; entry = entry.next)
+      dropEntry(state, entry)
     state.pending.delete(id)
-  } else state.holds.delete(id)
+  } else {
+    const hold = state.holds.get(id)
+    if (hold) {
+      state.holds.delete(id)
+      state.held -= hold.amount
+    }
+  }
 }
 
 function addHold(state: State, id: string, amount: number, leaseEnd: number, at: number): void {
+  if (leaseEnd < state.minLease) state.minLease = leaseEnd
   if (state.kind === 'requests') {
-    const entry: Entry = { id, at, amount, settled: false, removed: false, leaseEnd }
+    const entry: Entry = { id, at, amount, settled: false, removed: false, leaseEnd, next: null }
     state.log.push(entry)
     state.total += amount
-    const list = state.pending.get(id)
-    if (list) list.push(entry)
-    else state.pending.set(id, [entry])
+    let last: Entry | undefined = state.pending.get(id)
+    if (last) {
+      while (last.next !== null) last = last.next
+      last.next = entry
+    } else state.pending.set(id, entry)
   } else {
     if (state.kind === 'tokens') state.level -= amount
+    state.held += amount
     const existing = state.holds.get(id)
-    state.holds.set(id, { amount: (existing?.amount ?? 0) + amount, leaseEnd })
+    if (existing) existing.amount += amount
+    else state.holds.set(id, { amount, leaseEnd })
   }
 }
 
@@ -531,21 +635,25 @@ function endHold(
   actual: number,
 ): boolean {
   if (state.kind === 'requests') {
-    const entries = state.pending.get(id)
-    if (!entries) return false
+    const first = state.pending.get(id)
+    if (!first) return false
     state.pending.delete(id)
-    for (const entry of entries) {
+    for (let entry: Entry | null = first; entry; ) {
+      const next: Entry | null = entry.next
+      entry.next = null
       if (how !== 'settle') dropEntry(state, entry)
       else if (!entry.removed) {
         entry.settled = true
         state.settledSum += entry.amount
       }
+      entry = next
     }
     return true
   }
   const hold = state.holds.get(id)
   if (!hold) return false
   state.holds.delete(id)
+  state.held -= hold.amount
   switch (state.kind) {
     case 'tokens': {
       const capacity = rule.kind === 'tokens' ? rule.capacity : Number.POSITIVE_INFINITY
@@ -609,11 +717,7 @@ function netOf(state: CreditsState): number {
 }
 
 function heldOf(state: State): number {
-  let sum = 0
-  if (state.kind === 'requests') {
-    return state.total - state.settledSum
-  } else for (const hold of state.holds.values()) sum += hold.amount
-  return sum
+  return state.kind === 'requests' ? state.total - state.settledSum : state.held
 }
 
 function consume(state: CreditsState, amount: number): void {
