@@ -33,12 +33,51 @@ export interface MemoryStoreOptions {
 const RETAIN_MS = 600_000
 const ADJUST_KEY_MS = 7 * 24 * 3_600_000
 
-interface Hold {
+/** Something kept in a {@link HoldSet}: its reservation id and its place in the set (-1: not in it). */
+interface Slotted {
+  id: string
+  slot: number
+}
+/**
+ * The live holds of a state, by reference: adding and removing are O(1) with no hashing (the
+ * reservation keeps a reference to its hold); finding one by id scans, and only rare paths do.
+ */
+class HoldSet<T extends Slotted> {
+  items: T[] = []
+  get size(): number {
+    return this.items.length
+  }
+  has(item: T | null): item is T {
+    return item !== null && item.slot >= 0 && this.items[item.slot] === item
+  }
+  find(id: string): T | null {
+    for (const item of this.items) if (item.id === id) return item
+    return null
+  }
+  add(item: T): void {
+    item.slot = this.items.length
+    this.items.push(item)
+  }
+  /** Put `next` in the place of `item`. */
+  replace(item: T, next: T): void {
+    next.slot = item.slot
+    this.items[item.slot] = next
+    item.slot = -1
+  }
+  remove(item: T): void {
+    const last = this.items.pop() as T
+    if (last !== item) {
+      last.slot = item.slot
+      this.items[item.slot] = last
+    }
+    item.slot = -1
+  }
+}
+interface Hold extends Slotted {
   amount: number
   leaseEnd: number
 }
-interface Entry {
-  id: string
+interface Entry extends Slotted {
   at: number
   amount: number
   settled: boolean
@@ -46,6 +85,8 @@ interface Entry {
   leaseEnd: number
   /** The next unsettled entry of the same reservation in this state (a repeated charge), if any. */
   next: Entry | null
+  /** The first unsettled entry of the reservation in this state: the one in `pending`. */
+  first: Entry
 }
 interface Grant {
   amount: number
@@ -67,14 +108,14 @@ interface RequestsState extends Common {
   head: number
   total: number
   settledSum: number
-  /** Unsettled entries by reservation id: the first, chained through `next`. */
-  pending: Map<string, Entry>
+  /** Unsettled entries: each reservation's first, the rest chained through `next`. */
+  pending: HoldSet<Entry>
 }
 interface TokensState extends Common {
   kind: 'tokens'
   level: number
   at: number
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
   /** Sum of the holds' amounts. */
   held: number
 }
@@ -83,13 +124,13 @@ interface SpendState extends Common {
   spent: number
   bonus: number
   fired: number[]
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
   /** Sum of the holds' amounts. */
   held: number
 }
 interface ConcurrencyState extends Common {
   kind: 'concurrency'
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
   /** Sum of the holds' amounts. */
   held: number
 }
@@ -98,7 +139,7 @@ interface CreditsState extends Common {
   grants: Grant[]
   debt: number
   consumed: number
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
   /** Sum of the holds' amounts. */
   held: number
   lowNotified: boolean
@@ -113,6 +154,8 @@ interface RecordCharge {
   rule: LimitRule
   amount: number
   key: string
+  /** The hold this charge made (requests: its reservation's first entry), to end it without a lookup. */
+  hold: Hold | Entry | null
 }
 interface Reservation {
   id: string
@@ -180,7 +223,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     record.finishedAt = at
     for (const charge of record.charges) {
       const state = load(charge.key, charge.rule, at)
-      const ended = endHold(state, record.id, charge.rule, 'reclaim', 0)
+      const ended = endHold(state, record.id, charge.rule, 'reclaim', 0, charge.hold)
       if (!ended) continue
       const reclaimedAs =
         charge.rule.kind === 'spend' || charge.rule.kind === 'credits' ? 'spent' : 'released'
@@ -211,7 +254,6 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   const purge = (at: number, events: Events): void => {
     for (; head < order.length; head++) {
       const record = order[head] as Reservation
-      if (records.get(record.id) !== record) continue
       if (record.status === 'live') {
         if (record.leaseEnd + RETAIN_MS > at) break
         reclaimRecord(record, at, events)
@@ -242,7 +284,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     const expired = state.minLease > at ? none : expiredHolds(state, at)
     if (expired.length > 0) {
       state = clone(state)
-      for (const id of expired) endHold(state, id, rule, 'reclaim', 0)
+      for (const id of expired) endHold(state, id, rule, 'reclaim', 0, null)
     }
     return describe(scope, policy, rule, state, at)
   }
@@ -302,14 +344,24 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       for (let i = 0; i < count; i++) {
         const charge = charges[i] as Charge
         const state = loaded[i] as State
-        addHold(state, input.id, charge.amount, leaseEnd, at)
+        const key = keys[i] as string
+        // a repeated (scope, policy) adds to the hold of its first charge
+        let prev: Hold | Entry | null = null
+        for (let j = 0; j < i; j++) {
+          if (keys[j] === key) {
+            prev = (recordCharges[j] as RecordCharge).hold
+            break
+          }
+        }
+        const hold = addHold(state, input.id, charge.amount, leaseEnd, at, prev)
         if (state.kind === 'credits') credits = true
         recordCharges[i] = {
           scope: charge.scope,
           policy: charge.policy,
           rule: charge.rule,
           amount: charge.amount,
-          key: keys[i] as string,
+          key,
+          hold,
         }
       }
       records.set(input.id, record)
@@ -364,7 +416,8 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
         const charge = charges[i] as RecordCharge
         const state = loaded[i] as State
         const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
-        if (endHold(state, record.id, charge.rule, 'settle', spent)) afterMoney(state, charge, events)
+        if (endHold(state, record.id, charge.rule, 'settle', spent, charge.hold))
+          afterMoney(state, charge, events)
       }
       // every expired hold of these states was reclaimed above, so a state still in the map
       // describes as `peek` would show it
@@ -396,7 +449,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       for (const charge of record.charges) {
         const state = load(charge.key, charge.rule, at)
         reclaimIn(state, at, null)
-        endHold(state, id, charge.rule, 'release', 0)
+        endHold(state, id, charge.rule, 'release', 0, charge.hold)
       }
       return { status: 'released' }
     },
@@ -449,20 +502,20 @@ function fresh(rule: LimitRule, at: number): State {
   const minLease = Number.POSITIVE_INFINITY
   switch (rule.kind) {
     case 'requests':
-      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new Map(), minLease }
+      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new HoldSet(), minLease }
     case 'tokens':
-      return { kind: 'tokens', level: rule.capacity, at, holds: new Map(), held: 0, minLease }
+      return { kind: 'tokens', level: rule.capacity, at, holds: new HoldSet(), held: 0, minLease }
     case 'spend':
-      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new Map(), held: 0, minLease }
+      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new HoldSet(), held: 0, minLease }
     case 'concurrency':
-      return { kind: 'concurrency', holds: new Map(), held: 0, minLease }
+      return { kind: 'concurrency', holds: new HoldSet(), held: 0, minLease }
     case 'credits':
       return {
         kind: 'credits',
         grants: [],
         debt: 0,
         consumed: 0,
-        holds: new Map(),
+        holds: new HoldSet(),
         held: 0,
         lowNotified: false,
         pending: null,
@@ -472,29 +525,44 @@ function fresh(rule: LimitRule, at: number): State {
   }
 }
 
+function copyHolds(holds: HoldSet<Hold>): HoldSet<Hold> {
+  const copy = new HoldSet<Hold>()
+  for (const hold of holds.items) copy.add({ ...hold })
+  return copy
+}
+
 function clone(state: State): State {
   switch (state.kind) {
     case 'requests': {
-      const log = state.log.slice(state.head).map((entry) => ({ ...entry, next: null }))
-      const pending = new Map<string, Entry>()
-      const last = new Map<string, Entry>()
-      for (const entry of log) {
-        if (entry.removed || entry.settled) continue
-        const tail = last.get(entry.id)
-        if (tail) tail.next = entry
-        else pending.set(entry.id, entry)
-        last.set(entry.id, entry)
+      const copies = new Map<Entry, Entry>()
+      const log = state.log.slice(state.head).map((entry) => {
+        const copy: Entry = { ...entry, next: null, slot: -1 }
+        copy.first = copy
+        copies.set(entry, copy)
+        return copy
+      })
+      const pending = new HoldSet<Entry>()
+      for (const first of state.pending.items) {
+        let tail: Entry | null = null
+        for (let entry: Entry | null = first; entry; entry = entry.next) {
+          const copy = copies.get(entry)
+          if (!copy) continue
+          if (tail === null) pending.add(copy)
+          else tail.next = copy
+          copy.first = tail === null ? copy : tail.first
+          tail = copy
+        }
       }
       return { ...state, log, head: 0, pending }
     }
     case 'tokens':
-      return { ...state, holds: new Map(state.holds) }
+      return { ...state, holds: copyHolds(state.holds) }
     case 'spend':
-      return { ...state, fired: [...state.fired], holds: new Map(state.holds) }
+      return { ...state, fired: [...state.fired], holds: copyHolds(state.holds) }
     case 'concurrency':
-      return { ...state, holds: new Map(state.holds) }
+      return { ...state, holds: copyHolds(state.holds) }
     case 'credits':
-      return { ...state, grants: state.grants.map((g) => ({ ...g })), holds: new Map(state.holds) }
+      return { ...state, grants: state.grants.map((g) => ({ ...g })), holds: copyHolds(state.holds) }
   }
 }
 
@@ -527,12 +595,15 @@ function applyTime(state: State, rule: LimitRule, at: number): void {
 
 /** Take an unsettled entry out of its reservation's chain in `pending`. */
 function unchain(state: RequestsState, entry: Entry): void {
-  const first = state.pending.get(entry.id)
+  const first = entry.first
   if (first === entry) {
-    if (entry.next) state.pending.set(entry.id, entry.next)
-    else state.pending.delete(entry.id)
+    const next = entry.next
+    if (next) {
+      state.pending.replace(entry, next)
+      for (let cur: Entry | null = next; cur; cur = cur.next) cur.first = next
+    } else if (state.pending.has(entry)) state.pending.remove(entry)
   } else {
-    for (let cur: Entry | null | undefined = first; cur; cur = cur.next) {
+    for (let cur: Entry | null = first; cur; cur = cur.next) {
       if (cur.next === entry) {
         cur.next = entry.next
         break
@@ -540,6 +611,7 @@ function unchain(state: RequestsState, entry: Entry): void {
     }
   }
   entry.next = null
+  entry.first = entry
 }
 
 /** Take an entry out of the counts (it stays in the log as a tombstone). */
@@ -568,21 +640,12 @@ const none: readonly string[] = Object.freeze([])
 function expiredHolds(state: State, at: number): readonly string[] {
   let ids: string[] | undefined
   let min = Number.POSITIVE_INFINITY
-  if (state.kind === 'requests') {
-    for (const [id, entry] of state.pending) {
-      if (entry.leaseEnd < min) min = entry.leaseEnd
-      if (entry.leaseEnd <= at) {
-        if (ids) ids.push(id)
-        else ids = [id]
-      }
-    }
-  } else {
-    for (const [id, hold] of state.holds) {
-      if (hold.leaseEnd < min) min = hold.leaseEnd
-      if (hold.leaseEnd <= at) {
-        if (ids) ids.push(id)
-        else ids = [id]
-      }
+  const items: readonly (Hold | Entry)[] = state.kind === 'requests' ? state.pending.items : state.holds.items
+  for (const hold of items) {
+    if (hold.leaseEnd < min) min = hold.leaseEnd
+    if (hold.leaseEnd <= at) {
+      if (ids) ids.push(hold.id)
+      else ids = [hold.id]
     }
   }
   state.minLease = min
@@ -591,36 +654,63 @@ function expiredHolds(state: State, at: number): readonly string[] {
 
 function removeHold(state: State, id: string): void {
   if (state.kind === 'requests') {
-    for (let entry: Entry | null | undefined = state.pending.get(id); entry; entry = entry.next)
+    const first = state.pending.find(id)
+    if (!first) return
+    state.pending.remove(first)
+    for (let entry: Entry | null = first; entry; ) {
+      const next: Entry | null = entry.next
+      entry.next = null
       dropEntry(state, entry)
-    state.pending.delete(id)
+      entry = next
+    }
   } else {
-    const hold = state.holds.get(id)
+    const hold = state.holds.find(id)
     if (hold) {
-      state.holds.delete(id)
+      state.holds.remove(hold)
       state.held -= hold.amount
     }
   }
 }
 
-function addHold(state: State, id: string, amount: number, leaseEnd: number, at: number): void {
+/**
+ * Hold `amount` for reservation `id`; `prev` is the hold an earlier charge of the same reservation
+ * made in this state, if any, which this one joins. Answers the hold (requests: the first entry).
+ */
+function addHold(
+  state: State,
+  id: string,
+  amount: number,
+  leaseEnd: number,
+  at: number,
+  prev: Hold | Entry | null,
+): Hold | Entry {
   if (leaseEnd < state.minLease) state.minLease = leaseEnd
   if (state.kind === 'requests') {
-    const entry: Entry = { id, at, amount, settled: false, removed: false, leaseEnd, next: null }
+    const entry = { id, at, amount, settled: false, removed: false, leaseEnd, next: null, slot: -1 } as Entry
+    entry.first = entry
     state.log.push(entry)
     state.total += amount
-    let last: Entry | undefined = state.pending.get(id)
-    if (last) {
+    const first = prev as Entry | null
+    if (first !== null && state.pending.has(first)) {
+      let last = first
       while (last.next !== null) last = last.next
       last.next = entry
-    } else state.pending.set(id, entry)
-  } else {
-    if (state.kind === 'tokens') state.level -= amount
-    state.held += amount
-    const existing = state.holds.get(id)
-    if (existing) existing.amount += amount
-    else state.holds.set(id, { amount, leaseEnd })
+      entry.first = first
+      return first
+    }
+    state.pending.add(entry)
+    return entry
   }
+  if (state.kind === 'tokens') state.level -= amount
+  state.held += amount
+  const existing = prev as Hold | null
+  if (existing !== null && state.holds.has(existing)) {
+    existing.amount += amount
+    return existing
+  }
+  const hold: Hold = { id, amount, leaseEnd, slot: -1 }
+  state.holds.add(hold)
+  return hold
 }
 
 /**
@@ -633,11 +723,12 @@ function endHold(
   rule: LimitRule,
   how: 'reclaim' | 'release' | 'settle',
   actual: number,
+  hint: Hold | Entry | null,
 ): boolean {
   if (state.kind === 'requests') {
-    const first = state.pending.get(id)
+    const first = state.pending.has(hint as Entry | null) ? (hint as Entry) : state.pending.find(id)
     if (!first) return false
-    state.pending.delete(id)
+    state.pending.remove(first)
     for (let entry: Entry | null = first; entry; ) {
       const next: Entry | null = entry.next
       entry.next = null
@@ -650,9 +741,9 @@ function endHold(
     }
     return true
   }
-  const hold = state.holds.get(id)
+  const hold = state.holds.has(hint as Hold | null) ? (hint as Hold) : state.holds.find(id)
   if (!hold) return false
-  state.holds.delete(id)
+  state.holds.remove(hold)
   state.held -= hold.amount
   switch (state.kind) {
     case 'tokens': {
@@ -875,7 +966,7 @@ function denialOf(charge: Charge, state: State, taken: number, remaining: number
     case 'concurrency': {
       if (amount > rule.limit || state.kind !== 'concurrency') break
       let need = heldOf(state) + taken + amount - rule.limit
-      const holds = [...state.holds.values()].sort((a, b) => a.leaseEnd - b.leaseEnd)
+      const holds = [...state.holds.items].sort((a, b) => a.leaseEnd - b.leaseEnd)
       for (const hold of holds) {
         need -= hold.amount
         if (need <= 0) {
