@@ -93,6 +93,8 @@ interface Grant {
   expiresAt: number | null
 }
 interface Common {
+  /** The state's key in the map: records share this string instead of keeping their own copy. */
+  key: string
   adjustKeys?: Map<string, number>
   /** When the state was last used, in calls: the LRU order. */
   stamp?: number
@@ -156,6 +158,8 @@ interface RecordCharge {
   key: string
   /** The hold this charge made (requests: its reservation's first entry), to end it without a lookup. */
   hold: Hold | Entry | null
+  /** The state it was held in: while that state is not `gone`, it is the map's state for `key`. */
+  state: State
 }
 interface Reservation {
   id: string
@@ -208,7 +212,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     let state = states.get(key)
     if (state === undefined || state.kind !== rule.kind) {
       if (state !== undefined) state.gone = true
-      state = fresh(rule, at)
+      state = fresh(rule, at, key)
       state.stamp = ++calls
       states.set(key, state)
       if (states.size > maxKeys) evict()
@@ -217,13 +221,26 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     return state
   }
 
+  /** A state known to be the map's for its key (not `gone`): mark it used and apply time, as `load` does. */
+  const use = (state: State, rule: LimitRule, at: number): State => {
+    state.stamp = ++calls
+    applyTime(state, rule, at)
+    return state
+  }
+
+  /** The state a record's charge holds in, as `load` finds it, without the lookup while it is current. */
+  const stateOf = (charge: RecordCharge, at: number): State =>
+    charge.state.gone === true ? load(charge.key, charge.rule, at) : use(charge.state, charge.rule, at)
+
   const reclaimRecord = (record: Reservation, at: number, events: Events): void => {
     if (record.status !== 'live') return
     record.status = 'expired'
     record.finishedAt = at
     for (const charge of record.charges) {
-      const state = load(charge.key, charge.rule, at)
+      const state = stateOf(charge, at)
       const ended = endHold(state, record.id, charge.rule, 'reclaim', 0, charge.hold)
+      // a finished record keeps no hold alive (it is remembered for minutes)
+      charge.hold = null
       if (!ended) continue
       const reclaimedAs =
         charge.rule.kind === 'spend' || charge.rule.kind === 'credits' ? 'spent' : 'released'
@@ -278,7 +295,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     key = stateKey(scope, policy, rule),
   ): ChargeState => {
     const existing = states.get(key)
-    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at)
+    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at, key)
     // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
     const expired = state.minLease > at ? none : expiredHolds(state, at)
@@ -316,7 +333,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
         const key = stateKey(charge.scope, charge.policy, charge.rule)
         const state = load(key, charge.rule, at)
         reclaimIn(state, at, events)
-        keys[i] = key
+        keys[i] = state.key
         loaded[i] = state
       }
       for (let i = 0; i < count; i++) {
@@ -362,6 +379,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
           amount: charge.amount,
           key,
           hold,
+          state,
         }
       }
       records.set(input.id, record)
@@ -406,7 +424,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       const loaded = scratchStates
       for (let i = 0; i < count; i++) {
         const charge = charges[i] as RecordCharge
-        const state = load(charge.key, charge.rule, at)
+        const state = stateOf(charge, at)
         reclaimIn(state, at, events)
         loaded[i] = state
       }
@@ -416,8 +434,9 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
         const charge = charges[i] as RecordCharge
         const state = loaded[i] as State
         const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
-        if (endHold(state, record.id, charge.rule, 'settle', spent, charge.hold))
-          afterMoney(state, charge, events)
+        const hold = charge.hold
+        charge.hold = null
+        if (endHold(state, record.id, charge.rule, 'settle', spent, hold)) afterMoney(state, charge, events)
       }
       // every expired hold of these states was reclaimed above, so a state still in the map
       // describes as `peek` would show it
@@ -447,9 +466,10 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       record.status = 'released'
       record.finishedAt = at
       for (const charge of record.charges) {
-        const state = load(charge.key, charge.rule, at)
+        const state = stateOf(charge, at)
         reclaimIn(state, at, null)
         endHold(state, id, charge.rule, 'release', 0, charge.hold)
+        charge.hold = null
       }
       return { status: 'released' }
     },
@@ -498,17 +518,26 @@ function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
   return rule.kind === 'spend' ? `${scope}\u0000${policy}\u0000${rule.period.id}` : `${scope}\u0000${policy}`
 }
 
-function fresh(rule: LimitRule, at: number): State {
+function fresh(rule: LimitRule, at: number, key: string): State {
   const minLease = Number.POSITIVE_INFINITY
   switch (rule.kind) {
     case 'requests':
-      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new HoldSet(), minLease }
+      return {
+        kind: 'requests',
+        log: [],
+        head: 0,
+        total: 0,
+        settledSum: 0,
+        pending: new HoldSet(),
+        minLease,
+        key,
+      }
     case 'tokens':
-      return { kind: 'tokens', level: rule.capacity, at, holds: new HoldSet(), held: 0, minLease }
+      return { kind: 'tokens', level: rule.capacity, at, holds: new HoldSet(), held: 0, minLease, key }
     case 'spend':
-      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new HoldSet(), held: 0, minLease }
+      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new HoldSet(), held: 0, minLease, key }
     case 'concurrency':
-      return { kind: 'concurrency', holds: new HoldSet(), held: 0, minLease }
+      return { kind: 'concurrency', holds: new HoldSet(), held: 0, minLease, key }
     case 'credits':
       return {
         kind: 'credits',
@@ -521,6 +550,7 @@ function fresh(rule: LimitRule, at: number): State {
         pending: null,
         recharges: null,
         minLease,
+        key,
       }
   }
 }
