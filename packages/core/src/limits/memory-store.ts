@@ -267,6 +267,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   // Records in creation order, as an array queue: deleting from the front of a Map leaves
   // tombstones that every later iteration would walk over.
   let order: Reservation[] = []
+  const forgotten: Reservation = { id: '', status: 'expired', leaseEnd: 0, finishedAt: 0, charges: [] }
   let head = 0
   const purge = (at: number, events: Events): void => {
     for (; head < order.length; head++) {
@@ -279,6 +280,8 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       const over = records.size > maxKeys && record.status !== 'live'
       if (!over && Math.max(record.leaseEnd, record.finishedAt) + RETAIN_MS > at) break
       records.delete(record.id)
+      // let it go now rather than at the next compaction of the queue
+      order[head] = forgotten
     }
     if (head > 1024 && head * 2 > order.length) {
       order = order.slice(head)
