@@ -16,7 +16,13 @@ let n = 0
 const keyguardPair = () => {
   const id = `r${n++}`
   const scope = `user:u${n % 100}`
-  store.reserve({ id, leaseMs: 60_000, charges: rules.map((r) => ({ scope, ...r })) })
+  // the charges a guard builds for each call: plain literals, as chargesFor makes them
+  const charges = [
+    { scope, policy: rules[0].policy, rule: rules[0].rule, amount: rules[0].amount },
+    { scope, policy: rules[1].policy, rule: rules[1].rule, amount: rules[1].amount },
+    { scope, policy: rules[2].policy, rule: rules[2].rule, amount: rules[2].amount },
+  ]
+  store.reserve({ id, leaseMs: 60_000, charges })
   store.settle({ id, actual: { costNanos: 900, tokens: 450 } })
 }
 

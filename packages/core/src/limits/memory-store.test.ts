@@ -120,6 +120,71 @@ describe('memoryStore', () => {
     expect([peek('a'), peek('b'), peek('c')]).toEqual([0, 1, 1])
   })
 
+  it('joins repeated charges of one policy into one hold and ends it once', () => {
+    const store = memoryStore({ now: () => 0 })
+    const rpm: LimitRule = { kind: 'requests', limit: 10, windowMs: 1000 }
+    const spend: LimitRule = {
+      kind: 'spend',
+      limitNanos: 100,
+      period: { id: 'p', endsAt: 9e12 },
+      softNanos: [],
+    }
+    const charges = [
+      { scope: 'a', policy: 'rpm', rule: rpm, amount: 1 },
+      { scope: 'a', policy: 'rpm', rule: rpm, amount: 2 },
+      { scope: 'a', policy: 'spend', rule: spend, amount: 30 },
+      { scope: 'a', policy: 'spend', rule: spend, amount: 40 },
+    ]
+    const reserved = store.reserve({ id: 'r', charges, leaseMs: 100 }) as { states: { held: number }[] }
+    expect(reserved.states.map((state) => state.held)).toEqual([3, 3, 70, 70])
+    const settled = store.settle({ id: 'r', actual: { costNanos: 50, tokens: 0 } }) as {
+      states: { used: number; held: number }[]
+    }
+    expect(settled.states.map(({ used, held }) => [used, held])).toEqual([
+      [3, 0],
+      [3, 0],
+      [50, 0],
+      [50, 0],
+    ])
+  })
+
+  it('forgets unsettled requests that age out of the window before they settle', () => {
+    let now = 0
+    const store = memoryStore({ now: () => now })
+    const rule: LimitRule = { kind: 'requests', limit: 10, windowMs: 100 }
+    const charge = { scope: 'a', policy: 'rpm', rule, amount: 1 }
+    store.reserve({ id: 'old', charges: [charge, charge], leaseMs: 1000 })
+    now = 50
+    store.reserve({ id: 'new', charges: [charge], leaseMs: 1000 })
+    now = 100
+    const peek = () =>
+      (store.peek({ scope: 'a', policies: [{ policy: 'rpm', rule }] }) as { used: number; held: number }[])[0]
+    expect(peek()).toMatchObject({ used: 0, held: 1 })
+    expect(store.settle({ id: 'old', actual: { costNanos: 0, tokens: 0 } })).toMatchObject({
+      status: 'settled',
+    })
+    expect(peek()).toMatchObject({ used: 0, held: 1 })
+    store.settle({ id: 'new', actual: { costNanos: 0, tokens: 0 } })
+    expect(peek()).toMatchObject({ used: 1, held: 0 })
+  })
+
+  it('ends concurrent holds in any order', () => {
+    const store = memoryStore({ now: () => 0 })
+    const rule: LimitRule = { kind: 'concurrency', limit: 5 }
+    const ids = ['r0', 'r1', 'r2', 'r3', 'r4']
+    for (const id of ids)
+      store.reserve({ id, charges: [{ scope: 'a', policy: 'c', rule, amount: 1 }], leaseMs: 10 })
+    const held = () =>
+      (store.peek({ scope: 'a', policies: [{ policy: 'c', rule }] }) as { held: number }[])[0]?.held
+    expect(held()).toBe(5)
+    let left = 5
+    for (const id of ['r2', 'r0', 'r4', 'r1', 'r3']) {
+      if (id === 'r4') store.release(id)
+      else store.settle({ id, actual: { costNanos: 0, tokens: 0 } })
+      expect(held()).toBe(--left)
+    }
+  })
+
   it('rejects amounts that are not non-negative safe integers', () => {
     const store = memoryStore()
     const rule: LimitRule = { kind: 'concurrency', limit: 1 }

@@ -33,26 +33,75 @@ export interface MemoryStoreOptions {
 const RETAIN_MS = 600_000
 const ADJUST_KEY_MS = 7 * 24 * 3_600_000
 
-interface Hold {
+/** Something kept in a {@link HoldSet}: its reservation id and its place in the set (-1: not in it). */
+interface Slotted {
+  id: string
+  slot: number
+}
+/**
+ * The live holds of a state, by reference: adding and removing are O(1) with no hashing (the
+ * reservation keeps a reference to its hold); finding one by id scans, and only rare paths do.
+ */
+class HoldSet<T extends Slotted> {
+  items: T[] = []
+  get size(): number {
+    return this.items.length
+  }
+  has(item: T | null): item is T {
+    return item !== null && item.slot >= 0 && this.items[item.slot] === item
+  }
+  find(id: string): T | null {
+    for (const item of this.items) if (item.id === id) return item
+    return null
+  }
+  add(item: T): void {
+    item.slot = this.items.length
+    this.items.push(item)
+  }
+  /** Put `next` in the place of `item`. */
+  replace(item: T, next: T): void {
+    next.slot = item.slot
+    this.items[item.slot] = next
+    item.slot = -1
+  }
+  remove(item: T): void {
+    const last = this.items.pop() as T
+    if (last !== item) {
+      last.slot = item.slot
+      this.items[item.slot] = last
+    }
+    item.slot = -1
+  }
+}
+interface Hold extends Slotted {
   amount: number
   leaseEnd: number
 }
-interface Entry {
-  id: string
+interface Entry extends Slotted {
   at: number
   amount: number
   settled: boolean
   removed: boolean
   leaseEnd: number
+  /** The next unsettled entry of the same reservation in this state (a repeated charge), if any. */
+  next: Entry | null
+  /** The first unsettled entry of the reservation in this state: the one in `pending`. */
+  first: Entry
 }
 interface Grant {
   amount: number
   expiresAt: number | null
 }
 interface Common {
+  /** The state's key in the map: records share this string instead of keeping their own copy. */
+  key: string
   adjustKeys?: Map<string, number>
   /** When the state was last used, in calls: the LRU order. */
   stamp?: number
+  /** No hold in the state has a lease ending before this (a lower bound: skips the scan for expired holds). */
+  minLease: number
+  /** Set once the state has left the map (evicted or rewritten as another kind). */
+  gone?: boolean
 }
 interface RequestsState extends Common {
   kind: 'requests'
@@ -61,32 +110,40 @@ interface RequestsState extends Common {
   head: number
   total: number
   settledSum: number
-  /** Unsettled entries by reservation id. */
-  pending: Map<string, Entry[]>
+  /** Unsettled entries: each reservation's first, the rest chained through `next`. */
+  pending: HoldSet<Entry>
 }
 interface TokensState extends Common {
   kind: 'tokens'
   level: number
   at: number
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
+  /** Sum of the holds' amounts. */
+  held: number
 }
 interface SpendState extends Common {
   kind: 'spend'
   spent: number
   bonus: number
   fired: number[]
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
+  /** Sum of the holds' amounts. */
+  held: number
 }
 interface ConcurrencyState extends Common {
   kind: 'concurrency'
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
+  /** Sum of the holds' amounts. */
+  held: number
 }
 interface CreditsState extends Common {
   kind: 'credits'
   grants: Grant[]
   debt: number
   consumed: number
-  holds: Map<string, Hold>
+  holds: HoldSet<Hold>
+  /** Sum of the holds' amounts. */
+  held: number
   lowNotified: boolean
   pending: { key: string; amountNanos: number } | null
   recharges: { periodId: string; count: number } | null
@@ -99,6 +156,10 @@ interface RecordCharge {
   rule: LimitRule
   amount: number
   key: string
+  /** The hold this charge made (requests: its reservation's first entry), to end it without a lookup. */
+  hold: Hold | Entry | null
+  /** The state it was held in: while that state is not `gone`, it is the map's state for `key`. */
+  state: State
 }
 interface Reservation {
   id: string
@@ -129,43 +190,57 @@ type Events = StoreEvent[] | null
 export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOptions = {}): KeyguardStore {
   const states = new Map<string, State>()
   const records = new Map<string, Reservation>()
+  const scratchKeys: string[] = []
+  const scratchStates: State[] = []
 
   let calls = 0
   // A stamp per use instead of re-inserting into the Map: eviction sorts by stamp, rarely.
-  const touch = (key: string, state: State): void => {
-    state.stamp = ++calls
-    if (states.get(key) !== state) {
-      states.set(key, state)
-      if (states.size > maxKeys) evict()
-    }
-  }
   const evict = (): void => {
     const target = maxKeys - Math.floor(maxKeys / 10)
     const idle = [...states]
       .filter(([, state]) => !hasHolds(state))
       .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
-    for (const [key] of idle) {
+    for (const [key, state] of idle) {
       if (states.size <= target) return
       states.delete(key)
+      state.gone = true
     }
   }
 
   /** The state for a charge, created when missing, with time applied. */
   const load = (key: string, rule: LimitRule, at: number): State => {
     let state = states.get(key)
-    if (!state || state.kind !== rule.kind) state = fresh(rule, at)
-    touch(key, state)
+    if (state === undefined || state.kind !== rule.kind) {
+      if (state !== undefined) state.gone = true
+      state = fresh(rule, at, key)
+      state.stamp = ++calls
+      states.set(key, state)
+      if (states.size > maxKeys) evict()
+    } else state.stamp = ++calls
     applyTime(state, rule, at)
     return state
   }
+
+  /** A state known to be the map's for its key (not `gone`): mark it used and apply time, as `load` does. */
+  const use = (state: State, rule: LimitRule, at: number): State => {
+    state.stamp = ++calls
+    applyTime(state, rule, at)
+    return state
+  }
+
+  /** The state a record's charge holds in, as `load` finds it, without the lookup while it is current. */
+  const stateOf = (charge: RecordCharge, at: number): State =>
+    charge.state.gone === true ? load(charge.key, charge.rule, at) : use(charge.state, charge.rule, at)
 
   const reclaimRecord = (record: Reservation, at: number, events: Events): void => {
     if (record.status !== 'live') return
     record.status = 'expired'
     record.finishedAt = at
     for (const charge of record.charges) {
-      const state = load(charge.key, charge.rule, at)
-      const ended = endHold(state, record.id, charge.rule, 'reclaim', 0)
+      const state = stateOf(charge, at)
+      const ended = endHold(state, record.id, charge.rule, 'reclaim', 0, charge.hold)
+      // a finished record keeps no hold alive (it is remembered for minutes)
+      charge.hold = null
       if (!ended) continue
       const reclaimedAs =
         charge.rule.kind === 'spend' || charge.rule.kind === 'credits' ? 'spent' : 'released'
@@ -181,6 +256,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   }
 
   const reclaimIn = (state: State, at: number, events: Events): void => {
+    if (state.minLease > at) return
     for (const id of expiredHolds(state, at)) {
       const record = records.get(id)
       if (record && record.status === 'live') reclaimRecord(record, at, events)
@@ -191,11 +267,11 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   // Records in creation order, as an array queue: deleting from the front of a Map leaves
   // tombstones that every later iteration would walk over.
   let order: Reservation[] = []
+  const forgotten: Reservation = { id: '', status: 'expired', leaseEnd: 0, finishedAt: 0, charges: [] }
   let head = 0
   const purge = (at: number, events: Events): void => {
     for (; head < order.length; head++) {
       const record = order[head] as Reservation
-      if (records.get(record.id) !== record) continue
       if (record.status === 'live') {
         if (record.leaseEnd + RETAIN_MS > at) break
         reclaimRecord(record, at, events)
@@ -204,6 +280,8 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       const over = records.size > maxKeys && record.status !== 'live'
       if (!over && Math.max(record.leaseEnd, record.finishedAt) + RETAIN_MS > at) break
       records.delete(record.id)
+      // let it go now rather than at the next compaction of the queue
+      order[head] = forgotten
     }
     if (head > 1024 && head * 2 > order.length) {
       order = order.slice(head)
@@ -220,13 +298,13 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     key = stateKey(scope, policy, rule),
   ): ChargeState => {
     const existing = states.get(key)
-    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at)
+    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at, key)
     // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
-    const expired = expiredHolds(state, at)
+    const expired = state.minLease > at ? none : expiredHolds(state, at)
     if (expired.length > 0) {
       state = clone(state)
-      for (const id of expired) endHold(state, id, rule, 'reclaim', 0)
+      for (const id of expired) endHold(state, id, rule, 'reclaim', 0, null)
     }
     return describe(scope, policy, rule, state, at)
   }
@@ -240,53 +318,95 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       const at = now()
       const events: StoreEvent[] = []
       purge(at, events)
+      const charges = input.charges
+      const count = charges.length
       if (records.has(input.id)) {
-        const states = input.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at))
+        const states: ChargeState[] = new Array(count)
+        for (let i = 0; i < count; i++) {
+          const charge = charges[i] as Charge
+          states[i] = view(charge.scope, charge.policy, charge.rule, at)
+        }
         return { ok: true, replayed: true, states, events }
       }
-      const loaded = input.charges.map((charge) => {
+      // scratch arrays reused across calls (every call runs to its end synchronously)
+      const keys = scratchKeys
+      const loaded = scratchStates
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
         const key = stateKey(charge.scope, charge.policy, charge.rule)
         const state = load(key, charge.rule, at)
         reclaimIn(state, at, events)
-        return { charge, key, state }
-      })
-      const extra = new Map<string, number>()
-      for (const { charge, key, state } of loaded) {
-        const taken = extra.get(key) ?? 0
+        keys[i] = state.key
+        loaded[i] = state
+      }
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
+        const key = keys[i] as string
+        // what earlier charges of this reserve on the same state already hold (a repeated policy)
+        let taken = 0
+        for (let j = 0; j < i; j++) if (keys[j] === key) taken += (charges[j] as Charge).amount
+        const state = loaded[i] as State
         const left = remainingOf(state, charge.rule, taken)
         if (left !== null && charge.amount > left) {
           return { ok: false, denial: denialOf(charge, state, taken, left, at), events }
         }
-        extra.set(key, taken + charge.amount)
       }
       const leaseEnd = at + input.leaseMs
-      const record: Reservation = { id: input.id, status: 'live', leaseEnd, finishedAt: at, charges: [] }
-      for (const { charge, key, state } of loaded) {
-        addHold(state, input.id, charge.amount, leaseEnd, at)
-        record.charges.push({
+      const recordCharges: RecordCharge[] = new Array(count)
+      const record: Reservation = {
+        id: input.id,
+        status: 'live',
+        leaseEnd,
+        finishedAt: at,
+        charges: recordCharges,
+      }
+      let credits = false
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
+        const state = loaded[i] as State
+        const key = keys[i] as string
+        // a repeated (scope, policy) adds to the hold of its first charge
+        let prev: Hold | Entry | null = null
+        for (let j = 0; j < i; j++) {
+          if (keys[j] === key) {
+            prev = (recordCharges[j] as RecordCharge).hold
+            break
+          }
+        }
+        const hold = addHold(state, input.id, charge.amount, leaseEnd, at, prev)
+        if (state.kind === 'credits') credits = true
+        recordCharges[i] = {
           scope: charge.scope,
           policy: charge.policy,
           rule: charge.rule,
           amount: charge.amount,
           key,
-        })
+          hold,
+          state,
+        }
       }
       records.set(input.id, record)
       order.push(record)
-      const seen: State[] = []
-      for (const { charge, state } of loaded) {
-        if (state.kind !== 'credits' || seen.includes(state)) continue
-        seen.push(state)
-        creditEvents(state, charge.rule as CreditsRule, charge.scope, charge.policy, events)
+      if (credits) {
+        for (let i = 0; i < count; i++) {
+          const state = loaded[i] as State
+          if (state.kind !== 'credits' || loaded.indexOf(state) < i) continue
+          const charge = charges[i] as Charge
+          creditEvents(state, charge.rule as CreditsRule, charge.scope, charge.policy, events)
+        }
       }
-      const result = loaded.map(({ charge, state }) =>
-        describe(charge.scope, charge.policy, charge.rule, state, at),
-      )
+      const result: ChargeState[] = new Array(count)
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as Charge
+        result[i] = describe(charge.scope, charge.policy, charge.rule, loaded[i] as State, at)
+      }
       return { ok: true, replayed: false, states: result, events }
     },
 
     settle(input: SettleInput): SettleResult {
-      const { costNanos, tokens } = input.actual
+      const actual = input.actual
+      const costNanos = actual.costNanos
+      const tokens = actual.tokens
       if (!isAmount(costNanos) || !isAmount(tokens))
         throw new RangeError('settle: actual costNanos and tokens must be safe integers ≥ 0')
       const at = now()
@@ -302,19 +422,37 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
         reclaimRecord(record, at, events)
         return { status: 'expired', states: recordStates(record, at), events }
       }
-      const loaded = record.charges.map((charge) => {
-        const state = load(charge.key, charge.rule, at)
+      const charges = record.charges
+      const count = charges.length
+      const loaded = scratchStates
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as RecordCharge
+        const state = stateOf(charge, at)
         reclaimIn(state, at, events)
-        return state
-      })
+        loaded[i] = state
+      }
       record.status = 'settled'
       record.finishedAt = at
-      record.charges.forEach((charge, index) => {
-        const state = loaded[index] as State
-        const actual = charge.rule.kind === 'tokens' ? tokens : costNanos
-        if (endHold(state, record.id, charge.rule, 'settle', actual)) afterMoney(state, charge, events)
-      })
-      return { status: 'settled', states: recordStates(record, at), events }
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as RecordCharge
+        const state = loaded[i] as State
+        const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
+        const hold = charge.hold
+        charge.hold = null
+        if (endHold(state, record.id, charge.rule, 'settle', spent, hold)) afterMoney(state, charge, events)
+      }
+      // every expired hold of these states was reclaimed above, so a state still in the map
+      // describes as `peek` would show it
+      const result: ChargeState[] = new Array(count)
+      for (let i = 0; i < count; i++) {
+        const charge = charges[i] as RecordCharge
+        const state = loaded[i] as State
+        result[i] =
+          state.gone === true
+            ? view(charge.scope, charge.policy, charge.rule, at, charge.key)
+            : describe(charge.scope, charge.policy, charge.rule, state, at)
+      }
+      return { status: 'settled', states: result, events }
     },
 
     release(id: string): ReleaseResult {
@@ -331,9 +469,10 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       record.status = 'released'
       record.finishedAt = at
       for (const charge of record.charges) {
-        const state = load(charge.key, charge.rule, at)
+        const state = stateOf(charge, at)
         reclaimIn(state, at, null)
-        endHold(state, id, charge.rule, 'release', 0)
+        endHold(state, id, charge.rule, 'release', 0, charge.hold)
+        charge.hold = null
       }
       return { status: 'released' }
     },
@@ -382,51 +521,81 @@ function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
   return rule.kind === 'spend' ? `${scope}\u0000${policy}\u0000${rule.period.id}` : `${scope}\u0000${policy}`
 }
 
-function fresh(rule: LimitRule, at: number): State {
+function fresh(rule: LimitRule, at: number, key: string): State {
+  const minLease = Number.POSITIVE_INFINITY
   switch (rule.kind) {
     case 'requests':
-      return { kind: 'requests', log: [], head: 0, total: 0, settledSum: 0, pending: new Map() }
+      return {
+        kind: 'requests',
+        log: [],
+        head: 0,
+        total: 0,
+        settledSum: 0,
+        pending: new HoldSet(),
+        minLease,
+        key,
+      }
     case 'tokens':
-      return { kind: 'tokens', level: rule.capacity, at, holds: new Map() }
+      return { kind: 'tokens', level: rule.capacity, at, holds: new HoldSet(), held: 0, minLease, key }
     case 'spend':
-      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new Map() }
+      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new HoldSet(), held: 0, minLease, key }
     case 'concurrency':
-      return { kind: 'concurrency', holds: new Map() }
+      return { kind: 'concurrency', holds: new HoldSet(), held: 0, minLease, key }
     case 'credits':
       return {
         kind: 'credits',
         grants: [],
         debt: 0,
         consumed: 0,
-        holds: new Map(),
+        holds: new HoldSet(),
+        held: 0,
         lowNotified: false,
         pending: null,
         recharges: null,
+        minLease,
+        key,
       }
   }
+}
+
+function copyHolds(holds: HoldSet<Hold>): HoldSet<Hold> {
+  const copy = new HoldSet<Hold>()
+  for (const hold of holds.items) copy.add({ ...hold })
+  return copy
 }
 
 function clone(state: State): State {
   switch (state.kind) {
     case 'requests': {
-      const log = state.log.slice(state.head).map((entry) => ({ ...entry }))
-      const pending = new Map<string, Entry[]>()
-      for (const entry of log) {
-        if (entry.removed || entry.settled) continue
-        const list = pending.get(entry.id)
-        if (list) list.push(entry)
-        else pending.set(entry.id, [entry])
+      const copies = new Map<Entry, Entry>()
+      const log = state.log.slice(state.head).map((entry) => {
+        const copy: Entry = { ...entry, next: null, slot: -1 }
+        copy.first = copy
+        copies.set(entry, copy)
+        return copy
+      })
+      const pending = new HoldSet<Entry>()
+      for (const first of state.pending.items) {
+        let tail: Entry | null = null
+        for (let entry: Entry | null = first; entry; entry = entry.next) {
+          const copy = copies.get(entry)
+          if (!copy) continue
+          if (tail === null) pending.add(copy)
+          else tail.next = copy
+          copy.first = tail === null ? copy : tail.first
+          tail = copy
+        }
       }
       return { ...state, log, head: 0, pending }
     }
     case 'tokens':
-      return { ...state, holds: new Map(state.holds) }
+      return { ...state, holds: copyHolds(state.holds) }
     case 'spend':
-      return { ...state, fired: [...state.fired], holds: new Map(state.holds) }
+      return { ...state, fired: [...state.fired], holds: copyHolds(state.holds) }
     case 'concurrency':
-      return { ...state, holds: new Map(state.holds) }
+      return { ...state, holds: copyHolds(state.holds) }
     case 'credits':
-      return { ...state, grants: state.grants.map((g) => ({ ...g })), holds: new Map(state.holds) }
+      return { ...state, grants: state.grants.map((g) => ({ ...g })), holds: copyHolds(state.holds) }
   }
 }
 
@@ -437,11 +606,7 @@ function applyTime(state: State, rule: LimitRule, at: number): void {
       const entry = state.log[state.head] as Entry
       if (entry.at > cutoff) break
       if (!entry.removed) {
-        if (!entry.settled) {
-          const rest = state.pending.get(entry.id)?.filter((e) => e !== entry) ?? []
-          if (rest.length > 0) state.pending.set(entry.id, rest)
-          else state.pending.delete(entry.id)
-        }
+        if (!entry.settled) unchain(state, entry)
         dropEntry(state, entry)
       }
       state.head++
@@ -459,6 +624,27 @@ function applyTime(state: State, rule: LimitRule, at: number): void {
       state.grants = state.grants.filter((g) => g.expiresAt === null || g.expiresAt > at)
     }
   }
+}
+
+/** Take an unsettled entry out of its reservation's chain in `pending`. */
+function unchain(state: RequestsState, entry: Entry): void {
+  const first = entry.first
+  if (first === entry) {
+    const next = entry.next
+    if (next) {
+      state.pending.replace(entry, next)
+      for (let cur: Entry | null = next; cur; cur = cur.next) cur.first = next
+    } else if (state.pending.has(entry)) state.pending.remove(entry)
+  } else {
+    for (let cur: Entry | null = first; cur; cur = cur.next) {
+      if (cur.next === entry) {
+        cur.next = entry.next
+        break
+      }
+    }
+  }
+  entry.next = null
+  entry.first = entry
 }
 
 /** Take an entry out of the counts (it stays in the log as a tombstone). */
@@ -483,40 +669,81 @@ function hasHolds(state: State): boolean {
 
 const none: readonly string[] = Object.freeze([])
 
+/** Ids of holds whose lease has ended; also tightens `minLease` to the earliest lease of any hold. */
 function expiredHolds(state: State, at: number): readonly string[] {
   let ids: string[] | undefined
-  const add = (id: string) => {
-    if (ids) ids.push(id)
-    else ids = [id]
+  let min = Number.POSITIVE_INFINITY
+  const items: readonly (Hold | Entry)[] = state.kind === 'requests' ? state.pending.items : state.holds.items
+  for (const hold of items) {
+    if (hold.leaseEnd < min) min = hold.leaseEnd
+    if (hold.leaseEnd <= at) {
+      if (ids) ids.push(hold.id)
+      else ids = [hold.id]
+    }
   }
-  if (state.kind === 'requests') {
-    for (const [id, entries] of state.pending) if ((entries[0]?.leaseEnd ?? at) <= at) add(id)
-  } else {
-    for (const [id, hold] of state.holds) if (hold.leaseEnd <= at) add(id)
-  }
+  state.minLease = min
   return ids ?? none
 }
 
 function removeHold(state: State, id: string): void {
   if (state.kind === 'requests') {
-    for (const entry of state.pending.get(id) ?? []) dropEntry(state, entry)
-    state.pending.delete(id)
-  } else state.holds.delete(id)
+    const first = state.pending.find(id)
+    if (!first) return
+    state.pending.remove(first)
+    for (let entry: Entry | null = first; entry; ) {
+      const next: Entry | null = entry.next
+      entry.next = null
+      dropEntry(state, entry)
+      entry = next
+    }
+  } else {
+    const hold = state.holds.find(id)
+    if (hold) {
+      state.holds.remove(hold)
+      state.held -= hold.amount
+    }
+  }
 }
 
-function addHold(state: State, id: string, amount: number, leaseEnd: number, at: number): void {
+/**
+ * Hold `amount` for reservation `id`; `prev` is the hold an earlier charge of the same reservation
+ * made in this state, if any, which this one joins. Answers the hold (requests: the first entry).
+ */
+function addHold(
+  state: State,
+  id: string,
+  amount: number,
+  leaseEnd: number,
+  at: number,
+  prev: Hold | Entry | null,
+): Hold | Entry {
+  if (leaseEnd < state.minLease) state.minLease = leaseEnd
   if (state.kind === 'requests') {
-    const entry: Entry = { id, at, amount, settled: false, removed: false, leaseEnd }
+    const entry = { id, at, amount, settled: false, removed: false, leaseEnd, next: null, slot: -1 } as Entry
+    entry.first = entry
     state.log.push(entry)
     state.total += amount
-    const list = state.pending.get(id)
-    if (list) list.push(entry)
-    else state.pending.set(id, [entry])
-  } else {
-    if (state.kind === 'tokens') state.level -= amount
-    const existing = state.holds.get(id)
-    state.holds.set(id, { amount: (existing?.amount ?? 0) + amount, leaseEnd })
+    const first = prev as Entry | null
+    if (first !== null && state.pending.has(first)) {
+      let last = first
+      while (last.next !== null) last = last.next
+      last.next = entry
+      entry.first = first
+      return first
+    }
+    state.pending.add(entry)
+    return entry
   }
+  if (state.kind === 'tokens') state.level -= amount
+  state.held += amount
+  const existing = prev as Hold | null
+  if (existing !== null && state.holds.has(existing)) {
+    existing.amount += amount
+    return existing
+  }
+  const hold: Hold = { id, amount, leaseEnd, slot: -1 }
+  state.holds.add(hold)
+  return hold
 }
 
 /**
@@ -529,23 +756,28 @@ function endHold(
   rule: LimitRule,
   how: 'reclaim' | 'release' | 'settle',
   actual: number,
+  hint: Hold | Entry | null,
 ): boolean {
   if (state.kind === 'requests') {
-    const entries = state.pending.get(id)
-    if (!entries) return false
-    state.pending.delete(id)
-    for (const entry of entries) {
+    const first = state.pending.has(hint as Entry | null) ? (hint as Entry) : state.pending.find(id)
+    if (!first) return false
+    state.pending.remove(first)
+    for (let entry: Entry | null = first; entry; ) {
+      const next: Entry | null = entry.next
+      entry.next = null
       if (how !== 'settle') dropEntry(state, entry)
       else if (!entry.removed) {
         entry.settled = true
         state.settledSum += entry.amount
       }
+      entry = next
     }
     return true
   }
-  const hold = state.holds.get(id)
+  const hold = state.holds.has(hint as Hold | null) ? (hint as Hold) : state.holds.find(id)
   if (!hold) return false
-  state.holds.delete(id)
+  state.holds.remove(hold)
+  state.held -= hold.amount
   switch (state.kind) {
     case 'tokens': {
       const capacity = rule.kind === 'tokens' ? rule.capacity : Number.POSITIVE_INFINITY
@@ -609,11 +841,7 @@ function netOf(state: CreditsState): number {
 }
 
 function heldOf(state: State): number {
-  let sum = 0
-  if (state.kind === 'requests') {
-    return state.total - state.settledSum
-  } else for (const hold of state.holds.values()) sum += hold.amount
-  return sum
+  return state.kind === 'requests' ? state.total - state.settledSum : state.held
 }
 
 function consume(state: CreditsState, amount: number): void {
@@ -771,7 +999,7 @@ function denialOf(charge: Charge, state: State, taken: number, remaining: number
     case 'concurrency': {
       if (amount > rule.limit || state.kind !== 'concurrency') break
       let need = heldOf(state) + taken + amount - rule.limit
-      const holds = [...state.holds.values()].sort((a, b) => a.leaseEnd - b.leaseEnd)
+      const holds = [...state.holds.items].sort((a, b) => a.leaseEnd - b.leaseEnd)
       for (const hold of holds) {
         need -= hold.amount
         if (need <= 0) {
