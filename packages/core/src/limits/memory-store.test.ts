@@ -120,6 +120,60 @@ describe('memoryStore', () => {
     expect([peek('a'), peek('b'), peek('c')]).toEqual([0, 1, 1])
   })
 
+  it('never evicts a state the same reservation is about to hold, even beyond maxKeys', () => {
+    const store = memoryStore({ now: () => 0, maxKeys: 2 })
+    const rule: LimitRule = {
+      kind: 'spend',
+      limitNanos: 100,
+      period: { id: 'p', endsAt: 9e12 },
+      softNanos: [],
+    }
+    const charges = ['a', 'b', 'c'].map((scope) => ({ scope, policy: 'spend', rule, amount: 60 }))
+    expect(store.reserve({ id: 'r1', charges, leaseMs: 1000 })).toMatchObject({ ok: true })
+    // every scope still sees its hold: a second reservation of 60 does not fit anywhere
+    for (const scope of ['a', 'b', 'c']) {
+      const charge = { scope, policy: 'spend', rule, amount: 60 }
+      expect(store.reserve({ id: `r-${scope}`, charges: [charge], leaseMs: 1000 })).toMatchObject({
+        ok: false,
+      })
+    }
+  })
+
+  it('keeps spend of the current period and credit balances when bounding memory', () => {
+    let now = 0
+    const store = memoryStore({ now: () => now, maxKeys: 2 })
+    const spend: LimitRule = {
+      kind: 'spend',
+      limitNanos: 100,
+      period: { id: 'p', endsAt: 1000 },
+      softNanos: [],
+    }
+    const credits: LimitRule = { kind: 'credits' }
+    const rps: LimitRule = { kind: 'requests', limit: 5, windowMs: 10 }
+    store.adjust({ scope: 'wallet', policy: 'credits', rule: credits, delta: 500 })
+    store.reserve({
+      id: 's',
+      charges: [{ scope: 'spender', policy: 'spend', rule: spend, amount: 90 }],
+      leaseMs: 50,
+    })
+    store.settle({ id: 's', actual: { costNanos: 90, tokens: 0 } })
+    for (const scope of ['x', 'y', 'z', 'w']) {
+      store.reserve({ id: scope, charges: [{ scope, policy: 'rps', rule: rps, amount: 1 }], leaseMs: 5 })
+      store.settle({ id: scope, actual: { costNanos: 0, tokens: 0 } })
+    }
+    const peek = (scope: string, policy: string, rule: LimitRule) =>
+      (store.peek({ scope, policies: [{ policy, rule }] }) as { used: number; limit: number | null }[])[0]
+    expect(peek('spender', 'spend', spend)?.used).toBe(90)
+    expect(peek('wallet', 'credits', credits)?.limit).toBe(500)
+    // once the period is over, the old spend state may go
+    now = 2000
+    for (const scope of ['v', 'u', 't']) {
+      store.reserve({ id: scope, charges: [{ scope, policy: 'rps', rule: rps, amount: 1 }], leaseMs: 5 })
+    }
+    expect(peek('spender', 'spend', spend)?.used).toBe(0)
+    expect(peek('wallet', 'credits', credits)?.limit).toBe(500)
+  })
+
   it('joins repeated charges of one policy into one hold and ends it once', () => {
     const store = memoryStore({ now: () => 0 })
     const rpm: LimitRule = { kind: 'requests', limit: 10, windowMs: 1000 }

@@ -22,8 +22,9 @@ export interface MemoryStoreOptions {
   /** The clock, in epoch ms. @default `Date.now` */
   now?: () => number
   /**
-   * Most `(scope, policy)` states kept; beyond it the least recently used states without live
-   * holds are dropped (a dropped spend or credits state forgets its counts). Also the most
+   * Most `(scope, policy)` states kept; beyond it the least recently used rate states without live
+   * holds are dropped. Money is never dropped to save memory: spend states stay until their period ends
+   * and credit balances stay, even beyond this bound. Also the most
    * reservation records kept: beyond it finished ones are forgotten oldest first, before their
    * 10 minutes. @default 100_000
    */
@@ -123,6 +124,8 @@ interface TokensState extends Common {
 }
 interface SpendState extends Common {
   kind: 'spend'
+  /** When the state's period ends: after it, the state may be forgotten. */
+  endsAt: number
   spent: number
   bonus: number
   fired: number[]
@@ -194,11 +197,14 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   const scratchStates: State[] = []
 
   let calls = 0
+  // The first stamp of the operation in progress: a state it has loaded may be about to take a hold,
+  // so eviction never picks one (it would strand the hold on a state no longer in the map).
+  let operationStart = 1
   // A stamp per use instead of re-inserting into the Map: eviction sorts by stamp, rarely.
-  const evict = (): void => {
+  const evict = (at: number): void => {
     const target = maxKeys - Math.floor(maxKeys / 10)
     const idle = [...states]
-      .filter(([, state]) => !hasHolds(state))
+      .filter(([, state]) => forgettable(state, at) && (state.stamp ?? 0) < operationStart)
       .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
     for (const [key, state] of idle) {
       if (states.size <= target) return
@@ -215,7 +221,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
       state = fresh(rule, at, key)
       state.stamp = ++calls
       states.set(key, state)
-      if (states.size > maxKeys) evict()
+      if (states.size > maxKeys) evict(at)
     } else state.stamp = ++calls
     applyTime(state, rule, at)
     return state
@@ -314,6 +320,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
 
   return {
     reserve(input: ReserveInput): ReserveResult {
+      operationStart = calls + 1
       validateReserve(input)
       const at = now()
       const events: StoreEvent[] = []
@@ -404,6 +411,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     },
 
     settle(input: SettleInput): SettleResult {
+      operationStart = calls + 1
       const actual = input.actual
       const costNanos = actual.costNanos
       const tokens = actual.tokens
@@ -456,6 +464,7 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     },
 
     release(id: string): ReleaseResult {
+      operationStart = calls + 1
       const at = now()
       purge(at, null)
       const record = records.get(id)
@@ -478,11 +487,13 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
     },
 
     peek(input: PeekInput): ChargeState[] {
+      operationStart = calls + 1
       const at = now()
       return input.policies.map(({ policy, rule }) => view(input.scope, policy, rule, at))
     },
 
     adjust(input: AdjustInput): ChargeState {
+      operationStart = calls + 1
       const { scope, policy, rule, delta, idempotencyKey } = input
       if (!Number.isSafeInteger(delta)) throw new RangeError('adjust: delta must be a safe integer')
       if (rule.kind === 'requests' || rule.kind === 'concurrency') {
@@ -538,7 +549,17 @@ function fresh(rule: LimitRule, at: number, key: string): State {
     case 'tokens':
       return { kind: 'tokens', level: rule.capacity, at, holds: new HoldSet(), held: 0, minLease, key }
     case 'spend':
-      return { kind: 'spend', spent: 0, bonus: 0, fired: [], holds: new HoldSet(), held: 0, minLease, key }
+      return {
+        kind: 'spend',
+        endsAt: rule.period.endsAt,
+        spent: 0,
+        bonus: 0,
+        fired: [],
+        holds: new HoldSet(),
+        held: 0,
+        minLease,
+        key,
+      }
     case 'concurrency':
       return { kind: 'concurrency', holds: new HoldSet(), held: 0, minLease, key }
     case 'credits':
@@ -665,6 +686,30 @@ function firstEntry(state: RequestsState): Entry | undefined {
 
 function hasHolds(state: State): boolean {
   return state.kind === 'requests' ? state.pending.size > 0 : state.holds.size > 0
+}
+
+/**
+ * Whether dropping a state to bound memory is safe. Rate states without holds may go (the LRU over
+ * scopes trades a little rate accuracy for memory). Money never goes: spend only once its period has
+ * ended or when nothing was spent, credits only when the state holds no grant, debt or history, since a
+ * dropped balance would be a customer's prepaid money lost and a dropped spend would mint budget.
+ */
+function forgettable(state: State, at: number): boolean {
+  if (hasHolds(state)) return false
+  if (state.kind === 'spend') {
+    return state.endsAt <= at || (state.spent === 0 && state.bonus === 0 && !state.adjustKeys?.size)
+  }
+  if (state.kind === 'credits') {
+    return (
+      state.grants.length === 0 &&
+      state.debt === 0 &&
+      state.consumed === 0 &&
+      state.pending === null &&
+      state.recharges === null &&
+      !state.adjustKeys?.size
+    )
+  }
+  return true
 }
 
 const none: readonly string[] = Object.freeze([])
