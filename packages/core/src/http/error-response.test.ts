@@ -19,13 +19,14 @@ describe('errorResponse', () => {
     expect(text).not.toContain('acme')
   })
 
-  it('answers in OpenAI error format for OpenAI clients', async () => {
+  it("answers problem details that OpenAI clients also read, with OpenAI's error member", async () => {
     const error = new KeyguardError({ code: 'client.unauthorized', message: 'no virtual key matched' })
     const response = errorResponse(error, { format: 'openai' })
     expect(response.status).toBe(401)
-    expect(response.headers.get('content-type')).toBe('application/json')
+    expect(response.headers.get('content-type')).toBe('application/problem+json')
     expect(response.headers.get('x-should-retry')).toBe('false')
-    const body = (await response.json()) as { error: { message: string } }
+    const body = (await response.json()) as { status: number; code: string; error: { message: string } }
+    expect(body).toMatchObject({ status: 401, code: 'client.unauthorized' })
     expect(body.error.message).toBe('Missing or invalid API key.')
   })
 

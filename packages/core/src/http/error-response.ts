@@ -5,8 +5,10 @@ import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
 /** Options for {@link errorResponse}. */
 export interface ErrorResponseOptions {
   /**
-   * `problem`: an RFC 9457 `application/problem+json` body, for an app's own clients. `openai`: OpenAI's
-   * `{ error: { message, type, code, param } }`, for OpenAI clients (they raise their own typed errors).
+   * `problem`: an RFC 9457 `application/problem+json` body, for an app's own clients. `openai`: the same
+   * problem details with OpenAI's `{ error: { message, type, code, param } }` as an extension member, so
+   * one body serves both: OpenAI clients (openai-node, openai-python, LangChain) read `error` from any
+   * JSON body and raise their own typed errors, while problem+json readers see RFC 9457.
    * @default 'problem'
    */
   format?: 'problem' | 'openai'
@@ -43,7 +45,7 @@ export function errorResponse(
   }: ErrorResponseOptions = {},
 ): Response {
   const headers = new Headers({
-    'content-type': format === 'openai' ? 'application/json' : 'application/problem+json',
+    'content-type': 'application/problem+json',
     'x-keyguard-error-code': error.code,
     'x-should-retry': String(shouldRetry),
   })
@@ -51,6 +53,7 @@ export function errorResponse(
     headers.set('retry-after-ms', String(Math.ceil(error.retryAfterMs)))
     headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
   }
-  const body = format === 'openai' ? toOpenAIErrorBody(error) : toProblemJson(error)
+  const problem = toProblemJson(error)
+  const body = format === 'openai' ? { ...problem, error: toOpenAIErrorBody(error).error } : problem
   return new Response(JSON.stringify(body), { status, headers })
 }

@@ -180,19 +180,24 @@ export function describeAdapterConformance(
         app.fetch('/v1/chat/completions', { method: 'POST', headers: auth, body })
       const malformed = await send('{"model": "gpt-4o-mini",')
       expect(malformed.status).toBe(400)
+      // problem details for problem+json readers, with OpenAI's `error` member for OpenAI clients
+      expect(malformed.headers.get('content-type')).toBe('application/problem+json')
       expect(await malformed.json()).toMatchObject({
+        status: 400,
         error: { message: 'The request body is not valid JSON.' },
       })
-      expect(
-        (
-          await send(
-            JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
-          )
-        ).status,
-      ).toBe(413)
+      const oversized = await send(
+        JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
+      )
+      expect(oversized.status).toBe(413)
+      expect(oversized.headers.get('content-type')).toBe('application/problem+json')
       const unknown = await send(JSON.stringify({ model: 'gpt-9-imaginary', messages: [] }))
       expect(unknown.status).toBe(400)
-      expect(await unknown.json()).toMatchObject({ error: { code: 'estimate.unknown_model' } })
+      expect(unknown.headers.get('content-type')).toBe('application/problem+json')
+      expect(await unknown.json()).toMatchObject({
+        code: 'estimate.unknown_model',
+        error: { code: 'estimate.unknown_model' },
+      })
       expect(mock.requests).toHaveLength(0)
     })
 
