@@ -1,6 +1,8 @@
 // The guarded fetch against the same in-process mock upstream, unguarded, in the same run:
-// guarded-vs-unguarded-json (a ~1k-token chat), guarded-vs-unguarded-stream (a 500-chunk stream),
-// and the time to first byte the guard adds to a stream, at p50.
+// guarded-vs-unguarded-json (the same ~1k-token chat each call: the guard's count cache is warm, as
+// for a chat app that resends its conversation and system prompt), guarded-vs-unguarded-json-cold (a
+// fresh ~1k-token prompt each call: every token BPE-counted), guarded-vs-unguarded-stream (a 500-chunk
+// stream), and the time to first byte the guard adds to a stream, at p50.
 
 import { ratio, report } from '../../../scripts/bench-kit.mjs'
 import { createMockOpenAI } from '../../testing/dist/index.js'
@@ -35,12 +37,12 @@ const streamGuard = guardFor(streamMock)
 // The same guard with the byte upper bound instead of the BPE tokenizer: shows what exact counting costs.
 const byteBoundGuard = guardFor(jsonMock, { counter: byteUpperBoundCounter })
 
-const init = (stream) => ({
+const init = (stream, content = stream ? 'Count to five hundred.' : prompt) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json', authorization: 'Bearer unused' },
   body: JSON.stringify({
     model: 'gpt-4o-mini',
-    messages: [{ role: 'user', content: stream ? 'Count to five hundred.' : prompt }],
+    messages: [{ role: 'user', content }],
     max_tokens: 600,
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   }),
@@ -68,6 +70,20 @@ report({
   unit: 'ratio',
   baseline: 'unguarded mock fetch, ~1k-token chat, same run',
   target: '>= 0.9',
+})
+
+// A fresh prompt each call (both sides build the same body): the count cache never hits.
+let fresh = 0
+const coldInit = () => init(false, `Call ${fresh++}. ${prompt}`)
+const jsonCold = await ratio(
+  () => call(jsonGuard.fetch, coldInit()),
+  () => call(jsonMock.fetch, coldInit()),
+)
+report({
+  name: 'guarded-vs-unguarded-json-cold',
+  value: jsonCold,
+  unit: 'ratio',
+  baseline: 'unguarded mock fetch, a fresh ~1k-token prompt each call (count cache cold), same run',
 })
 
 const jsonByteBound = await ratio(
