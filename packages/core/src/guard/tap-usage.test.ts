@@ -41,6 +41,20 @@ describe('tapUsage', () => {
     expect(calls).toBe(1)
   })
 
+  it('reads a usage object written with spaces, and counts only delta events that carry no usage', async () => {
+    const stream = [
+      'event: message\n',
+      'data: {"type":"response.output_text.delta","delta":"a \\"usage\\": {"}\n\n',
+      'data: {"type":"response.created","response":{"usage":null}}\n\n',
+      'data:  {"type":"response.completed","response":{"usage" : {"input_tokens":3,"output_tokens":1}}}  \r\n\n',
+    ]
+    const { out, tapped } = await run('sse', stream)
+    expect(out).toBe(stream.join(''))
+    expect(tapped.usage).toEqual({ input_tokens: 3, output_tokens: 1 })
+    expect(tapped.deltas).toBe(1)
+    expect(tapped.ending).toBe('complete')
+  })
+
   it('reads usage split across chunk boundaries, even inside a multi-byte character', async () => {
     const whole = `data: {"choices":[{"delta":{"content":"é€"}}]}\r\n\r\n${chatStream[2]}data: [DONE]\n\n`
     const bytes = encoder.encode(whole)
