@@ -385,8 +385,11 @@ async function guardedFetch(
     // Without include_usage a chat stream reports no usage, and the call could only be settled from the estimate.
     const streamOptions =
       json.stream_options && typeof json.stream_options === 'object' ? json.stream_options : {}
-    json = { ...json, stream_options: { ...streamOptions, include_usage: true } }
-    bodyText = JSON.stringify(json)
+    // Already asked for (openai-node and the AI SDK do): the caller's body is sent as it is.
+    if ((streamOptions as { include_usage?: unknown }).include_usage !== true) {
+      json = { ...json, stream_options: { ...streamOptions, include_usage: true } }
+      bodyText = JSON.stringify(json)
+    }
   }
 
   // 3. reserve
