@@ -179,7 +179,7 @@ export interface CountCacheOptions {
   maxEntries?: number
   /** Most characters (UTF-16 units) of text remembered in all; a longer text is counted, not kept. @default 4_000_000 */
   maxChars?: number
-  /** Texts shorter than this are counted every time (cheaper than remembering them). @default 64 */
+  /** Texts shorter than this are counted every time, never remembered. @default 1 */
   minChars?: number
 }
 
@@ -197,7 +197,7 @@ export interface CountCacheOptions {
  * ```
  */
 export function cachedCounter(counter: TokenCounter, options: CountCacheOptions = {}): TokenCounter {
-  const { maxEntries = 1000, maxChars = 4_000_000, minChars = 64 } = options
+  const { maxEntries = 1000, maxChars = 4_000_000, minChars = 1 } = options
   const byEncoding = new Map<TokenizerEncoding, CountFn | Promise<CountFn>>()
   const memoize = (count: CountFn): CountFn => {
     // Keyed by the length and a sample of characters, confirmed by comparing the whole text: a Map
@@ -255,6 +255,8 @@ export function cachedCounter(counter: TokenCounter, options: CountCacheOptions 
 
 const samples = 24
 function sampleKey(text: string): string {
+  // A short text (a role, a name, a short message) is its own key: hashing it costs less than sampling.
+  if (text.length <= 64) return text
   let key = `${text.length}:`
   const step = text.length / samples
   for (let index = 0; index < samples; index++) key += text.charAt(Math.floor(index * step))
