@@ -174,24 +174,25 @@ export function tapUsage(
   // (highWaterMark 0), and about half the per-chunk cost of a pipe in Node (measured by the guard bench).
   return new ReadableStream<Uint8Array>(
     {
-      async pull(controller) {
-        let result: ReadableStreamReadResult<Uint8Array>
-        try {
-          result = await reader.read()
-        } catch (error) {
-          end(isCancel(error) ? 'cancelled' : 'errored', error)
-          controller.error(error)
-          return
-        }
-        if (result.done) {
-          flush()
-          end('complete')
-          controller.close()
-          return
-        }
-        controller.enqueue(result.value)
-        if (format === 'sse') scan(result.value)
-        else if (format === 'json') jsonParts.push(result.value)
+      // A plain `then` rather than an async function: one promise fewer per chunk.
+      pull(controller) {
+        return reader.read().then(
+          (result) => {
+            if (result.done) {
+              flush()
+              end('complete')
+              controller.close()
+              return
+            }
+            controller.enqueue(result.value)
+            if (format === 'sse') scan(result.value)
+            else if (format === 'json') jsonParts.push(result.value)
+          },
+          (error: unknown) => {
+            end(isCancel(error) ? 'cancelled' : 'errored', error)
+            controller.error(error)
+          },
+        )
       },
       cancel(reason) {
         end('cancelled', reason)
