@@ -2,7 +2,7 @@ import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
-import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
+import { type EstimateOptions, estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import { errorResponse } from '../http/error-response'
 import type { KeyRingKey } from '../keys/create-key-ring'
 import { scrubSecrets } from '../keys/scrub-secrets'
@@ -184,15 +184,15 @@ function bind(shared: Shared, scope: RequestScope): Keyguard {
   return Object.freeze(guard)
 }
 
-function estimateOptions(options: ResolvedOptions, at: number) {
-  return {
-    at: new Date(at),
-    ...(options.counter ? { counter: options.counter } : {}),
-    ...(options.prices ? { prices: options.prices } : {}),
-    ...(options.defaultMaxOutputTokens === undefined
-      ? {}
-      : { defaultMaxOutputTokens: options.defaultMaxOutputTokens }),
-  }
+// Built by assignment, not spreads: this runs on every guarded call.
+function estimateOptions(options: ResolvedOptions, at: number, serviceTier?: unknown): EstimateOptions {
+  const built: EstimateOptions = { at: new Date(at) }
+  if (options.counter) built.counter = options.counter
+  if (options.prices) built.prices = options.prices
+  if (options.defaultMaxOutputTokens !== undefined)
+    built.defaultMaxOutputTokens = options.defaultMaxOutputTokens
+  if (typeof serviceTier === 'string') built.serviceTier = serviceTier
+  return built
 }
 
 function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {
@@ -371,10 +371,7 @@ async function guardedFetch(
   let estimate: RequestEstimate | null = null
   if (json) {
     try {
-      estimate = await estimateRequest(endpoint, json, {
-        ...estimateOptions(options, startedAt),
-        ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
-      })
+      estimate = await estimateRequest(endpoint, json, estimateOptions(options, startedAt, json.service_tier))
     } catch (error) {
       return refuse(asKeyguardError(error, options))
     }
@@ -437,10 +434,11 @@ async function guardedFetch(
       json = { ...json, [field]: bound }
       bodyText = JSON.stringify(json)
       try {
-        estimate = await estimateRequest(endpoint, json, {
-          ...estimateOptions(options, startedAt),
-          ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
-        })
+        estimate = await estimateRequest(
+          endpoint,
+          json,
+          estimateOptions(options, startedAt, json.service_tier),
+        )
       } catch (error) {
         return refuse(asKeyguardError(error, options))
       }
@@ -479,13 +477,11 @@ async function guardedFetch(
   const body = bodyText ?? incoming.body
   let upstream: Response
   try {
-    upstream = await options.fetch(upstreamUrl, {
-      method: incoming.method,
-      headers,
-      ...(body === undefined || body === null ? {} : { body }),
-      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-      ...(incoming.signal ? { signal: incoming.signal } : {}),
-    } as RequestInit)
+    const upstreamInit: RequestInit & { duplex?: 'half' } = { method: incoming.method, headers }
+    if (body !== undefined && body !== null) upstreamInit.body = body
+    if (body instanceof ReadableStream) upstreamInit.duplex = 'half'
+    if (incoming.signal) upstreamInit.signal = incoming.signal
+    upstream = await options.fetch(upstreamUrl, upstreamInit)
   } catch (error) {
     await release()
     endProbe()
