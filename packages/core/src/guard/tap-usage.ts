@@ -30,25 +30,38 @@ const matches = (bytes: Uint8Array, at: number, pattern: readonly number[]) => {
   return true
 }
 
+// Every key searched is 7 bytes that start and end with '"': a Horspool scan looks at the window's
+// last byte and skips up to 7 bytes at once when it cannot end a key (most JSON bytes cannot).
+const keyLength = 7
+const skip = new Uint8Array(256).fill(keyLength)
+for (const key of [usageKey, deltaKey, errorKey]) {
+  const whole = [34, ...key]
+  for (let index = 0; index < keyLength - 1; index++)
+    skip[whole[index] as number] = Math.min(skip[whole[index] as number] as number, keyLength - 1 - index)
+}
+
 /**
  * One pass over an event's bytes for the keys that matter: `"usage"` followed by an object (every
  * chat chunk with include_usage carries `"usage":null`; only an object is usage), `"delta"`, `"error"`.
  */
 function classify(bytes: Uint8Array, from: number, to: number): number {
   let found = 0
-  const last = to - 7
-  for (let at = from; at <= last; at++) {
-    if (bytes[at] !== 34) continue // '"'
-    const next = bytes[at + 1]
-    if (next === 117 && matches(bytes, at + 1, usageKey)) {
-      let index = at + 7
-      while (bytes[index] === 32) index++
-      if (bytes[index] !== 58) continue // ':'
-      index++
-      while (bytes[index] === 32) index++
-      if (index < to && bytes[index] === 123) found |= hasUsageObject // '{'
-    } else if (next === 100 && matches(bytes, at + 1, deltaKey)) found |= hasDelta
-    else if (next === 101 && matches(bytes, at + 1, errorKey)) found |= hasError
+  for (let at = from; at + keyLength <= to; ) {
+    const last = bytes[at + keyLength - 1] as number
+    if (last === 34 && bytes[at] === 34) {
+      const next = bytes[at + 1]
+      if (next === 117 && matches(bytes, at + 1, usageKey)) {
+        let index = at + keyLength
+        while (index < to && bytes[index] === 32) index++
+        if (index < to && bytes[index] === 58) {
+          index++ // ':'
+          while (index < to && bytes[index] === 32) index++
+          if (index < to && bytes[index] === 123) found |= hasUsageObject // '{'
+        }
+      } else if (next === 100 && matches(bytes, at + 1, deltaKey)) found |= hasDelta
+      else if (next === 101 && matches(bytes, at + 1, errorKey)) found |= hasError
+    }
+    at += skip[last] as number
   }
   return found
 }
