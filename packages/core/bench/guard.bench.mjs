@@ -109,6 +109,32 @@ report({
   target: '>= 0.9',
 })
 
+// The ceiling of any guard that must see the body: a bare pull-through ReadableStream (no scanning,
+// no limits) in a new Response, over the same mock. In Node every chunk then crosses two streams.
+const passThrough = async (url, requestInit) => {
+  const upstream = await streamMock.fetch(url, requestInit)
+  const reader = upstream.body.getReader()
+  const body = new ReadableStream(
+    {
+      pull: (controller) =>
+        reader.read().then((result) => (result.done ? controller.close() : controller.enqueue(result.value))),
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
+  return new Response(body, upstream)
+}
+report({
+  name: 'pass-through-stream-vs-unguarded-stream',
+  value: await ratio(
+    () => call(passThrough, streamInit),
+    () => call(streamMock.fetch, streamInit),
+  ),
+  unit: 'ratio',
+  baseline:
+    'unguarded mock fetch, 500-chunk SSE stream, same run; candidate only re-wraps the body (the ceiling)',
+})
+
 const firstByte = async (fetcher) => {
   const start = performance.now()
   const response = await fetcher(url, streamInit)
