@@ -22,9 +22,10 @@ export type { OpenAIErrorBody } from './errors/to-openai-error-body'
 export { toOpenAIErrorBody } from './errors/to-openai-error-body'
 export type { Cost, CostOptions } from './estimate/cost-of-usage'
 export { costOfUsage } from './estimate/cost-of-usage'
-export type { CountFn, TokenCounter } from './estimate/count-tokens'
+export type { CountCacheOptions, CountFn, TokenCounter } from './estimate/count-tokens'
 export {
   byteUpperBoundCounter,
+  cachedCounter,
   countTokens,
   gptTokenizerCounter,
   loadTokenizer,

@@ -1,7 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isKeyguardError } from '../errors/keyguard-error'
-import { byteUpperBoundCounter, countTokens, loadTokenizer, tokenUpperBound } from './count-tokens'
+import {
+  byteUpperBoundCounter,
+  cachedCounter,
+  countTokens,
+  loadTokenizer,
+  type TokenCounter,
+  tokenUpperBound,
+} from './count-tokens'
 
 describe('countTokens', () => {
   it('counts with the model family encoding', async () => {
@@ -49,6 +56,78 @@ describe('tokenUpperBound', () => {
         fc.string({ unit: 'grapheme', maxLength: 200 }),
         (text) => tokenUpperBound(text) >= count(text),
       ),
+    )
+  })
+})
+
+describe('cachedCounter', () => {
+  const spying = () => {
+    const seen: string[] = []
+    const counter: TokenCounter = {
+      name: 'spy',
+      exact: true,
+      forEncoding: () => (text: string) => {
+        seen.push(text)
+        return text.length
+      },
+    }
+    return { counter, seen }
+  }
+  const text = (n: number) => `message ${n} `.padEnd(100, 'x')
+
+  it('counts a repeated text once and returns the same count', async () => {
+    const { counter, seen } = spying()
+    const count = await cachedCounter(counter).forEncoding('o200k_base')
+    expect(count(text(1))).toBe(100)
+    expect(count(text(1))).toBe(100)
+    expect(seen).toEqual([text(1)])
+  })
+
+  it('tells apart texts of the same length and the same sampled characters', async () => {
+    const { counter } = spying()
+    const count = await cachedCounter(
+      { ...counter, forEncoding: () => (value: string) => (value.includes('!') ? 1 : 2) },
+      { minChars: 0 },
+    ).forEncoding('o200k_base')
+    const a = 'a'.repeat(1000)
+    const b = `${'a'.repeat(500)}!${'a'.repeat(499)}`
+    expect([count(a), count(b), count(a), count(b)]).toEqual([2, 1, 2, 1])
+  })
+
+  it('forgets the least recently used text beyond maxEntries', async () => {
+    const { counter, seen } = spying()
+    const count = await cachedCounter(counter, { maxEntries: 2 }).forEncoding('o200k_base')
+    count(text(1))
+    count(text(2))
+    count(text(1))
+    count(text(3)) // evicts text(2)
+    count(text(1))
+    count(text(2))
+    expect(seen).toEqual([text(1), text(2), text(3), text(2)])
+  })
+
+  it('keeps at most maxChars characters and never keeps a longer text', async () => {
+    const { counter, seen } = spying()
+    const count = await cachedCounter(counter, { maxChars: 250 }).forEncoding('o200k_base')
+    const long = 'y'.repeat(300)
+    count(long)
+    count(long)
+    for (const n of [1, 2, 3]) count(text(n)) // 300 chars: text(1) goes
+    count(text(3))
+    count(text(1))
+    expect(seen).toEqual([long, long, text(1), text(2), text(3), text(1)])
+  })
+
+  it('counts exactly like the counter it wraps', async () => {
+    const plain = await loadTokenizer('o200k_base')
+    const count = await cachedCounter({ name: 'gpt', exact: true, forEncoding: loadTokenizer }).forEncoding(
+      'o200k_base',
+    )
+    fc.assert(
+      fc.property(fc.string({ minLength: 60, maxLength: 200 }), (value) => {
+        expect(count(value)).toBe(plain(value))
+        expect(count(value)).toBe(plain(value))
+      }),
     )
   })
 })

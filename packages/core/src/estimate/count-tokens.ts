@@ -172,3 +172,93 @@ export async function countTokens(
   const count = await counter.forEncoding(modelInfo(model, prices).encoding)
   return count(text)
 }
+
+/** Bounds of {@link cachedCounter}'s memo. */
+export interface CountCacheOptions {
+  /** Most texts remembered (least recently used go first). @default 1000 */
+  maxEntries?: number
+  /** Most characters (UTF-16 units) of text remembered in all; a longer text is counted, not kept. @default 4_000_000 */
+  maxChars?: number
+  /** Texts shorter than this are counted every time, never remembered. @default 1 */
+  minChars?: number
+}
+
+/**
+ * Wraps a counter with a bounded LRU memo of counts per text, one per encoding. Chat apps resend the
+ * whole conversation and the same system prompt on every call, so only the new message is counted.
+ * The memo lives in this instance only (no module state) and holds each counted text itself, as its
+ * key, in memory, with its count: keep one per guard, and note that a text another caller sent is
+ * counted faster (a timing difference, never a value). `createKeyguard` wraps its counter with one.
+ *
+ * @example
+ * ```ts
+ * const counter = cachedCounter(gptTokenizerCounter, { maxEntries: 500 })
+ * await estimateRequest('/v1/chat/completions', body, { counter })
+ * ```
+ */
+export function cachedCounter(counter: TokenCounter, options: CountCacheOptions = {}): TokenCounter {
+  const { maxEntries = 1000, maxChars = 4_000_000, minChars = 1 } = options
+  const byEncoding = new Map<TokenizerEncoding, CountFn | Promise<CountFn>>()
+  const memoize = (count: CountFn): CountFn => {
+    // Keyed by the length and a sample of characters, confirmed by comparing the whole text: a Map
+    // keyed by the text itself would hash every character of every message on every call.
+    const memo = new Map<string, { text: string; tokens: number }>()
+    let chars = 0
+    return (text) => {
+      if (text.length < minChars || text.length > maxChars) return count(text)
+      const key = sampleKey(text)
+      const known = memo.get(key)
+      if (known !== undefined) {
+        memo.delete(key)
+        if (known.text === text) {
+          // Re-inserted: a Map iterates in insertion order, so its first key is the least recently used.
+          memo.set(key, known)
+          return known.tokens
+        }
+        chars -= known.text.length // a different text with the same sample: replaced below
+      }
+      const tokens = count(text)
+      memo.set(key, { text, tokens })
+      chars += text.length
+      while (memo.size > maxEntries || chars > maxChars) {
+        const [oldestKey, oldest] = memo.entries().next().value as [string, { text: string }]
+        memo.delete(oldestKey)
+        chars -= oldest.text.length
+      }
+      return tokens
+    }
+  }
+  return Object.freeze({
+    name: counter.name,
+    exact: counter.exact,
+    forEncoding(encoding: TokenizerEncoding): CountFn | Promise<CountFn> {
+      const known = byEncoding.get(encoding)
+      if (known) return known
+      const loaded = counter.forEncoding(encoding)
+      if (typeof loaded === 'function') {
+        const fn = memoize(loaded)
+        byEncoding.set(encoding, fn)
+        return fn
+      }
+      const pending = loaded.then((fn) => {
+        const memoized = memoize(fn)
+        byEncoding.set(encoding, memoized)
+        return memoized
+      })
+      byEncoding.set(encoding, pending)
+      // A failed load is retried on the next call, not remembered.
+      pending.catch(() => byEncoding.delete(encoding))
+      return pending
+    },
+  })
+}
+
+const samples = 24
+function sampleKey(text: string): string {
+  // A short text (a role, a name, a short message) is its own key: hashing it costs less than sampling.
+  if (text.length <= 64) return text
+  let key = `${text.length}:`
+  const step = text.length / samples
+  for (let index = 0; index < samples; index++) key += text.charAt(Math.floor(index * step))
+  return key + text.charAt(text.length - 1)
+}

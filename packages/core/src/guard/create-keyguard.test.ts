@@ -63,6 +63,42 @@ function setup(options: Partial<KeyguardOptions> = {}) {
 }
 
 describe('createKeyguard', () => {
+  it('counts a resent message once, unless countCache is false', async () => {
+    const system = `You are a careful assistant. ${'Follow the house rules. '.repeat(20)}`
+    const counted = async (extra: Partial<KeyguardOptions>) => {
+      const seen: string[] = []
+      const { post } = setup({
+        counter: {
+          name: 'spy',
+          exact: true,
+          forEncoding: () => (text: string) => {
+            seen.push(text)
+            return text.length
+          },
+        },
+        ...extra,
+      })
+      for (const turn of ['first question', 'second question']) {
+        const response = await post(
+          '/chat/completions',
+          chatBody({
+            messages: [
+              { role: 'system', content: system },
+              { role: 'user', content: turn },
+            ],
+          }),
+        )
+        await response.text()
+        expect(keyguardResult(response)?.estimate?.inputTokens).toBe(
+          3 + 6 + system.length + 3 + 4 + turn.length + 3,
+        )
+      }
+      return seen.filter((text) => text === system).length
+    }
+    expect(await counted({})).toBe(1)
+    expect(await counted({ countCache: false })).toBe(2)
+  })
+
   it('forwards with the real key in place of the caller’s, and settles the JSON usage', async () => {
     const { guard, mock, post } = setup()
     const response = await post('/chat/completions', chatBody())

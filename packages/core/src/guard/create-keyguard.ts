@@ -2,7 +2,7 @@ import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
-import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
+import { type EstimateOptions, estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import { errorResponse } from '../http/error-response'
 import type { KeyRingKey } from '../keys/create-key-ring'
 import { scrubSecrets } from '../keys/scrub-secrets'
@@ -184,15 +184,15 @@ function bind(shared: Shared, scope: RequestScope): Keyguard {
   return Object.freeze(guard)
 }
 
-function estimateOptions(options: ResolvedOptions, at: number) {
-  return {
-    at: new Date(at),
-    ...(options.counter ? { counter: options.counter } : {}),
-    ...(options.prices ? { prices: options.prices } : {}),
-    ...(options.defaultMaxOutputTokens === undefined
-      ? {}
-      : { defaultMaxOutputTokens: options.defaultMaxOutputTokens }),
-  }
+// Built by assignment, not spreads: this runs on every guarded call.
+function estimateOptions(options: ResolvedOptions, at: number, serviceTier?: unknown): EstimateOptions {
+  const built: EstimateOptions = { at: new Date(at) }
+  if (options.counter) built.counter = options.counter
+  if (options.prices) built.prices = options.prices
+  if (options.defaultMaxOutputTokens !== undefined)
+    built.defaultMaxOutputTokens = options.defaultMaxOutputTokens
+  if (typeof serviceTier === 'string') built.serviceTier = serviceTier
+  return built
 }
 
 function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {
@@ -224,7 +224,8 @@ function endpointOf(pathname: string): string {
 interface IncomingRequest {
   url: URL
   method: string
-  headers: Headers
+  /** As the caller gave them: copied once, into what is sent upstream. */
+  headers: HeadersInit | undefined
   text: string | undefined
   body: BodyInit | null | undefined
   signal: AbortSignal | undefined
@@ -241,7 +242,7 @@ async function readRequest(
     return {
       url: new URL(request.url),
       method: request.method,
-      headers: new Headers(request.headers),
+      headers: request.headers,
       text: hasBody ? await request.text() : undefined,
       body: undefined,
       signal: request.signal,
@@ -254,7 +255,7 @@ async function readRequest(
   return {
     url: new URL(String(input), `${baseUrl}/`),
     method: (init?.method ?? 'GET').toUpperCase(),
-    headers: new Headers(init?.headers),
+    headers: init?.headers,
     text,
     body: text === undefined ? body : undefined,
     signal: init?.signal ?? undefined,
@@ -263,7 +264,7 @@ async function readRequest(
 
 // Headers a client may send that must not reach upstream: its own (placeholder) credentials, and
 // framing that no longer matches the body keyguard sends.
-const droppedRequestHeaders = [
+const droppedRequestHeaders = new Set([
   'authorization',
   'api-key',
   'x-api-key',
@@ -271,9 +272,33 @@ const droppedRequestHeaders = [
   'host',
   'content-length',
   'connection',
-]
+])
 // The returned body is decoded and re-framed by the runtime.
-const droppedResponseHeaders = ['content-encoding', 'content-length', 'transfer-encoding', 'connection']
+const droppedResponseHeaders = new Set([
+  'content-encoding',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+])
+
+type HeaderPairs = [string, string][]
+
+/** The headers minus `dropped`, as name/value pairs (one copy; fetch and Response validate them). */
+function headerPairs(source: HeadersInit | undefined, dropped: ReadonlySet<string>): HeaderPairs {
+  const pairs: HeaderPairs = []
+  const add = (name: string, value: unknown) => {
+    const lower = name.toLowerCase()
+    if (!dropped.has(lower)) pairs.push([lower, String(value)])
+  }
+  if (source === undefined || source === null) return pairs
+  if (Array.isArray(source)) for (const [name, value] of source) add(name as string, value)
+  else if (typeof (source as Headers).forEach === 'function')
+    (source as Headers).forEach((value, name) => {
+      add(name, value)
+    })
+  else for (const [name, value] of Object.entries(source)) if (value !== undefined) add(name, value)
+  return pairs
+}
 
 async function guardedFetch(
   shared: Shared,
@@ -346,10 +371,7 @@ async function guardedFetch(
   let estimate: RequestEstimate | null = null
   if (json) {
     try {
-      estimate = await estimateRequest(endpoint, json, {
-        ...estimateOptions(options, startedAt),
-        ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
-      })
+      estimate = await estimateRequest(endpoint, json, estimateOptions(options, startedAt, json.service_tier))
     } catch (error) {
       return refuse(asKeyguardError(error, options))
     }
@@ -360,8 +382,11 @@ async function guardedFetch(
     // Without include_usage a chat stream reports no usage, and the call could only be settled from the estimate.
     const streamOptions =
       json.stream_options && typeof json.stream_options === 'object' ? json.stream_options : {}
-    json = { ...json, stream_options: { ...streamOptions, include_usage: true } }
-    bodyText = JSON.stringify(json)
+    // Already asked for (openai-node and the AI SDK do): the caller's body is sent as it is.
+    if ((streamOptions as { include_usage?: unknown }).include_usage !== true) {
+      json = { ...json, stream_options: { ...streamOptions, include_usage: true } }
+      bodyText = JSON.stringify(json)
+    }
   }
 
   // 3. reserve
@@ -409,10 +434,11 @@ async function guardedFetch(
       json = { ...json, [field]: bound }
       bodyText = JSON.stringify(json)
       try {
-        estimate = await estimateRequest(endpoint, json, {
-          ...estimateOptions(options, startedAt),
-          ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
-        })
+        estimate = await estimateRequest(
+          endpoint,
+          json,
+          estimateOptions(options, startedAt, json.service_tier),
+        )
       } catch (error) {
         return refuse(asKeyguardError(error, options))
       }
@@ -446,19 +472,16 @@ async function guardedFetch(
   }
 
   // 4. forward with the real key, set here and nowhere else
-  const headers = new Headers(incoming.headers)
-  for (const name of droppedRequestHeaders) headers.delete(name)
-  headers.set('authorization', `Bearer ${key.secret.reveal()}`)
+  const headers = headerPairs(incoming.headers, droppedRequestHeaders)
+  headers.push(['authorization', `Bearer ${key.secret.reveal()}`])
   const body = bodyText ?? incoming.body
   let upstream: Response
   try {
-    upstream = await options.fetch(upstreamUrl, {
-      method: incoming.method,
-      headers,
-      ...(body === undefined || body === null ? {} : { body }),
-      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-      ...(incoming.signal ? { signal: incoming.signal } : {}),
-    } as RequestInit)
+    const upstreamInit: RequestInit & { duplex?: 'half' } = { method: incoming.method, headers }
+    if (body !== undefined && body !== null) upstreamInit.body = body
+    if (body instanceof ReadableStream) upstreamInit.duplex = 'half'
+    if (incoming.signal) upstreamInit.signal = incoming.signal
+    upstream = await options.fetch(upstreamUrl, upstreamInit)
   } catch (error) {
     await release()
     endProbe()
@@ -485,10 +508,9 @@ async function guardedFetch(
     })
   }
 
-  const responseHeaders = new Headers(upstream.headers)
-  for (const name of droppedResponseHeaders) responseHeaders.delete(name)
-  if (estimate) responseHeaders.set('x-keyguard-estimate', String(estimate.maxCostNanos))
-  if (clampedTo !== undefined) responseHeaders.set('x-keyguard-clamped-output-tokens', String(clampedTo))
+  const responseHeaders = headerPairs(upstream.headers, droppedResponseHeaders)
+  if (estimate) responseHeaders.push(['x-keyguard-estimate', String(estimate.maxCostNanos)])
+  if (clampedTo !== undefined) responseHeaders.push(['x-keyguard-clamped-output-tokens', String(clampedTo)])
 
   // upstream error: nothing billed, the hold is returned
   if (!upstream.ok) {
@@ -510,8 +532,12 @@ async function guardedFetch(
       emitter.emit({ type: 'circuit-open', keyName, fingerprint: key.fingerprint, error, probeAt })
     } else endProbe()
     if (options.errors === 'throw') throw error
-    responseHeaders.set('x-keyguard-error-code', error.code)
-    if (!error.retryable) responseHeaders.set('x-should-retry', 'false')
+    responseHeaders.push(['x-keyguard-error-code', error.code])
+    if (!error.retryable) {
+      const at = responseHeaders.findIndex(([name]) => name === 'x-should-retry')
+      if (at !== -1) responseHeaders.splice(at, 1)
+      responseHeaders.push(['x-should-retry', 'false'])
+    }
     const response = new Response(scrubbed, {
       status: upstream.status,
       statusText: upstream.statusText,

@@ -1,6 +1,11 @@
 import * as z from 'zod/mini'
 import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
-import type { TokenCounter } from '../estimate/count-tokens'
+import {
+  type CountCacheOptions,
+  cachedCounter,
+  gptTokenizerCounter,
+  type TokenCounter,
+} from '../estimate/count-tokens'
 import { createKeyRing, type KeyRing, type KeyRingEntry } from '../keys/create-key-ring'
 import type { ApiKey } from '../keys/parse-api-key'
 import { Secret } from '../keys/secret'
@@ -54,6 +59,12 @@ export interface KeyguardOptions {
    * reserves more). @default gptTokenizerCounter
    */
   counter?: TokenCounter
+  /**
+   * Remember token counts of message texts (an LRU per guard, keyed by the text itself, in memory), so
+   * a resent conversation or system prompt is counted once. `false` counts every text every call.
+   * @default { maxEntries: 1000, maxChars: 4_000_000 }
+   */
+  countCache?: CountCacheOptions | false
   /** Keep settlement alive after the response is returned (Cloudflare Workers: `ctx.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
   /** The clock. @default Date.now */
@@ -167,6 +178,16 @@ const schema = z.object({
     z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
       message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
     }),
+  ),
+  countCache: z.optional(
+    z.union([
+      z.literal(false),
+      z.object({
+        maxEntries: z.optional(z.int().check(z.positive())),
+        maxChars: z.optional(z.int().check(z.positive())),
+        minChars: z.optional(z.int().check(z.minimum(0))),
+      }),
+    ]),
   ),
   waitUntil: z.optional(fn('a function such as ctx.waitUntil')),
   now: z.optional(fn('a function returning epoch ms')),
@@ -320,7 +341,10 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     logger: input.logger ?? consoleLogger,
     leaseMs: input.leaseMs ?? 600_000,
     defaultMaxOutputTokens: input.defaultMaxOutputTokens,
-    counter: input.counter,
+    counter:
+      input.countCache === false
+        ? input.counter
+        : cachedCounter(input.counter ?? gptTokenizerCounter, (input.countCache ?? {}) as CountCacheOptions),
     waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
     now,
     errors: input.errors ?? 'response',

@@ -24,11 +24,13 @@ export interface KeyguardResult {
   settled: Promise<SettleEvent>
 }
 
-const results = new WeakMap<Response, KeyguardResult>()
+// A private, non-enumerable symbol property rather than a WeakMap: one per guarded call, and a WeakMap
+// entry is an ephemeron the garbage collector must trace specially.
+const resultKey = Symbol('keyguard.result')
 
 /** @internal Attach a result to a Response the guard returns. */
 export function attachResult(response: Response, result: KeyguardResult): Response {
-  results.set(response, result)
+  Object.defineProperty(response, resultKey, { value: result, enumerable: false })
   return response
 }
 
@@ -45,5 +47,5 @@ export function attachResult(response: Response, result: KeyguardResult): Respon
  * ```
  */
 export function keyguardResult(response: Response): KeyguardResult | undefined {
-  return results.get(response)
+  return (response as Response & { [resultKey]?: KeyguardResult })[resultKey]
 }

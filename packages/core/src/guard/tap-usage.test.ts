@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type TappedUsage, tapUsage } from './tap-usage'
 
@@ -39,6 +40,49 @@ describe('tapUsage', () => {
     expect(tapped.deltas).toBe(2)
     expect(tapped.ending).toBe('complete')
     expect(calls).toBe(1)
+  })
+
+  it('reads a usage object written with spaces, and counts only delta events that carry no usage', async () => {
+    const stream = [
+      'event: message\n',
+      'data: {"type":"response.output_text.delta","delta":"a \\"usage\\": {"}\n\n',
+      'data: {"type":"response.created","response":{"usage":null}}\n\n',
+      'data:  {"type":"response.completed","response":{"usage" : {"input_tokens":3,"output_tokens":1}}}  \r\n\n',
+    ]
+    const { out, tapped } = await run('sse', stream)
+    expect(out).toBe(stream.join(''))
+    expect(tapped.usage).toEqual({ input_tokens: 3, output_tokens: 1 })
+    expect(tapped.deltas).toBe(1)
+    expect(tapped.ending).toBe('complete')
+  })
+
+  it('counts delta events exactly as a string search would, whatever the bytes around the keys', async () => {
+    // The reference: the string rules, on decoded text (a usage object, else "delta", per data line).
+    const usageObject = /"usage" *: *\{/
+    const piece = fc.constantFrom(
+      '"usage"',
+      '"delta"',
+      '"error"',
+      ':',
+      '{',
+      ' ',
+      '"',
+      'x',
+      '\\"',
+      'é',
+      'null',
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(piece, { maxLength: 12 }), { maxLength: 6 }), async (events) => {
+        const lines = events.map((parts) => `data: ${parts.join('')}\n\n`)
+        const { tapped } = await run('sse', lines)
+        const expected = events
+          .map((parts) => parts.join('').trim())
+          .filter((data) => !usageObject.test(data) && data.includes('"delta"')).length
+        expect(tapped.deltas).toBe(expected)
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('reads usage split across chunk boundaries, even inside a multi-byte character', async () => {

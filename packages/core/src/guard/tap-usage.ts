@@ -14,18 +14,58 @@ export interface TappedUsage {
   reason: unknown
 }
 
-// Every chat chunk of a stream with include_usage carries `"usage":null`; only an object is usage.
-function hasUsageObject(data: string): boolean {
-  for (let at = data.indexOf('"usage"'); at !== -1; at = data.indexOf('"usage"', at + 7)) {
-    let index = at + 7
-    while (data.charCodeAt(index) === 32) index++
-    if (data.charCodeAt(index) !== 58) continue // ':'
-    index++
-    while (data.charCodeAt(index) === 32) index++
-    if (data.charCodeAt(index) === 123) return true // '{'
-  }
-  return false
+// A stream is mostly delta events: each line is classified on its bytes (ASCII patterns, which never
+// occur inside a multi-byte UTF-8 character), and only the rare line that can hold usage or an error
+// is decoded and parsed.
+const usageKey = [117, 115, 97, 103, 101, 34] // usage"
+const deltaKey = [100, 101, 108, 116, 97, 34] // delta"
+const errorKey = [101, 114, 114, 111, 114, 34] // error"
+const done = [91, 68, 79, 78, 69, 93] // [DONE]
+const hasUsageObject = 1
+const hasDelta = 2
+const hasError = 4
+
+const matches = (bytes: Uint8Array, at: number, pattern: readonly number[]) => {
+  for (let index = 0; index < pattern.length; index++) if (bytes[at + index] !== pattern[index]) return false
+  return true
 }
+
+// Every key searched is 7 bytes that start and end with '"': a Horspool scan looks at the window's
+// last byte and skips up to 7 bytes at once when it cannot end a key (most JSON bytes cannot).
+const keyLength = 7
+const skip = new Uint8Array(256).fill(keyLength)
+for (const key of [usageKey, deltaKey, errorKey]) {
+  const whole = [34, ...key]
+  for (let index = 0; index < keyLength - 1; index++)
+    skip[whole[index] as number] = Math.min(skip[whole[index] as number] as number, keyLength - 1 - index)
+}
+
+/**
+ * One pass over an event's bytes for the keys that matter: `"usage"` followed by an object (every
+ * chat chunk with include_usage carries `"usage":null`; only an object is usage), `"delta"`, `"error"`.
+ */
+function classify(bytes: Uint8Array, from: number, to: number): number {
+  let found = 0
+  for (let at = from; at + keyLength <= to; ) {
+    const last = bytes[at + keyLength - 1] as number
+    if (last === 34 && bytes[at] === 34) {
+      const next = bytes[at + 1]
+      if (next === 117 && matches(bytes, at + 1, usageKey)) {
+        let index = at + keyLength
+        while (index < to && bytes[index] === 32) index++
+        if (index < to && bytes[index] === 58) {
+          index++ // ':'
+          while (index < to && bytes[index] === 32) index++
+          if (index < to && bytes[index] === 123) found |= hasUsageObject // '{'
+        }
+      } else if (next === 100 && matches(bytes, at + 1, deltaKey)) found |= hasDelta
+      else if (next === 101 && matches(bytes, at + 1, errorKey)) found |= hasError
+    }
+    at += skip[last] as number
+  }
+  return found
+}
+const isSpace = (byte: number | undefined) => byte === 32 || (byte !== undefined && byte >= 9 && byte <= 13)
 const newline = 10
 
 /**
@@ -69,22 +109,25 @@ export function tapUsage(
     onEnd(tapped)
   }
 
-  const readEvent = (data: string) => {
-    if (data === '[DONE]') {
+  const readEvent = (bytes: Uint8Array, from: number, to: number) => {
+    while (from < to && isSpace(bytes[from])) from++
+    while (to > from && isSpace(bytes[to - 1])) to--
+    if (from === to) return
+    if (to - from === done.length && matches(bytes, from, done)) {
       finalEventSeen = true
       return
     }
-    if (data === '') return
-    const hasUsage = hasUsageObject(data)
-    if (!hasUsage && data.includes('"delta"')) {
-      // Delta events are most of a stream: count them without parsing.
+    const found = classify(bytes, from, to)
+    const hasUsage = (found & hasUsageObject) !== 0
+    if (!hasUsage && (found & hasDelta) !== 0) {
+      // Delta events are most of a stream: count them without decoding.
       tapped.deltas++
       return
     }
-    if (!hasUsage && !data.includes('"error"')) return
+    if (!hasUsage && (found & hasError) === 0) return
     let event: Record<string, unknown>
     try {
-      event = JSON.parse(data) as Record<string, unknown>
+      event = JSON.parse(decoder.decode(bytes.subarray(from, to))) as Record<string, unknown>
     } catch {
       return
     }
@@ -99,19 +142,26 @@ export function tapUsage(
     }
   }
 
-  const readLine = (bytes: Uint8Array) => {
+  const readLine = (bytes: Uint8Array, from = 0, to = bytes.length) => {
     // `data:` is ASCII, so the prefix is checked on bytes before decoding anything.
-    if (bytes[0] !== 100 || bytes[1] !== 97 || bytes[2] !== 116 || bytes[3] !== 97 || bytes[4] !== 58) return
-    readEvent(decoder.decode(bytes.subarray(5)).trim())
+    if (
+      to - from < 5 ||
+      bytes[from] !== 100 ||
+      bytes[from + 1] !== 97 ||
+      bytes[from + 2] !== 116 ||
+      bytes[from + 3] !== 97 ||
+      bytes[from + 4] !== 58
+    )
+      return
+    readEvent(bytes, from + 5, to)
   }
 
   const scan = (chunk: Uint8Array) => {
     let start = 0
     for (let index = chunk.indexOf(newline); index !== -1; index = chunk.indexOf(newline, start)) {
-      const piece = chunk.subarray(start, index)
-      if (line.length === 0) readLine(piece)
+      if (line.length === 0) readLine(chunk, start, index)
       else {
-        line.push(piece)
+        line.push(chunk.subarray(start, index))
         readLine(concat(line))
         line = []
       }
@@ -137,24 +187,25 @@ export function tapUsage(
   // (highWaterMark 0), and about half the per-chunk cost of a pipe in Node (measured by the guard bench).
   return new ReadableStream<Uint8Array>(
     {
-      async pull(controller) {
-        let result: ReadableStreamReadResult<Uint8Array>
-        try {
-          result = await reader.read()
-        } catch (error) {
-          end(isCancel(error) ? 'cancelled' : 'errored', error)
-          controller.error(error)
-          return
-        }
-        if (result.done) {
-          flush()
-          end('complete')
-          controller.close()
-          return
-        }
-        controller.enqueue(result.value)
-        if (format === 'sse') scan(result.value)
-        else if (format === 'json') jsonParts.push(result.value)
+      // A plain `then` rather than an async function: one promise fewer per chunk.
+      pull(controller) {
+        return reader.read().then(
+          (result) => {
+            if (result.done) {
+              flush()
+              end('complete')
+              controller.close()
+              return
+            }
+            controller.enqueue(result.value)
+            if (format === 'sse') scan(result.value)
+            else if (format === 'json') jsonParts.push(result.value)
+          },
+          (error: unknown) => {
+            end(isCancel(error) ? 'cancelled' : 'errored', error)
+            controller.error(error)
+          },
+        )
       },
       cancel(reason) {
         end('cancelled', reason)

@@ -65,6 +65,20 @@ describe('periodOf', () => {
   })
 })
 
+describe('periodOf, called again', () => {
+  it('answers from the period it last computed until the instant leaves it, in both directions', () => {
+    const options = { period: 'day', timeZone: 'Europe/Paris' } as const
+    // Paris midnight of 2026-11-28 is 23:00 UTC on the 27th.
+    const start = Date.UTC(2026, 10, 27, 23)
+    const inside = periodOf(start + 3_600_000, options)
+    expect(periodOf(start, options)).toEqual(inside)
+    expect(periodOf(start - 1, options).id).toBe('2026-11-27')
+    expect(periodOf(start + 86_399_999, options).id).toBe('2026-11-28')
+    expect(periodOf(start + 86_400_000, options).id).toBe('2026-11-29')
+    expect(periodOf(start + 1, options)).toEqual({ id: '2026-11-28', endsAt: start + 86_400_000 })
+  })
+})
+
 describe('isTimeZone', () => {
   it('tells known zones from unknown ones', () => {
     expect(isTimeZone('Europe/Paris')).toBe(true)

@@ -113,19 +113,57 @@ const isoDate = (d: LocalDate) => `${pad(d.year, 4)}-${pad(d.month)}-${pad(d.day
  * ```
  */
 export function periodOf(at: number, { period, timeZone = 'UTC', anchorDay = 1 }: PeriodOptions): PeriodRef {
+  // Every guarded call asks for the period it falls in; Intl's formatToParts is the costly part, so the
+  // last period seen per (kind, zone, anchor) is kept while `at` stays inside it. Pure data, no text.
+  const cacheKey = `${period}|${timeZone}|${anchorDay}`
+  const cached = periods.get(cacheKey)
+  if (cached && at >= cached.startsAt && at < cached.ref.endsAt) return cached.ref
+  const computed = computePeriod(at, period, timeZone, anchorDay)
+  if (periods.size >= maxCachedPeriods && !periods.has(cacheKey)) periods.clear()
+  periods.set(cacheKey, computed)
+  return computed.ref
+}
+
+const maxCachedPeriods = 256
+const periods = new Map<string, { startsAt: number; ref: PeriodRef }>()
+
+function computePeriod(
+  at: number,
+  period: PeriodOptions['period'],
+  timeZone: string,
+  anchorDay: number,
+): { startsAt: number; ref: PeriodRef } {
+  const ref = uncachedPeriodOf(at, period, timeZone, anchorDay)
+  return { startsAt: ref.startsAt, ref: Object.freeze({ id: ref.id, endsAt: ref.endsAt }) }
+}
+
+function uncachedPeriodOf(
+  at: number,
+  period: PeriodOptions['period'],
+  timeZone: string,
+  anchorDay: number,
+): PeriodRef & { startsAt: number } {
   const now = localParts(at, timeZone)
   const today: LocalDate = { year: now.year, month: now.month, day: now.day }
   if (period === 'day') {
-    return { id: isoDate(today), endsAt: startOfDay(addDays(today, 1), timeZone) }
+    return {
+      id: isoDate(today),
+      startsAt: startOfDay(today, timeZone),
+      endsAt: startOfDay(addDays(today, 1), timeZone),
+    }
   }
   if (period === 'week') {
     const weekday = (new Date(Date.UTC(today.year, today.month - 1, today.day)).getUTCDay() + 6) % 7
     const monday = addDays(today, -weekday)
-    return { id: `week-${isoDate(monday)}`, endsAt: startOfDay(addDays(monday, 7), timeZone) }
+    return {
+      id: `week-${isoDate(monday)}`,
+      startsAt: startOfDay(monday, timeZone),
+      endsAt: startOfDay(addDays(monday, 7), timeZone),
+    }
   }
   let start = monthStart(today.year, today.month, anchorDay)
   if (today.day < start.day) start = monthStart(today.year, today.month - 1, anchorDay)
   const end = monthStart(start.year, start.month + 1, anchorDay)
   const id = anchorDay === 1 ? `${pad(start.year, 4)}-${pad(start.month)}` : isoDate(start)
-  return { id, endsAt: startOfDay(end, timeZone) }
+  return { id, startsAt: startOfDay(start, timeZone), endsAt: startOfDay(end, timeZone) }
 }
