@@ -181,7 +181,17 @@ local function load(c, write, events)
   elseif kind == 'requests' then
     local v = redis.call('HMGET', c.k, 'held', 'used', 'u')
     S.held, S.used, S.lease_max = num(v[1]), num(v[2]), num(v[3])
-    local old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
+    -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
+    -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
+    local first = redis.call('ZRANGE', c.x, 0, 0, 'WITHSCORES')
+    local old = {}
+    if first[1] == nil then
+      S.first = false
+    elseif tonumber(first[2]) > NOW - r.windowMs then
+      S.first = tonumber(first[2])
+    else
+      old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
+    end
     for _, id in ipairs(old) do
       local e = redis.call('HMGET', c.k, 'a:' .. id, 's:' .. id)
       local amount = num(e[1])
@@ -302,6 +312,8 @@ end
 
 -- First live log entry (requests), skipping entries this call removed.
 local function oldest_entry(S)
+  -- the oldest entry as loaded (or added to an empty log), while this call removed none
+  if S.first ~= nil and next(S.gone) == nil then return S.first or nil end
   -- only entries this call removed can come before the oldest live one: read no more than that
   local skip = 1
   for _ in pairs(S.gone) do skip = skip + 1 end
@@ -467,7 +479,8 @@ for i, c in ipairs(charges) do
   S.grew_h = true
   if S.kind == 'requests' then
     S.grew_x = true
-    redis.call('ZADD', c.x, fmt(NOW), id)
+    -- a re-added member (an id forgotten and reused) may have been the oldest: ask again then
+    if redis.call('ZADD', c.x, fmt(NOW), id) == 0 then S.first = nil elseif S.first == false then S.first = NOW end
     S.new_fields['a:' .. id] = (S.new_fields['a:' .. id] or 0) + c.a
   elseif S.kind == 'tokens' then
     S.level = S.level - c.a
