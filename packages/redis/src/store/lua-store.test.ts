@@ -140,6 +140,24 @@ describe.each(['ioredis', 'node-redis'])('luaStore with %s', (name) => {
     expect(ttl).toBeLessThanOrEqual(3_600_000 + 600_000)
   })
 
+  it('gives a holds or log key emptied and written again a TTL, and stretches TTLs for a longer lease', async () => {
+    const prefix = testPrefix('ttl')
+    const store = make(prefix)
+    const charge = { scope: 's', policy: 'rpm', rule: rules.rpm as LimitRule, amount: 1 }
+    await store.reserve({ id: 'a', charges: [charge], leaseMs: 60_000 })
+    // release empties both zsets (Redis deletes them); the next reserve writes them afresh
+    await store.release('a')
+    await store.reserve({ id: 'b', charges: [charge], leaseMs: 60_000 })
+    const keys = await connection.ioredis.keys(`${keyBase(prefix)}*`)
+    expect(keys.some((key) => key.endsWith(':holds'))).toBe(true)
+    expect(keys.some((key) => key.endsWith(':log'))).toBe(true)
+    const ttls = await Promise.all(keys.map((key) => connection.ioredis.pttl(key)))
+    expect(keys.filter((_, i) => !((ttls[i] as number) > 0))).toEqual([])
+    await store.reserve({ id: 'c', charges: [charge], leaseMs: 7_200_000 })
+    const holds = keys.find((key) => key.endsWith(':holds')) as string
+    expect(await connection.ioredis.pttl(holds)).toBeGreaterThan(7_200_000 + 590_000)
+  })
+
   it('keeps a scope and policy that contain colons apart from their neighbours', async () => {
     const store = make(testPrefix('colons'))
     const rule = rules.conc as LimitRule

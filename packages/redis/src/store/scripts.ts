@@ -164,11 +164,11 @@ local function load(c, write, events)
   local S = { c = c, r = r, kind = r.kind, write = write, gone = {}, holds_gone = {}, grants = {} }
   local kind = S.kind
   if kind == 'spend' then
-    local v = redis.call('HMGET', c.k, 'held', 'spent', 'bonus', 'u')
-    S.held, S.spent, S.bonus, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4])
+    local v = redis.call('HMGET', c.k, 'held', 'spent', 'bonus', 'u', 'e')
+    S.held, S.spent, S.bonus, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[5])
   elseif kind == 'tokens' then
-    local v = redis.call('HMGET', c.k, 'held', 'level', 'at', 'u')
-    S.held, S.lease_max = num(v[1]), num(v[4])
+    local v = redis.call('HMGET', c.k, 'held', 'level', 'at', 'u', 'e')
+    S.held, S.lease_max, S.e = num(v[1]), num(v[4]), num(v[5])
     if v[2] then
       -- a server clock that stepped back neither drains nor refills the bucket
       local at = tonumber(v[3])
@@ -179,14 +179,15 @@ local function load(c, write, events)
       S.at = NOW
     end
   elseif kind == 'requests' then
-    local v = redis.call('HMGET', c.k, 'held', 'used', 'u')
-    S.held, S.used, S.lease_max = num(v[1]), num(v[2]), num(v[3])
+    local v = redis.call('HMGET', c.k, 'held', 'used', 'u', 'e')
+    S.held, S.used, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4])
     -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
     -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
     local first = redis.call('ZRANGE', c.x, 0, 0, 'WITHSCORES')
     local old = {}
     if first[1] == nil then
       S.first = false
+      S.x_new = true
     elseif tonumber(first[2]) > NOW - r.windowMs then
       S.first = tonumber(first[2])
     else
@@ -204,8 +205,9 @@ local function load(c, write, events)
       drop_entry(S, id)
     end
   elseif kind == 'credits' then
-    local v = redis.call('HMGET', c.k, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u')
+    local v = redis.call('HMGET', c.k, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u', 'e')
     S.held, S.debt, S.consumed, S.low, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[9])
+    S.e = num(v[10])
     S.pk, S.pa, S.rp, S.rc = v[5] or '', num(v[6]), v[7] or '', num(v[8])
     for _, gid in ipairs(redis.call('ZRANGE', c.x, 0, -1)) do
       local g = redis.call('HMGET', c.k, 'ga:' .. gid, 'ge:' .. gid)
@@ -218,8 +220,8 @@ local function load(c, write, events)
       S.grants[#S.grants + 1] = grant
     end
   else
-    local v = redis.call('HMGET', c.k, 'held', 'u')
-    S.held, S.lease_max = num(v[1]), num(v[2])
+    local v = redis.call('HMGET', c.k, 'held', 'u', 'e')
+    S.held, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3])
   end
   return S
 end
@@ -252,7 +254,14 @@ get_state = function(c, write, events)
   if S then return S end
   S = load(c, write, events)
   STATES[c.k] = S
-  local expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+  -- the earliest lease end first: only when it has passed is there anything to reclaim
+  local first = redis.call('ZRANGE', c.h, 0, 0, 'WITHSCORES')
+  local expired = {}
+  if first[1] == nil then
+    S.h_new = true
+  elseif tonumber(first[2]) <= NOW then
+    expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+  end
   for _, id in ipairs(expired) do
     if write then reclaim_reservation(id, events) end
     -- a hold whose record is gone (or, in a read, any expired hold) is reclaimed in this state only
@@ -279,8 +288,10 @@ local function ttl_of(S, lease)
 end
 
 -- Write a state's aggregates and keep all three keys alive.
--- TTLs: 'u' in the hash is the latest lease end any hold of this state ever had, so one plain
--- PEXPIRE per key (no PTTL read) can never cut a longer-leased hold short.
+-- TTLs: 'u' in the hash is the latest lease end any hold of this state ever had, so the TTL
+-- computed here can never cut a longer-leased hold short. 'e' is the instant the three keys expire
+-- at (one PEXPIREAT each, with some slack: min(ttl / 8, 60 s) past what is needed); while it is
+-- far enough ahead no PEXPIRE runs at all, except on a holds or log key this call (re)created.
 local function save(S, lease)
   local c, kind = S.c, S.kind
   if S.held < 0 then S.held = 0 end
@@ -301,13 +312,24 @@ local function save(S, lease)
   end
   -- fields of holds taken by this call, written with the aggregates in one HSET
   for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
+  local ttl = math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER)))
+  local refresh = S.e < NOW + ttl
+  if refresh then
+    S.e = NOW + ttl + math.min(math.ceil(ttl / 8), 60000)
+    add('e', fmt(S.e))
+  end
   redis.call('HSET', c.k, unpack(f))
-  local ttl = fmt(math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER))))
-  redis.call('PEXPIRE', c.k, ttl)
-  -- the other two only grow in a reserve (or a grant); a call that only removed from them leaves
-  -- their TTL, which already covers what is left. Grants are kept with the balance, always.
-  if S.grew_h then redis.call('PEXPIRE', c.h, ttl) end
-  if S.grew_x or kind == 'credits' then redis.call('PEXPIRE', c.x, ttl) end
+  local at = fmt(S.e)
+  if refresh then
+    redis.call('PEXPIREAT', c.k, at)
+    redis.call('PEXPIREAT', c.h, at)
+    redis.call('PEXPIREAT', c.x, at)
+    return
+  end
+  -- a holds or log key emptied (so deleted) and written again, or new, has no TTL yet; the two only
+  -- grow in a reserve (or a grant). Grants are kept with the balance, always.
+  if S.grew_h and (S.h_new or next(S.holds_gone) ~= nil) then redis.call('PEXPIREAT', c.h, at) end
+  if (S.grew_x and (S.x_new or next(S.gone) ~= nil)) or kind == 'credits' then redis.call('PEXPIREAT', c.x, at) end
 end
 
 -- First live log entry (requests), skipping entries this call removed.
