@@ -22,13 +22,6 @@ local function nz(v) if v == nil or v == cjson.null then return nil end return v
 local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
 local function orq(v) if v == nil then return '' end return v end
 
--- Keep a key alive at least ttl ms from now (never shorten it).
-local function keep(key, ttl)
-  ttl = math.max(1, math.ceil(ttl))
-  local current = redis.call('PTTL', key)
-  if current ~= -2 and current < ttl then redis.call('PEXPIRE', key, fmt(ttl)) end
-end
-
 local function w(S, ...)
   if S.write then return redis.call(...) end
 end
@@ -233,20 +226,34 @@ local RECLAIMED = {}
 local LEASE = 0
 local get_state
 
+-- A reservation record is one string, 'status|leaseEnd|leaseMs|charges JSON', so that writing it
+-- with its TTL is one SET (and a reserve's SET NX is also its "is this id known" check).
+local function record_get(rkey)
+  local v = redis.call('GET', rkey)
+  if not v then return nil end
+  local st, exp, lease, c = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  return { st = st, exp = tonumber(exp), lease = tonumber(lease), c = c }
+end
+
+local function record_set(rkey, rec, st, ttl)
+  rec.st = st
+  redis.call('SET', rkey, st .. '|' .. fmt(rec.exp) .. '|' .. fmt(rec.lease) .. '|' .. rec.c, 'PX', fmt(math.max(1, ttl)))
+end
+
 -- Reclaim a whole reservation (spec 4): every hold it still has, in every state its record names.
 local function reclaim_reservation(id, events)
   if RECLAIMED[id] then return end
   RECLAIMED[id] = true
   local rkey = BASE .. 'r:' .. id
-  local rec = redis.call('HMGET', rkey, 'st', 'c')
-  if rec[1] ~= 'live' then return end
-  for _, c in ipairs(cjson.decode(rec[2])) do
+  local rec = record_get(rkey)
+  if not rec or rec.st ~= 'live' then return end
+  for _, c in ipairs(cjson.decode(rec.c)) do
     local S = get_state(c, true, events)
     local amount = hold_amount(S, id)
     if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
   end
-  redis.call('HSET', rkey, 'st', 'expired')
-  keep(rkey, REMEMBER)
+  -- its lease has ended: remembered for REMEMBER from now (spec 1)
+  record_set(rkey, rec, 'expired', REMEMBER)
 end
 
 get_state = function(c, write, events)
@@ -433,10 +440,9 @@ local function save_all()
 end
 
 -- Finish every remaining hold of a reservation (settle, release or reclaim), then save.
-local function finish_reservation(rkey, id, how, actual, events)
-  local rec = redis.call('HMGET', rkey, 'c', 'lease')
-  local charges = cjson.decode(rec[1])
-  LEASE = num(rec[2])
+local function finish_reservation(rec, id, how, actual, events)
+  local charges = cjson.decode(rec.c)
+  LEASE = rec.lease
   if how == 'reclaim' then reclaim_reservation(id, events) end
   local list = load_all(charges, true, events)
   for i = 1, #charges do
@@ -473,9 +479,14 @@ export const reserveScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id, lease = ARGV[5], tonumber(ARGV[6])
 local charges = cjson.decode(ARGV[7])
-if redis.call('EXISTS', rkey) == 1 then
+local lease_end = NOW + lease
+-- the record goes in first (SET NX: a known id is a replay); a denial deletes it again, so a denied
+-- reserve still records nothing (the script is atomic: no one sees it in between)
+if not redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. ARGV[7], 'NX', 'PX', fmt(lease + REMEMBER)) then
   return { 1, 1, peek_states(charges), {}, {} }
 end
+-- a hold of a forgotten reservation with this same id is reclaimed in its state only, as before
+RECLAIMED[id] = true
 local events = {}
 LEASE = lease
 local list = load_all(charges, true, events)
@@ -487,11 +498,11 @@ for i, c in ipairs(charges) do
   local remaining = st[7]
   if remaining ~= '' and c.a > remaining then
     save_all()
+    redis.call('DEL', rkey)
     return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p) } }
   end
   pend[c.k] = p + c.a
 end
-local lease_end = NOW + lease
 for i, c in ipairs(charges) do
   local S = list[i]
   S.held = S.held + c.a
@@ -519,8 +530,6 @@ end
 save_all()
 local out = {}
 for i = 1, #charges do out[i] = state_of(list[i]) end
-redis.call('HSET', rkey, 'st', 'live', 'exp', fmt(lease_end), 'lease', fmt(lease), 'c', ARGV[7])
-redis.call('PEXPIRE', rkey, fmt(lease + REMEMBER))
 return { 1, 0, out, events, {} }
 `)
 
@@ -529,38 +538,36 @@ export const settleScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id = ARGV[5]
 local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
-local rec = redis.call('HMGET', rkey, 'st', 'exp')
-local st = rec[1]
-if not st then return { 'unknown', {}, {} } end
+local rec = record_get(rkey)
+if not rec then return { 'unknown', {}, {} } end
+local st = rec.st
 local events = {}
 if st == 'live' then
   local how, status = 'settle', 'settled'
-  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
-  local out = finish_reservation(rkey, id, how, actual, events)
-  redis.call('HSET', rkey, 'st', status)
+  if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
+  local out = finish_reservation(rec, id, how, actual, events)
   -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
-  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
+  record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
   return { status, out, events }
 end
 local status = st
 if st == 'settled' then status = 'already-settled' end
-return { status, peek_states(cjson.decode(redis.call('HGET', rkey, 'c'))), {} }
+return { status, peek_states(cjson.decode(rec.c)), {} }
 `)
 
 /** KEYS: record. ARGV[5]: id. */
 export const releaseScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id = ARGV[5]
-local rec = redis.call('HMGET', rkey, 'st', 'exp')
-local st = rec[1]
-if not st then return 'unknown' end
+local rec = record_get(rkey)
+if not rec then return 'unknown' end
+local st = rec.st
 if st == 'live' then
   local how, status = 'release', 'released'
-  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
-  finish_reservation(rkey, id, how, nil, {})
-  redis.call('HSET', rkey, 'st', status)
+  if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
+  finish_reservation(rec, id, how, nil, {})
   -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
-  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
+  record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
   return status
 end
 if st == 'released' then return 'already-released' end
