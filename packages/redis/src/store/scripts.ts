@@ -8,7 +8,8 @@
 //
 // A charge's state is three keys, all under the one `{prefix}` hash tag: `k` a hash of aggregates
 // (held, spent, level…) and hold amounts (`h:<id>`), `h` a ZSET of live holds scored by lease end,
-// and `x` a ZSET log (requests: entries scored by time; credits: grants in insertion order).
+// and `x` a ZSET log (requests: entries scored by time; credits: grants in insertion order). The
+// hash's `e` is the instant all three expire at. A reservation record (`r:<id>`) is one string.
 // A state is loaded into a Lua table; with S.write every change is also written through, without it
 // (peek, replays) the same code computes what the state would be and writes nothing.
 
@@ -99,6 +100,7 @@ end
 -- Remove one log entry (requests).
 local function drop_entry(S, id)
   S.gone[id] = true
+  if S.new_fields then S.new_fields['a:' .. id], S.new_fields['s:' .. id] = nil, nil end
   w(S, 'ZREM', S.c.x, id)
   w(S, 'HDEL', S.c.k, 'a:' .. id, 's:' .. id)
 end
@@ -118,7 +120,11 @@ local function finish_hold(S, id, amount, how, actual, events)
   if kind == 'requests' then
     if how == 'settle' then
       S.used = S.used + amount
-      w(S, 'HSET', S.c.k, 's:' .. id, '1')
+      -- written with the aggregates by save()'s one HSET
+      if S.write then
+        S.new_fields = S.new_fields or {}
+        S.new_fields['s:' .. id] = 1
+      end
     else
       drop_entry(S, id)
     end
@@ -144,11 +150,25 @@ local function finish_hold(S, id, amount, how, actual, events)
   end
 end
 
+-- A settle or release (FINISH) reads its own hold's amount with each state's aggregates: one HMGET.
+local FINISH = nil
+
 local function hold_amount(S, id)
   if S.holds_gone[id] then return nil end
-  local a = redis.call('HGET', S.c.k, 'h:' .. id)
+  local a
+  if S.pre_id == id then a = S.pre else a = redis.call('HGET', S.c.k, 'h:' .. id) end
   if not a then return nil end
   return tonumber(a)
+end
+
+-- HMGET of a state's aggregate fields, plus the finishing reservation's hold when there is one.
+local function aggregates(S, ...)
+  local names = { ... }
+  local n = #names
+  if FINISH then names[n + 1] = 'h:' .. FINISH end
+  local v = redis.call('HMGET', S.c.k, unpack(names))
+  if FINISH then S.pre_id, S.pre = FINISH, v[n + 1] end
+  return v
 end
 
 -- Load a state, apply time and reclaim expired holds (spec 2.3, 4).
@@ -157,10 +177,10 @@ local function load(c, write, events)
   local S = { c = c, r = r, kind = r.kind, write = write, gone = {}, holds_gone = {}, grants = {} }
   local kind = S.kind
   if kind == 'spend' then
-    local v = redis.call('HMGET', c.k, 'held', 'spent', 'bonus', 'u', 'e')
+    local v = aggregates(S, 'held', 'spent', 'bonus', 'u', 'e')
     S.held, S.spent, S.bonus, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[5])
   elseif kind == 'tokens' then
-    local v = redis.call('HMGET', c.k, 'held', 'level', 'at', 'u', 'e')
+    local v = aggregates(S, 'held', 'level', 'at', 'u', 'e')
     S.held, S.lease_max, S.e = num(v[1]), num(v[4]), num(v[5])
     if v[2] then
       -- a server clock that stepped back neither drains nor refills the bucket
@@ -172,7 +192,7 @@ local function load(c, write, events)
       S.at = NOW
     end
   elseif kind == 'requests' then
-    local v = redis.call('HMGET', c.k, 'held', 'used', 'u', 'e')
+    local v = aggregates(S, 'held', 'used', 'u', 'e')
     S.held, S.used, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4])
     -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
     -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
@@ -198,7 +218,7 @@ local function load(c, write, events)
       drop_entry(S, id)
     end
   elseif kind == 'credits' then
-    local v = redis.call('HMGET', c.k, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u', 'e')
+    local v = aggregates(S, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u', 'e')
     S.held, S.debt, S.consumed, S.low, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[9])
     S.e = num(v[10])
     S.pk, S.pa, S.rp, S.rc = v[5] or '', num(v[6]), v[7] or '', num(v[8])
@@ -213,7 +233,7 @@ local function load(c, write, events)
       S.grants[#S.grants + 1] = grant
     end
   else
-    local v = redis.call('HMGET', c.k, 'held', 'u', 'e')
+    local v = aggregates(S, 'held', 'u', 'e')
     S.held, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3])
   end
   return S
@@ -317,7 +337,7 @@ local function save(S, lease)
     add('debt', fmt(S.debt), 'consumed', fmt(S.consumed), 'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa),
       'rp', S.rp, 'rc', fmt(S.rc))
   end
-  -- fields of holds taken by this call, written with the aggregates in one HSET
+  -- fields of holds taken (and log entries settled) by this call, written with the aggregates in one HSET
   for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
   local ttl = math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER)))
   local refresh = S.e < NOW + ttl
@@ -443,6 +463,7 @@ end
 local function finish_reservation(rec, id, how, actual, events)
   local charges = cjson.decode(rec.c)
   LEASE = rec.lease
+  FINISH = id
   if how == 'reclaim' then reclaim_reservation(id, events) end
   local list = load_all(charges, true, events)
   for i = 1, #charges do
