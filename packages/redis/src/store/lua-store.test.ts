@@ -158,6 +158,24 @@ describe.each(['ioredis', 'node-redis'])('luaStore with %s', (name) => {
     expect(await connection.ioredis.pttl(holds)).toBeGreaterThan(7_200_000 + 590_000)
   })
 
+  it('settles a reservation whose record an earlier version wrote as a hash', async () => {
+    const prefix = testPrefix('legacy')
+    const store = make(prefix)
+    const charges = [{ scope: 's', policy: 'conc', rule: rules.conc as LimitRule, amount: 1 }]
+    await store.reserve({ id: 'old', charges, leaseMs: 60_000 })
+    const key = `${keyBase(prefix)}r:old`
+    const value = (await connection.ioredis.get(key)) as string
+    const [st, exp, lease] = value.split('|') as [string, string, string]
+    const c = value.slice(st.length + exp.length + lease.length + 3)
+    await connection.ioredis.del(key)
+    await connection.ioredis.hset(key, { st, exp, lease, c })
+    await connection.ioredis.pexpire(key, 660_000)
+    const settled = await store.settle({ id: 'old', actual: { costNanos: 0, tokens: 0 } })
+    expect(settled.status).toBe('settled')
+    expect(settled.states[0]?.held).toBe(0)
+    expect(await connection.ioredis.type(key)).toBe('string')
+  })
+
   it('keeps a scope and policy that contain colons apart from their neighbours', async () => {
     const store = make(testPrefix('colons'))
     const rule = rules.conc as LimitRule

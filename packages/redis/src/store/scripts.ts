@@ -249,7 +249,13 @@ local get_state
 -- A reservation record is one string, 'status|leaseEnd|leaseMs|charges JSON', so that writing it
 -- with its TTL is one SET (and a reserve's SET NX is also its "is this id known" check).
 local function record_get(rkey)
-  local v = redis.call('GET', rkey)
+  local v = redis.pcall('GET', rkey)
+  if type(v) == 'table' and v.err then
+    -- a record an earlier version wrote as a hash (st, exp, lease, c): read it, rewrite it as a string
+    local h = redis.call('HMGET', rkey, 'st', 'exp', 'lease', 'c')
+    if not h[1] then return nil end
+    return { st = h[1], exp = tonumber(h[2]), lease = tonumber(h[3]), c = h[4] }
+  end
   if not v then return nil end
   local st, exp, lease, c = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
   return { st = st, exp = tonumber(exp), lease = tonumber(lease), c = c }
