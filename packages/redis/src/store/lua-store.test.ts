@@ -140,6 +140,42 @@ describe.each(['ioredis', 'node-redis'])('luaStore with %s', (name) => {
     expect(ttl).toBeLessThanOrEqual(3_600_000 + 600_000)
   })
 
+  it('gives a holds or log key emptied and written again a TTL, and stretches TTLs for a longer lease', async () => {
+    const prefix = testPrefix('ttl')
+    const store = make(prefix)
+    const charge = { scope: 's', policy: 'rpm', rule: rules.rpm as LimitRule, amount: 1 }
+    await store.reserve({ id: 'a', charges: [charge], leaseMs: 60_000 })
+    // release empties both zsets (Redis deletes them); the next reserve writes them afresh
+    await store.release('a')
+    await store.reserve({ id: 'b', charges: [charge], leaseMs: 60_000 })
+    const keys = await connection.ioredis.keys(`${keyBase(prefix)}*`)
+    expect(keys.some((key) => key.endsWith(':holds'))).toBe(true)
+    expect(keys.some((key) => key.endsWith(':log'))).toBe(true)
+    const ttls = await Promise.all(keys.map((key) => connection.ioredis.pttl(key)))
+    expect(keys.filter((_, i) => !((ttls[i] as number) > 0))).toEqual([])
+    await store.reserve({ id: 'c', charges: [charge], leaseMs: 7_200_000 })
+    const holds = keys.find((key) => key.endsWith(':holds')) as string
+    expect(await connection.ioredis.pttl(holds)).toBeGreaterThan(7_200_000 + 590_000)
+  })
+
+  it('settles a reservation whose record an earlier version wrote as a hash', async () => {
+    const prefix = testPrefix('legacy')
+    const store = make(prefix)
+    const charges = [{ scope: 's', policy: 'conc', rule: rules.conc as LimitRule, amount: 1 }]
+    await store.reserve({ id: 'old', charges, leaseMs: 60_000 })
+    const key = `${keyBase(prefix)}r:old`
+    const value = (await connection.ioredis.get(key)) as string
+    const [st, exp, lease] = value.split('|') as [string, string, string]
+    const c = value.slice(st.length + exp.length + lease.length + 3)
+    await connection.ioredis.del(key)
+    await connection.ioredis.hset(key, { st, exp, lease, c })
+    await connection.ioredis.pexpire(key, 660_000)
+    const settled = await store.settle({ id: 'old', actual: { costNanos: 0, tokens: 0 } })
+    expect(settled.status).toBe('settled')
+    expect(settled.states[0]?.held).toBe(0)
+    expect(await connection.ioredis.type(key)).toBe('string')
+  })
+
   it('keeps a scope and policy that contain colons apart from their neighbours', async () => {
     const store = make(testPrefix('colons'))
     const rule = rules.conc as LimitRule

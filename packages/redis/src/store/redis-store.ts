@@ -155,15 +155,54 @@ class StoreTimeout extends Error {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
+/**
+ * Per-call timeouts without a timer per call: every call has the same `ms`, so deadlines arrive in
+ * call order and one timer, armed for the oldest pending deadline, serves them all. A call that
+ * settles just leaves the queue; the timer, when it fires, rejects what has run out and re-arms.
+ */
+function timeoutQueue(ms: number) {
+  const pending = new Map<number, { deadline: number; operation: string; reject: (error: Error) => void }>()
+  let seq = 0
   let timer: ReturnType<typeof setTimeout> | undefined
-  // The call may still settle after the timeout; its rejection is nobody's business then.
-  promise.catch(() => {})
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeout(operation, ms)), ms)
+  let armedFor = Number.POSITIVE_INFINITY
+  const arm = (deadline: number) => {
+    timer = setTimeout(fire, Math.max(0, deadline - performance.now()))
     ;(timer as { unref?: () => void }).unref?.()
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+    armedFor = deadline
+  }
+  function fire() {
+    timer = undefined
+    armedFor = Number.POSITIVE_INFINITY
+    const now = performance.now()
+    for (const [id, entry] of pending) {
+      if (entry.deadline > now) return arm(entry.deadline)
+      pending.delete(id)
+      entry.reject(new StoreTimeout(entry.operation, ms))
+    }
+  }
+  return function withTimeout<T>(promise: Promise<T>, operation: string): Promise<T> {
+    // The call may still settle after the timeout; its rejection is nobody's business then.
+    promise.catch(() => {})
+    const id = seq++
+    const deadline = performance.now() + ms
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { deadline, operation, reject })
+      if (timer === undefined || deadline < armedFor) {
+        if (timer !== undefined) clearTimeout(timer)
+        arm(deadline)
+      }
+      promise.then(
+        (value) => {
+          pending.delete(id)
+          resolve(value)
+        },
+        (error: unknown) => {
+          pending.delete(id)
+          reject(error)
+        },
+      )
+    })
+  }
 }
 
 function unavailable(operation: StoreOperation, cause: unknown, details: Record<string, unknown> = {}) {
@@ -215,6 +254,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
   }
   const resolved = Object.freeze(parsed.data)
   const { timeoutMs, reclaimPerReserve, rememberMs, creditsTtlMs } = resolved
+  const withTimeout = timeoutQueue(timeoutMs)
   const logger: StoreLogger = options.logger ?? console
   const onStoreError = options.onStoreError
   const instances = resolved.expectedInstances as RedisStoreOptions['expectedInstances']
@@ -280,7 +320,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       }
     }
     try {
-      const value = await withTimeout(Promise.resolve().then(call), timeoutMs, operation)
+      const value = await withTimeout(Promise.resolve().then(call), operation)
       breaker.success()
       announceRecovery()
       return { ok: true, value }

@@ -8,7 +8,8 @@
 //
 // A charge's state is three keys, all under the one `{prefix}` hash tag: `k` a hash of aggregates
 // (held, spent, level…) and hold amounts (`h:<id>`), `h` a ZSET of live holds scored by lease end,
-// and `x` a ZSET log (requests: entries scored by time; credits: grants in insertion order).
+// and `x` a ZSET log (requests: entries scored by time; credits: grants in insertion order). The
+// hash's `e` is the instant all three expire at. A reservation record (`r:<id>`) is one string.
 // A state is loaded into a Lua table; with S.write every change is also written through, without it
 // (peek, replays) the same code computes what the state would be and writes nothing.
 
@@ -21,13 +22,6 @@ local function flt(n) return string.format('%.17g', n) end
 local function nz(v) if v == nil or v == cjson.null then return nil end return v end
 local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
 local function orq(v) if v == nil then return '' end return v end
-
--- Keep a key alive at least ttl ms from now (never shorten it).
-local function keep(key, ttl)
-  ttl = math.max(1, math.ceil(ttl))
-  local current = redis.call('PTTL', key)
-  if current ~= -2 and current < ttl then redis.call('PEXPIRE', key, fmt(ttl)) end
-end
 
 local function w(S, ...)
   if S.write then return redis.call(...) end
@@ -106,6 +100,7 @@ end
 -- Remove one log entry (requests).
 local function drop_entry(S, id)
   S.gone[id] = true
+  if S.new_fields then S.new_fields['a:' .. id], S.new_fields['s:' .. id] = nil, nil end
   w(S, 'ZREM', S.c.x, id)
   w(S, 'HDEL', S.c.k, 'a:' .. id, 's:' .. id)
 end
@@ -125,7 +120,11 @@ local function finish_hold(S, id, amount, how, actual, events)
   if kind == 'requests' then
     if how == 'settle' then
       S.used = S.used + amount
-      w(S, 'HSET', S.c.k, 's:' .. id, '1')
+      -- written with the aggregates by save()'s one HSET
+      if S.write then
+        S.new_fields = S.new_fields or {}
+        S.new_fields['s:' .. id] = 1
+      end
     else
       drop_entry(S, id)
     end
@@ -151,11 +150,25 @@ local function finish_hold(S, id, amount, how, actual, events)
   end
 end
 
+-- A settle or release (FINISH) reads its own hold's amount with each state's aggregates: one HMGET.
+local FINISH = nil
+
 local function hold_amount(S, id)
   if S.holds_gone[id] then return nil end
-  local a = redis.call('HGET', S.c.k, 'h:' .. id)
+  local a
+  if S.pre_id == id then a = S.pre else a = redis.call('HGET', S.c.k, 'h:' .. id) end
   if not a then return nil end
   return tonumber(a)
+end
+
+-- HMGET of a state's aggregate fields, plus the finishing reservation's hold when there is one.
+local function aggregates(S, ...)
+  local names = { ... }
+  local n = #names
+  if FINISH then names[n + 1] = 'h:' .. FINISH end
+  local v = redis.call('HMGET', S.c.k, unpack(names))
+  if FINISH then S.pre_id, S.pre = FINISH, v[n + 1] end
+  return v
 end
 
 -- Load a state, apply time and reclaim expired holds (spec 2.3, 4).
@@ -164,11 +177,11 @@ local function load(c, write, events)
   local S = { c = c, r = r, kind = r.kind, write = write, gone = {}, holds_gone = {}, grants = {} }
   local kind = S.kind
   if kind == 'spend' then
-    local v = redis.call('HMGET', c.k, 'held', 'spent', 'bonus', 'u')
-    S.held, S.spent, S.bonus, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4])
+    local v = aggregates(S, 'held', 'spent', 'bonus', 'u', 'e')
+    S.held, S.spent, S.bonus, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[5])
   elseif kind == 'tokens' then
-    local v = redis.call('HMGET', c.k, 'held', 'level', 'at', 'u')
-    S.held, S.lease_max = num(v[1]), num(v[4])
+    local v = aggregates(S, 'held', 'level', 'at', 'u', 'e')
+    S.held, S.lease_max, S.e = num(v[1]), num(v[4]), num(v[5])
     if v[2] then
       -- a server clock that stepped back neither drains nor refills the bucket
       local at = tonumber(v[3])
@@ -179,9 +192,20 @@ local function load(c, write, events)
       S.at = NOW
     end
   elseif kind == 'requests' then
-    local v = redis.call('HMGET', c.k, 'held', 'used', 'u')
-    S.held, S.used, S.lease_max = num(v[1]), num(v[2]), num(v[3])
-    local old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
+    local v = aggregates(S, 'held', 'used', 'u', 'e')
+    S.held, S.used, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4])
+    -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
+    -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
+    local first = redis.call('ZRANGE', c.x, 0, 0, 'WITHSCORES')
+    local old = {}
+    if first[1] == nil then
+      S.first = false
+      S.x_new = true
+    elseif tonumber(first[2]) > NOW - r.windowMs then
+      S.first = tonumber(first[2])
+    else
+      old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
+    end
     for _, id in ipairs(old) do
       local e = redis.call('HMGET', c.k, 'a:' .. id, 's:' .. id)
       local amount = num(e[1])
@@ -194,8 +218,9 @@ local function load(c, write, events)
       drop_entry(S, id)
     end
   elseif kind == 'credits' then
-    local v = redis.call('HMGET', c.k, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u')
+    local v = aggregates(S, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u', 'e')
     S.held, S.debt, S.consumed, S.low, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[9])
+    S.e = num(v[10])
     S.pk, S.pa, S.rp, S.rc = v[5] or '', num(v[6]), v[7] or '', num(v[8])
     for _, gid in ipairs(redis.call('ZRANGE', c.x, 0, -1)) do
       local g = redis.call('HMGET', c.k, 'ga:' .. gid, 'ge:' .. gid)
@@ -208,8 +233,8 @@ local function load(c, write, events)
       S.grants[#S.grants + 1] = grant
     end
   else
-    local v = redis.call('HMGET', c.k, 'held', 'u')
-    S.held, S.lease_max = num(v[1]), num(v[2])
+    local v = aggregates(S, 'held', 'u', 'e')
+    S.held, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3])
   end
   return S
 end
@@ -221,20 +246,40 @@ local RECLAIMED = {}
 local LEASE = 0
 local get_state
 
+-- A reservation record is one string, 'status|leaseEnd|leaseMs|charges JSON', so that writing it
+-- with its TTL is one SET (and a reserve's SET NX is also its "is this id known" check).
+local function record_get(rkey)
+  local v = redis.pcall('GET', rkey)
+  if type(v) == 'table' and v.err then
+    -- a record an earlier version wrote as a hash (st, exp, lease, c): read it, rewrite it as a string
+    local h = redis.call('HMGET', rkey, 'st', 'exp', 'lease', 'c')
+    if not h[1] then return nil end
+    return { st = h[1], exp = tonumber(h[2]), lease = tonumber(h[3]), c = h[4] }
+  end
+  if not v then return nil end
+  local st, exp, lease, c = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  return { st = st, exp = tonumber(exp), lease = tonumber(lease), c = c }
+end
+
+local function record_set(rkey, rec, st, ttl)
+  rec.st = st
+  redis.call('SET', rkey, st .. '|' .. fmt(rec.exp) .. '|' .. fmt(rec.lease) .. '|' .. rec.c, 'PX', fmt(math.max(1, ttl)))
+end
+
 -- Reclaim a whole reservation (spec 4): every hold it still has, in every state its record names.
 local function reclaim_reservation(id, events)
   if RECLAIMED[id] then return end
   RECLAIMED[id] = true
   local rkey = BASE .. 'r:' .. id
-  local rec = redis.call('HMGET', rkey, 'st', 'c')
-  if rec[1] ~= 'live' then return end
-  for _, c in ipairs(cjson.decode(rec[2])) do
+  local rec = record_get(rkey)
+  if not rec or rec.st ~= 'live' then return end
+  for _, c in ipairs(cjson.decode(rec.c)) do
     local S = get_state(c, true, events)
     local amount = hold_amount(S, id)
     if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
   end
-  redis.call('HSET', rkey, 'st', 'expired')
-  keep(rkey, REMEMBER)
+  -- its lease has ended: remembered for REMEMBER from now (spec 1)
+  record_set(rkey, rec, 'expired', REMEMBER)
 end
 
 get_state = function(c, write, events)
@@ -242,7 +287,14 @@ get_state = function(c, write, events)
   if S then return S end
   S = load(c, write, events)
   STATES[c.k] = S
-  local expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+  -- the earliest lease end first: only when it has passed is there anything to reclaim
+  local first = redis.call('ZRANGE', c.h, 0, 0, 'WITHSCORES')
+  local expired = {}
+  if first[1] == nil then
+    S.h_new = true
+  elseif tonumber(first[2]) <= NOW then
+    expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+  end
   for _, id in ipairs(expired) do
     if write then reclaim_reservation(id, events) end
     -- a hold whose record is gone (or, in a read, any expired hold) is reclaimed in this state only
@@ -269,8 +321,10 @@ local function ttl_of(S, lease)
 end
 
 -- Write a state's aggregates and keep all three keys alive.
--- TTLs: 'u' in the hash is the latest lease end any hold of this state ever had, so one plain
--- PEXPIRE per key (no PTTL read) can never cut a longer-leased hold short.
+-- TTLs: 'u' in the hash is the latest lease end any hold of this state ever had, so the TTL
+-- computed here can never cut a longer-leased hold short. 'e' is the instant the three keys expire
+-- at (one PEXPIREAT each, with some slack: min(ttl / 8, 60 s) past what is needed); while it is
+-- far enough ahead no PEXPIRE runs at all, except on a holds or log key this call (re)created.
 local function save(S, lease)
   local c, kind = S.c, S.kind
   if S.held < 0 then S.held = 0 end
@@ -289,19 +343,32 @@ local function save(S, lease)
     add('debt', fmt(S.debt), 'consumed', fmt(S.consumed), 'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa),
       'rp', S.rp, 'rc', fmt(S.rc))
   end
-  -- fields of holds taken by this call, written with the aggregates in one HSET
+  -- fields of holds taken (and log entries settled) by this call, written with the aggregates in one HSET
   for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
+  local ttl = math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER)))
+  local refresh = S.e < NOW + ttl
+  if refresh then
+    S.e = NOW + ttl + math.min(math.ceil(ttl / 8), 60000)
+    add('e', fmt(S.e))
+  end
   redis.call('HSET', c.k, unpack(f))
-  local ttl = fmt(math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER))))
-  redis.call('PEXPIRE', c.k, ttl)
-  -- the other two only grow in a reserve (or a grant); a call that only removed from them leaves
-  -- their TTL, which already covers what is left. Grants are kept with the balance, always.
-  if S.grew_h then redis.call('PEXPIRE', c.h, ttl) end
-  if S.grew_x or kind == 'credits' then redis.call('PEXPIRE', c.x, ttl) end
+  local at = fmt(S.e)
+  if refresh then
+    redis.call('PEXPIREAT', c.k, at)
+    redis.call('PEXPIREAT', c.h, at)
+    redis.call('PEXPIREAT', c.x, at)
+    return
+  end
+  -- a holds or log key emptied (so deleted) and written again, or new, has no TTL yet; the two only
+  -- grow in a reserve (or a grant). Grants are kept with the balance, always.
+  if S.grew_h and (S.h_new or next(S.holds_gone) ~= nil) then redis.call('PEXPIREAT', c.h, at) end
+  if (S.grew_x and (S.x_new or next(S.gone) ~= nil)) or kind == 'credits' then redis.call('PEXPIREAT', c.x, at) end
 end
 
 -- First live log entry (requests), skipping entries this call removed.
 local function oldest_entry(S)
+  -- the oldest entry as loaded (or added to an empty log), while this call removed none
+  if S.first ~= nil and next(S.gone) == nil then return S.first or nil end
   -- only entries this call removed can come before the oldest live one: read no more than that
   local skip = 1
   for _ in pairs(S.gone) do skip = skip + 1 end
@@ -399,10 +466,10 @@ local function save_all()
 end
 
 -- Finish every remaining hold of a reservation (settle, release or reclaim), then save.
-local function finish_reservation(rkey, id, how, actual, events)
-  local rec = redis.call('HMGET', rkey, 'c', 'lease')
-  local charges = cjson.decode(rec[1])
-  LEASE = num(rec[2])
+local function finish_reservation(rec, id, how, actual, events)
+  local charges = cjson.decode(rec.c)
+  LEASE = rec.lease
+  FINISH = id
   if how == 'reclaim' then reclaim_reservation(id, events) end
   local list = load_all(charges, true, events)
   for i = 1, #charges do
@@ -439,9 +506,14 @@ export const reserveScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id, lease = ARGV[5], tonumber(ARGV[6])
 local charges = cjson.decode(ARGV[7])
-if redis.call('EXISTS', rkey) == 1 then
+local lease_end = NOW + lease
+-- the record goes in first (SET NX: a known id is a replay); a denial deletes it again, so a denied
+-- reserve still records nothing (the script is atomic: no one sees it in between)
+if not redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. ARGV[7], 'NX', 'PX', fmt(lease + REMEMBER)) then
   return { 1, 1, peek_states(charges), {}, {} }
 end
+-- a hold of a forgotten reservation with this same id is reclaimed in its state only, as before
+RECLAIMED[id] = true
 local events = {}
 LEASE = lease
 local list = load_all(charges, true, events)
@@ -453,11 +525,11 @@ for i, c in ipairs(charges) do
   local remaining = st[7]
   if remaining ~= '' and c.a > remaining then
     save_all()
+    redis.call('DEL', rkey)
     return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p) } }
   end
   pend[c.k] = p + c.a
 end
-local lease_end = NOW + lease
 for i, c in ipairs(charges) do
   local S = list[i]
   S.held = S.held + c.a
@@ -467,7 +539,8 @@ for i, c in ipairs(charges) do
   S.grew_h = true
   if S.kind == 'requests' then
     S.grew_x = true
-    redis.call('ZADD', c.x, fmt(NOW), id)
+    -- a re-added member (an id forgotten and reused) may have been the oldest: ask again then
+    if redis.call('ZADD', c.x, fmt(NOW), id) == 0 then S.first = nil elseif S.first == false then S.first = NOW end
     S.new_fields['a:' .. id] = (S.new_fields['a:' .. id] or 0) + c.a
   elseif S.kind == 'tokens' then
     S.level = S.level - c.a
@@ -484,8 +557,6 @@ end
 save_all()
 local out = {}
 for i = 1, #charges do out[i] = state_of(list[i]) end
-redis.call('HSET', rkey, 'st', 'live', 'exp', fmt(lease_end), 'lease', fmt(lease), 'c', ARGV[7])
-redis.call('PEXPIRE', rkey, fmt(lease + REMEMBER))
 return { 1, 0, out, events, {} }
 `)
 
@@ -494,38 +565,36 @@ export const settleScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id = ARGV[5]
 local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
-local rec = redis.call('HMGET', rkey, 'st', 'exp')
-local st = rec[1]
-if not st then return { 'unknown', {}, {} } end
+local rec = record_get(rkey)
+if not rec then return { 'unknown', {}, {} } end
+local st = rec.st
 local events = {}
 if st == 'live' then
   local how, status = 'settle', 'settled'
-  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
-  local out = finish_reservation(rkey, id, how, actual, events)
-  redis.call('HSET', rkey, 'st', status)
+  if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
+  local out = finish_reservation(rec, id, how, actual, events)
   -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
-  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
+  record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
   return { status, out, events }
 end
 local status = st
 if st == 'settled' then status = 'already-settled' end
-return { status, peek_states(cjson.decode(redis.call('HGET', rkey, 'c'))), {} }
+return { status, peek_states(cjson.decode(rec.c)), {} }
 `)
 
 /** KEYS: record. ARGV[5]: id. */
 export const releaseScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id = ARGV[5]
-local rec = redis.call('HMGET', rkey, 'st', 'exp')
-local st = rec[1]
-if not st then return 'unknown' end
+local rec = record_get(rkey)
+if not rec then return 'unknown' end
+local st = rec.st
 if st == 'live' then
   local how, status = 'release', 'released'
-  if num(rec[2]) <= NOW then how, status = 'reclaim', 'expired' end
-  finish_reservation(rkey, id, how, nil, {})
-  redis.call('HSET', rkey, 'st', status)
+  if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
+  finish_reservation(rec, id, how, nil, {})
   -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
-  redis.call('PEXPIRE', rkey, fmt(math.max(num(rec[2]) - NOW, 0) + REMEMBER))
+  record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
   return status
 end
 if st == 'released' then return 'already-released' end
