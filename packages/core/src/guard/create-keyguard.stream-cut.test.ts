@@ -1,6 +1,7 @@
 import { createMockOpenAI, fakeClock } from '@keyguard/testing'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
+import { byteUpperBoundCounter } from '../estimate/count-tokens'
 import { memoryStore } from '../limits/memory-store'
 import { spendLimit } from '../limits/spend-limit'
 import { createKeyguard } from './create-keyguard'
@@ -126,6 +127,14 @@ describe('createKeyguard with streamCut', () => {
     })
     expect(cut?.error.code).toBe('budget.hard_limit')
     expect(events.map((event) => event.type)).toEqual(['stream-cut', 'settle'])
+  })
+
+  it('counts one token per text-carrying delta when the counter is not exact', async () => {
+    // A byte bound would count ' three' as 6 tokens and cut English at a fraction of the bound.
+    const { chat } = setup({ counter: byteUpperBoundCounter })
+    const response = await chat()
+    expect(chatText(await response.text())).toBe(firstWords(bound))
+    expect(await keyguardResult(response)?.settled).toMatchObject({ ending: 'cut' })
   })
 
   it('cuts a responses stream with an error event', async () => {
