@@ -1,4 +1,6 @@
+import { createOpenAI } from '@ai-sdk/openai'
 import { createMockOpenAI, fakeClock } from '@keyguard/testing'
+import { streamText } from 'ai'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { byteUpperBoundCounter } from '../estimate/count-tokens'
@@ -207,6 +209,26 @@ describe('createKeyguard with streamCut', () => {
     })().catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(OpenAI.APIError)
     expect(failure).toMatchObject({ code: 'budget.hard_limit' })
+  })
+
+  it('reaches the Vercel AI SDK as an error part after the text that fit', async () => {
+    const { guard, events } = setup()
+    const provider = createOpenAI({ apiKey: 'unused', fetch: guard.fetch })
+    const parts: { type: string; text?: string; error?: unknown }[] = []
+    const result = streamText({
+      model: provider.chat('gpt-4o-mini'),
+      prompt: 'Count to thirty',
+      maxRetries: 0,
+      onError: () => {},
+    })
+    for await (const part of result.fullStream) parts.push(part as (typeof parts)[number])
+    const text = parts
+      .filter((part) => part.type === 'text-delta')
+      .map((part) => part.text)
+      .join('')
+    expect(text).toBe(firstWords(bound))
+    expect(JSON.stringify(parts.find((part) => part.type === 'error'))).toContain('cut short')
+    await expect.poll(() => events.find((event) => event.type === 'settle')).toMatchObject({ ending: 'cut' })
   })
 
   it('never lets the key out of a cut', async () => {
