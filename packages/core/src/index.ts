@@ -44,6 +44,7 @@ export type {
   KeyguardEventType,
   KeyguardListener,
   SettleEvent,
+  StreamCutEvent,
   UpstreamErrorEvent,
   UpstreamRateLimitsEvent,
 } from './guard/keyguard-events'

@@ -1,6 +1,7 @@
 import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
+import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
 import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import { type EstimateOptions, estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import { errorResponse } from '../http/error-response'
@@ -12,6 +13,7 @@ import { denialToError } from '../limits/denial-to-error'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
 import type { Charge, ChargeState, Denial, StoreEvent } from '../limits/store'
+import { modelInfo } from '../pricing/model-info'
 import {
   createEmitter,
   type KeyguardEventType,
@@ -20,7 +22,7 @@ import {
 } from './keyguard-events'
 import { type KeyguardOptions, type ResolvedOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
-import { type TappedUsage, tapUsage } from './tap-usage'
+import { type StreamCut, type TappedUsage, tapUsage } from './tap-usage'
 
 /** Prepaid credits of one scope. */
 export interface KeyguardCredits {
@@ -109,6 +111,10 @@ const usageScoped = { costNanos: 0, tokens: 0 }
 export function createKeyguard(options: KeyguardOptions): Keyguard {
   const resolved = resolveOptions(options)
   const emitter = createEmitter(resolved.logger)
+  if (resolved.forwardOutputBound && resolved.defaultMaxOutputTokens === undefined)
+    resolved.logger.warn(
+      'keyguard: forwardOutputBound has no effect without defaultMaxOutputTokens (a request that names no bound is then held at the model’s own cap, which OpenAI enforces)',
+    )
   const recharger = autoRecharger({
     store: resolved.store,
     policies: resolved.limits,
@@ -388,6 +394,16 @@ async function guardedFetch(
       bodyText = JSON.stringify(json)
     }
   }
+  if (options.forwardOutputBound && json && estimate) {
+    // The hold covers `defaultMaxOutputTokens` per choice; said upstream, OpenAI cannot write past it.
+    const field = outputBoundField(endpoint, json)
+    const choices = endpoint === chatEndpoint && typeof json.n === 'number' && json.n > 1 ? json.n : 1
+    const perChoice = estimate.maxOutputTokens / choices
+    if (field && !namesOutputBound(endpoint, json) && perChoice === options.defaultMaxOutputTokens) {
+      json = { ...json, [field]: perChoice }
+      bodyText = JSON.stringify(json)
+    }
+  }
 
   // 3. reserve
   const reserve = async (
@@ -594,7 +610,11 @@ async function guardedFetch(
       : contentType.includes('json')
         ? 'json'
         : 'pass'
-  const tapped = upstream.body ? tapUsage(upstream.body, format, finish) : null
+  const cut =
+    options.streamCut && format === 'sse' && estimate && json && reservationId !== undefined
+      ? await streamCutFor(shared, { scope, endpoint, estimate, json, reservationId, startedAt })
+      : undefined
+  const tapped = upstream.body ? tapUsage(upstream.body, format, finish, cut) : null
   if (!tapped)
     finish({
       ending: 'complete',
@@ -603,6 +623,7 @@ async function guardedFetch(
       deltas: 0,
       streamError: undefined,
       reason: undefined,
+      outputTokens: undefined,
     })
   options.waitUntil?.(settled)
   const response = new Response(tapped, {
@@ -656,9 +677,11 @@ async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> 
     try {
       if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, priceOptions)
       else {
-        // No usage (aborted, broken or usage-less stream): charge the prompt and the deltas seen.
+        // No usage (aborted, broken, cut or usage-less stream): charge the prompt and the output seen,
+        // never more than the hold.
         estimated = true
-        cost = costOfUsage(estimate.model, usedSoFar(estimate, tapped.deltas), priceOptions)
+        const output = tapped.outputTokens ?? tapped.deltas
+        cost = costOfUsage(estimate.model, usedSoFar(estimate, output), priceOptions)
       }
       costNanos = cost.totalNanos
       tokens = cost.tokens.total
@@ -702,6 +725,74 @@ async function settle(shared: Shared, input: SettleInput): Promise<SettleEvent> 
 }
 
 const minClampedOutputTokens = 16
+
+/** Whether the request itself bounds its output (`max_completion_tokens`, `max_tokens`, `max_output_tokens`). */
+function namesOutputBound(endpoint: string, json: Record<string, unknown>): boolean {
+  const named = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0
+  if (endpoint === '/v1/responses') return named(json.max_output_tokens)
+  return named(json.max_completion_tokens) || named(json.max_tokens)
+}
+
+/**
+ * The cut for a stream whose output only the hold bounds (`streamCut`): `undefined` when the request
+ * names its own bound, which OpenAI enforces.
+ */
+async function streamCutFor(
+  shared: Shared,
+  input: {
+    scope: RequestScope
+    endpoint: string
+    estimate: RequestEstimate
+    json: Record<string, unknown>
+    reservationId: string
+    startedAt: number
+  },
+): Promise<StreamCut | undefined> {
+  const { options, emitter } = shared
+  const { scope, endpoint, estimate, json, reservationId } = input
+  const api = endpoint === chatEndpoint ? 'chat' : endpoint === '/v1/responses' ? 'responses' : undefined
+  if (!api || namesOutputBound(endpoint, json)) return undefined
+  // An exact counter is already loaded (the estimate used it); a byte bound would cut English text at
+  // about a quarter of the bound, so without an exact one each text-carrying delta counts as 1 token.
+  let count: ((text: string) => number) | undefined
+  if (options.deltaCounter.exact) {
+    try {
+      const encoding = modelInfo(estimate.model, options.prices, new Date(input.startedAt)).encoding
+      count = await options.deltaCounter.forEncoding(encoding)
+    } catch {
+      count = undefined
+    }
+  }
+  const maxOutputTokens = estimate.maxOutputTokens
+  return {
+    maxOutputTokens,
+    api,
+    count,
+    onCut(outputTokens) {
+      const error = new KeyguardError({
+        code: 'budget.hard_limit',
+        message: `the stream passed the ${maxOutputTokens} output tokens its hold covers and was cut (streamCut)`,
+        userMessage:
+          'The answer was cut short: it reached the most output this request’s budget can pay for.',
+        operatorHint:
+          'set max_completion_tokens / max_output_tokens on the request, raise defaultMaxOutputTokens, or turn on forwardOutputBound so OpenAI stops at the bound itself',
+        retryable: false,
+        details: { maxOutputTokens, outputTokens, reservationId },
+      })
+      emitter.emit({
+        type: 'stream-cut',
+        scope,
+        endpoint,
+        reservationId,
+        model: estimate.model,
+        maxOutputTokens,
+        outputTokens,
+        error,
+      })
+      return toOpenAIErrorBody(error).error
+    },
+  }
+}
 
 /** The request field that bounds its output: the one it already uses, else the endpoint's current one. */
 function outputBoundField(endpoint: string, json: Record<string, unknown>): string | undefined {

@@ -22,8 +22,11 @@ export interface SettleEvent {
   costNanos: number
   /** `true` when usage never arrived (aborted or broken stream, missing usage) and the charge was estimated. */
   estimated: boolean
-  /** How the call ended: its body read to the end, cancelled or broken; an upstream error; refused locally (nothing sent). */
-  ending: 'complete' | 'cancelled' | 'errored' | 'upstream-error' | 'refused'
+  /**
+   * How the call ended: its body read to the end, cancelled or broken; cut by `streamCut` at its output
+   * bound; an upstream error; refused locally (nothing sent).
+   */
+  ending: 'complete' | 'cancelled' | 'errored' | 'cut' | 'upstream-error' | 'refused'
   /** Limit states after the settle (empty when no limit applied). */
   states: ChargeState[]
 }
@@ -81,6 +84,24 @@ export interface ClampedEvent {
 }
 
 /**
+ * A stream passed the output bound its hold covers and was cut (`streamCut`): the client got an error
+ * event with `error`, upstream was cancelled, and a `settle` with `ending: 'cut'` follows.
+ */
+export interface StreamCutEvent {
+  type: 'stream-cut'
+  scope: RequestScope
+  endpoint: string
+  reservationId: string
+  model: string
+  /** The output bound the hold covers (× `n`). */
+  maxOutputTokens: number
+  /** Output tokens counted when the stream was cut (more than `maxOutputTokens`). */
+  outputTokens: number
+  /** `budget.hard_limit`: what the client's stream ended with. */
+  error: KeyguardError
+}
+
+/**
  * Every event a {@link Keyguard} emits through `on`.
  *
  * @example
@@ -98,6 +119,7 @@ export type KeyguardEvent =
   | CircuitOpenEvent
   | CircuitClosedEvent
   | ClampedEvent
+  | StreamCutEvent
 
 export type KeyguardEventType = KeyguardEvent['type']
 

@@ -82,6 +82,27 @@ export interface KeyguardOptions {
    */
   onInsufficientBudget?: 'reject' | 'clamp'
   /**
+   * Cut a chat or responses stream whose output passes the bound its hold covers, when the request
+   * names no output bound of its own (then only `defaultMaxOutputTokens` or the context window limits
+   * the hold, not the model). Each delta's text is counted as it passes, with `counter` when it is exact
+   * (`gptTokenizerCounter`), else as 1 token per text-carrying delta; the delta that passes the bound is
+   * not forwarded. The stream then ends with an error event in the API's format (`code:
+   * 'budget.hard_limit'`; `data: {"error":…}` and `data: [DONE]` for chat, an `error` event for
+   * responses), upstream is cancelled, a `stream-cut` event is emitted, and the call settles the prompt
+   * plus the output counted, capped at the hold, flagged `estimated` (`ending: 'cut'`). Hidden reasoning
+   * tokens never appear in the stream, so they are not counted: `forwardOutputBound` bounds those too.
+   * @default false
+   */
+  streamCut?: boolean
+  /**
+   * Send the reserved output bound upstream when a chat or responses request names none and
+   * `defaultMaxOutputTokens` set it: as `max_completion_tokens` (chat) or `max_output_tokens`
+   * (responses), so OpenAI itself stops where the hold ends (JSON and streams, reasoning included).
+   * No effect without `defaultMaxOutputTokens`, or when the context window bounds the request lower.
+   * @default false
+   */
+  forwardOutputBound?: boolean
+  /**
    * How refusals and upstream errors reach the caller. `response` (default): a Response in
    * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
    * do not retry what cannot succeed. `throw`: `fetch` rejects with the {@link KeyguardError}.
@@ -108,6 +129,10 @@ export interface ResolvedOptions {
   now: () => number
   errors: 'response' | 'throw'
   onInsufficientBudget: 'reject' | 'clamp'
+  streamCut: boolean
+  forwardOutputBound: boolean
+  /** The counter as given, without the memo: counts stream deltas (tiny texts that would crowd the memo out). */
+  deltaCounter: TokenCounter
   /** `null`: no breaker. */
   breakerCooldownMs: number | null
   secrets: readonly Secret[]
@@ -193,6 +218,8 @@ const schema = z.object({
   now: z.optional(fn('a function returning epoch ms')),
   errors: z.optional(z.enum(['response', 'throw'])),
   onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
+  streamCut: z.optional(z.boolean()),
+  forwardOutputBound: z.optional(z.boolean()),
   circuitBreaker: z.optional(
     z.union([
       z.literal(false),
@@ -212,6 +239,8 @@ const fixes: Record<string, string> = {
   onInsufficientBudget: "use 'reject' (the default) or 'clamp'",
   circuitBreaker: 'pass { cooldownMs } with an integer of ms ≥ 0, or false to turn it off',
   defaultMaxOutputTokens: 'use a positive integer number of tokens',
+  streamCut: 'use true or false',
+  forwardOutputBound: 'use true or false',
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -349,6 +378,9 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     now,
     errors: input.errors ?? 'response',
     onInsufficientBudget: input.onInsufficientBudget ?? 'reject',
+    streamCut: input.streamCut ?? false,
+    forwardOutputBound: input.forwardOutputBound ?? false,
+    deltaCounter: input.counter ?? gptTokenizerCounter,
     breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
   })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type TappedUsage, tapUsage } from './tap-usage'
+import { type StreamCut, type TappedUsage, tapUsage } from './tap-usage'
 
 const encoder = new TextEncoder()
 
@@ -171,5 +171,138 @@ describe('tapUsage', () => {
     )
     expect(tapped?.ending).toBe('errored')
     expect(tapped?.deltas).toBe(1)
+  })
+
+  describe('with a cut', () => {
+    const budgetError = {
+      message: 'The answer was cut short.',
+      type: 'insufficient_quota',
+      code: 'budget.hard_limit',
+      param: null,
+    }
+    const chatDelta = (content: string) =>
+      `data: {"id":"c1","choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}],"usage":null}\n\n`
+    const chatReply = (words: readonly string[]) => [
+      'data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null}}],"usage":null}\n\n',
+      ...words.map(chatDelta),
+      'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}\n\n',
+      `data: {"id":"c1","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":${words.length},"total_tokens":${9 + words.length}}}\n\n`,
+      'data: [DONE]\n\n',
+    ]
+    const words = ['one', ' two', ' three', ' four', ' five', ' six']
+
+    /** Streams `chunks` (strings, or bytes already cut) through a cut; records cancels and cuts. */
+    async function runCut(
+      chunks: readonly (string | Uint8Array)[],
+      cut: Partial<StreamCut> & { maxOutputTokens: number },
+    ) {
+      let tapped: TappedUsage | undefined
+      const cuts: number[] = []
+      let cancelled = false
+      let index = 0
+      const source = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = chunks[index++]
+          if (next === undefined) controller.close()
+          else controller.enqueue(typeof next === 'string' ? encoder.encode(next) : next)
+        },
+        cancel() {
+          cancelled = true
+        },
+      })
+      const out = await new Response(
+        tapUsage(source, 'sse', (result) => (tapped = result), {
+          api: 'chat',
+          count: undefined,
+          onCut: (tokens) => {
+            cuts.push(tokens)
+            return budgetError
+          },
+          ...cut,
+        }),
+      ).text()
+      return { out, tapped: tapped as TappedUsage, cuts, cancelled, pulled: index }
+    }
+    const cutTail = `data: ${JSON.stringify({ error: budgetError })}\n\ndata: [DONE]\n\n`
+
+    it('ends a chat stream with an error event and [DONE] at the first delta past the bound, and cancels upstream', async () => {
+      const stream = chatReply(words)
+      const { out, tapped, cuts, cancelled } = await runCut(stream, { maxOutputTokens: 3 })
+      // The role chunk carries no text; 'one two three' fit, ' four' is the fourth token: not sent.
+      expect(out).toBe(stream.slice(0, 4).join('') + cutTail)
+      expect(tapped).toMatchObject({ ending: 'cut', outputTokens: 4, usage: undefined })
+      expect(cuts).toEqual([4])
+      expect(cancelled).toBe(true)
+    })
+
+    it('passes a stream that fits its bound unchanged, usage and all', async () => {
+      const stream = chatReply(words)
+      const { out, tapped, cuts, cancelled } = await runCut(stream, { maxOutputTokens: words.length })
+      expect(out).toBe(stream.join(''))
+      expect(tapped).toMatchObject({ ending: 'complete', outputTokens: words.length })
+      expect(tapped.usage).toMatchObject({ completion_tokens: words.length })
+      expect(cuts).toEqual([])
+      expect(cancelled).toBe(false)
+    })
+
+    it('counts each delta’s text with the counter when one is given', async () => {
+      const stream = chatReply(['one two', ' three four', ' five'])
+      const wordsIn = (text: string) => text.trim().split(/\s+/).length
+      const { out, tapped } = await runCut(stream, { maxOutputTokens: 3, count: wordsIn })
+      expect(out).toBe(stream.slice(0, 2).join('') + cutTail)
+      expect(tapped.outputTokens).toBe(4)
+    })
+
+    it('counts tool-call arguments, refusals and every choice', async () => {
+      const toolDelta =
+        'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{\\"a\\""}}]}},{"index":1,"delta":{"refusal":"no"}}]}\n\n'
+      const { tapped } = await runCut([toolDelta, 'data: [DONE]\n\n'], { maxOutputTokens: 10 })
+      expect(tapped.outputTokens).toBe(3)
+    })
+
+    it('never forwards part of the event that passes the bound, however the bytes are chunked', async () => {
+      const stream = chatReply(words).join('').replace(/\n\n/g, '\r\n\r\n')
+      const expected = chatReply(words).slice(0, 3).join('').replace(/\n\n/g, '\r\n\r\n') + cutTail
+      const bytes = encoder.encode(stream)
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 8 }),
+          async (cuts) => {
+            const points = [0, ...cuts.sort((a, b) => a - b), bytes.length]
+            const chunks = points.slice(1).map((end, index) => bytes.slice(points[index], end))
+            const { out, tapped } = await runCut(chunks, { maxOutputTokens: 2 })
+            expect(out).toBe(expected)
+            expect(tapped.ending).toBe('cut')
+          },
+        ),
+        { numRuns: 200 },
+      )
+    })
+
+    it('ends a responses stream with an error event numbered in sequence, dropping the whole event', async () => {
+      const event = (type: string, sequence: number, fields: Record<string, unknown> = {}) =>
+        `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, ...fields })}\n\n`
+      const stream = [
+        event('response.created', 0, { response: { usage: null } }),
+        event('response.output_text.delta', 1, { delta: 'one' }),
+        event('response.audio.delta', 2, { delta: 'AAAAAAAA' }),
+        event('response.output_text.delta', 3, { delta: ' two' }),
+        event('response.output_text.delta', 4, { delta: ' three' }),
+        event('response.completed', 5, { response: { usage: { input_tokens: 3, output_tokens: 3 } } }),
+      ]
+      const { out, tapped } = await runCut(stream, { maxOutputTokens: 2, api: 'responses' })
+      expect(out).toBe(
+        `${stream.slice(0, 4).join('')}event: error\ndata: ${JSON.stringify({ type: 'error', code: 'budget.hard_limit', message: budgetError.message, param: null, sequence_number: 4 })}\n\n`,
+      )
+      expect(tapped).toMatchObject({ ending: 'cut', outputTokens: 3 })
+    })
+
+    it('checks the last event even when the stream ends without a blank line', async () => {
+      const { out, tapped } = await runCut([chatDelta('one'), chatDelta(' two').trimEnd()], {
+        maxOutputTokens: 1,
+      })
+      expect(out).toBe(chatDelta('one') + cutTail)
+      expect(tapped.ending).toBe('cut')
+    })
   })
 })
