@@ -39,4 +39,12 @@ describe('toOpenAIErrorBody', () => {
       param: 'messages',
     })
   })
+
+  it('types a spent budget or credit balance as a quota, not a rate limit', () => {
+    for (const code of ['budget.hard_limit', 'credits.exhausted', 'quota.insufficient'] as const) {
+      expect(toOpenAIErrorBody(new KeyguardError({ code, message: 'x' })).error.type).toBe(
+        'insufficient_quota',
+      )
+    }
+  })
 })

@@ -7,13 +7,14 @@ export interface OpenAIErrorBody {
 
 function typeFor(error: KeyguardError): string {
   if (error.code === 'rate.tokens') return 'tokens'
-  if (error.clientStatus === 429) return 'requests'
+  // a spent budget is a quota (as OpenAI types its own), even though it answers 429 like a rate limit
   if (
     error.code.startsWith('quota.') ||
     error.code === 'credits.exhausted' ||
     error.code === 'budget.hard_limit'
   )
     return 'insufficient_quota'
+  if (error.clientStatus === 429) return 'requests'
   if (error.clientStatus >= 500) return 'server_error'
   return 'invalid_request_error'
 }
