@@ -7,7 +7,7 @@ import type { MockResponse } from './mock-response'
  *
  * @example
  * ```ts
- * new Response(sseStream(chatChunks(...), { disconnectAfterChunks: 2 }))
+ * new Response(sseStream(['data: {}\n\n', 'data: [DONE]\n\n'], { disconnectAfterChunks: 0 }))
  * ```
  */
 export function sseStream(events: string[], fault: MockResponse['stream']): ReadableStream<Uint8Array> {
