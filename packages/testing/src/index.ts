@@ -1,16 +1,12 @@
 export type { FakeClock } from './clock/fake-clock'
 export { fakeClock } from './clock/fake-clock'
-export type {
-  MockContext,
-  MockOpenAI,
-  MockOpenAIOptions,
-  MockRateLimits,
-  MockResponse,
-  MockUsage,
-  RecordedRequest,
-} from './mock-openai/create-mock-openai'
+export type { MockOpenAI, MockOpenAIOptions } from './mock-openai/create-mock-openai'
 export { createMockOpenAI } from './mock-openai/create-mock-openai'
 export type { ExampleUpstream } from './mock-openai/example-upstream'
 export { exampleMockKey, exampleUpstream } from './mock-openai/example-upstream'
+export { maskKeyLikeOpenAI } from './mock-openai/mask-key-like-openai'
 export type { OpenAIErrorObject } from './mock-openai/mock-errors'
-export { maskKeyLikeOpenAI, mockErrors } from './mock-openai/mock-errors'
+export { mockErrors } from './mock-openai/mock-errors'
+export type { MockContext, MockResponse, MockUsage } from './mock-openai/mock-response'
+export type { MockRateLimits } from './mock-openai/rate-limit-headers'
+export type { RecordedRequest } from './mock-openai/record-request'

@@ -1,4 +1,5 @@
-import type { MockContext, MockResponse } from './create-mock-openai'
+import { maskKeyLikeOpenAI } from './mask-key-like-openai'
+import type { MockContext, MockResponse } from './mock-response'
 
 /** The body OpenAI sends with every error. */
 export interface OpenAIErrorObject {
@@ -6,15 +7,6 @@ export interface OpenAIErrorObject {
   type: string
   param: string | null
   code: string | null
-}
-
-/**
- * Mask a key the way OpenAI echoes it in a 401 message: the first 8 characters, stars, the last 4
- * (`sk-proj-****…Wq8A`).
- */
-export function maskKeyLikeOpenAI(key: string): string {
-  if (key.length <= 12) return `${key.slice(0, 3)}${'*'.repeat(Math.max(key.length - 3, 0))}`
-  return `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}`
 }
 
 const error = (status: number, body: OpenAIErrorObject, headers?: Record<string, string>): MockResponse => ({
