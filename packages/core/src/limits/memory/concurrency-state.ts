@@ -37,3 +37,8 @@ export function concurrencyRetryAfter(
   }
   return null
 }
+
+/** How many more may run under `limit`, after `taken` already held by this reservation. */
+export function concurrencyRemaining(state: ConcurrencyState, limit: number, taken: number): number {
+  return Math.max(0, limit - state.held - taken)
+}

@@ -117,3 +117,8 @@ export function creditEvents(
     events.push({ type: 'recharge-due', scope, policy, amountNanos: auto.amountNanos, idempotencyKey: key })
   }
 }
+
+/** What a new reservation may still take from the balance, after `taken` already held by it. */
+export function creditsRemaining(state: CreditsState, taken: number): number {
+  return Math.max(0, netOf(state) - state.held - taken)
+}

@@ -1,7 +1,10 @@
 import type { ChargeState, LimitRule, ScopeKey } from '../store'
-import { balanceOf, netOf } from './credits-state'
-import { firstEntry } from './requests-state'
+import { concurrencyRemaining } from './concurrency-state'
+import { balanceOf, creditsRemaining } from './credits-state'
+import { firstEntry, requestsRemaining } from './requests-state'
+import { spendRemaining } from './spend-state'
 import type { State } from './state'
+import { tokensRemaining } from './tokens-state'
 
 /** What reservations hold in the state. */
 export function heldOf(state: State): number {
@@ -11,21 +14,16 @@ export function heldOf(state: State): number {
 /** What a new reservation may still take, after `taken` already held by this reservation. */
 export function remainingOf(state: State, rule: LimitRule, taken: number): number | null {
   switch (state.kind) {
-    case 'requests': {
-      const limit = rule.kind === 'requests' ? rule.limit : 0
-      return Math.max(0, limit - state.total - taken)
-    }
+    case 'requests':
+      return requestsRemaining(state, rule.kind === 'requests' ? rule.limit : 0, taken)
     case 'tokens':
-      return Math.max(0, Math.floor(state.level - taken))
-    case 'spend': {
-      const limit = rule.kind === 'spend' ? rule.limitNanos : null
-      if (limit === null) return null
-      return Math.max(0, limit + state.bonus - state.spent - heldOf(state) - taken)
-    }
+      return tokensRemaining(state, taken)
+    case 'spend':
+      return spendRemaining(state, rule.kind === 'spend' ? rule.limitNanos : null, taken)
     case 'concurrency':
-      return Math.max(0, (rule.kind === 'concurrency' ? rule.limit : 0) - heldOf(state) - taken)
+      return concurrencyRemaining(state, rule.kind === 'concurrency' ? rule.limit : 0, taken)
     case 'credits':
-      return Math.max(0, netOf(state) - heldOf(state) - taken)
+      return creditsRemaining(state, taken)
   }
 }
 

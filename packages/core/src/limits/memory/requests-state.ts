@@ -192,3 +192,8 @@ export function requestsRetryAfter(
   }
   return rule.windowMs
 }
+
+/** What a new reservation may still take under `limit`, after `taken` already held by it. */
+export function requestsRemaining(state: RequestsState, limit: number, taken: number): number {
+  return Math.max(0, limit - state.total - taken)
+}

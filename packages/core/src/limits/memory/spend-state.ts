@@ -56,3 +56,9 @@ export function softCheck(
     })
   }
 }
+
+/** What a new reservation may still spend under `limit`, after `taken` already held by it; null: no limit. */
+export function spendRemaining(state: SpendState, limit: number | null, taken: number): number | null {
+  if (limit === null) return null
+  return Math.max(0, limit + state.bonus - state.spent - state.held - taken)
+}

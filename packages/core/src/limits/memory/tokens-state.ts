@@ -53,3 +53,8 @@ export function tokensRetryAfter(
 ): number {
   return Math.max(0, Math.ceil(((amount - (state.level - taken)) * 1000) / rule.refillPerSecond))
 }
+
+/** What a new reservation may still take from the bucket, after `taken` already held by it. */
+export function tokensRemaining(state: TokensState, taken: number): number {
+  return Math.max(0, Math.floor(state.level - taken))
+}
