@@ -1,0 +1,50 @@
+import { hasHolds, type State } from './state'
+
+/**
+ * Whether dropping a state to bound memory is safe. Rate states without holds may go (the LRU over
+ * scopes trades a little rate accuracy for memory). Money never goes: spend only once its period has
+ * ended or when nothing was spent, credits only when the state holds no grant, debt or history, since a
+ * dropped balance would be a customer's prepaid money lost and a dropped spend would mint budget.
+ *
+ * @example
+ * ```ts
+ * forgettable(fresh({ kind: 'concurrency', limit: 2 }, 0, 'k'), 0) // true
+ * ```
+ */
+export function forgettable(state: State, at: number): boolean {
+  if (hasHolds(state)) return false
+  if (state.kind === 'spend') {
+    return state.endsAt <= at || (state.spent === 0 && state.bonus === 0 && !state.adjustKeys?.size)
+  }
+  if (state.kind === 'credits') {
+    return (
+      state.grants.length === 0 &&
+      state.debt === 0 &&
+      state.consumed === 0 &&
+      state.pending === null &&
+      state.recharges === null &&
+      !state.adjustKeys?.size
+    )
+  }
+  return true
+}
+
+/**
+ * Drop forgettable states least recently used first until `states` holds `target`; a state stamped
+ * at or after `operationStart` (loaded by the operation in progress) stays.
+ */
+export function evictIdle(
+  states: Map<string, State>,
+  target: number,
+  at: number,
+  operationStart: number,
+): void {
+  const idle = [...states]
+    .filter(([, state]) => forgettable(state, at) && (state.stamp ?? 0) < operationStart)
+    .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
+  for (const [key, state] of idle) {
+    if (states.size <= target) return
+    states.delete(key)
+    state.gone = true
+  }
+}

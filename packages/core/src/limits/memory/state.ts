@@ -1,0 +1,163 @@
+import type { LimitRule, ScopeKey } from '../store'
+import { type ConcurrencyState, freshConcurrency } from './concurrency-state'
+import { applyCreditsTime, type CreditsState, cloneCredits, consume, freshCredits } from './credits-state'
+import { copyHolds, type Hold, holdIn, takeHold } from './hold-set'
+import {
+  addEntry,
+  applyRequestsTime,
+  cloneRequests,
+  type Entry,
+  endEntries,
+  freshRequests,
+  type RequestsState,
+} from './requests-state'
+import { freshSpend, type SpendState } from './spend-state'
+import { applyTokensTime, freshTokens, refund, type TokensState } from './tokens-state'
+
+/** What every kind of state keeps besides its own counts. */
+export interface Common {
+  /** The state's key in the map: records share this string instead of keeping their own copy. */
+  key: string
+  adjustKeys?: Map<string, number>
+  /** When the state was last used, in calls: the LRU order. */
+  stamp?: number
+  /** No hold in the state has a lease ending before this (a lower bound: skips the scan for expired holds). */
+  minLease: number
+  /** Set once the state has left the map (evicted or rewritten as another kind). */
+  gone?: boolean
+}
+
+/**
+ * One `(scope, policy)`'s state in the memory store, by the kind of its rule.
+ *
+ * @example
+ * ```ts
+ * const state: State = fresh({ kind: 'concurrency', limit: 2 }, Date.now(), 'user:u1\u0000parallel')
+ * ```
+ */
+export type State = RequestsState | TokensState | SpendState | ConcurrencyState | CreditsState
+
+/** The map key of a charge's state: a spend state per period, the others per `(scope, policy)`. */
+export function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
+  return rule.kind === 'spend' ? `${scope}\u0000${policy}\u0000${rule.period.id}` : `${scope}\u0000${policy}`
+}
+
+/** A new state for `rule`: nothing used, nothing held. */
+export function fresh(rule: LimitRule, at: number, key: string): State {
+  switch (rule.kind) {
+    case 'requests':
+      return freshRequests(key)
+    case 'tokens':
+      return freshTokens(rule, at, key)
+    case 'spend':
+      return freshSpend(rule, key)
+    case 'concurrency':
+      return freshConcurrency(key)
+    case 'credits':
+      return freshCredits(key)
+  }
+}
+
+/** A deep copy, to reclaim expired holds in without writing. */
+export function clone(state: State): State {
+  switch (state.kind) {
+    case 'requests':
+      return cloneRequests(state)
+    case 'tokens':
+      return { ...state, holds: copyHolds(state.holds) }
+    case 'spend':
+      return { ...state, fired: [...state.fired], holds: copyHolds(state.holds) }
+    case 'concurrency':
+      return { ...state, holds: copyHolds(state.holds) }
+    case 'credits':
+      return cloneCredits(state)
+  }
+}
+
+/** Bring the state to `at`: slide the window, refill the bucket, expire grants. */
+export function applyTime(state: State, rule: LimitRule, at: number): void {
+  if (state.kind === 'requests' && rule.kind === 'requests') applyRequestsTime(state, rule, at)
+  else if (state.kind === 'tokens' && rule.kind === 'tokens') applyTokensTime(state, rule, at)
+  else if (state.kind === 'credits') applyCreditsTime(state, at)
+}
+
+/** Whether any reservation holds something in the state. */
+export function hasHolds(state: State): boolean {
+  return state.kind === 'requests' ? state.pending.size > 0 : state.holds.size > 0
+}
+
+/** No ids: what {@link expiredHolds} answers when nothing expired, without allocating. */
+export const none: readonly string[] = Object.freeze([])
+
+/** Ids of holds whose lease has ended; also tightens `minLease` to the earliest lease of any hold. */
+export function expiredHolds(state: State, at: number): readonly string[] {
+  let ids: string[] | undefined
+  let min = Number.POSITIVE_INFINITY
+  const items: readonly (Hold | Entry)[] = state.kind === 'requests' ? state.pending.items : state.holds.items
+  for (const hold of items) {
+    if (hold.leaseEnd < min) min = hold.leaseEnd
+    if (hold.leaseEnd <= at) {
+      if (ids) ids.push(hold.id)
+      else ids = [hold.id]
+    }
+  }
+  state.minLease = min
+  return ids ?? none
+}
+
+/** Drop the hold of `id` (a reservation no longer live) without charging or refunding it. */
+export function removeHold(state: State, id: string): void {
+  if (state.kind === 'requests') endEntries(state, id, false, null)
+  else takeHold(state, id, null)
+}
+
+/**
+ * Hold `amount` for reservation `id`; `prev` is the hold an earlier charge of the same reservation
+ * made in this state, if any, which this one joins. Answers the hold (requests: the first entry).
+ */
+export function addHold(
+  state: State,
+  id: string,
+  amount: number,
+  leaseEnd: number,
+  at: number,
+  prev: Hold | Entry | null,
+): Hold | Entry {
+  if (leaseEnd < state.minLease) state.minLease = leaseEnd
+  if (state.kind === 'requests') return addEntry(state, id, amount, leaseEnd, at, prev as Entry | null)
+  if (state.kind === 'tokens') state.level -= amount
+  return holdIn(state, id, amount, leaseEnd, prev as Hold | null)
+}
+
+/**
+ * End one reservation's hold in a state. `reclaim` ends it as spent (spend, credits) or released
+ * (the rest); `settle` charges `actual`. Answers whether there was a hold to end.
+ */
+export function endHold(
+  state: State,
+  id: string,
+  rule: LimitRule,
+  how: 'reclaim' | 'release' | 'settle',
+  actual: number,
+  hint: Hold | Entry | null,
+): boolean {
+  if (state.kind === 'requests') return endEntries(state, id, how === 'settle', hint as Entry | null)
+  const hold = takeHold(state, id, hint as Hold | null)
+  if (!hold) return false
+  switch (state.kind) {
+    case 'tokens':
+      refund(state, rule, how === 'settle' ? hold.amount - actual : hold.amount)
+      break
+    case 'spend':
+      if (how === 'settle') state.spent += actual
+      else if (how === 'reclaim') state.spent += hold.amount
+      break
+    case 'credits':
+      if (how === 'settle') consume(state, actual)
+      else if (how === 'reclaim') consume(state, hold.amount)
+      break
+    case 'concurrency':
+      break
+  }
+  return true
+}
