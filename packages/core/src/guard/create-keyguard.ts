@@ -1,26 +1,16 @@
 import { classifyOpenAIError } from '../errors/classify-openai-error'
-import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
+import { KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import { errorResponse } from '../http/error-response'
 import type { KeyRingKey } from '../keys/create-key-ring'
 import { scrubSecrets } from '../keys/scrub-secrets'
 import { autoRecharger } from '../limits/auto-recharger'
-import { chargesFor } from '../limits/charges-for'
-import { denialToError } from '../limits/denial-to-error'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState, Denial } from '../limits/store'
 import { bindKeyguard, estimateOptions } from './bind-keyguard'
-import {
-  asKeyguardError,
-  breakerCodes,
-  chatEndpoint,
-  handleStoreEvents,
-  type Shared,
-  scrub,
-  usageScoped,
-} from './guard-shared'
+import { asKeyguardError, breakerCodes, chatEndpoint, type Shared, scrub } from './guard-shared'
 import { droppedRequestHeaders, droppedResponseHeaders, headerPairs } from './header-pairs'
 import {
   createEmitter,
@@ -30,16 +20,12 @@ import {
 } from './keyguard-events'
 import { type KeyguardOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
-import {
-  affordableOutputTokens,
-  minClampedOutputTokens,
-  namesOutputBound,
-  outputBoundField,
-} from './output-bound'
+import { namesOutputBound, outputBoundField } from './output-bound'
 import { endpointOf, readRequest } from './read-request'
+import { releaseReservation, reserveRequest } from './reserve-request'
 import { settleEventOf, settleUsage } from './settle-usage'
 import { streamCutFor } from './stream-cut-for'
-import { type TappedUsage, tapUsage } from './tap-usage'
+import { type TappedUsage, tapUsage, untappedUsage } from './tap-usage'
 
 /** Prepaid credits of one scope. */
 export interface KeyguardCredits {
@@ -212,87 +198,14 @@ export async function guardedFetch(
     }
   }
 
-  // 3. reserve
-  const reserve = async (
-    current: RequestEstimate | null,
-  ): Promise<{ id?: string; states: ChargeState[] } | { refusal: KeyguardError; denial?: Denial }> => {
-    try {
-      const amount = current
-        ? { costNanos: current.maxCostNanos, tokens: current.inputTokens + current.maxOutputTokens }
-        : usageScoped
-      const charges = await chargesFor(options.limits, scope, amount, startedAt)
-      if (charges.length === 0) return { states: [] }
-      const id = crypto.randomUUID()
-      const result = await options.store.reserve({ id, charges, leaseMs: options.leaseMs })
-      handleStoreEvents(shared, result.events)
-      if (result.ok) return { id, states: result.states }
-      return { refusal: denialToError(result.denial), denial: result.denial }
-    } catch (error) {
-      if (isKeyguardError(error)) return { refusal: error }
-      return {
-        refusal: new KeyguardError({
-          code: 'store.unavailable',
-          message: `the limit store failed to reserve: ${scrub(error, options)}`,
-          operatorHint:
-            'check the store (Redis reachable, credentials, latency); keyguard fails closed while it is down',
-          cause: error,
-        }),
-      }
-    }
-  }
-  let reserved = await reserve(estimate)
-  let clampedTo: number | undefined
-  if (
-    'refusal' in reserved &&
-    options.onInsufficientBudget === 'clamp' &&
-    json &&
-    estimate &&
-    (reserved.denial?.kind === 'spend' || reserved.denial?.kind === 'credits')
-  ) {
-    // Lower the output bound to what the remaining budget can pay for, and try once more.
-    const bound = affordableOutputTokens(estimate, reserved.denial.remaining, options, json, startedAt)
-    const field = outputBoundField(endpoint, json)
-    if (field && bound >= minClampedOutputTokens) {
-      const previous = estimate.maxOutputTokens
-      json = { ...json, [field]: bound }
-      bodyText = JSON.stringify(json)
-      try {
-        estimate = await estimateRequest(
-          endpoint,
-          json,
-          estimateOptions(options, startedAt, json.service_tier),
-        )
-      } catch (error) {
-        return refuse(asKeyguardError(error, options))
-      }
-      reserved = await reserve(estimate)
-      if (!('refusal' in reserved) && estimate) {
-        clampedTo = bound
-        emitter.emit({
-          type: 'clamped',
-          scope,
-          endpoint,
-          previousMaxOutputTokens: previous,
-          maxOutputTokens: estimate.maxOutputTokens,
-        })
-      }
-    }
-  }
+  // 3. reserve (clamped to the budget when so configured)
+  const reserved = await reserveRequest(shared, { scope, endpoint, json, estimate, bodyText, startedAt })
   if ('refusal' in reserved) return refuse(reserved.refusal, reserved.denial)
-  const reservationId = reserved.id
-  const states = reserved.states
-
-  const release = async () => {
-    if (reservationId === undefined) return
-    try {
-      await options.store.release(reservationId)
-    } catch (error) {
-      options.logger.warn('keyguard: releasing a hold failed; its lease will reclaim it', {
-        reservationId,
-        error: scrub(error, options),
-      })
-    }
-  }
+  const { reservationId, states, clampedTo } = reserved
+  json = reserved.json
+  estimate = reserved.estimate
+  bodyText = reserved.bodyText
+  const release = () => releaseReservation(shared, reservationId)
 
   // 4. forward with the real key, set here and nowhere else
   const headers = headerPairs(incoming.headers, droppedRequestHeaders)
@@ -366,23 +279,9 @@ export async function guardedFetch(
       statusText: upstream.statusText,
       headers: responseHeaders,
     })
-    const event = settleEventOf({
-      scope,
-      endpoint,
-      estimate,
-      ending: 'upstream-error',
-      states,
-      reservationId,
-    })
-    return attachResult(response, {
-      reservationId,
-      scope,
-      endpoint,
-      estimate,
-      states,
-      error,
-      settled: Promise.resolve(event),
-    })
+    const record = { scope, endpoint, estimate, states, reservationId }
+    const event = settleEventOf({ ...record, ending: 'upstream-error' })
+    return attachResult(response, { ...record, error, settled: Promise.resolve(event) })
   }
 
   closeBreaker()
@@ -422,16 +321,7 @@ export async function guardedFetch(
       ? await streamCutFor(shared, { scope, endpoint, estimate, json, reservationId, startedAt })
       : undefined
   const tapped = upstream.body ? tapUsage(upstream.body, format, finish, cut) : null
-  if (!tapped)
-    finish({
-      ending: 'complete',
-      usage: undefined,
-      serviceTier: undefined,
-      deltas: 0,
-      streamError: undefined,
-      reason: undefined,
-      outputTokens: undefined,
-    })
+  if (!tapped) finish(untappedUsage())
   options.waitUntil?.(settled)
   const response = new Response(tapped, {
     status: upstream.status,
@@ -439,11 +329,11 @@ export async function guardedFetch(
     headers: responseHeaders,
   })
   return attachResult(response, {
-    reservationId,
     scope,
     endpoint,
     estimate,
     states,
+    reservationId,
     error: undefined,
     settled,
   })
