@@ -10,7 +10,7 @@ import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState, Denial } from '../limits/store'
 import { bindKeyguard, estimateOptions } from './bind-keyguard'
-import { asKeyguardError, breakerCodes, chatEndpoint, type Shared, scrub } from './guard-shared'
+import { asKeyguardError, breakerCodes, type Shared, scrub } from './guard-shared'
 import { droppedRequestHeaders, droppedResponseHeaders, headerPairs } from './header-pairs'
 import {
   createEmitter,
@@ -20,7 +20,7 @@ import {
 } from './keyguard-events'
 import { type KeyguardOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
-import { namesOutputBound, outputBoundField } from './output-bound'
+import { jsonBodyOf, rewriteBody } from './prepare-request'
 import { endpointOf, readRequest } from './read-request'
 import { releaseReservation, reserveRequest } from './reserve-request'
 import { settleEventOf, settleUsage } from './settle-usage'
@@ -154,16 +154,7 @@ export async function guardedFetch(
   }
 
   // 1. parse
-  let json: Record<string, unknown> | undefined
-  if (incoming.text !== undefined && incoming.method === 'POST') {
-    try {
-      const parsed: unknown = JSON.parse(incoming.text)
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-        json = parsed as Record<string, unknown>
-    } catch {
-      // Not JSON (an upload, a form): request limits only.
-    }
-  }
+  let json = jsonBodyOf(incoming)
 
   // 2. estimate
   const startedAt = options.now()
@@ -176,27 +167,10 @@ export async function guardedFetch(
     }
   }
   if (estimate && scope.model === undefined) scope = { ...scope, model: estimate.model }
-  let bodyText = incoming.text
-  if (json && estimate?.stream && endpoint === chatEndpoint) {
-    // Without include_usage a chat stream reports no usage, and the call could only be settled from the estimate.
-    const streamOptions =
-      json.stream_options && typeof json.stream_options === 'object' ? json.stream_options : {}
-    // Already asked for (openai-node and the AI SDK do): the caller's body is sent as it is.
-    if ((streamOptions as { include_usage?: unknown }).include_usage !== true) {
-      json = { ...json, stream_options: { ...streamOptions, include_usage: true } }
-      bodyText = JSON.stringify(json)
-    }
-  }
-  if (options.forwardOutputBound && json && estimate) {
-    // The hold covers `defaultMaxOutputTokens` per choice; said upstream, OpenAI cannot write past it.
-    const field = outputBoundField(endpoint, json)
-    const choices = endpoint === chatEndpoint && typeof json.n === 'number' && json.n > 1 ? json.n : 1
-    const perChoice = estimate.maxOutputTokens / choices
-    if (field && !namesOutputBound(endpoint, json) && perChoice === options.defaultMaxOutputTokens) {
-      json = { ...json, [field]: perChoice }
-      bodyText = JSON.stringify(json)
-    }
-  }
+  // the body sent upstream: include_usage, forwardOutputBound
+  const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
+  json = rewritten.json
+  let bodyText = rewritten.bodyText
 
   // 3. reserve (clamped to the budget when so configured)
   const reserved = await reserveRequest(shared, { scope, endpoint, json, estimate, bodyText, startedAt })
