@@ -1,10 +1,8 @@
-import { classifyOpenAIError } from '../errors/classify-openai-error'
 import { KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import { errorResponse } from '../http/error-response'
 import type { KeyRingKey } from '../keys/create-key-ring'
-import { scrubSecrets } from '../keys/scrub-secrets'
 import { autoRecharger } from '../limits/auto-recharger'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
@@ -26,6 +24,7 @@ import { releaseReservation, reserveRequest } from './reserve-request'
 import { settleEventOf, settleUsage } from './settle-usage'
 import { streamCutFor } from './stream-cut-for'
 import { type TappedUsage, tapUsage, untappedUsage } from './tap-usage'
+import { classifyUpstreamError, upstreamErrorResponse } from './upstream-error-response'
 
 /** Prepaid credits of one scope. */
 export interface KeyguardCredits {
@@ -226,15 +225,7 @@ export async function guardedFetch(
   if (!upstream.ok) {
     const text = await upstream.text().catch(() => '')
     await release()
-    const scrubbed = scrubSecrets(text, options.secrets)
-    let parsedBody: unknown = scrubbed
-    try {
-      parsedBody = JSON.parse(scrubbed)
-    } catch {}
-    const error = classifyOpenAIError(
-      { status: upstream.status, headers: upstream.headers, body: parsedBody },
-      { secrets: options.secrets },
-    )
+    const { error, scrubbed } = classifyUpstreamError(options, upstream, text)
     emitter.emit({ type: 'upstream-error', scope, endpoint, error })
     if (options.breakerCooldownMs !== null && breakerCodes.has(error.code)) {
       const probeAt = options.now() + options.breakerCooldownMs
@@ -242,17 +233,7 @@ export async function guardedFetch(
       emitter.emit({ type: 'circuit-open', keyName, fingerprint: key.fingerprint, error, probeAt })
     } else endProbe()
     if (options.errors === 'throw') throw error
-    responseHeaders.push(['x-keyguard-error-code', error.code])
-    if (!error.retryable) {
-      const at = responseHeaders.findIndex(([name]) => name === 'x-should-retry')
-      if (at !== -1) responseHeaders.splice(at, 1)
-      responseHeaders.push(['x-should-retry', 'false'])
-    }
-    const response = new Response(scrubbed, {
-      status: upstream.status,
-      statusText: upstream.statusText,
-      headers: responseHeaders,
-    })
+    const response = upstreamErrorResponse(upstream, scrubbed, error, responseHeaders)
     const record = { scope, endpoint, estimate, states, reservationId }
     const event = settleEventOf({ ...record, ending: 'upstream-error' })
     return attachResult(response, { ...record, error, settled: Promise.resolve(event) })
