@@ -1,5 +1,5 @@
-import { KeyguardError } from '../errors/keyguard-error'
-import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
+import type { KeyguardError } from '../errors/keyguard-error'
+import type { UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
 import { errorResponse } from '../http/error-response'
 import type { KeyRingKey } from '../keys/create-key-ring'
@@ -8,8 +8,9 @@ import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState, Denial } from '../limits/store'
 import { bindKeyguard, estimateOptions } from './bind-keyguard'
+import { forwardRequest } from './forward-request'
 import { asKeyguardError, breakerCodes, type Shared, scrub } from './guard-shared'
-import { droppedRequestHeaders, droppedResponseHeaders, headerPairs } from './header-pairs'
+import { droppedResponseHeaders, headerPairs } from './header-pairs'
 import {
   createEmitter,
   type KeyguardEventType,
@@ -180,41 +181,15 @@ export async function guardedFetch(
   bodyText = reserved.bodyText
   const release = () => releaseReservation(shared, reservationId)
 
-  // 4. forward with the real key, set here and nowhere else
-  const headers = headerPairs(incoming.headers, droppedRequestHeaders)
-  headers.push(['authorization', `Bearer ${key.secret.reveal()}`])
-  const body = bodyText ?? incoming.body
+  // 4. forward with the real key; a failure returns the hold and ends a probe
   let upstream: Response
   try {
-    const upstreamInit: RequestInit & { duplex?: 'half' } = { method: incoming.method, headers }
-    if (body !== undefined && body !== null) upstreamInit.body = body
-    if (body instanceof ReadableStream) upstreamInit.duplex = 'half'
-    if (incoming.signal) upstreamInit.signal = incoming.signal
-    upstream = await options.fetch(upstreamUrl, upstreamInit)
+    const body = bodyText ?? incoming.body
+    upstream = await forwardRequest(shared, { incoming, upstreamUrl, key, keyName, body })
   } catch (error) {
     await release()
     endProbe()
-    // The caller's own abort stays an AbortError, so clients recognise it.
-    if (incoming.signal?.aborted) throw error
-    const timedOut =
-      error instanceof Error && (error.name === 'TimeoutError' || /timed? ?out/i.test(error.message))
-    throw new KeyguardError({
-      code: timedOut ? 'upstream.timeout' : 'upstream.connection',
-      message: `could not reach ${new URL(options.baseUrl).origin}: ${scrub(error, options)}`,
-      operatorHint: 'check network access to the API base URL (proxy, DNS, firewall)',
-      cause: error,
-    })
-  }
-
-  const rateLimits = parseRateLimitHeaders(upstream.headers)
-  if (rateLimits) {
-    shared.rateLimits.set(keyName, { limits: rateLimits, seenAt: options.now() })
-    emitter.emit({
-      type: 'upstream-rate-limits',
-      keyName,
-      fingerprint: key.fingerprint,
-      limits: rateLimits,
-    })
+    throw error
   }
 
   const responseHeaders = headerPairs(upstream.headers, droppedResponseHeaders)
