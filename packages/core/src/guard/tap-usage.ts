@@ -34,6 +34,26 @@ export interface StreamCut {
   onCut(outputTokens: number): { message: string; type: string; code: string; param: string | null }
 }
 
+/**
+ * What a body that told nothing reports: complete, no usage, no deltas.
+ *
+ * @example
+ * ```ts
+ * if (!response.body) settle(untappedUsage())
+ * ```
+ */
+export function untappedUsage(): TappedUsage {
+  return {
+    ending: 'complete',
+    usage: undefined,
+    serviceTier: undefined,
+    deltas: 0,
+    streamError: undefined,
+    reason: undefined,
+    outputTokens: undefined,
+  }
+}
+
 // A stream is mostly delta events: each line is classified on its bytes (ASCII patterns, which never
 // occur inside a multi-byte UTF-8 character), and only the rare line that can hold usage or an error
 // is decoded and parsed.
@@ -113,15 +133,7 @@ export function tapUsage(
   cut?: StreamCut,
 ): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder()
-  const tapped: TappedUsage = {
-    ending: 'complete',
-    usage: undefined,
-    serviceTier: undefined,
-    deltas: 0,
-    streamError: undefined,
-    reason: undefined,
-    outputTokens: undefined,
-  }
+  const tapped = untappedUsage()
   const cutting = format === 'sse' && cut !== undefined
   if (cutting) tapped.outputTokens = 0
   // Set when the count passes the cut's bound: the rest of the stream is replaced by an error event.

@@ -1,0 +1,106 @@
+import { KeyguardError } from '../errors/keyguard-error'
+import { type EstimateOptions, estimateRequest } from '../estimate/estimate-request'
+import { chargesFor } from '../limits/charges-for'
+import type { RequestScope } from '../limits/limit-policy'
+import type { Charge } from '../limits/store'
+import type { Keyguard } from './create-keyguard'
+import { guardedFetch } from './create-keyguard'
+import { type Shared, usageScoped } from './guard-shared'
+import type { ResolvedOptions } from './keyguard-options'
+import { endpointOf } from './read-request'
+
+export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
+  const { options } = shared
+  const frozen = Object.freeze({ ...scope })
+  const scopeOf = (extra?: RequestScope) => ({ ...frozen, ...extra })
+  const guard: Keyguard = {
+    fetch: function keyguardFetch(input, init) {
+      return guardedFetch(shared, frozen, input, init)
+    },
+    for: (next) => bindKeyguard(shared, scopeOf(next)),
+    estimate: ({ endpoint, body }) =>
+      estimateRequest(endpointOf(endpoint), body, estimateOptions(options, options.now())),
+    async usage(extra) {
+      const charges = await chargesFor(
+        options.limits,
+        withKey(options, scopeOf(extra)),
+        usageScoped,
+        options.now(),
+      )
+      const byScope = new Map<string, Charge[]>()
+      for (const charge of charges) byScope.set(charge.scope, [...(byScope.get(charge.scope) ?? []), charge])
+      const states = await Promise.all(
+        [...byScope].map(([key, list]) =>
+          options.store.peek({ scope: key, policies: list.map(({ policy, rule }) => ({ policy, rule })) }),
+        ),
+      )
+      return states.flat()
+    },
+    credits: {
+      async balance(extra) {
+        const charge = await creditsCharge(options, withKey(options, scopeOf(extra)))
+        const [state] = await options.store.peek({
+          scope: charge.scope,
+          policies: [{ policy: charge.policy, rule: charge.rule }],
+        })
+        return state?.remaining ?? 0
+      },
+      async grant(extra, amountNanos, grantOptions) {
+        if (!Number.isSafeInteger(amountNanos) || amountNanos <= 0)
+          throw new KeyguardError({
+            code: 'config.invalid',
+            message: `credits.grant: amountNanos must be a positive integer of nano-USD, got ${amountNanos}`,
+            operatorHint: 'convert dollars with usd(5), which returns integer nanos',
+          })
+        const charge = await creditsCharge(options, withKey(options, scopeOf(extra)))
+        return options.store.adjust({
+          scope: charge.scope,
+          policy: charge.policy,
+          rule: charge.rule,
+          delta: amountNanos,
+          ...(grantOptions?.expiresAt === undefined ? {} : { expiresAt: grantOptions.expiresAt }),
+          ...(grantOptions?.idempotencyKey === undefined
+            ? {}
+            : { idempotencyKey: grantOptions.idempotencyKey }),
+        })
+      },
+    },
+    upstreamRateLimits: (keyName) => shared.rateLimits.get(keyName ?? frozen.key ?? options.defaultKey),
+    on: (type, listener) => shared.emitter.on(type, listener),
+    scope: frozen,
+  }
+  return Object.freeze(guard)
+}
+
+// Built by assignment, not spreads: this runs on every guarded call.
+export function estimateOptions(
+  options: ResolvedOptions,
+  at: number,
+  serviceTier?: unknown,
+): EstimateOptions {
+  const built: EstimateOptions = { at: new Date(at) }
+  if (options.counter) built.counter = options.counter
+  if (options.prices) built.prices = options.prices
+  if (options.defaultMaxOutputTokens !== undefined)
+    built.defaultMaxOutputTokens = options.defaultMaxOutputTokens
+  if (typeof serviceTier === 'string') built.serviceTier = serviceTier
+  return built
+}
+
+export function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {
+  return scope.key === undefined ? { ...scope, key: options.defaultKey } : scope
+}
+
+export async function creditsCharge(options: ResolvedOptions, scope: RequestScope): Promise<Charge> {
+  const policies = options.limits.filter((policy) => policy.kind === 'credits')
+  const charges = await chargesFor(policies, scope, usageScoped, options.now())
+  const charge = charges.find((candidate) => candidate.rule.kind === 'credits')
+  if (!charge)
+    throw new KeyguardError({
+      code: 'config.invalid',
+      message: `no credits() limit applies to the scope ${JSON.stringify(scope)}`,
+      operatorHint:
+        "add credits({ scope: 'tenant' }) to the guard's limits and pass that scope: credits.balance({ tenant: 't1' })",
+    })
+  return charge
+}

@@ -1,0 +1,61 @@
+import { KeyguardError } from '../errors/keyguard-error'
+import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
+import type { KeyRingKey } from '../keys/create-key-ring'
+import { type Shared, scrub } from './guard-shared'
+import { droppedRequestHeaders, headerPairs } from './header-pairs'
+import type { IncomingRequest } from './read-request'
+
+/**
+ * Send the request upstream with the real key, set here and nowhere else. A failure rejects: the
+ * caller's own abort as it was (clients recognise an AbortError), anything else as
+ * `upstream.timeout` or `upstream.connection`, scrubbed. Rate-limit headers are recorded for the key.
+ *
+ * @example
+ * ```ts
+ * const upstream = await forwardRequest(shared, { incoming, upstreamUrl, key, keyName, body })
+ * ```
+ */
+export async function forwardRequest(
+  shared: Shared,
+  input: {
+    incoming: IncomingRequest
+    upstreamUrl: string
+    key: KeyRingKey
+    keyName: string
+    body: BodyInit | null | undefined
+  },
+): Promise<Response> {
+  const { options, emitter } = shared
+  const { incoming, upstreamUrl, key, keyName, body } = input
+  const headers = headerPairs(incoming.headers, droppedRequestHeaders)
+  headers.push(['authorization', `Bearer ${key.secret.reveal()}`])
+  let upstream: Response
+  try {
+    const upstreamInit: RequestInit & { duplex?: 'half' } = { method: incoming.method, headers }
+    if (body !== undefined && body !== null) upstreamInit.body = body
+    if (body instanceof ReadableStream) upstreamInit.duplex = 'half'
+    if (incoming.signal) upstreamInit.signal = incoming.signal
+    upstream = await options.fetch(upstreamUrl, upstreamInit)
+  } catch (error) {
+    if (incoming.signal?.aborted) throw error
+    const timedOut =
+      error instanceof Error && (error.name === 'TimeoutError' || /timed? ?out/i.test(error.message))
+    throw new KeyguardError({
+      code: timedOut ? 'upstream.timeout' : 'upstream.connection',
+      message: `could not reach ${new URL(options.baseUrl).origin}: ${scrub(error, options)}`,
+      operatorHint: 'check network access to the API base URL (proxy, DNS, firewall)',
+      cause: error,
+    })
+  }
+  const rateLimits = parseRateLimitHeaders(upstream.headers)
+  if (rateLimits) {
+    shared.rateLimits.set(keyName, { limits: rateLimits, seenAt: options.now() })
+    emitter.emit({
+      type: 'upstream-rate-limits',
+      keyName,
+      fingerprint: key.fingerprint,
+      limits: rateLimits,
+    })
+  }
+  return upstream
+}

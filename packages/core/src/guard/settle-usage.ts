@@ -1,0 +1,126 @@
+import { classifyOpenAIError } from '../errors/classify-openai-error'
+import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
+import type { RequestEstimate } from '../estimate/estimate-request'
+import type { RequestScope } from '../limits/limit-policy'
+import type { ChargeState } from '../limits/store'
+import { handleStoreEvents, type Shared, scrub } from './guard-shared'
+import type { SettleEvent } from './keyguard-events'
+import type { TappedUsage } from './tap-usage'
+
+export interface SettleInput {
+  scope: RequestScope
+  endpoint: string
+  estimate: RequestEstimate | null
+  reservationId: string | undefined
+  tapped: TappedUsage
+  requestTier: unknown
+  /** When the call was reserved: selects the price row in force. */
+  startedAt: number
+}
+
+export async function settleUsage(shared: Shared, input: SettleInput): Promise<SettleEvent> {
+  const { options, emitter } = shared
+  const { estimate, tapped, scope, endpoint, reservationId } = input
+  let cost: Cost | null = null
+  let estimated = false
+  let costNanos = 0
+  let tokens = 0
+  if (tapped.streamError !== undefined) {
+    try {
+      const error = classifyOpenAIError({ body: tapped.streamError }, { secrets: options.secrets })
+      emitter.emit({ type: 'upstream-error', scope, endpoint, error })
+    } catch {}
+  }
+  if (estimate) {
+    const serviceTier =
+      tapped.serviceTier ?? (typeof input.requestTier === 'string' ? input.requestTier : undefined)
+    const priceOptions = {
+      ...(options.prices ? { prices: options.prices } : {}),
+      ...(serviceTier ? { serviceTier } : {}),
+      at: new Date(input.startedAt),
+    }
+    try {
+      if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, priceOptions)
+      else {
+        // No usage (aborted, broken, cut or usage-less stream): charge the prompt and the output seen,
+        // never more than the hold.
+        estimated = true
+        const output = tapped.outputTokens ?? tapped.deltas
+        cost = costOfUsage(estimate.model, usedSoFar(estimate, output), priceOptions)
+      }
+      costNanos = cost.totalNanos
+      tokens = cost.tokens.total
+    } catch (error) {
+      // Fail closed: what cannot be priced is charged at the reserved maximum.
+      estimated = true
+      costNanos = estimate.maxCostNanos
+      tokens = estimate.inputTokens + estimate.maxOutputTokens
+      options.logger.warn('keyguard: could not price the usage; charged the reserved maximum', {
+        model: estimate.model,
+        error: scrub(error, options),
+      })
+    }
+  }
+  let states: ChargeState[] = []
+  if (reservationId !== undefined) {
+    try {
+      const result = await options.store.settle({ id: reservationId, actual: { costNanos, tokens } })
+      states = result.states
+      handleStoreEvents(shared, result.events)
+    } catch (error) {
+      options.logger.error('keyguard: settling failed; the lease will reclaim the hold as spent', {
+        reservationId,
+        error: scrub(error, options),
+      })
+    }
+  }
+  const event = settleEventOf({
+    scope,
+    endpoint,
+    estimate,
+    cost,
+    costNanos,
+    estimated,
+    ending: tapped.ending,
+    states,
+    reservationId,
+  })
+  emitter.emit(event)
+  return event
+}
+
+export function usedSoFar(estimate: RequestEstimate, deltas: number): Record<string, number> {
+  const output = Math.min(deltas, estimate.maxOutputTokens)
+  const total = estimate.inputTokens + output
+  if (estimate.endpoint === '/v1/responses')
+    return { input_tokens: estimate.inputTokens, output_tokens: output, total_tokens: total }
+  if (estimate.endpoint === '/v1/embeddings')
+    return { prompt_tokens: estimate.inputTokens, total_tokens: estimate.inputTokens }
+  return { prompt_tokens: estimate.inputTokens, completion_tokens: output, total_tokens: total }
+}
+
+export function settleEventOf(input: {
+  scope: RequestScope
+  endpoint: string
+  ending: SettleEvent['ending']
+  estimate?: RequestEstimate | null
+  cost?: Cost | null
+  costNanos?: number
+  estimated?: boolean
+  states?: ChargeState[]
+  reservationId?: string | undefined
+}): SettleEvent {
+  return {
+    type: 'settle',
+    scope: input.scope,
+    reservationId: input.reservationId ?? '',
+    endpoint: input.endpoint,
+    model: input.estimate?.model,
+    estimate: input.estimate ?? null,
+    cost: input.cost ?? null,
+    costNanos: input.costNanos ?? 0,
+    estimated: input.estimated ?? false,
+    ending: input.ending,
+    states: input.states ?? [],
+  }
+}
