@@ -5,7 +5,7 @@ import { ratio, report } from '../../../scripts/bench-kit.mjs'
 import { Secret, scrubSecrets } from '../dist/index.js'
 
 const MB = 1 << 20
-const key = 'sk-proj-Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm_-T3BlbkFJWq8A'
+const key = 'sk-proj-Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm_-FAKEk3yXWq8A'
 const lines = [
   '2026-11-29T03:00:00.000Z info request POST /v1/chat/completions model=gpt-4o-mini tokens=812 cost=0.00031',
   `2026-11-29T03:00:00.010Z debug headers {"authorization":"Bearer ${key}","content-type":"application/json"}`,

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { loadKeys } from './load-keys'
 
 // A fake key shaped like a real one: it must not show in any message, JSON, inspect or console output.
-const canaryBody = 'CANARYq1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxCvBnM_-T3BlbkFJ0123456789abcdefXyZ7'
+const canaryBody = 'CANARYq1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxCvBnM_-FAKEk3yX0123456789abcdefXyZ7'
 const canary = `sk-proj-${canaryBody}`
 const needles = [canary, canaryBody, canaryBody.slice(0, 24), canaryBody.slice(20, 44)]
 

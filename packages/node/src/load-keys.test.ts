@@ -8,7 +8,7 @@ import { isKeyguardError, type KeyguardError } from '@keyguard/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { loadKeys } from './load-keys'
 
-const body = 'T3BlbkFJq1w2e3r4t5y6u7i8o9p0asdfghjklzxcvbnm'
+const body = 'FAKEk3yXq1w2e3r4t5y6u7i8o9p0asdfghjklzxcvbnm'
 const key = (tail: string) => `sk-proj-${body}${tail}`
 
 let dir: string

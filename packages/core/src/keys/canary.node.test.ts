@@ -12,7 +12,7 @@ import { Secret } from './secret'
 
 // A fake key shaped like a real project key. If any view below contains it, or its distinctive body, the
 // invariant "the key never leaves" is broken.
-const canaryBody = 'CANARYq1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxCvBnM_-T3BlbkFJ0123456789abcdefXyZ7'
+const canaryBody = 'CANARYq1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxCvBnM_-FAKEk3yX0123456789abcdefXyZ7'
 const canary = `sk-proj-${canaryBody}`
 const needles = [canary, canaryBody, canaryBody.slice(0, 24), canaryBody.slice(20, 44)]
 

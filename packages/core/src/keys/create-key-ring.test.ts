@@ -3,7 +3,7 @@ import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
 import { createKeyRing } from './create-key-ring'
 import { parseApiKey } from './parse-api-key'
 
-const key = (tail: string) => `sk-proj-T3BlbkFJq1w2e3r4t5y6u7i8o9p0asdfghjkl${tail}`
+const key = (tail: string) => `sk-proj-FAKEk3yXq1w2e3r4t5y6u7i8o9p0asdfghjkl${tail}`
 
 const errorOf = (run: () => unknown): KeyguardError => {
   try {

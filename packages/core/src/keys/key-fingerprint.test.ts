@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { apiKeyKind, keyFingerprint, keyId } from './key-fingerprint'
 import { Secret } from './secret'
 
-const body = 'T3BlbkFJabcdefghijklmnopqrstuvwxyz0123456789'
+const body = 'FAKEk3yXabcdefghijklmnopqrstuvwxyz0123456789'
 
 describe('keyFingerprint', () => {
   it('shows the kind prefix and the last 4 characters only', () => {

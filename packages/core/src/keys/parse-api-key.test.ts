@@ -3,7 +3,7 @@ import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
 import { parseApiKey } from './parse-api-key'
 import { Secret } from './secret'
 
-const body = 'T3BlbkFJq1w2e3r4t5y6u7i8o9p0asdfghjklzxcvbnm_-QWERTYUIOP'
+const body = 'FAKEk3yXq1w2e3r4t5y6u7i8o9p0asdfghjklzxcvbnm_-QWERTYUIOP'
 const project = `sk-proj-${body}Wq8A`
 
 const errorOf = (run: () => unknown): KeyguardError => {

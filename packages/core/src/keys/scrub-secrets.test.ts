@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { scrubSecrets } from './scrub-secrets'
 import { Secret } from './secret'
 
-const key = 'sk-proj-Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm_-T3BlbkFJWq8A'
-const legacy = 'sk-T3BlbkFJa1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'
+const key = 'sk-proj-Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm_-FAKEk3yXWq8A'
+const legacy = 'sk-FAKEk3yXa1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'
 
 describe('scrubSecrets', () => {
   it('removes a known value, naming the Secret it came from', () => {

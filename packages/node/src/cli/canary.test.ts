@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBin } from './__fixtures__/run-bin'
 
 // A fake key shaped like a real one, pushed through every CLI path: it must never be printed.
-const canaryBody = 'CANARYq1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxCvBnM_-T3BlbkFJ0123456789abcdefXyZ7'
+const canaryBody = 'CANARYq1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxCvBnM_-FAKEk3yX0123456789abcdefXyZ7'
 const canary = `sk-proj-${canaryBody}`
 const needles = [canary, canaryBody, canaryBody.slice(0, 24), canaryBody.slice(20, 44)]
 

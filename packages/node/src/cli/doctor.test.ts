@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BinResult, type RunBinOptions, runBin } from './__fixtures__/run-bin'
 
 // Canary keys: realistic shapes, never printed. Every run below fails if any of them shows up.
-const body = 'T3BlbkFJcanary7Qm2Zx9Lk4Vb8Nw1Rt6Yh3Jd5Gf0Sa'
+const body = 'FAKEk3yXcanary7Qm2Zx9Lk4Vb8Nw1Rt6Yh3Jd5Gf0Sa'
 const goodKey = `sk-proj-${body}Wq8A`
 const badKey = `sk-proj-${body}Bad1`
 const brokeKey = `sk-proj-${body}Nq0t`
