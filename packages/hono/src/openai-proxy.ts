@@ -6,7 +6,7 @@ import { type GuardSource, type HonoLogger, perRequest } from './per-request'
 /** Options for {@link openaiProxy}. */
 export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
   guard: GuardSource
-  /** Receives the one-time warning when `c.executionCtx.waitUntil` is missing. @default console */
+  /** Receives the once-per-process warning when `c.executionCtx.waitUntil` is missing on Workers and the like. @default console */
   logger?: HonoLogger
   /** Warnings to leave out, by name. @default [] */
   ignoreWarnings?: readonly 'no-wait-until'[]
