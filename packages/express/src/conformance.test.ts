@@ -11,9 +11,17 @@ for (const [name, express] of [
   ['express 5', express5],
   ['express 4', express4 as unknown as typeof express5],
 ] as const) {
-  describeAdapterConformance(name, async ({ guard, keys, maxBodyBytes }) => {
+  describeAdapterConformance(name, async ({ guard, keys, maxBodyBytes, bodyReader }) => {
     const app = express()
-    app.use('/v1', openaiProxy({ guard, keys, maxBodyBytes, costHeaders: true }))
+    const anyType = () => true
+    const readers = {
+      json: express.json({ type: anyType }),
+      bytes: express.raw({ type: anyType }),
+      text: express.text({ type: anyType }),
+      form: express.urlencoded({ extended: true }),
+    }
+    const reader = bodyReader ? [readers[bodyReader]] : []
+    app.use('/v1', ...reader, openaiProxy({ guard, keys, maxBodyBytes, costHeaders: true }))
     app.use(express.json())
     app.use(
       keyguard({

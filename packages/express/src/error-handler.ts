@@ -1,4 +1,4 @@
-import { errorResponse, guardedRequestOf, isKeyguardError, KeyguardError } from '@keyguard/core'
+import { errorResponse, KeyguardError, keyguardErrorBehind } from '@keyguard/core'
 import type { ErrorRequestHandler } from 'express'
 import { sendWebResponse } from './send-web-response'
 
@@ -12,10 +12,12 @@ export interface KeyguardErrorHandlerOptions {
 
 /**
  * Express error handler that answers a `KeyguardError` with its client status, `Retry-After` when
- * known and a body that never shows the key or upstream internals. It also recognises the error an
- * OpenAI client raised for a call keyguard refused, and answers with keyguard's error instead, and
- * answers `express.json()`'s malformed (400) and oversized (413) bodies the same way.
- * The operator hint goes to `logger`. Other errors pass on.
+ * known and a body that never shows the key, a stack trace or upstream internals. It also answers
+ * what an OpenAI client raised around a guarded call: keyguard's refusal behind an `APIError`, a
+ * `KeyguardError` in the `cause` chain (an unreachable upstream is 502 `upstream.connection`), and
+ * other openai-node `APIError`s, classified (see `keyguardErrorBehind` in `@keyguard/core`); and
+ * `express.json()`'s malformed (400) and oversized (413) bodies. The operator hint goes to `logger`.
+ * Other errors pass on.
  *
  * @example
  * ```ts
@@ -27,7 +29,7 @@ export function keyguardErrorHandler({
   format = 'problem',
 }: KeyguardErrorHandlerOptions = {}): ErrorRequestHandler {
   return function keyguardErrorHandlerMiddleware(error, req, res, next) {
-    const keyguardError = isKeyguardError(error) ? error : (refusalBehind(error, req) ?? badBody(error))
+    const keyguardError = keyguardErrorBehind(error, req) ?? badBody(error)
     if (!keyguardError || res.headersSent) return next(error)
     logger?.warn(`keyguard: ${keyguardError.code}: ${keyguardError.operatorHint}`, {
       code: keyguardError.code,
@@ -51,10 +53,4 @@ function badBody(error: unknown): KeyguardError | undefined {
       userMessage: 'The request body is not valid JSON.',
     })
   return undefined
-}
-
-// openai-node turns keyguard's error Response into its own APIError, which carries the HTTP status.
-function refusalBehind(error: unknown, req: Parameters<ErrorRequestHandler>[1]): KeyguardError | undefined {
-  const status = (error as { status?: unknown } | null)?.status
-  return typeof status === 'number' ? guardedRequestOf(req)?.error : undefined
 }

@@ -1,5 +1,7 @@
 import {
   createOpenAIProxy,
+  errorResponse,
+  isKeyguardError,
   type Keyguard,
   type KeyguardOptions,
   type OpenAIProxyOptions,
@@ -19,6 +21,8 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * An OpenAI-compatible route: any OpenAI client (openai-python, curl, LangChain) can use it as its
  * base URL with a virtual key; calls go through the guard with the real key under the key's scope,
  * streams pass through, and refusals are OpenAI-shaped errors with `Retry-After` and `x-should-retry`.
+ * Mount it before or after body parsers: a body `express.json()`, `express.raw()` or `express.text()`
+ * already read is forwarded as it was sent; one read into what cannot be (a parsed form) is refused.
  *
  * @example
  * ```ts
@@ -34,7 +38,13 @@ export function openaiProxy({ guard, ...options }: OpenAIProxyMiddlewareOptions)
     res.once('close', () => {
       if (!res.writableFinished) controller.abort()
     })
-    handle(toWebRequest(req, controller.signal), resolved)
+    Promise.resolve()
+      .then(() => handle(toWebRequest(req, controller.signal), resolved))
+      // toWebRequest refuses a body a parser read into what cannot be forwarded, as the proxy would.
+      .catch((error: unknown) => {
+        if (isKeyguardError(error)) return errorResponse(error, { format: 'openai' })
+        throw error
+      })
       .then((response) => sendWebResponse(res, response))
       .catch(next)
   }

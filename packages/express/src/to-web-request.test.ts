@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
+import { listen } from './__fixtures__/listen'
 import { toWebRequest } from './to-web-request'
 
 const closers: (() => void)[] = []
@@ -41,5 +42,56 @@ describe('toWebRequest', () => {
       auth: 't1',
       body,
     })
+  })
+})
+
+describe('toWebRequest after a body parser', () => {
+  // Echo what the Web request carries as bytes, or the error it raised.
+  async function through(parser: express.RequestHandler, init: RequestInit) {
+    const app = express()
+    app.use(parser)
+    app.post('/v1/files', async (req, res) => {
+      try {
+        res.type('application/octet-stream').send(Buffer.from(await toWebRequest(req).arrayBuffer()))
+      } catch (error) {
+        res.status(418).json(error)
+      }
+    })
+    const server = await listen(app)
+    closers.push(() => void server.close())
+    return fetch(`${server.origin}/v1/files`, { method: 'POST', ...init })
+  }
+
+  it("forwards express.raw()'s Buffer as the bytes sent, not as JSON", async () => {
+    const bytes = new Uint8Array([0, 159, 146, 150, 255, 10])
+    const response = await through(express.raw({ type: () => true }), {
+      headers: { 'content-type': 'audio/wav' },
+      body: bytes,
+    })
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes)
+  })
+
+  it("forwards express.text()'s string as itself", async () => {
+    const body = '{"model":"gpt-4o-mini",  "input":"héllo"}'
+    const response = await through(express.text({ type: () => true }), {
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
+    expect(await response.text()).toBe(body)
+  })
+
+  it('refuses a form express.urlencoded() parsed into an object, and a stream read into nothing', async () => {
+    const form = await through(express.urlencoded({ extended: false }), {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'model=gpt-4o-mini',
+    })
+    expect(form.status).toBe(418)
+    expect(await form.json()).toMatchObject({ code: 'request.invalid', clientStatus: 400 })
+    const drained: express.RequestHandler = (req, _res, next) => {
+      req.resume()
+      req.once('end', () => next())
+    }
+    const empty = await through(drained, { headers: { 'content-type': 'application/json' }, body: '{}' })
+    expect(await empty.json()).toMatchObject({ code: 'request.invalid' })
   })
 })

@@ -6,8 +6,20 @@ import { keyguardErrorHandler } from './error-handler'
 import { keyguard } from './keyguard'
 import { openaiProxy } from './openai-proxy'
 
-describeAdapterConformance('hono', ({ guard, keys, maxBodyBytes }) => {
+describeAdapterConformance('hono', ({ guard, keys, maxBodyBytes, bodyReader }) => {
   const app = new Hono()
+  // What a validator or a logging middleware does before the proxy: read the body through c.req.
+  if (bodyReader)
+    app.use('/v1/*', async (c, next) => {
+      const read = {
+        json: () => c.req.json(),
+        bytes: () => c.req.arrayBuffer(),
+        text: () => c.req.text(),
+        form: () => c.req.parseBody(),
+      }
+      await read[bodyReader]().catch(() => undefined)
+      await next()
+    })
   app.all(
     '/v1/*',
     openaiProxy({ guard, keys, maxBodyBytes, costHeaders: true, ignoreWarnings: ['no-wait-until'] }),

@@ -1,4 +1,4 @@
-import { errorResponse, guardedRequestOf, isKeyguardError } from '@keyguard/core'
+import { errorResponse, keyguardErrorBehind } from '@keyguard/core'
 import type { ErrorHandler } from 'hono'
 
 /** Options for {@link keyguardErrorHandler}. */
@@ -13,8 +13,11 @@ export interface KeyguardErrorHandlerOptions {
 
 /**
  * Hono `app.onError` handler that answers a `KeyguardError` with its client status, `Retry-After`
- * when known and a body that never shows the key or upstream internals. It also recognises the
- * error an OpenAI client raised for a call keyguard refused, and answers with keyguard's error.
+ * when known and a body that never shows the key, a stack trace or upstream internals. It also
+ * answers what an OpenAI client raised around a guarded call: keyguard's refusal behind an
+ * `APIError`, a `KeyguardError` in the `cause` chain (an unreachable upstream is 502
+ * `upstream.connection`), and other openai-node `APIError`s, classified (see `keyguardErrorBehind`
+ * in `@keyguard/core`).
  *
  * @example
  * ```ts
@@ -27,13 +30,7 @@ export function keyguardErrorHandler({
   format = 'problem',
 }: KeyguardErrorHandlerOptions = {}): ErrorHandler {
   return function keyguardOnError(error, c) {
-    // openai-node turns keyguard's error Response into its own APIError, which carries the HTTP status.
-    const status = (error as { status?: unknown }).status
-    const keyguardError = isKeyguardError(error)
-      ? error
-      : typeof status === 'number'
-        ? guardedRequestOf(c.req.raw)?.error
-        : undefined
+    const keyguardError = keyguardErrorBehind(error, c.req.raw)
     if (!keyguardError) {
       if (fallback) return fallback(error, c)
       throw error

@@ -1,12 +1,16 @@
 import { createKeyguard } from '@keyguard/core'
 import { exampleMockKey } from '@keyguard/testing'
 import { Hono } from 'hono'
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { keyguard } from './keyguard'
 
 const silent = { warn() {}, error() {} }
 
 describe('keyguard', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
   it('builds the guard from env(c) once per bindings object', async () => {
     // On Node, env(c) is process.env; on Workers, the bindings.
     vi.stubEnv('OPENAI_API_KEY', exampleMockKey)
@@ -29,15 +33,29 @@ describe('keyguard', () => {
     vi.unstubAllEnvs()
   })
 
-  it('warns once, through the logger, where c.executionCtx.waitUntil is missing', async () => {
+  it('does not warn on Node, where settlement outlives the response anyway', async () => {
     const warnings: string[] = []
+    const logger = { warn: (line: string) => warnings.push(line) }
     const app = new Hono()
-    app.use(
-      keyguard({
-        guard: createKeyguard({ key: exampleMockKey, logger: silent }),
-        logger: { warn: (line) => warnings.push(line) },
-      }),
-    )
+    const guard = createKeyguard({ key: exampleMockKey, logger: silent })
+    app.use(keyguard({ guard, logger }))
+    app.use(keyguard({ guard, logger }))
+    app.get('/', (c) => c.text('ok'))
+    await app.request('/')
+    await app.request('/')
+    expect(warnings).toEqual([])
+  })
+
+  it('warns once per process, through the logger, on Workers without c.executionCtx.waitUntil', async () => {
+    vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' })
+    vi.resetModules() // a fresh module: the warning is once per process
+    const fresh = await import('./keyguard')
+    const warnings: string[] = []
+    const logger = { warn: (line: string) => warnings.push(line) }
+    const app = new Hono()
+    const guard = createKeyguard({ key: exampleMockKey, logger: silent })
+    app.use(fresh.keyguard({ guard, logger }))
+    app.use(fresh.keyguard({ guard, logger }))
     app.get('/', (c) => c.text('ok'))
     await app.request('/')
     await app.request('/')

@@ -14,7 +14,7 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   guard: GuardSource
   /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
   scope?: (c: Context) => RequestScope | undefined | Promise<RequestScope | undefined>
-  /** Receives the one-time warning when `c.executionCtx.waitUntil` is missing. @default console */
+  /** Receives the once-per-process warning when `c.executionCtx.waitUntil` is missing on Workers and the like. @default console */
   logger?: HonoLogger
   /** Warnings to leave out, by name. @default [] */
   ignoreWarnings?: readonly 'no-wait-until'[]

@@ -1,11 +1,12 @@
-import { createOpenAIProxy, type OpenAIProxyOptions } from '@keyguard/core'
+import { createOpenAIProxy, errorResponse, KeyguardError, type OpenAIProxyOptions } from '@keyguard/core'
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'
 
 /** Options for {@link openaiProxy}. */
 export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
   guard: GuardSource
-  /** Receives the one-time warning when `c.executionCtx.waitUntil` is missing. @default console */
+  /** Receives the once-per-process warning when `c.executionCtx.waitUntil` is missing on Workers and the like. @default console */
   logger?: HonoLogger
   /** Warnings to leave out, by name. @default [] */
   ignoreWarnings?: readonly 'no-wait-until'[]
@@ -25,12 +26,41 @@ export function openaiProxy({ guard, logger, ignoreWarnings, ...options }: OpenA
   const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   const handle = createOpenAIProxy(options)
   return createMiddleware(async function openaiProxyHandler(c) {
-    return handle(c.req.raw, guardOf(c), {
+    const request = await unreadRequest(c)
+    if (request instanceof Response) return request
+    return handle(request, guardOf(c), {
       waitUntil: (settled) =>
         keepAlive(
           c,
           settled.then(() => {}),
         ),
     })
+  })
+}
+
+// A middleware before the proxy (a validator, a logger) may have read the body through c.req, which
+// keeps it: forward those bytes. A body read any other way is gone, and refused rather than dropped.
+async function unreadRequest(c: Context): Promise<Request | Response> {
+  const raw = c.req.raw
+  if (!raw.bodyUsed) return raw
+  const { text, arrayBuffer, blob, json } = c.req.bodyCache
+  if (!text && !arrayBuffer && !blob && !json) {
+    const error = new KeyguardError({
+      code: 'request.invalid',
+      message: "openaiProxy(): the request body was read before the proxy and Hono's c.req kept no copy",
+      operatorHint:
+        'read bodies before openaiProxy() only through c.req (c.req.json(), c.req.text(), c.req.arrayBuffer())',
+      userMessage: 'The request body is not valid JSON.',
+      clientStatus: 400,
+    })
+    return errorResponse(error, { format: 'openai' })
+  }
+  const headers = new Headers(raw.headers)
+  headers.delete('content-length')
+  return new Request(raw.url, {
+    method: raw.method,
+    headers,
+    body: await c.req.arrayBuffer(),
+    signal: raw.signal,
   })
 }

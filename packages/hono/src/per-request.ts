@@ -1,6 +1,6 @@
 import { type Keyguard, type KeyguardOptions, toKeyguard } from '@keyguard/core'
 import type { Context } from 'hono'
-import { env } from 'hono/adapter'
+import { env, getRuntimeKey } from 'hono/adapter'
 
 /** A guard, its options, or a function of the bindings (`env(c)`) that returns either; called once per bindings object. */
 export type GuardSource =
@@ -44,9 +44,13 @@ function guardResolver(source: GuardSource): (c: Context) => Keyguard {
   }
 }
 
-// Settlement goes to waitUntil; where there is none, say so once, clearly.
+// The runtime does not change while the process lives, and every middleware shares it: warn once.
+let warnedNoWaitUntil = false
+
+// Settlement goes to waitUntil; where there is none and the runtime may stop work after the
+// response (Workers and the like), say so once, clearly. On Node, Bun and Deno the process keeps it.
 function settlementKeeper(logger: HonoLogger, ignoreWarnings: readonly string[]) {
-  // The runtime does not change while the process lives: after one miss, stop paying for the throw.
+  // After one miss, stop paying for the throw.
   let missing = false
   return function keepAlive(c: Context, settled: Promise<void>): void {
     if (missing) return
@@ -54,10 +58,17 @@ function settlementKeeper(logger: HonoLogger, ignoreWarnings: readonly string[])
       c.executionCtx.waitUntil(settled)
     } catch {
       missing = true
-      if (ignoreWarnings.includes('no-wait-until')) return
+      if (warnedNoWaitUntil || ignoreWarnings.includes('no-wait-until') || settlesAfterResponse()) return
+      warnedNoWaitUntil = true
       logger.warn(
-        "keyguard: no c.executionCtx.waitUntil here, so costs settle after the response only while the process lives (fine on Node and Bun; on Workers, serve through the module's fetch(request, env, ctx)). Silence with ignoreWarnings: ['no-wait-until'].",
+        `keyguard: no c.executionCtx.waitUntil on this runtime (${getRuntimeKey()}), so a cost still settling when the response is sent may be cut off and never recorded; serve through the module's fetch(request, env, ctx). Silence with ignoreWarnings: ['no-wait-until'].`,
       )
     }
   }
+}
+
+// hono's runtime detection (Workers by navigator.userAgent, never by Node APIs); a runtime it cannot name may stop work too.
+function settlesAfterResponse(): boolean {
+  const runtime = getRuntimeKey()
+  return runtime === 'node' || runtime === 'bun' || runtime === 'deno'
 }

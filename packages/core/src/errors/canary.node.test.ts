@@ -2,6 +2,8 @@ import { inspect } from 'node:util'
 import { createMockOpenAI, mockErrors } from '@keyguard/testing'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
+import { createKeyguard } from '../guard/create-keyguard'
+import { keyguardErrorBehind } from '../http/keyguard-error-behind'
 import { canaryKey } from './__fixtures__/openai-error-bodies'
 import { classifyOpenAIError } from './classify-openai-error'
 import type { KeyguardError } from './keyguard-error'
@@ -65,5 +67,22 @@ describe('classifyOpenAIError', () => {
     const classified = classifyOpenAIError(error as Error)
     expect(classified.code).toBe('upstream.server_error')
     expectNoKey(classified)
+  })
+})
+
+describe('keyguardErrorBehind', () => {
+  it('keeps the key out of the answer to an unreachable upstream, through openai-node', async () => {
+    const unreachable = async (): Promise<Response> => {
+      throw new TypeError(`fetch failed (Authorization: Bearer ${canaryKey})`)
+    }
+    const guard = createKeyguard({ key: canaryKey, fetch: unreachable, logger: { warn() {}, error() {} } })
+    const client = new OpenAI({ apiKey: 'unused', fetch: guard.fetch, maxRetries: 0 })
+    const error = await client.models.list().then(
+      () => expect.fail('the call succeeded'),
+      (caught: unknown) => caught,
+    )
+    const behind = keyguardErrorBehind(error)
+    expect(behind?.code).toBe('upstream.connection')
+    if (behind) expectNoKey(behind)
   })
 })

@@ -1,8 +1,10 @@
 import { KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
 import type { KeyRingKey } from '../keys/create-key-ring'
+import { scrubSecrets } from '../keys/scrub-secrets'
 import { type Shared, scrub } from './guard-shared'
 import { droppedRequestHeaders, headerPairs } from './header-pairs'
+import type { ResolvedOptions } from './keyguard-options'
 import type { IncomingRequest } from './read-request'
 
 /**
@@ -44,7 +46,7 @@ export async function forwardRequest(
       code: timedOut ? 'upstream.timeout' : 'upstream.connection',
       message: `could not reach ${new URL(options.baseUrl).origin}: ${scrub(error, options)}`,
       operatorHint: 'check network access to the API base URL (proxy, DNS, firewall)',
-      cause: error,
+      cause: withoutSecrets(error, options),
     })
   }
   const rateLimits = parseRateLimitHeaders(upstream.headers)
@@ -58,4 +60,15 @@ export async function forwardRequest(
     })
   }
   return upstream
+}
+
+// The cause reaches util.inspect and error trackers: left out when any error in its chain shows a secret.
+function withoutSecrets(error: unknown, options: ResolvedOptions): unknown {
+  let current = error
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const text = `${current.message}\n${current.stack ?? ''}`
+    if (scrubSecrets(text, options.secrets) !== text) return undefined
+    current = current.cause
+  }
+  return error
 }

@@ -12,6 +12,13 @@ export interface AdapterSetup {
   keys: Readonly<Record<string, { tenant: string }>>
   /** The proxy's body limit. */
   maxBodyBytes: number
+  /**
+   * What reads the request body before the proxy, as an app's body parser would, for any content type:
+   * `json`, `bytes`, `text` or `form` (Express: `express.json()`, `express.raw()`, `express.text()`,
+   * `express.urlencoded()` mounted before `openaiProxy`; Hono: a middleware that calls `c.req.json()`,
+   * `arrayBuffer()`, `text()` or `parseBody()`). @default nothing reads it first
+   */
+  bodyReader?: 'json' | 'bytes' | 'text' | 'form' | undefined
 }
 
 /**
@@ -214,6 +221,100 @@ export function describeAdapterConformance(
       expect(response.headers.get('retry-after')).toBeNull()
       expect(await response.json()).toMatchObject({ error: { code: 'budget.hard_limit' } })
       expect(mock.requests).toHaveLength(0)
+    })
+  })
+
+  describe(`adapter conformance: ${name}: body readers and unreachable upstreams`, () => {
+    let mock: MockOpenAI
+    const opened: AdapterApp[] = []
+    afterEach(async () => {
+      for (const app of opened.splice(0)) await app.close?.()
+    })
+    // A guard whose upstream is the mock, or nothing at all: fetch fails as undici's does when no one listens.
+    const open = async (
+      bodyReader?: AdapterSetup['bodyReader'],
+      upstream: 'mock' | 'unreachable' = 'mock',
+    ) => {
+      mock = createMockOpenAI({ validKeys: [exampleMockKey] })
+      const guard = createKeyguard({
+        key: exampleMockKey,
+        fetch:
+          upstream === 'mock'
+            ? mock.fetch
+            : async () => {
+                throw new TypeError('fetch failed', {
+                  cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+                    code: 'ECONNREFUSED',
+                  }),
+                })
+              },
+        logger: silent,
+        limits: [requestLimit({ name: 'rpm', scope: 'tenant', limit: 100, windowMs: 60_000 })],
+      })
+      const app = await start({ guard, keys, maxBodyBytes: 2048, bodyReader })
+      opened.push(app)
+      return app
+    }
+    const completion = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'héllo 👋' }], seed: 7 }
+    const auth = { authorization: 'Bearer kg-acme-test-key' }
+
+    it.each(['json', 'bytes', 'text'] as const)(
+      'forwards the body unchanged when a %s body reader ran before the proxy',
+      async (bodyReader) => {
+        const app = await open(bodyReader)
+        const response = await app.fetch('/v1/chat/completions', json(completion, auth))
+        expect(response.status).toBe(200)
+        expect(await response.json()).toMatchObject({ object: 'chat.completion' })
+        expect(mock.requests).toHaveLength(1)
+        expect(mock.requests[0]?.body).toEqual(completion)
+      },
+    )
+
+    // The adapter either refuses the form it cannot rebuild (Express) or forwards its bytes (Hono keeps
+    // them); it never turns a parsed form into JSON that the upstream would accept and charge.
+    it('never forwards a form that a form reader parsed as anything but the bytes sent', async () => {
+      const app = await open('form')
+      const form = 'model=gpt-4o-mini&messages[0][role]=user&messages[0][content]=hi'
+      const response = await app.fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+      })
+      expect([200, 400]).toContain(response.status)
+      if (response.status === 400)
+        expect(await response.json()).toMatchObject({ error: { code: 'request.invalid' } })
+      expect(mock.requests.filter((request) => request.body !== form)).toEqual([])
+    })
+
+    it('still forwards a JSON body that a form reader left unread', async () => {
+      const app = await open('form')
+      const response = await app.fetch('/v1/chat/completions', json(completion, auth))
+      expect(response.status).toBe(200)
+      expect(mock.requests[0]?.body).toEqual(completion)
+    })
+
+    it.each([false, true])(
+      'answers a guarded route (stream: %s) with 502 problem+json upstream.connection when the upstream is unreachable',
+      async (stream) => {
+        const app = await open(undefined, 'unreachable')
+        const response = await app.fetch('/chat', json({ stream }, { 'x-tenant': 'acme' }))
+        expect(response.status).toBe(502)
+        expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+        const text = await response.text()
+        expect(JSON.parse(text)).toMatchObject({ code: 'upstream.connection', status: 502 })
+        expect(text).not.toContain(exampleMockKey)
+        expect(text).not.toMatch(/ECONNREFUSED|\n\s+at |node_modules|\.ts:\d/)
+      },
+    )
+
+    it('answers the proxy with 502 upstream.connection in OpenAI format when the upstream is unreachable', async () => {
+      const app = await open(undefined, 'unreachable')
+      const response = await app.fetch('/v1/chat/completions', json(completion, auth))
+      expect(response.status).toBe(502)
+      const text = await response.text()
+      expect(JSON.parse(text)).toMatchObject({ error: { code: 'upstream.connection' } })
+      expect(text).not.toContain(exampleMockKey)
+      expect(text).not.toMatch(/ECONNREFUSED|\n\s+at |node_modules/)
     })
   })
 }
