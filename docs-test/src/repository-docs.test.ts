@@ -44,16 +44,20 @@ describe('the TypeScript blocks in the repository Markdown', () => {
   })
 
   const runnable = blocks.filter((block) => block.mode === 'run').map(named)
-  it.each(runnable)('$where runs against the mock upstream', async ({ where, block }) => {
-    const path = pathOf.get(block)
-    if (!path) throw new Error(`${where} was not written`)
-    const run = await runBlock(path)
-    expect(run.exitCode, `${where} exited ${run.exitCode}:\n${run.stderr}`).toBe(0)
-    if (block.expectedOutput !== undefined)
-      expect(run.stdout.trimEnd(), `the output shown at ${block.expectedOutputAt}`).toBe(
-        block.expectedOutput.trimEnd(),
-      )
-  })
+  // Each run is its own process, mostly startup: run them side by side.
+  it.concurrent.for(runnable)(
+    '$where runs against the mock upstream',
+    async ({ where, block }, { expect }) => {
+      const path = pathOf.get(block)
+      if (!path) throw new Error(`${where} was not written`)
+      const run = await runBlock(path)
+      expect(run.exitCode, `${where} exited ${run.exitCode}:\n${run.stderr}`).toBe(0)
+      if (block.expectedOutput !== undefined)
+        expect(run.stdout.trimEnd(), `the output shown at ${block.expectedOutputAt}`).toBe(
+          block.expectedOutput.trimEnd(),
+        )
+    },
+  )
 
   for (const block of blocks.filter((each) => each.mode === 'skip'))
     it.skip(`${whereIs(block)} is not checked: ${block.skipReason}`, () => {})

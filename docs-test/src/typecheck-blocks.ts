@@ -11,8 +11,9 @@ export interface BlockDiagnostics {
 }
 
 /**
- * Type-checks the written blocks (`writeBlocks`) as one program under `tsconfigPath` and names
- * each error by its Markdown file, line and column, not by the generated module.
+ * Type-checks each written block (`writeBlocks`) on its own under `tsconfigPath`, as a reader's
+ * project holding only that block would (one block's `declare global` does not help another), and
+ * names each error by its Markdown file, line and column, not by the generated module.
  *
  * @example
  * const { byBlock } = typecheckBlocks(writeBlocks(blocks, dir), 'docs-test/tsconfig.blocks.json')
@@ -24,18 +25,38 @@ export function typecheckBlocks(
   const config = ts.readConfigFile(tsconfigPath, ts.sys.readFile)
   if (config.error) throw new Error(format(config.error, undefined))
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, dirname(tsconfigPath))
-  const program = ts.createProgram({ rootNames: [...written.keys()], options: parsed.options })
+  const host = cachingHost(parsed.options)
   const byBlock = new Map<DocBlock, string[]>()
   const other = parsed.errors.map((diagnostic) => format(diagnostic, undefined))
-  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
-    const block = diagnostic.file && written.get(ts.sys.resolvePath(diagnostic.file.fileName))
-    if (!block) {
-      other.push(format(diagnostic, undefined))
-      continue
+  let oldProgram: ts.Program | undefined
+  for (const [path, block] of written) {
+    const program = ts.createProgram({
+      rootNames: [path],
+      options: parsed.options,
+      host,
+      ...(oldProgram ? { oldProgram } : {}),
+    })
+    oldProgram = program
+    for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+      const own = diagnostic.file && ts.sys.resolvePath(diagnostic.file.fileName) === path
+      if (own) byBlock.set(block, [...(byBlock.get(block) ?? []), format(diagnostic, block)])
+      else other.push(format(diagnostic, undefined))
     }
-    byBlock.set(block, [...(byBlock.get(block) ?? []), format(diagnostic, block)])
   }
-  return { byBlock, other }
+  return { byBlock, other: [...new Set(other)] }
+}
+
+// Every block loads the same type files (lib, @types/node, openai, the packages): parse each once.
+function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
+  const host = ts.createCompilerHost(options)
+  const parsed = new Map<string, ts.SourceFile | undefined>()
+  const getSourceFile = host.getSourceFile
+  host.getSourceFile = (fileName, languageVersion, ...rest) => {
+    if (!parsed.has(fileName))
+      parsed.set(fileName, getSourceFile.call(host, fileName, languageVersion, ...rest))
+    return parsed.get(fileName)
+  }
+  return host
 }
 
 function format(diagnostic: ts.Diagnostic, block: DocBlock | undefined): string {
