@@ -17,13 +17,13 @@ export const demoTenants: ReadonlyMap<string, string> = new Map([
   ['demo-globex', 'globex'],
 ])
 
+/** What the app's own middleware sets on the context. */
+type AppEnv = { Variables: { tenant: string } }
+
 /**
  * The Hono app, the same on Node, Bun and Workers. The guard is built once per set of bindings:
  * with OPENAI_API_KEY it talks to OpenAI, without it to the mock upstream, in-process.
  */
-/** What the app's own middleware sets on the context. */
-type AppEnv = { Variables: { tenant: string } }
-
 export const app = new Hono<AppEnv>()
 
 // 401 with `WWW-Authenticate: Bearer` unless the token is one of demoTenants; sets c.var.tenant.
