@@ -22,15 +22,18 @@ describe('the TypeScript blocks in the repository Markdown', () => {
     diagnostics = typecheckBlocks(written, tsconfig)
   })
 
-  it('reads every README, CONTRIBUTING and docs/*.md, and finds blocks in the READMEs', () => {
-    const files = docFiles(root)
-    expect(files).toEqual(
-      expect.arrayContaining(['README.md', 'packages/core/README.md', 'docs/contracts.md']),
+  it('reads every README, CONTRIBUTING and docs/*.md, and finds the blocks in them', () => {
+    expect(docFiles(root)).toEqual(
+      expect.arrayContaining(['README.md', 'CONTRIBUTING.md', 'apps/express/README.md', 'docs/contracts.md']),
     )
-    expect(new Set(blocks.map((block) => block.file))).toEqual(
-      expect.objectContaining({ size: expect.any(Number) }),
-    )
-    expect(blocks.filter((block) => block.file === 'README.md').length).toBeGreaterThan(0)
+    const withBlocks = new Set(blocks.map((block) => block.file))
+    for (const file of [
+      'README.md',
+      'packages/express/README.md',
+      'packages/hono/README.md',
+      'docs/contracts.md',
+    ])
+      expect(withBlocks, file).toContain(file)
   })
 
   it('sees no type error outside the blocks (config, missing type packages)', () => {
