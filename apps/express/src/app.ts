@@ -3,6 +3,23 @@ import { getKeyguard, keyguard, keyguardErrorHandler, openaiProxy } from '@keygu
 import express from 'express'
 import OpenAI from 'openai'
 
+/** Who is calling, as the app's authentication establishes it. */
+export interface Account {
+  tenant: string
+  user: string
+}
+
+/**
+ * The example's sign-in: `Authorization: Bearer demo-acme` is ana at acme, `demo-globex` is gus at
+ * globex. A stand-in for real authentication (a session, passport, a verified JWT): what matters is
+ * that the tenant who pays comes from a credential the server checked, never from a header the
+ * caller writes, or any caller could bill any tenant.
+ */
+export const demoAccounts: ReadonlyMap<string, Account> = new Map([
+  ['demo-acme', { tenant: 'acme', user: 'ana' }],
+  ['demo-globex', { tenant: 'globex', user: 'gus' }],
+])
+
 /** What the app needs from outside: the key (or the mock's) and where its logs go. */
 export interface AppOptions {
   key: string
@@ -14,6 +31,8 @@ export interface AppOptions {
   tenantMonthlyLimit?: number
   /** Virtual keys for the /v1 proxy: hash (or key) → scope. */
   virtualKeys?: Record<string, { tenant: string }>
+  /** Bearer token → account for `/chat` and `/usage`. @default demoAccounts */
+  accounts?: ReadonlyMap<string, Account>
   log?: (line: string) => void
 }
 
@@ -63,13 +82,12 @@ export function createApp(options: AppOptions): { app: express.Express; guard: K
     }),
   )
   app.use(express.json())
+  app.use(authenticate(options.accounts ?? demoAccounts))
   app.use(
     keyguard({
       guard,
-      scope: (req) => {
-        const tenant = req.get('x-tenant')
-        return tenant ? { tenant, user: req.get('x-user') ?? 'anonymous' } : undefined
-      },
+      // Who pays is who signed in: the account authenticate() verified, never a client header.
+      scope: (req) => req.account && { tenant: req.account.tenant, user: req.account.user },
       costHeaders: true,
     }),
   )
@@ -87,4 +105,32 @@ export function createApp(options: AppOptions): { app: express.Express; guard: K
   })
   app.use(keyguardErrorHandler({ logger: { warn: (line) => (options.log ?? console.log)(line) } }))
   return { app, guard }
+}
+
+/** Answers 401 unless the bearer token names an account; sets `req.account` for the routes after it. */
+function authenticate(accounts: ReadonlyMap<string, Account>): express.RequestHandler {
+  return function authenticateBearer(req, res, next) {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1]
+    const account = token === undefined ? undefined : accounts.get(token)
+    if (!account) {
+      res.status(401).set('www-authenticate', 'Bearer').type('application/problem+json').json({
+        title: 'Unauthorized',
+        status: 401,
+        detail:
+          'Sign in with Authorization: Bearer <token> (this example accepts demo-acme and demo-globex).',
+      })
+      return
+    }
+    req.account = account
+    next()
+  }
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The signed-in caller, set by authenticate(). */
+      account?: Account
+    }
+  }
 }

@@ -2,14 +2,41 @@ import { createKeyguard, formatUsd, requestLimit, spendLimit, usd } from '@keygu
 import { keyguard, keyguardErrorHandler } from '@keyguard/hono'
 import { exampleUpstream } from '@keyguard/testing'
 import { Hono } from 'hono'
+import { bearerAuth } from 'hono/bearer-auth'
+import { HTTPException } from 'hono/http-exception'
 import OpenAI from 'openai'
+
+/**
+ * The example's sign-in: `Authorization: Bearer demo-acme` is tenant acme, `demo-globex` is globex.
+ * A stand-in for real authentication (hono's `jwt`, a session): what matters is that the tenant who
+ * pays comes from a credential the server checked, never from a header the caller writes, or any
+ * caller could bill any tenant.
+ */
+export const demoTenants: ReadonlyMap<string, string> = new Map([
+  ['demo-acme', 'acme'],
+  ['demo-globex', 'globex'],
+])
+
+/** What the app's own middleware sets on the context. */
+type AppEnv = { Variables: { tenant: string } }
 
 /**
  * The Hono app, the same on Node, Bun and Workers. The guard is built once per set of bindings:
  * with OPENAI_API_KEY it talks to OpenAI, without it to the mock upstream, in-process.
  */
-export const app = new Hono()
+export const app = new Hono<AppEnv>()
 
+// 401 with `WWW-Authenticate: Bearer` unless the token is one of demoTenants; sets c.var.tenant.
+app.use(
+  '/chat',
+  bearerAuth<AppEnv>({
+    verifyToken: (token, c) => {
+      const tenant = demoTenants.get(token)
+      if (tenant) c.set('tenant', tenant)
+      return tenant !== undefined
+    },
+  }),
+)
 app.use(
   '/chat',
   keyguard({
@@ -30,9 +57,10 @@ app.use(
       )
       return guard
     },
+    // Who pays is who signed in: the tenant bearerAuth verified above, never a client header.
     scope: (c) => {
-      const tenant = c.req.header('x-tenant')
-      return tenant ? { tenant } : undefined
+      const tenant: unknown = c.get('tenant')
+      return typeof tenant === 'string' ? { tenant } : undefined
     },
     costHeaders: true,
     ignoreWarnings: ['no-wait-until'],
@@ -53,5 +81,10 @@ app.post('/chat', async (c) => {
 })
 
 app.onError(
-  keyguardErrorHandler({ logger: console, fallback: (_error, c) => c.json({ error: 'internal' }, 500) }),
+  keyguardErrorHandler({
+    logger: console,
+    // Hono's own answers (bearerAuth's 401) keep their status; anything else is a bare 500.
+    fallback: (error, c) =>
+      error instanceof HTTPException ? error.getResponse() : c.json({ error: 'internal' }, 500),
+  }),
 )

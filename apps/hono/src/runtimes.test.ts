@@ -5,20 +5,22 @@ import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-type Send = (tenant: string | undefined) => Promise<Response>
+type Send = (headers: Record<string, string>) => Promise<Response>
 const chat =
   (base: string, fetcher: (url: string, init: RequestInit) => Promise<Response>): Send =>
-  (tenant) =>
+  (headers) =>
     fetcher(`${base}/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(tenant ? { 'x-tenant': tenant } : {}) },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ message: 'Say hello in five words.' }),
     })
+const as = (token: string) => ({ authorization: `Bearer ${token}` })
 
 // What a user of the example sees on any runtime: costs and limits on the first call, a 429 once
-// the tenant's daily budget is spent, other tenants unaffected, and a 400 without a tenant.
+// the tenant's daily budget is spent, other tenants unaffected, and a 401 without a demo token:
+// the tenant who pays comes from the token, so naming one in a header gets a caller nothing.
 async function tour(send: Send) {
-  const first = await send('acme')
+  const first = await send(as('demo-acme'))
   expect(first.status).toBe(200)
   expect(((await first.json()) as { reply: string }).reply).toBeTruthy()
   expect(first.headers.get('ratelimit-policy')).toBe('"rpm";q=30')
@@ -26,15 +28,19 @@ async function tour(send: Send) {
   expect(Number(first.headers.get('x-keyguard-cost'))).toBeGreaterThan(0)
   let denied: Response | undefined
   for (let call = 0; call < 20 && !denied; call++) {
-    const response = await send('acme')
+    const response = await send(as('demo-acme'))
     if (response.status !== 200) denied = response
     else await response.arrayBuffer()
   }
   expect(denied?.status).toBe(429)
   expect(denied?.headers.get('content-type')).toBe('application/problem+json')
   expect(await denied?.json()).toMatchObject({ code: 'budget.hard_limit' })
-  expect((await send('globex')).status).toBe(200)
-  expect((await send(undefined)).status).toBe(400)
+  expect((await send(as('demo-globex'))).status).toBe(200)
+  for (const headers of [{}, { 'x-tenant': 'globex' }, as('not-a-demo-token')]) {
+    const refused = await send(headers)
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('www-authenticate')).toContain('Bearer')
+  }
 }
 
 describe('the Hono example in workerd (miniflare)', () => {
@@ -60,7 +66,7 @@ describe('the Hono example in workerd (miniflare)', () => {
   })
   afterAll(() => miniflare?.dispose())
 
-  it('serves the chat route with limits, cost headers and a 429 at the budget', async () => {
+  it('serves signed-in tenants with limits, cost headers and a 429 at the budget, and 401 to anyone else', async () => {
     await tour(chat('http://localhost', (url, init) => miniflare.dispatchFetch(url, init as never) as never))
   })
 })
@@ -92,7 +98,7 @@ describe('the Hono example in Bun', () => {
   })
   afterAll(() => bun?.kill())
 
-  it('serves the chat route with limits, cost headers and a 429 at the budget', async () => {
+  it('serves signed-in tenants with limits, cost headers and a 429 at the budget, and 401 to anyone else', async () => {
     await tour(chat(base, fetch))
   })
 })

@@ -26,7 +26,8 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  *
  * @example
  * ```ts
- * app.use(keyguard({ guard, scope: (req) => ({ tenant: req.get('x-tenant') }), costHeaders: true }))
+ * // Who pays comes from your authentication (it set req.user), never from a header the caller writes.
+ * app.use(keyguard({ guard, scope: (req) => req.user && { tenant: req.user.tenantId }, costHeaders: true }))
  * app.post('/chat', async (req, res) => {
  *   const openai = new OpenAI({ apiKey: 'unused', fetch: getKeyguard(req).fetch })
  *   res.json(await openai.chat.completions.create(req.body))

@@ -29,7 +29,8 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  * ```ts
  * app.use('/chat', keyguard({
  *   guard: (bindings) => ({ key: String(bindings.OPENAI_API_KEY), limits }),
- *   scope: (c) => ({ tenant: c.req.header('x-tenant') }),
+ *   // Who pays comes from a verified token (here hono's jwt middleware), never a header the caller writes.
+ *   scope: (c) => ({ tenant: (c.get('jwtPayload') as { tenant?: string }).tenant }),
  * }))
  * app.post('/chat', async (c) => {
  *   const openai = new OpenAI({ apiKey: 'unused', fetch: c.get('keyguard').fetch })
