@@ -1,5 +1,6 @@
 import { KeyguardError } from '@keyguard/core'
 import { Hono } from 'hono'
+import { bearerAuth } from 'hono/bearer-auth'
 import { describe, expect, it } from 'vitest'
 import { keyguardErrorHandler } from './error-handler'
 
@@ -64,5 +65,15 @@ describe('keyguardErrorHandler', () => {
     const response = await appThrowing(new Error('boom')).request('/chat')
     expect(response.status).toBe(500)
     expect(await response.text()).toBe('fallback')
+  })
+
+  it("answers an auth middleware's HTTPException with its own response when no fallback is set", async () => {
+    const app = new Hono()
+    app.use('/chat', bearerAuth({ token: 'demo-acme' }))
+    app.get('/chat', (c) => c.text('ok'))
+    app.onError(keyguardErrorHandler())
+    const response = await app.request('/chat')
+    expect(response.status).toBe(401)
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/)
   })
 })

@@ -1,11 +1,15 @@
 import { errorResponse, keyguardErrorBehind } from '@keyguard/core'
 import type { ErrorHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 
 /** Options for {@link keyguardErrorHandler}. */
 export interface KeyguardErrorHandlerOptions {
   /** Where operator hints go. @default no logging */
   logger?: { warn(message: string, details?: Record<string, unknown>): void }
-  /** Answers errors that are not keyguard's. @default rethrows them to Hono's default handler */
+  /**
+   * Answers errors that are not keyguard's. @default a Hono `HTTPException` (from `bearerAuth`, `jwt`,
+   * a validator) answers with its own response, as Hono's default handler does; anything else is rethrown
+   */
   fallback?: ErrorHandler
   /** `problem`: `application/problem+json`; `openai`: OpenAI's error body, for OpenAI clients. @default 'problem' */
   format?: 'problem' | 'openai'
@@ -33,6 +37,9 @@ export function keyguardErrorHandler({
     const keyguardError = keyguardErrorBehind(error, c.req.raw)
     if (!keyguardError) {
       if (fallback) return fallback(error, c)
+      // Auth middleware signals a 401 by throwing; without this an app that adds keyguard's handler
+      // would turn its own sign-in refusals into crashes.
+      if (error instanceof HTTPException) return error.getResponse()
       throw error
     }
     logger?.warn(`keyguard: ${keyguardError.code}: ${keyguardError.operatorHint}`, {
