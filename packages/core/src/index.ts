@@ -94,6 +94,7 @@ export type {
   AdjustInput,
   Charge,
   ChargeState,
+  ClaimInput,
   ConcurrencyRule,
   CreditsRule,
   Denial,
