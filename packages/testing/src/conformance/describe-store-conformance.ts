@@ -670,7 +670,9 @@ export function describeStoreConformance(
     })
     const owners = (store: KeyguardStore) => {
       if (!store.claim || !store.ownerOf)
-        throw new Error('the store has no claim()/ownerOf(): the OpenAI proxy cannot keep tenants apart with it')
+        throw new Error(
+          'the store has no claim()/ownerOf(): the OpenAI proxy cannot keep tenants apart with it',
+        )
       return { claim: store.claim.bind(store), ownerOf: store.ownerOf.bind(store) }
     }
 
@@ -678,7 +680,9 @@ export function describeStoreConformance(
       const { claim, ownerOf } = owners((await make()).store)
       const objectId = unique('resp')
       expect(await ownerOf(objectId)).toBeNull()
-      expect(await claim({ objectId, owner: 'tenant=acme', ttlMs: LONG_LEASE })).toEqual({ owner: 'tenant=acme' })
+      expect(await claim({ objectId, owner: 'tenant=acme', ttlMs: LONG_LEASE })).toEqual({
+        owner: 'tenant=acme',
+      })
       expect(await claim({ objectId, owner: 'tenant=globex', ttlMs: LONG_LEASE })).toEqual({
         owner: 'tenant=acme',
       })
