@@ -2,8 +2,8 @@ import { consume, creditEvents, grant, netOf } from './memory/credits-state'
 import { denialOf } from './memory/denial-of'
 import { describe, remainingOf } from './memory/describe'
 import { evictIdle } from './memory/forgettable'
-import { objectOwners } from './memory/object-owners'
 import type { Hold } from './memory/hold-set'
+import { objectOwners } from './memory/object-owners'
 import type { Entry } from './memory/requests-state'
 import {
   ADJUST_KEY_MS,

@@ -18,7 +18,8 @@ export function objectOwners(now: () => number, maxKeys: number) {
     claim({ objectId, owner, ttlMs }: ClaimInput): { owner: string } {
       if (typeof objectId !== 'string' || objectId === '' || typeof owner !== 'string' || owner === '')
         throw new RangeError('claim: objectId and owner must be non-empty strings')
-      if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw new RangeError('claim: ttlMs must be an integer ≥ 1')
+      if (!Number.isSafeInteger(ttlMs) || ttlMs < 1)
+        throw new RangeError('claim: ttlMs must be an integer ≥ 1')
       const at = now()
       const existing = live(objectId, at)
       if (existing) return { owner: existing.owner }
