@@ -292,6 +292,10 @@ describe('createOpenAIProxy stored objects', () => {
       { ...responseBody, conversation: 'conv_1' },
       { ...responseBody, input: [{ type: 'item_reference', id: 'msg_1' }] },
       { ...responseBody, tools: [{ type: 'code_interpreter', container: 'cntr_1' }] },
+      {
+        ...responseBody,
+        tools: [{ type: 'code_interpreter', container: { type: 'auto', file_ids: ['file-1'] } }],
+      },
     ]) {
       const response = await send('kg-acme', 'POST', '/v1/responses', body)
       expect(response.status).toBe(400)
@@ -308,6 +312,17 @@ describe('createOpenAIProxy stored objects', () => {
       tools: [{ type: 'code_interpreter', container: { type: 'auto' } }],
     })
     expect(fresh.status).toBe(200)
+    const schema = {
+      type: 'object',
+      properties: { conversation: { type: 'string' }, file_id: { type: 'string' } },
+    }
+    const structured = await send('kg-acme', 'POST', '/v1/responses', {
+      ...responseBody,
+      text: { format: { type: 'json_schema', name: 'reply', schema } },
+      tools: [{ type: 'function', name: 'lookup', parameters: schema }],
+      metadata: { conversation: 'mine' },
+    })
+    expect(structured.status).toBe(200)
   })
 
   it('serves no stored object when the store records no owners', async () => {

@@ -87,13 +87,16 @@ export function unknownPreviousResponse(id: string): Response {
 
 // Fields that name an object stored at OpenAI by id. The proxy creates none of these (files, vector
 // stores, conversations, containers, items), so a caller can only have learnt the id elsewhere.
-const referenceKeys = new Set(['file_id', 'vector_store_ids', 'conversation', 'container'])
+const referenceKeys = new Set(['file_id', 'file_ids', 'vector_store_ids', 'conversation', 'container'])
+// Caller-written data whose keys are the caller's own names (JSON schemas, tool parameters, metadata):
+// a schema property called `conversation` names no stored object.
+const freeFormKeys = new Set(['schema', 'parameters', 'metadata'])
 
 /**
  * The first field of a request body that points at a stored object the proxy cannot vouch for
- * (`file_id`, `vector_store_ids`, `conversation`, `container`, an `item_reference` input), as a path
- * such as `input[0].content[1].file_id`; `undefined` when there is none. `previous_response_id` is
- * checked against ownership instead.
+ * (`file_id`, `file_ids`, `vector_store_ids`, `conversation`, `container`, an `item_reference` input),
+ * as a path such as `input[0].content[1].file_id`; `undefined` when there is none. JSON schemas, tool
+ * parameters and metadata are not searched. `previous_response_id` is checked against ownership instead.
  *
  * @example
  * ```ts
@@ -115,6 +118,7 @@ export function foreignReference(value: unknown, path = '', depth = 0): string |
   if (record.type === 'item_reference') return path || '(body)'
   for (const [key, child] of Object.entries(record)) {
     const at = path ? `${path}.${key}` : key
+    if (freeFormKeys.has(key)) continue
     // A container given as an id; `{ type: 'auto' }` makes a new one.
     if (
       referenceKeys.has(key) &&
