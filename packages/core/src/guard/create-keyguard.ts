@@ -161,7 +161,7 @@ export async function guardedFetch(
 
   // 2. estimate (a fixed price set in code stands in for one)
   const startedAt = options.now()
-  const fixed = fixedEstimateOf(init, endpoint)
+  const fixed = fixedEstimateOf(init, endpoint, json)
   let estimate: RequestEstimate | null = fixed ?? null
   // A call whose answer carries no usage to read is charged its whole hold.
   const chargeHold = fixed
@@ -176,7 +176,7 @@ export async function guardedFetch(
       return refuse(asKeyguardError(error, options))
     }
   }
-  if (estimate && !fixed && scope.model === undefined) scope = { ...scope, model: estimate.model }
+  if (estimate && scope.model === undefined) scope = { ...scope, model: estimate.model }
   // the body sent upstream: include_usage, forwardOutputBound
   const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
   json = rewritten.json

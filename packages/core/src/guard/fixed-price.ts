@@ -23,18 +23,20 @@ export function withFixedPrice<T extends RequestInit>(init: T, costNanos: number
  *
  * @example
  * ```ts
- * const fixed = fixedEstimateOf(init, endpoint)
+ * const fixed = fixedEstimateOf(init, endpoint, json)
  * ```
  */
 export function fixedEstimateOf(
   init: RequestInit | undefined,
   endpoint: string,
+  json: Record<string, unknown> | undefined,
 ): RequestEstimate | undefined {
   const costNanos = init === undefined ? undefined : prices.get(init)
   if (costNanos === undefined) return undefined
   return {
     endpoint: endpoint as RequestEstimate['endpoint'],
-    model: 'fixed-price',
+    // the body's model, so model-scoped limits apply to it too
+    model: typeof json?.model === 'string' ? json.model : 'fixed-price',
     stream: false,
     inputTokens: 0,
     maxOutputTokens: 0,
