@@ -306,6 +306,11 @@ describe('createOpenAIProxy stored objects', () => {
       messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-1' } }] }],
     })
     expect(chat.status).toBe(400)
+    const replay = await send('kg-acme', 'POST', '/v1/chat/completions', {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'assistant', audio: { id: 'audio_1' } }],
+    })
+    expect(replay.status).toBe(400)
     expect(mock.requests).toHaveLength(0)
     const fresh = await send('kg-acme', 'POST', '/v1/responses', {
       ...responseBody,

@@ -94,7 +94,7 @@ const freeFormKeys = new Set(['schema', 'parameters', 'metadata'])
 
 /**
  * The first field of a request body that points at a stored object the proxy cannot vouch for
- * (`file_id`, `file_ids`, `vector_store_ids`, `conversation`, `container`, an `item_reference` input),
+ * (`file_id`, `file_ids`, `vector_store_ids`, `conversation`, `container`, `audio.id`, an `item_reference`),
  * as a path such as `input[0].content[1].file_id`; `undefined` when there is none. JSON schemas, tool
  * parameters and metadata are not searched. `previous_response_id` is checked against ownership instead.
  *
@@ -119,6 +119,8 @@ export function foreignReference(value: unknown, path = '', depth = 0): string |
   for (const [key, child] of Object.entries(record)) {
     const at = path ? `${path}.${key}` : key
     if (freeFormKeys.has(key)) continue
+    // An assistant message's `audio: { id }` replays an earlier audio answer kept at OpenAI.
+    if (key === 'audio' && typeof (child as { id?: unknown } | null)?.id === 'string') return at
     // A container given as an id; `{ type: 'auto' }` makes a new one.
     if (
       referenceKeys.has(key) &&
