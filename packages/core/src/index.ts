@@ -61,6 +61,7 @@ export { errorResponse } from './http/error-response'
 export type { GuardedRequest, ResponseHeaderOptions } from './http/guard-request'
 export { guardedRequestOf, guardRequest, toKeyguard } from './http/guard-request'
 export { keyguardErrorBehind } from './http/keyguard-error-behind'
+export type { AllowedEndpoint, ProxyPrice } from './http/proxy-routes'
 export type { VirtualKeyScope, VirtualKeys } from './http/virtual-keys'
 export { generateVirtualKey, hashVirtualKey, virtualKeys } from './http/virtual-keys'
 export type { KeyRing, KeyRingEntry, KeyRingKey, KeyRingOptions } from './keys/create-key-ring'
@@ -95,6 +96,7 @@ export type {
   AdjustInput,
   Charge,
   ChargeState,
+  ClaimInput,
   ConcurrencyRule,
   CreditsRule,
   Denial,

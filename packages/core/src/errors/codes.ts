@@ -40,6 +40,7 @@ export type KeyguardErrorCode =
   | 'client.unauthorized'
   | 'scope.missing'
   | 'request.body_too_large'
+  | 'proxy.endpoint_not_allowed'
 
 /** How an app should answer one code to its own client. */
 export interface ErrorCodeInfo {
@@ -160,6 +161,11 @@ export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> 
     clientStatus: 413,
     retryable: false,
     userMessage: 'The request body is too large.',
+  },
+  'proxy.endpoint_not_allowed': {
+    clientStatus: 404,
+    retryable: false,
+    userMessage: 'This endpoint is not available through this proxy.',
   },
 })
 

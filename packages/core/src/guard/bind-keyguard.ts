@@ -2,7 +2,7 @@ import { KeyguardError } from '../errors/keyguard-error'
 import { type EstimateOptions, estimateRequest } from '../estimate/estimate-request'
 import { chargesFor } from '../limits/charges-for'
 import type { RequestScope } from '../limits/limit-policy'
-import type { Charge } from '../limits/store'
+import type { Charge, KeyguardStore } from '../limits/store'
 import type { Keyguard } from './create-keyguard'
 import { guardedFetch } from './create-keyguard'
 import { type Shared, usageScoped } from './guard-shared'
@@ -69,7 +69,25 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
     on: (type, listener) => shared.emitter.on(type, listener),
     scope: frozen,
   }
+  // Not enumerable: a guard printed or spread shows no store.
+  Object.defineProperty(guard, storeKey, { value: options.store })
   return Object.freeze(guard)
+}
+
+// Symbol.for: found on a guard built by another copy of this package (ESM and CJS).
+const storeKey = Symbol.for('keyguard.store')
+
+/**
+ * The store a guard counts in, where the OpenAI proxy also records who owns a stored object;
+ * `undefined` for an object that only looks like a guard.
+ *
+ * @example
+ * ```ts
+ * const owner = await storeOf(guard)?.ownerOf?.('resp_123')
+ * ```
+ */
+export function storeOf(guard: Keyguard): KeyguardStore | undefined {
+  return (guard as unknown as Record<symbol, KeyguardStore | undefined>)[storeKey]
 }
 
 // Built by assignment, not spreads: this runs on every guarded call.

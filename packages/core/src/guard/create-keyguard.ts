@@ -8,6 +8,7 @@ import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState, Denial } from '../limits/store'
 import { bindKeyguard, estimateOptions } from './bind-keyguard'
+import { fixedEstimateOf } from './fixed-price'
 import { forwardRequest } from './forward-request'
 import { asKeyguardError, breakerCodes, type Shared, scrub } from './guard-shared'
 import { droppedResponseHeaders, headerPairs } from './header-pairs'
@@ -19,7 +20,7 @@ import {
 } from './keyguard-events'
 import { type KeyguardOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
-import { jsonBodyOf, rewriteBody } from './prepare-request'
+import { backgroundRefusal, jsonBodyOf, rewriteBody } from './prepare-request'
 import { endpointOf, readRequest } from './read-request'
 import { releaseReservation, reserveRequest } from './reserve-request'
 import { settleEventOf, settleUsage } from './settle-usage'
@@ -155,11 +156,20 @@ export async function guardedFetch(
 
   // 1. parse
   let json = jsonBodyOf(incoming)
+  const background = backgroundRefusal(options, endpoint, json)
+  if (background) return refuse(background)
 
-  // 2. estimate
+  // 2. estimate (a fixed price set in code stands in for one)
   const startedAt = options.now()
-  let estimate: RequestEstimate | null = null
-  if (json) {
+  const fixed = fixedEstimateOf(init, endpoint, json)
+  let estimate: RequestEstimate | null = fixed ?? null
+  // A call whose answer carries no usage to read is charged its whole hold.
+  const chargeHold = fixed
+    ? 'fixed'
+    : endpoint === '/v1/responses' && json?.background === true
+      ? 'background'
+      : undefined
+  if (json && !fixed) {
     try {
       estimate = await estimateRequest(endpoint, json, estimateOptions(options, startedAt, json.service_tier))
     } catch (error) {
@@ -230,6 +240,7 @@ export async function guardedFetch(
       tapped,
       requestTier: json?.service_tier,
       startedAt,
+      chargeHold,
     }).then(resolveSettled, (error: unknown) => {
       options.logger.error('keyguard: settling failed', { reservationId, error: scrub(error, options) })
       resolveSettled(
@@ -239,13 +250,14 @@ export async function guardedFetch(
   }
   const contentType = upstream.headers.get('content-type') ?? ''
   // Only priced calls need their usage read; any other body (files, audio) is passed and only watched for its end.
-  const format = !estimate
-    ? 'pass'
-    : contentType.includes('text/event-stream')
-      ? 'sse'
-      : contentType.includes('json')
-        ? 'json'
-        : 'pass'
+  const format =
+    !estimate || chargeHold
+      ? 'pass'
+      : contentType.includes('text/event-stream')
+        ? 'sse'
+        : contentType.includes('json')
+          ? 'json'
+          : 'pass'
   const cut =
     options.streamCut && format === 'sse' && estimate && json && reservationId !== undefined
       ? await streamCutFor(shared, { scope, endpoint, estimate, json, reservationId, startedAt })

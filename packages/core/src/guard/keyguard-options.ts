@@ -103,6 +103,15 @@ export interface KeyguardOptions {
    */
   forwardOutputBound?: boolean
   /**
+   * What to do with a Responses API request with `background: true`. Its answer comes before the
+   * model has written anything, so its usage is unknown when the call ends. `refuse`: answer 400
+   * `request.invalid`, nothing sent. `charge-hold`: send it, and charge the whole hold (the prompt
+   * plus the output bound, as for any request) at once, never less: an overcharge by design, settled
+   * without waiting for the response to finish.
+   * @default 'refuse'
+   */
+  backgroundResponses?: 'refuse' | 'charge-hold'
+  /**
    * How refusals and upstream errors reach the caller. `response` (default): a Response in
    * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
    * do not retry what cannot succeed. `throw`: `fetch` rejects with the {@link KeyguardError}.
@@ -131,6 +140,7 @@ export interface ResolvedOptions {
   onInsufficientBudget: 'reject' | 'clamp'
   streamCut: boolean
   forwardOutputBound: boolean
+  backgroundResponses: 'refuse' | 'charge-hold'
   /** The counter as given, without the memo: counts stream deltas (tiny texts that would crowd the memo out). */
   deltaCounter: TokenCounter
   /** `null`: no breaker. */
@@ -220,6 +230,7 @@ const schema = z.object({
   onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
   streamCut: z.optional(z.boolean()),
   forwardOutputBound: z.optional(z.boolean()),
+  backgroundResponses: z.optional(z.enum(['refuse', 'charge-hold'])),
   circuitBreaker: z.optional(
     z.union([
       z.literal(false),
@@ -241,6 +252,7 @@ const fixes: Record<string, string> = {
   defaultMaxOutputTokens: 'use a positive integer number of tokens',
   streamCut: 'use true or false',
   forwardOutputBound: 'use true or false',
+  backgroundResponses: "use 'refuse' (the default) or 'charge-hold'",
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -380,6 +392,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     onInsufficientBudget: input.onInsufficientBudget ?? 'reject',
     streamCut: input.streamCut ?? false,
     forwardOutputBound: input.forwardOutputBound ?? false,
+    backgroundResponses: input.backgroundResponses ?? 'refuse',
     deltaCounter: input.counter ?? gptTokenizerCounter,
     breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),

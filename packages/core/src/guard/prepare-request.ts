@@ -1,3 +1,4 @@
+import { KeyguardError } from '../errors/keyguard-error'
 import type { RequestEstimate } from '../estimate/estimate-request'
 import { chatEndpoint } from './guard-shared'
 import type { ResolvedOptions } from './keyguard-options'
@@ -67,4 +68,33 @@ export function rewriteBody(
     }
   }
   return { json, bodyText }
+}
+
+/**
+ * The refusal of a background response (`background: true` on `/v1/responses`) unless
+ * `backgroundResponses: 'charge-hold'` allows it: its answer carries no usage, so settling it then
+ * would charge the prompt only.
+ *
+ * @example
+ * ```ts
+ * const refusal = backgroundRefusal(options, endpoint, json)
+ * if (refusal) return refuse(refusal)
+ * ```
+ */
+export function backgroundRefusal(
+  options: ResolvedOptions,
+  endpoint: string,
+  json: Record<string, unknown> | undefined,
+): KeyguardError | undefined {
+  if (endpoint !== '/v1/responses' || json?.background !== true || options.backgroundResponses !== 'refuse')
+    return undefined
+  return new KeyguardError({
+    code: 'request.invalid',
+    message:
+      'a background response (background: true) was refused: its answer has no usage, so keyguard could only charge the prompt',
+    userMessage:
+      "Background responses are not enabled here: send the request without background: true, or ask the operator to set backgroundResponses: 'charge-hold'.",
+    operatorHint:
+      "set createKeyguard({ backgroundResponses: 'charge-hold' }) to allow them, each charged its whole hold (prompt plus output bound) at once",
+  })
 }

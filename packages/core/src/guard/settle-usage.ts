@@ -16,6 +16,8 @@ export interface SettleInput {
   requestTier: unknown
   /** When the call was reserved: selects the price row in force. */
   startedAt: number
+  /** Charge the whole hold, unread: a fixed price set in code, or a background response (estimated). */
+  chargeHold?: 'fixed' | 'background' | undefined
 }
 
 export async function settleUsage(shared: Shared, input: SettleInput): Promise<SettleEvent> {
@@ -31,7 +33,11 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
       emitter.emit({ type: 'upstream-error', scope, endpoint, error })
     } catch {}
   }
-  if (estimate) {
+  if (estimate && input.chargeHold) {
+    costNanos = estimate.maxCostNanos
+    tokens = estimate.inputTokens + estimate.maxOutputTokens
+    estimated = input.chargeHold === 'background'
+  } else if (estimate) {
     const serviceTier =
       tapped.serviceTier ?? (typeof input.requestTier === 'string' ? input.requestTier : undefined)
     const priceOptions = {

@@ -3,6 +3,7 @@ import { denialOf } from './memory/denial-of'
 import { describe, remainingOf } from './memory/describe'
 import { evictIdle } from './memory/forgettable'
 import type { Hold } from './memory/hold-set'
+import { objectOwners } from './memory/object-owners'
 import type { Entry } from './memory/requests-state'
 import {
   ADJUST_KEY_MS,
@@ -51,7 +52,7 @@ export interface MemoryStoreOptions {
    * holds are dropped. Money is never dropped to save memory: spend states stay until their period ends
    * and credit balances stay, even beyond this bound. Also the most
    * reservation records kept: beyond it finished ones are forgotten oldest first, before their
-   * 10 minutes. @default 100_000
+   * 10 minutes. And the most object owners kept (see `claim`), oldest forgotten first. @default 100_000
    */
   maxKeys?: number
 }
@@ -191,7 +192,12 @@ export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOp
   const recordStates = (record: Reservation, at: number): ChargeState[] =>
     record.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at, charge.key))
 
+  const owners = objectOwners(now, maxKeys)
+
   return {
+    claim: owners.claim,
+    ownerOf: owners.ownerOf,
+
     reserve(input: ReserveInput): ReserveResult {
       operationStart = calls + 1
       validateReserve(input)

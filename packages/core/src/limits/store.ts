@@ -182,6 +182,16 @@ export interface AdjustInput {
   idempotencyKey?: string
 }
 
+/** Who owns an object an upstream call created (a stored response, a stored chat completion). */
+export interface ClaimInput {
+  /** The upstream object id, such as `resp_…` or `chatcmpl-…`. */
+  objectId: string
+  /** Who created it, as the OpenAI proxy names a caller (its scope, canonicalised). */
+  owner: string
+  /** How long the claim is kept, in ms (≥ 1). */
+  ttlMs: number
+}
+
 /** A store that enforces keyguard limits. Methods may answer synchronously or with a promise. */
 export interface KeyguardStore {
   reserve(input: ReserveInput): ReserveResult | Promise<ReserveResult>
@@ -189,4 +199,13 @@ export interface KeyguardStore {
   release(id: string): ReleaseResult | Promise<ReleaseResult>
   peek(input: PeekInput): ChargeState[] | Promise<ChargeState[]>
   adjust(input: AdjustInput): ChargeState | Promise<ChargeState>
+  /**
+   * Record who owns an object, first claim wins: answers the owner after the call (the existing one
+   * when the id was already claimed, and its TTL is left as it is). The OpenAI proxy needs it (with
+   * {@link KeyguardStore.ownerOf}) to serve stored objects only to the caller that created them;
+   * without both, the proxy refuses every read of a stored object.
+   */
+  claim?(input: ClaimInput): { owner: string } | Promise<{ owner: string }>
+  /** The owner of an object claimed with {@link KeyguardStore.claim}, or `null` when unknown or expired. */
+  ownerOf?(objectId: string): string | null | Promise<string | null>
 }

@@ -2,6 +2,7 @@ import type {
   AdjustInput,
   Charge,
   ChargeState,
+  ClaimInput,
   KeyguardStore,
   LimitKind,
   LimitRule,
@@ -14,6 +15,11 @@ import { type LuaScript, luaScript, type RedisClientLike } from '../client/redis
 import { adjustScript, peekScript, releaseScript, reserveScript, settleScript } from './scripts'
 
 const scripts = {
+  // first claim wins; the answer is the owner after the call
+  claim: luaScript(
+    "redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) return redis.call('GET', KEYS[1])",
+  ),
+  ownerOf: luaScript("return redis.call('GET', KEYS[1])"),
   reserve: luaScript(reserveScript),
   settle: luaScript(settleScript),
   release: luaScript(releaseScript),
@@ -170,7 +176,7 @@ function checkRule(rule: LimitRule, where: string) {
 }
 
 /**
- * The store as five Lua scripts, one round trip each, with no timeout or fallback. {@link redisStore}
+ * The store as Lua scripts, one round trip each, with no timeout or fallback. {@link redisStore}
  * wraps it; the bench and the fleet test also use it bare.
  */
 export function luaStore({
@@ -179,7 +185,7 @@ export function luaStore({
   rememberMs,
   reclaimPerReserve,
   creditsTtlMs,
-}: LuaStoreOptions): KeyguardStore {
+}: LuaStoreOptions): KeyguardStore & Required<Pick<KeyguardStore, 'claim' | 'ownerOf'>> {
   const base = keyBase(prefix)
   const head = [base, rememberMs, creditsTtlMs, reclaimPerReserve]
   const record = (id: string) => `${base}r:${id}`
@@ -295,6 +301,21 @@ export function luaStore({
         ],
       )
       return toState(state as unknown[])
+    },
+
+    async claim({ objectId, owner, ttlMs }: ClaimInput): Promise<{ owner: string }> {
+      if (typeof objectId !== 'string' || objectId === '' || typeof owner !== 'string' || owner === '')
+        throw new RangeError('claim: objectId and owner must be non-empty strings')
+      if (!isCount(ttlMs) || ttlMs < 1) throw new RangeError('claim: ttlMs must be a safe integer >= 1')
+      const reply = await scripts.claim.run(client, [`${base}o:${objectId}`], [owner, ttlMs])
+      return { owner: String(reply) }
+    },
+
+    async ownerOf(objectId: string): Promise<string | null> {
+      if (typeof objectId !== 'string' || objectId === '')
+        throw new RangeError('ownerOf: objectId must be a non-empty string')
+      const reply = await scripts.ownerOf.run(client, [`${base}o:${objectId}`], [])
+      return reply === null || reply === undefined ? null : String(reply)
     },
   }
 }

@@ -64,6 +64,26 @@ describe('redisStore', () => {
     })
   })
 
+  it('fails closed on object ownership when Redis refuses, never answering from a local store', async () => {
+    const onStoreError = vi.fn()
+    const store = redisStore({ client: refusing(), logger: quietLogger(), onStoreError })
+    for (const call of [
+      () => store.claim?.({ objectId: 'resp_1', owner: 'tenant=acme', ttlMs: 1000 }),
+      () => store.ownerOf?.('resp_1'),
+    ]) {
+      const error = await (async () => call())().then(
+        () => undefined,
+        (rejection: unknown) => rejection,
+      )
+      expect(isKeyguardError(error) && error.code).toBe('store.unavailable')
+    }
+    expect(onStoreError).toHaveBeenCalledWith(expect.any(Error), {
+      operation: 'ownerOf',
+      outcome: 'denied',
+      circuitOpen: false,
+    })
+  })
+
   it('times out a call that does not answer, without an unhandled rejection when it fails later', async () => {
     const client = hanging()
     const store = redisStore({ client, timeoutMs: 20, logger: quietLogger() })

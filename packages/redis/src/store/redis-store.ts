@@ -16,7 +16,7 @@ import { type CircuitState, circuitBreaker } from './circuit-breaker'
 import { luaStore } from './lua-store'
 
 /** The store operations, as reported to `onStoreError`. */
-export type StoreOperation = 'reserve' | 'settle' | 'release' | 'peek' | 'adjust'
+export type StoreOperation = 'reserve' | 'settle' | 'release' | 'peek' | 'adjust' | 'claim' | 'ownerOf'
 
 /** What keyguard did about a failed Redis call. */
 export interface StoreErrorContext {
@@ -431,6 +431,21 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       }
       report(result.error, { operation: 'adjust', outcome: 'fallback', circuitOpen: result.circuitOpen })
       return local.adjust({ ...input, rule: localRule(input.scope, input.policy, input.rule) })
+    },
+
+    // Ownership keeps other tenants out of stored objects: it fails closed, never locally.
+    async claim(input): Promise<{ owner: string }> {
+      const result = await attempt('claim', () => redis.claim(input))
+      if (result.ok) return result.value
+      report(result.error, { operation: 'claim', outcome: 'denied', circuitOpen: result.circuitOpen })
+      throw unavailable('claim', result.error, { objectId: input.objectId })
+    },
+
+    async ownerOf(objectId): Promise<string | null> {
+      const result = await attempt('ownerOf', () => redis.ownerOf(objectId))
+      if (result.ok) return result.value
+      report(result.error, { operation: 'ownerOf', outcome: 'denied', circuitOpen: result.circuitOpen })
+      throw unavailable('ownerOf', result.error, { objectId })
     },
   }
 }

@@ -317,4 +317,98 @@ export function describeAdapterConformance(
       expect(text).not.toMatch(/ECONNREFUSED|\n\s+at |node_modules/)
     })
   })
+
+  describe(`adapter conformance: ${name}: what the proxy serves, and to whom`, () => {
+    let mock: MockOpenAI
+    let app: AdapterApp
+    beforeEach(async () => {
+      mock = createMockOpenAI({ validKeys: [exampleMockKey] })
+      const guard = createKeyguard({
+        key: exampleMockKey,
+        fetch: mock.fetch,
+        logger: silent,
+        limits: [spendLimit({ name: 'monthly', scope: 'tenant', period: 'month', limitFor: () => 0 })],
+        backgroundResponses: 'refuse',
+      })
+      const free = createKeyguard({ key: exampleMockKey, fetch: mock.fetch, logger: silent })
+      app = await start({ guard, keys, maxBodyBytes: 2048 })
+      // a second app for the stored-object cases: no limit in the way of creating one
+      freeApp = await start({
+        guard: free,
+        keys: { ...keys, 'kg-globex-test-key': { tenant: 'globex' } },
+        maxBodyBytes: 2048,
+      })
+    })
+    let freeApp: AdapterApp
+    afterEach(async () => {
+      await app.close?.()
+      await freeApp.close?.()
+    })
+    const send = (target: AdapterApp, key: string, method: string, path: string, body?: unknown) =>
+      target.fetch(path, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+
+    it('refuses endpoints keyguard does not price with 404 proxy.endpoint_not_allowed, and sends nothing', async () => {
+      for (const [method, path] of [
+        ['POST', '/v1/completions'],
+        ['POST', '/v1/images/generations'],
+        ['POST', '/v1/audio/speech'],
+        ['POST', '/v1/responses/compact'],
+        ['GET', '/v1/files'],
+        ['GET', '/v1/chat/completions'],
+        ['POST', '/v1/images%2Fgenerations'],
+        ['POST', '/v1/chat/completions/../../images/generations'],
+      ] as const) {
+        const response = await send(
+          app,
+          'kg-broke-test-key',
+          method,
+          path,
+          method === 'GET' ? undefined : { model: 'gpt-4o-mini', prompt: 'hi' },
+        )
+        expect(response.status, `${method} ${path}`).toBe(404)
+        expect(await response.json()).toMatchObject({ error: { code: 'proxy.endpoint_not_allowed' } })
+      }
+      expect(mock.requests).toHaveLength(0)
+      expect((await send(app, 'kg-broke-test-key', 'GET', '/v1/models')).status).toBe(200)
+    })
+
+    it("answers another tenant's stored response as an unknown id, and sends nothing", async () => {
+      const created = await send(freeApp, 'kg-acme-test-key', 'POST', '/v1/responses', {
+        model: 'gpt-4o-mini',
+        input: 'hi',
+      })
+      const { id } = (await created.json()) as { id: string }
+      const before = mock.requests.length
+      const foreign = await send(freeApp, 'kg-globex-test-key', 'GET', `/v1/responses/${id}`)
+      expect(foreign.status).toBe(404)
+      expect(await foreign.json()).toEqual({
+        error: {
+          message: `No response found with id '${id}'.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      })
+      expect(mock.requests).toHaveLength(before)
+      await send(freeApp, 'kg-acme-test-key', 'GET', `/v1/responses/${id}`)
+      expect(mock.requests.at(-1)?.path).toBe(`/v1/responses/${id}`)
+    })
+
+    it('refuses a background response with 400 naming the option, and sends nothing', async () => {
+      const response = await send(freeApp, 'kg-acme-test-key', 'POST', '/v1/responses', {
+        model: 'gpt-4o-mini',
+        input: 'hi',
+        background: true,
+      })
+      expect(response.status).toBe(400)
+      const body = (await response.json()) as { error: { code: string; message: string } }
+      expect(body.error.code).toBe('request.invalid')
+      expect(body.error.message).toContain('backgroundResponses')
+      expect(mock.requests).toHaveLength(0)
+    })
+  })
 }

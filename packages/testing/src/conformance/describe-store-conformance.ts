@@ -661,6 +661,54 @@ export function describeStoreConformance(
       expect(refund).toMatchObject({ used: 0, remaining: 150 })
     })
   })
+
+  describe(`describeStoreConformance(${name}): object ownership`, () => {
+    afterEach(async () => {
+      const closing = open
+      open = []
+      for (const harness of closing) await harness.close?.()
+    })
+    const owners = (store: KeyguardStore) => {
+      if (!store.claim || !store.ownerOf)
+        throw new Error(
+          'the store has no claim()/ownerOf(): the OpenAI proxy cannot keep tenants apart with it',
+        )
+      return { claim: store.claim.bind(store), ownerOf: store.ownerOf.bind(store) }
+    }
+
+    test('keeps the first claim of an object and reports its owner to everyone', async () => {
+      const { claim, ownerOf } = owners((await make()).store)
+      const objectId = unique('resp')
+      expect(await ownerOf(objectId)).toBeNull()
+      expect(await claim({ objectId, owner: 'tenant=acme', ttlMs: LONG_LEASE })).toEqual({
+        owner: 'tenant=acme',
+      })
+      expect(await claim({ objectId, owner: 'tenant=globex', ttlMs: LONG_LEASE })).toEqual({
+        owner: 'tenant=acme',
+      })
+      expect(await ownerOf(objectId)).toBe('tenant=acme')
+      expect(await ownerOf(unique('resp'))).toBeNull()
+    })
+
+    test('forgets a claim after its ttl', async () => {
+      const harness = await make()
+      const { claim, ownerOf } = owners(harness.store)
+      const objectId = unique('resp')
+      await claim({ objectId, owner: 'tenant=acme', ttlMs: SHORT })
+      await harness.advance(SHORT + 50)
+      expect(await ownerOf(objectId)).toBeNull()
+      expect(await claim({ objectId, owner: 'tenant=globex', ttlMs: LONG_LEASE })).toEqual({
+        owner: 'tenant=globex',
+      })
+    })
+
+    test('throws RangeError on an empty id or owner or a ttl below 1', async () => {
+      const { claim } = owners((await make()).store)
+      await expect(async () => claim({ objectId: '', owner: 'a', ttlMs: 1000 })).rejects.toThrow(RangeError)
+      await expect(async () => claim({ objectId: 'x', owner: '', ttlMs: 1000 })).rejects.toThrow(RangeError)
+      await expect(async () => claim({ objectId: 'x', owner: 'a', ttlMs: 0 })).rejects.toThrow(RangeError)
+    })
+  })
 }
 
 /** States without the token bucket's time-dependent reset, for equality across calls. */

@@ -1,0 +1,48 @@
+import type { RequestEstimate } from '../estimate/estimate-request'
+
+// Keyed by the caller's RequestInit: a price set in code travels with that one call and cannot be
+// set by a request header or body.
+const prices = new WeakMap<object, number>()
+
+/**
+ * Mark one guarded call as costing `costNanos` exactly: held before it is sent and charged after,
+ * whatever it used (the OpenAI proxy's opted-in endpoints, which keyguard does not price itself).
+ *
+ * @example
+ * ```ts
+ * await guard.fetch(url, withFixedPrice({ method: 'POST', body }, usd(0.04)))
+ * ```
+ */
+export function withFixedPrice<T extends RequestInit>(init: T, costNanos: number): T {
+  prices.set(init, costNanos)
+  return init
+}
+
+/**
+ * The fixed price of a call marked with {@link withFixedPrice}, as the estimate its hold is made from.
+ *
+ * @example
+ * ```ts
+ * const fixed = fixedEstimateOf(init, endpoint, json)
+ * ```
+ */
+export function fixedEstimateOf(
+  init: RequestInit | undefined,
+  endpoint: string,
+  json: Record<string, unknown> | undefined,
+): RequestEstimate | undefined {
+  const costNanos = init === undefined ? undefined : prices.get(init)
+  if (costNanos === undefined) return undefined
+  return {
+    endpoint: endpoint as RequestEstimate['endpoint'],
+    // the body's model, so model-scoped limits apply to it too
+    model: typeof json?.model === 'string' ? json.model : 'fixed-price',
+    stream: false,
+    inputTokens: 0,
+    maxOutputTokens: 0,
+    minCostNanos: costNanos,
+    maxCostNanos: costNanos,
+    exact: true,
+    asOf: 'fixed-price',
+  }
+}
