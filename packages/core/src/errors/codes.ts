@@ -24,6 +24,7 @@ export type KeyguardErrorCode =
   | 'auth.ip_not_allowed'
   | 'auth.region_unsupported'
   | 'auth.admin_key_for_inference'
+  | 'auth.permission_denied'
   | 'quota.insufficient'
   | 'quota.spend_limit'
   | 'rate.upstream'
@@ -102,6 +103,7 @@ export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> 
   'auth.ip_not_allowed': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'auth.region_unsupported': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'auth.admin_key_for_inference': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'auth.permission_denied': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'quota.insufficient': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'quota.spend_limit': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'rate.upstream': {

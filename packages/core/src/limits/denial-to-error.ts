@@ -11,8 +11,22 @@ const codes: Record<LimitKind, KeyguardErrorCode> = {
 }
 
 /**
+ * How soon a concurrency refusal says to retry, at most. A slot frees when any running call ends,
+ * which no store can know: the store's `retryAfterMs` is the latest it can take (a hold's lease,
+ * minutes), so the error says this short, honest wait instead (sooner when a lease ends sooner).
+ *
+ * @example
+ * ```ts
+ * denialToError({ ...denial, kind: 'concurrency', retryAfterMs: 600_000 }).retryAfterMs // 1000
+ * ```
+ */
+export const concurrencyRetryHintMs = 1000
+
+/**
  * The `KeyguardError` for a store denial: `budget.hard_limit`, `rate.requests`, `rate.tokens`,
- * `rate.concurrency` or `credits.exhausted`, with `retryAfterMs` when waiting helps.
+ * `rate.concurrency` or `credits.exhausted`, with `retryAfterMs` when waiting helps: the earliest
+ * moment the charge fits (a request or token window, the next spend period), or for concurrency
+ * {@link concurrencyRetryHintMs}. A wait over a minute is not retryable (see `KeyguardError.retryable`).
  *
  * @param denial - the store's denial.
  * @example
@@ -22,7 +36,11 @@ const codes: Record<LimitKind, KeyguardErrorCode> = {
  * ```
  */
 export function denialToError(denial: Denial): KeyguardError {
-  const { scope, policy, kind, limit, remaining, requested, retryAfterMs } = denial
+  const { scope, policy, kind, limit, remaining, requested } = denial
+  const retryAfterMs =
+    kind === 'concurrency' && denial.retryAfterMs !== null
+      ? Math.min(denial.retryAfterMs, concurrencyRetryHintMs)
+      : denial.retryAfterMs
   return new KeyguardError({
     code: codes[kind],
     message: `${kind} limit '${policy}' for ${scope}: requested ${requested}, remaining ${remaining}${limit === null ? '' : ` of ${limit}`}`,
