@@ -46,7 +46,11 @@ export type KeyguardErrorCode =
 export interface ErrorCodeInfo {
   /** HTTP status for the app's own client. Operator problems (key, billing) are 503, never a blame on the client. */
   clientStatus: number
-  /** Whether the same request may succeed later without changes. */
+  /**
+   * Whether a client may retry the same request automatically and succeed (`x-should-retry`). Money
+   * refusals (`budget.hard_limit`, `credits.exhausted`) are not: the app surfaces them, and the error's
+   * `retryAfterMs` still says when a budget resets.
+   */
   retryable: boolean
   /** A message that is safe to show the app's end user: no key, no internals. */
   userMessage: string
@@ -56,9 +60,10 @@ const operatorProblem = 'The AI service is temporarily unavailable. Please try a
 
 /** The one table that maps each code to its client status, retryability and user-safe message. */
 export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> = Object.freeze({
+  // a money refusal is the app's to surface, never retried automatically; retryAfterMs says when it resets
   'budget.hard_limit': {
     clientStatus: 429,
-    retryable: true,
+    retryable: false,
     userMessage: 'The spending limit for this period has been reached.',
   },
   'budget.soft_limit': {

@@ -38,6 +38,7 @@ describe('upstreamErrorResponse', () => {
       expect(error, name).toBeDefined()
       if (error === undefined) continue
       expect(response.status, name).toBe(status)
+      expect(await response.text(), name).not.toContain(canaryKey)
       expect(response.headers.get('x-keyguard-error-code'), name).toBe(error.code)
       expect(response.headers.get('x-should-retry'), name).toBe(String(error.retryable))
       if (error.retryAfterMs === undefined) {

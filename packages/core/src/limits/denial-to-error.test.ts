@@ -27,6 +27,11 @@ describe('denialToError', () => {
     expect(month).toMatchObject({ code: 'budget.hard_limit', retryAfterMs: 216_000_000, retryable: false })
   })
 
+  it('never tells a client to retry a money refusal, even one that resets within a minute', () => {
+    const soon = denialToError(denial('spend', 30_000))
+    expect(soon).toMatchObject({ code: 'budget.hard_limit', retryAfterMs: 30_000, retryable: false })
+  })
+
   it('is not retryable when waiting does not help', () => {
     for (const kind of ['spend', 'requests', 'tokens', 'concurrency', 'credits'] as const)
       expect(denialToError(denial(kind, null))).toMatchObject({ retryable: false, retryAfterMs: undefined })
