@@ -120,6 +120,26 @@ describe('createKeyguard', () => {
     expect(mock.requests).toHaveLength(1)
   })
 
+  it('hints a short wait for a budget that a running call holds, and still does not retry it', async () => {
+    const body = { model: 'gpt-4o-mini', messages, max_tokens: 50 }
+    const estimate = await createKeyguard({ key: canaryKey }).estimate({
+      endpoint: '/v1/chat/completions',
+      body,
+    })
+    const held = estimate?.maxCostNanos ?? 0
+    const { mock, client } = setup([
+      spendLimit({ scope: 'tenant', limit: Math.floor(held * 1.5), period: 'month' }),
+    ])
+    const running = await client('t1').chat.completions.create({ ...body, stream: true })
+    const refused = await caught(client('t1').chat.completions.create(body))
+    expect(refused).toMatchObject({ code: 'budget.hard_limit' })
+    expect(Number(headerOf(refused, 'retry-after-ms'))).toBeLessThanOrEqual(1000)
+    expect(headerOf(refused, 'x-should-retry')).toBe('false')
+    expect(mock.requests).toHaveLength(1)
+    for await (const _chunk of running) {
+    }
+  })
+
   it('hints a short retry for a concurrency refusal, not the lease of the call that holds the slot', async () => {
     const { client } = setup([concurrencyLimit({ scope: 'tenant', limit: 1 })])
     const running = await client('t1').chat.completions.create({

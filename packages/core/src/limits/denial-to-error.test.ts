@@ -27,6 +27,15 @@ describe('denialToError', () => {
     expect(month).toMatchObject({ code: 'budget.hard_limit', retryAfterMs: 216_000_000, retryable: false })
   })
 
+  it('hints a short wait for a budget that running calls hold, not the next period', () => {
+    // limit 2, nothing settled yet: the request fits as soon as a running call settles below its hold
+    const held = denialToError({ ...denial('spend', 216_000_000), used: 0 })
+    expect(held).toMatchObject({ code: 'budget.hard_limit', retryAfterMs: 1000, retryable: false })
+    // spent already: only the next period helps
+    const spent = denialToError({ ...denial('spend', 216_000_000), used: 2 })
+    expect(spent.retryAfterMs).toBe(216_000_000)
+  })
+
   it('never tells a client to retry a money refusal, even one that resets within a minute', () => {
     const soon = denialToError(denial('spend', 30_000))
     expect(soon).toMatchObject({ code: 'budget.hard_limit', retryAfterMs: 30_000, retryable: false })

@@ -11,9 +11,10 @@ const codes: Record<LimitKind, KeyguardErrorCode> = {
 }
 
 /**
- * How soon a concurrency refusal says to retry, at most. A slot frees when any running call ends,
- * which no store can know: the store's `retryAfterMs` is the latest it can take (a hold's lease,
- * minutes), so the error says this short, honest wait instead (sooner when a lease ends sooner).
+ * How soon a refusal that waits on running calls says to retry, at most: a concurrency slot, or a
+ * spend limit that running calls hold but have not spent. It frees when any of them ends, which no
+ * store can know: the store's `retryAfterMs` is the latest it can take (a hold's lease, minutes, or
+ * the next spend period), so the error says this short, honest wait instead (sooner when that is).
  *
  * @example
  * ```ts
@@ -22,11 +23,18 @@ const codes: Record<LimitKind, KeyguardErrorCode> = {
  */
 export const concurrencyRetryHintMs = 1000
 
+// Whether the charge fits once running calls end: always for concurrency (a denial with a wait); for
+// spend when what is settled leaves room for it (the rest is only held).
+function waitsOnRunningCalls({ kind, limit, used, requested }: Denial): boolean {
+  if (kind === 'concurrency') return true
+  return kind === 'spend' && limit !== null && used !== undefined && limit - used >= requested
+}
+
 /**
  * The `KeyguardError` for a store denial: `budget.hard_limit`, `rate.requests`, `rate.tokens`,
  * `rate.concurrency` or `credits.exhausted`, with `retryAfterMs` when waiting helps: the earliest
- * moment the charge fits (a request or token window, the next spend period), or for concurrency
- * {@link concurrencyRetryHintMs}. A wait over a minute is not retryable (see `KeyguardError.retryable`).
+ * moment the charge fits (a request or token window, the next spend period), or when it waits on
+ * running calls (a concurrency slot, a budget held but not spent) {@link concurrencyRetryHintMs}. A wait over a minute is not retryable (see `KeyguardError.retryable`).
  *
  * @param denial - the store's denial.
  * @example
@@ -38,7 +46,7 @@ export const concurrencyRetryHintMs = 1000
 export function denialToError(denial: Denial): KeyguardError {
   const { scope, policy, kind, limit, remaining, requested } = denial
   const retryAfterMs =
-    kind === 'concurrency' && denial.retryAfterMs !== null
+    denial.retryAfterMs !== null && waitsOnRunningCalls(denial)
       ? Math.min(denial.retryAfterMs, concurrencyRetryHintMs)
       : denial.retryAfterMs
   return new KeyguardError({

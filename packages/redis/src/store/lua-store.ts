@@ -220,7 +220,7 @@ export function luaStore({
           events: storeEvents,
         }
       }
-      const [scope, policy, kind, limit, remaining, requested, retryAfterMs] = denial as unknown[]
+      const [scope, policy, kind, limit, remaining, requested, retryAfterMs, used] = denial as unknown[]
       return {
         ok: false,
         denial: {
@@ -231,6 +231,7 @@ export function luaStore({
           remaining: Number(remaining),
           requested: Number(requested),
           retryAfterMs: nullable(retryAfterMs),
+          used: Number(used),
         },
         events: storeEvents,
       }
