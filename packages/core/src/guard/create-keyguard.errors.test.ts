@@ -30,6 +30,18 @@ function setup(limits: LimitPolicy[] = []) {
   return { clock, mock, guard, events, client }
 }
 
+const body = { model: 'gpt-4o-mini', messages, max_tokens: 50 }
+
+// A tenant budget of one and a half holds of `body`: one call fits, a second only once the first settles low.
+async function setupBudget() {
+  const estimate = await createKeyguard({ key: canaryKey }).estimate({
+    endpoint: '/v1/chat/completions',
+    body,
+  })
+  const limit = Math.floor((estimate?.maxCostNanos ?? 0) * 1.5)
+  return { estimate, ...setup([spendLimit({ scope: 'tenant', limit, period: 'month' })]) }
+}
+
 const headerOf = (error: unknown, name: string) =>
   error instanceof OpenAI.APIError ? error.headers?.get(name) : undefined
 const caught = (promise: Promise<unknown>) =>
@@ -97,15 +109,7 @@ describe('createKeyguard', () => {
   )
 
   it("refuses a spent budget with keyguard's own type, once, saying when the period resets", async () => {
-    const body = { model: 'gpt-4o-mini', messages, max_tokens: 50 }
-    const estimate = await createKeyguard({ key: canaryKey }).estimate({
-      endpoint: '/v1/chat/completions',
-      body,
-    })
-    const held = estimate?.maxCostNanos ?? 0
-    const { mock, events, client } = setup([
-      spendLimit({ scope: 'tenant', limit: Math.floor(held * 1.5), period: 'month' }),
-    ])
+    const { mock, events, client, estimate } = await setupBudget()
     // the first call is billed its whole hold, so the second does not fit until December
     mock.enqueue({ usage: { promptTokens: estimate?.inputTokens ?? 0, completionTokens: 50 } })
     await client('t1').chat.completions.create(body)
@@ -121,15 +125,7 @@ describe('createKeyguard', () => {
   })
 
   it('hints a short wait for a budget that a running call holds, and still does not retry it', async () => {
-    const body = { model: 'gpt-4o-mini', messages, max_tokens: 50 }
-    const estimate = await createKeyguard({ key: canaryKey }).estimate({
-      endpoint: '/v1/chat/completions',
-      body,
-    })
-    const held = estimate?.maxCostNanos ?? 0
-    const { mock, client } = setup([
-      spendLimit({ scope: 'tenant', limit: Math.floor(held * 1.5), period: 'month' }),
-    ])
+    const { mock, client } = await setupBudget()
     const running = await client('t1').chat.completions.create({ ...body, stream: true })
     const refused = await caught(client('t1').chat.completions.create(body))
     expect(refused).toMatchObject({ code: 'budget.hard_limit' })
