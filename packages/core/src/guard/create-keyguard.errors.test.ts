@@ -76,6 +76,7 @@ describe('createKeyguard', () => {
   })
 
   it.each([
+    ['an invalid key', mockErrors.invalidKey(), OpenAI.AuthenticationError, 401],
     ['a deactivated account', mockErrors.accountDeactivated(), OpenAI.AuthenticationError, 401],
     ['exhausted billing quota', mockErrors.insufficientQuota(), OpenAI.RateLimitError, 429],
   ])(
@@ -99,7 +100,9 @@ describe('createKeyguard', () => {
         body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
       })
       expect(raw.status).toBe(status)
-      expect(await raw.json()).toMatchObject({ status, retryable: false })
+      const text = await raw.text()
+    expect(JSON.parse(text)).toMatchObject({ status, retryable: false })
+    expect(text).not.toContain(canaryKey.slice(10, -6))
       expect(raw.headers.get('x-should-retry')).toBe('false')
 
       clock.advance(30_000)
