@@ -101,8 +101,8 @@ describe('createKeyguard', () => {
       })
       expect(raw.status).toBe(status)
       const text = await raw.text()
-    expect(JSON.parse(text)).toMatchObject({ status, retryable: false })
-    expect(text).not.toContain(canaryKey.slice(10, -6))
+      expect(JSON.parse(text)).toMatchObject({ status, retryable: false })
+      expect(text).not.toContain(canaryKey.slice(10, -6))
       expect(raw.headers.get('x-should-retry')).toBe('false')
 
       clock.advance(30_000)
