@@ -64,7 +64,7 @@ describe.each([
     expect(response.status).toBe(402)
     expect(response.headers.get('x-should-retry')).toBe('false')
     expect(await response.json()).toMatchObject({
-      error: { code: 'credits.exhausted', type: 'insufficient_quota' },
+      error: { code: 'credits.exhausted', type: 'keyguard_credits_exhausted' },
     })
   })
 

@@ -230,6 +230,11 @@ const userOwned: Partial<Record<KeyguardErrorCode, { clientStatus: number; userM
     clientStatus: 401,
     userMessage: 'An OpenAI admin key cannot call models; use a project key.',
   },
+  'auth.permission_denied': {
+    clientStatus: 403,
+    userMessage:
+      'Your OpenAI key lacks a permission this call needs (a restricted key, or a role or project without access).',
+  },
   'quota.insufficient': {
     clientStatus: 402,
     userMessage: 'Your OpenAI account has no quota left. Check its plan and billing.',
@@ -271,7 +276,9 @@ function classifyFields(fields: OpenAIErrorFields, options: ClassifyOptions): Ke
   const hint =
     rule?.hint ?? 'OpenAI reported an error keyguard could not classify; retry, and report it if it persists.'
   const info = errorCodeTable[code]
-  const retryAfterMs = info.retryable ? retryAfter(fields, now) : undefined
+  // OpenAI's own `x-should-retry: false` overrules the table: no client is told to retry against it
+  const refusedRetry = readHeader(fields.headers, 'x-should-retry') === 'false'
+  const retryAfterMs = info.retryable && !refusedRetry ? retryAfter(fields, now) : undefined
   const message = scrub(fields.message ?? 'no message')
   const label = [fields.status, fields.code ?? fields.type].filter((part) => part !== undefined).join(' ')
   const owner = keyOwner === 'user' ? userOwned[code] : undefined
@@ -281,6 +288,7 @@ function classifyFields(fields: OpenAIErrorFields, options: ClassifyOptions): Ke
     operatorHint: hint,
     upstream,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(refusedRetry ? { retryable: false } : {}),
     ...(owner === undefined ? {} : owner),
   })
 }

@@ -24,6 +24,7 @@ export type KeyguardErrorCode =
   | 'auth.ip_not_allowed'
   | 'auth.region_unsupported'
   | 'auth.admin_key_for_inference'
+  | 'auth.permission_denied'
   | 'quota.insufficient'
   | 'quota.spend_limit'
   | 'rate.upstream'
@@ -46,7 +47,11 @@ export type KeyguardErrorCode =
 export interface ErrorCodeInfo {
   /** HTTP status for the app's own client. Operator problems (key, billing) are 503, never a blame on the client. */
   clientStatus: number
-  /** Whether the same request may succeed later without changes. */
+  /**
+   * Whether a client may retry the same request automatically and succeed (`x-should-retry`). Money
+   * refusals (`budget.hard_limit`, `credits.exhausted`) are not: the app surfaces them, and the error's
+   * `retryAfterMs` still says when a budget resets.
+   */
   retryable: boolean
   /** A message that is safe to show the app's end user: no key, no internals. */
   userMessage: string
@@ -56,9 +61,10 @@ const operatorProblem = 'The AI service is temporarily unavailable. Please try a
 
 /** The one table that maps each code to its client status, retryability and user-safe message. */
 export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> = Object.freeze({
+  // a money refusal is the app's to surface, never retried automatically; retryAfterMs says when it resets
   'budget.hard_limit': {
     clientStatus: 429,
-    retryable: true,
+    retryable: false,
     userMessage: 'The spending limit for this period has been reached.',
   },
   'budget.soft_limit': {
@@ -103,6 +109,7 @@ export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> 
   'auth.ip_not_allowed': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'auth.region_unsupported': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'auth.admin_key_for_inference': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  'auth.permission_denied': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'quota.insufficient': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'quota.spend_limit': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'rate.upstream': {

@@ -2,6 +2,18 @@ import { type ErrorCodeInfo, errorCodeTable, type KeyguardErrorCode } from './co
 
 const marker = Symbol.for('keyguard.error')
 
+/**
+ * The longest wait an error may ask a client to sit through and still be `retryable`. openai-node
+ * and openai-python honour `retry-after-ms` / `Retry-After` only up to a minute and fall back to their
+ * own short backoff beyond it, so a longer wait told as retryable would be retried at once, in vain.
+ *
+ * @example
+ * ```ts
+ * if (error.retryAfterMs !== undefined && error.retryAfterMs > maxAutoRetryWaitMs) scheduleForLater(error)
+ * ```
+ */
+export const maxAutoRetryWaitMs = 60_000
+
 /** What OpenAI said, when an error came from upstream. Never holds a key. */
 export interface UpstreamErrorInfo {
   status?: number
@@ -34,9 +46,12 @@ export interface KeyguardErrorOptions {
   userMessage?: string
   /** Override the table's client status. */
   clientStatus?: number
-  /** Override the table's retryability. */
+  /**
+   * Override the table's retryability. Either way a wait over {@link maxAutoRetryWaitMs} makes the
+   * error not retryable: no client should sit through it.
+   */
   retryable?: boolean
-  /** How long to wait before retrying, when known. */
+  /** The earliest the same request may succeed, when known, in ms (rounded up to a whole ms). */
   retryAfterMs?: number
   upstream?: UpstreamErrorInfo
   problems?: readonly KeyguardProblem[]
@@ -61,7 +76,16 @@ export interface KeyguardErrorOptions {
 export class KeyguardError extends Error {
   readonly [marker] = true
   readonly code: KeyguardErrorCode
+  /**
+   * Whether retrying the same request automatically may succeed: the code's table value (or the
+   * override), and no wait longer than {@link maxAutoRetryWaitMs}. Every answer keyguard builds from
+   * this error (`x-should-retry`, the problem body's `retryable`) says exactly this.
+   */
   readonly retryable: boolean
+  /**
+   * The earliest the same request may succeed, in whole ms, when known; also on a non-retryable error
+   * (a budget that resets next month). `retry-after-ms` and `Retry-After` (seconds, rounded up) say this.
+   */
   readonly retryAfterMs: number | undefined
   readonly clientStatus: number
   readonly userMessage: string
@@ -75,8 +99,12 @@ export class KeyguardError extends Error {
     const info: ErrorCodeInfo = errorCodeTable[options.code]
     this.name = 'KeyguardError'
     this.code = options.code
-    this.retryable = options.retryable ?? info.retryable
-    this.retryAfterMs = options.retryAfterMs
+    const wait = options.retryAfterMs
+    this.retryAfterMs =
+      wait === undefined || !Number.isFinite(wait) ? undefined : Math.max(0, Math.ceil(wait))
+    this.retryable =
+      (options.retryable ?? info.retryable) &&
+      (this.retryAfterMs === undefined || this.retryAfterMs <= maxAutoRetryWaitMs)
     this.clientStatus = options.clientStatus ?? info.clientStatus
     this.userMessage = options.userMessage ?? info.userMessage
     this.operatorHint = options.operatorHint ?? options.message

@@ -31,6 +31,9 @@ const rateLimited = `OpenAI's own rate limit for this key was reached: slow down
 const tooLargeForTpm = `One request needs more tokens than the key's whole tokens-per-minute limit: shorten the prompt or max output tokens, or raise the limit at ${limitsPage}.`
 const mismatched =
   'The OpenAI-Organization or OpenAI-Project header does not match the key: fix OPENAI_ORG_ID / OPENAI_PROJECT_ID or use a key of that project.'
+const missingScopes = /insufficient permissions|missing scopes/i
+const missingScope = `The key (or its owner's role) lacks a scope this endpoint needs; OpenAI's message names it (\`Missing scopes: api.model.images.request\`). Other endpoints still work with it. Grant the scope to the restricted key at ${keysPage} (Permissions), or call the endpoint with a key that has it; an Administration API endpoint needs an admin key.`
+const permissionDenied = `OpenAI refused this call for the key (403): its project or role has no access to this endpoint or model. Other calls still work with it; grant access at ${keysPage} or in the project's settings.`
 const badRequest = 'OpenAI rejected the request as invalid: the message names the parameter to fix.'
 const serverError =
   'OpenAI had a server error; retry with backoff and check https://status.openai.com if it persists.'
@@ -116,8 +119,8 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
   },
   {
     match: { code: /^(permission_denied|insufficient_permissions)$/ },
-    code: 'auth.invalid_key',
-    hint: 'The key lacks a permission this call needs (a restricted key, or a project without access): grant it at https://platform.openai.com/api-keys.',
+    code: 'auth.permission_denied',
+    hint: permissionDenied,
   },
   {
     match: { code: /^(invalid_|missing_|unknown_|unsupported_|integer_|decimal_|array_|empty_)/ },
@@ -135,6 +138,11 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
     match: { type: /^(tokens|requests)(_usage_based)?$|^rate_limit_error$/ },
     code: 'rate.upstream',
     hint: rateLimited,
+  },
+  {
+    match: { type: 'authentication_error', message: missingScopes },
+    code: 'auth.permission_denied',
+    hint: missingScope,
   },
   { match: { type: 'authentication_error' }, code: 'auth.invalid_key', hint: invalidKey },
   {
@@ -155,9 +163,9 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
     hint: mismatched,
   },
   {
-    match: { status: [401, 403], message: /insufficient permissions|missing scopes/i },
-    code: 'auth.invalid_key',
-    hint: 'The key is a restricted key without the permission this call needs: grant it at https://platform.openai.com/api-keys (Permissions).',
+    match: { status: [401, 403], message: missingScopes },
+    code: 'auth.permission_denied',
+    hint: missingScope,
   },
   {
     match: { status: 403, message: /country|region|territory/i },
@@ -185,7 +193,9 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
     hint: overloaded,
   },
   // by status
-  { match: { status: [401, 403] }, code: 'auth.invalid_key', hint: invalidKey },
+  { match: { status: 401 }, code: 'auth.invalid_key', hint: invalidKey },
+  // 403 is authenticated but not allowed: this call, not the key (a key OpenAI rejects is a 401)
+  { match: { status: 403 }, code: 'auth.permission_denied', hint: permissionDenied },
   {
     match: { status: 404 },
     code: 'model.not_found',
@@ -208,6 +218,7 @@ export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
   { match: { status: [400, 499] }, code: 'request.invalid', hint: badRequest },
   // by message alone (stream error events without a status)
   { match: { message: /Incorrect API key/i }, code: 'auth.invalid_key', hint: invalidKey },
+  { match: { message: missingScopes }, code: 'auth.permission_denied', hint: missingScope },
   { match: { message: /exceeded your current quota/i }, code: 'quota.insufficient', hint: noQuota },
   { match: { message: /^Request too large/i }, code: 'request.too_large_for_tpm', hint: tooLargeForTpm },
   { match: { message: /Rate limit reached/i }, code: 'rate.upstream', hint: rateLimited },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { KeyguardErrorCode } from './codes'
 import { KeyguardError } from './keyguard-error'
 import { toOpenAIErrorBody } from './to-openai-error-body'
 
@@ -40,11 +41,12 @@ describe('toOpenAIErrorBody', () => {
     })
   })
 
-  it('types a spent budget or credit balance as a quota, not a rate limit', () => {
-    for (const code of ['budget.hard_limit', 'credits.exhausted', 'quota.insufficient'] as const) {
-      expect(toOpenAIErrorBody(new KeyguardError({ code, message: 'x' })).error.type).toBe(
-        'insufficient_quota',
-      )
-    }
+  it("types keyguard's own money refusals as keyguard's, and only OpenAI's billing as insufficient_quota", () => {
+    const typeOf = (code: KeyguardErrorCode) =>
+      toOpenAIErrorBody(new KeyguardError({ code, message: 'x' })).error.type
+    expect(typeOf('budget.hard_limit')).toBe('keyguard_budget_exceeded')
+    expect(typeOf('credits.exhausted')).toBe('keyguard_credits_exhausted')
+    expect(typeOf('quota.insufficient')).toBe('insufficient_quota')
+    expect(typeOf('quota.spend_limit')).toBe('insufficient_quota')
   })
 })

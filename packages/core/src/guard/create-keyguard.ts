@@ -8,9 +8,10 @@ import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState, Denial } from '../limits/store'
 import { bindKeyguard, estimateOptions } from './bind-keyguard'
+import { type CircuitPass, keyCircuits } from './circuit-breaker'
 import { fixedEstimateOf } from './fixed-price'
 import { forwardRequest } from './forward-request'
-import { asKeyguardError, breakerCodes, type Shared, scrub } from './guard-shared'
+import { asKeyguardError, type Shared, scrub } from './guard-shared'
 import { droppedResponseHeaders, headerPairs } from './header-pairs'
 import {
   createEmitter,
@@ -95,7 +96,13 @@ export function createKeyguard(options: KeyguardOptions): Keyguard {
     now: resolved.now,
   })
   return bindKeyguard(
-    { options: resolved, emitter, recharger, breakers: new Map(), rateLimits: new Map() },
+    {
+      options: resolved,
+      emitter,
+      recharger,
+      circuits: keyCircuits({ cooldownMs: resolved.breakerCooldownMs, now: resolved.now }),
+      rateLimits: new Map(),
+    },
     resolved.scope,
   )
 }
@@ -113,13 +120,9 @@ export async function guardedFetch(
   const keyName = baseScope.key ?? options.defaultKey
   let scope: RequestScope = { ...baseScope, key: keyName }
 
-  const breaker = shared.breakers.get(keyName)
-  let probe = false
-  const endProbe = () => {
-    if (probe && breaker) breaker.probing = false
-  }
+  let circuit: CircuitPass | undefined
   const refuse = (error: KeyguardError, denial?: Denial, circuitOpen = false): Response => {
-    if (!circuitOpen) endProbe()
+    circuit?.abandon()
     emitter.emit({ type: 'denied', scope, endpoint, error })
     if (denial?.kind === 'spend') emitter.emit({ type: 'hard-limit', ...denial })
     if (options.errors === 'throw') throw error
@@ -142,17 +145,10 @@ export async function guardedFetch(
     return refuse(asKeyguardError(error, options))
   }
 
-  // A key OpenAI refused for billing or auth fails here, at once, until a probe is due.
-  if (breaker) {
-    if (breaker.probing || options.now() < breaker.probeAt) return refuse(breaker.error, undefined, true)
-    breaker.probing = true
-    probe = true
-  }
-  const closeBreaker = () => {
-    if (!probe) return
-    shared.breakers.delete(keyName)
-    emitter.emit({ type: 'circuit-closed', keyName, fingerprint: key.fingerprint })
-  }
+  // A key OpenAI said is unusable (invalid, no quota) fails here, at once, until a probe is due.
+  const entered = shared.circuits.enter(keyName)
+  if ('open' in entered) return refuse(entered.open, undefined, true)
+  circuit = entered
 
   // 1. parse
   let json = jsonBodyOf(incoming)
@@ -198,7 +194,7 @@ export async function guardedFetch(
     upstream = await forwardRequest(shared, { incoming, upstreamUrl, key, keyName, body })
   } catch (error) {
     await release()
-    endProbe()
+    circuit.abandon()
     throw error
   }
 
@@ -212,11 +208,15 @@ export async function guardedFetch(
     await release()
     const { error, scrubbed } = classifyUpstreamError(options, upstream, text)
     emitter.emit({ type: 'upstream-error', scope, endpoint, error })
-    if (options.breakerCooldownMs !== null && breakerCodes.has(error.code)) {
-      const probeAt = options.now() + options.breakerCooldownMs
-      shared.breakers.set(keyName, { error, probeAt, probing: false })
-      emitter.emit({ type: 'circuit-open', keyName, fingerprint: key.fingerprint, error, probeAt })
-    } else endProbe()
+    const change = circuit.answered(error)
+    if (change?.type === 'opened')
+      emitter.emit({
+        type: 'circuit-open',
+        keyName,
+        fingerprint: key.fingerprint,
+        error,
+        probeAt: change.probeAt,
+      })
     if (options.errors === 'throw') throw error
     const response = upstreamErrorResponse(upstream, scrubbed, error, responseHeaders)
     const record = { scope, endpoint, estimate, states, reservationId }
@@ -224,7 +224,8 @@ export async function guardedFetch(
     return attachResult(response, { ...record, error, settled: Promise.resolve(event) })
   }
 
-  closeBreaker()
+  if (circuit.answered(undefined)?.type === 'closed')
+    emitter.emit({ type: 'circuit-closed', keyName, fingerprint: key.fingerprint })
 
   // 5-6. read usage as the body passes, then settle
   let resolveSettled: (event: SettleEvent) => void = () => {}
@@ -283,9 +284,10 @@ export async function guardedFetch(
 
 function localErrorResponse(error: KeyguardError, circuitOpen: boolean): Response {
   if (!circuitOpen) return errorResponse(error, { format: 'openai' })
-  // An open circuit answers as OpenAI did (401, 429…), so clients raise the same error class each time.
+  // An open circuit answers as OpenAI did (401, 429…), so clients raise the same error class each time;
+  // the error is never retryable (see keyWideErrorCodes), so x-should-retry says false.
   const status = error.upstream?.status ?? error.clientStatus
-  const response = errorResponse(error, { format: 'openai', status, shouldRetry: false })
+  const response = errorResponse(error, { format: 'openai', status })
   response.headers.set('x-keyguard-circuit', 'open')
   return response
 }

@@ -3,6 +3,7 @@ import type { UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import { scrubSecrets } from '../keys/scrub-secrets'
 import type { autoRecharger } from '../limits/auto-recharger'
 import type { StoreEvent } from '../limits/store'
+import type { KeyCircuits } from './circuit-breaker'
 import type { createEmitter } from './keyguard-events'
 import type { ResolvedOptions } from './keyguard-options'
 
@@ -11,29 +12,11 @@ export interface Shared {
   options: ResolvedOptions
   emitter: ReturnType<typeof createEmitter>
   recharger: ReturnType<typeof autoRecharger>
-  /** Open circuit breakers by key name. */
-  breakers: Map<string, Breaker>
+  /** The circuit breaker of each key. */
+  circuits: KeyCircuits
   /** The last upstream rate-limit headers by key name. */
   rateLimits: Map<string, { limits: UpstreamRateLimits; seenAt: number }>
 }
-
-export interface Breaker {
-  error: KeyguardError
-  probeAt: number
-  probing: boolean
-}
-
-// Upstream answers that no retry or other request can fix until the operator acts on the key.
-export const breakerCodes = new Set<string>([
-  'quota.insufficient',
-  'quota.spend_limit',
-  'auth.invalid_key',
-  'auth.no_organization',
-  'auth.mismatched_project',
-  'auth.ip_not_allowed',
-  'auth.region_unsupported',
-  'auth.admin_key_for_inference',
-])
 
 export const chatEndpoint = '/v1/chat/completions'
 export const usageScoped = { costNanos: 0, tokens: 0 }

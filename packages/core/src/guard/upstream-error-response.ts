@@ -29,9 +29,14 @@ export function classifyUpstreamError(
   return { error, scrubbed }
 }
 
+// What keyguard decides about retrying, replacing whatever upstream said, so one source speaks.
+const retryHeaders = new Set(['x-should-retry', 'retry-after', 'retry-after-ms'])
+
 /**
  * The upstream error as the client receives it: OpenAI's status and scrubbed body, tagged with
- * `x-keyguard-error-code`, and `x-should-retry: false` when no retry can succeed.
+ * `x-keyguard-error-code`. The retry headers say what the classified error says, as a local refusal's
+ * do: `x-should-retry` is `error.retryable` (so openai-node sends a quota or auth error once), and
+ * `retry-after-ms` / `Retry-After` are `error.retryAfterMs` when known, else absent.
  *
  * @example
  * ```ts
@@ -44,15 +49,16 @@ export function upstreamErrorResponse(
   error: KeyguardError,
   responseHeaders: HeaderPairs,
 ): Response {
-  responseHeaders.push(['x-keyguard-error-code', error.code])
-  if (!error.retryable) {
-    const at = responseHeaders.findIndex(([name]) => name === 'x-should-retry')
-    if (at !== -1) responseHeaders.splice(at, 1)
-    responseHeaders.push(['x-should-retry', 'false'])
-  }
+  const headers = responseHeaders.filter(([name]) => !retryHeaders.has(name))
+  headers.push(['x-keyguard-error-code', error.code], ['x-should-retry', String(error.retryable)])
+  if (error.retryAfterMs !== undefined)
+    headers.push(
+      ['retry-after-ms', String(error.retryAfterMs)],
+      ['retry-after', String(Math.ceil(error.retryAfterMs / 1000))],
+    )
   return new Response(scrubbed, {
     status: upstream.status,
     statusText: upstream.statusText,
-    headers: responseHeaders,
+    headers,
   })
 }

@@ -12,24 +12,17 @@ export interface ErrorResponseOptions {
    * @default 'problem'
    */
   format?: 'problem' | 'openai'
-  /** Answer with this status instead of the error's client status. @default error.clientStatus */
+  /** Answer with this status (the body's `status` too) instead of the error's client status. @default error.clientStatus */
   status?: number
-  /** Override `x-should-retry`. @default retryable, with a wait of at most a minute */
-  shouldRetry?: boolean
-}
-
-/**
- * Whether an OpenAI client should retry: only what is retryable, after a wait a client would sit
- * through (openai-node caps its own waits at 60 s).
- */
-function retryWithin(error: KeyguardError): boolean {
-  return error.retryable && (error.retryAfterMs === undefined || error.retryAfterMs <= 60_000)
 }
 
 /**
  * Answer a {@link KeyguardError} as an HTTP response that is safe to send: its client status, the
  * user message only (never the operator hint, a key or upstream internals), `Retry-After` and
  * `retry-after-ms` when known, and `x-should-retry` so OpenAI clients back off or give up correctly.
+ * Body and headers say one thing, read from the error: `x-should-retry` and the body's `retryable` are
+ * `error.retryable`; `retry-after-ms` is `error.retryAfterMs`, `Retry-After` and the body's `retryAfter`
+ * the same in seconds, rounded up; the body's `status` is the response's.
  *
  * @example
  * ```ts
@@ -38,22 +31,18 @@ function retryWithin(error: KeyguardError): boolean {
  */
 export function errorResponse(
   error: KeyguardError,
-  {
-    format = 'problem',
-    status = error.clientStatus,
-    shouldRetry = retryWithin(error),
-  }: ErrorResponseOptions = {},
+  { format = 'problem', status = error.clientStatus }: ErrorResponseOptions = {},
 ): Response {
   const headers = new Headers({
     'content-type': 'application/problem+json',
     'x-keyguard-error-code': error.code,
-    'x-should-retry': String(shouldRetry),
+    'x-should-retry': String(error.retryable),
   })
   if (error.retryAfterMs !== undefined) {
-    headers.set('retry-after-ms', String(Math.ceil(error.retryAfterMs)))
+    headers.set('retry-after-ms', String(error.retryAfterMs))
     headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
   }
-  const problem = toProblemJson(error)
+  const problem = { ...toProblemJson(error), status }
   const body = format === 'openai' ? { ...problem, error: toOpenAIErrorBody(error).error } : problem
   return new Response(JSON.stringify(body), { status, headers })
 }

@@ -55,6 +55,8 @@ export interface VerifyApiKeyOptions {
 const statusOf: Partial<Record<KeyguardErrorCode, KeyStatusKind>> = {
   'auth.invalid_key': 'invalid',
   'auth.admin_key_for_inference': 'invalid',
+  // listing models needs `api.model.read`: a restricted key without it cannot be checked, nor used for that
+  'auth.permission_denied': 'invalid',
   'auth.no_organization': 'mismatch',
   'auth.mismatched_project': 'mismatch',
   'auth.region_unsupported': 'region',

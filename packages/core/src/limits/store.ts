@@ -112,6 +112,12 @@ export interface Denial {
   requested: number
   /** When the same reservation could fit again, if it can; `null` when waiting will not help. */
   retryAfterMs: number | null
+  /**
+   * What the state counts as used, as in its {@link ChargeState} (for spend: settled nanos), so a reader
+   * can tell a limit that running calls hold (`limit - used >= requested`: it fits when they settle)
+   * from one that is spent. Optional: a store may leave it out.
+   */
+  used?: number
 }
 
 /** Something the app should hear about; the guard turns these into typed events. */

@@ -226,7 +226,7 @@ export function luaStore({
           events: storeEvents,
         }
       }
-      const [scope, policy, kind, limit, remaining, requested, retryAfterMs] = denial as unknown[]
+      const [scope, policy, kind, limit, remaining, requested, retryAfterMs, used] = denial as unknown[]
       return {
         ok: false,
         denial: {
@@ -237,6 +237,7 @@ export function luaStore({
           remaining: Number(remaining),
           requested: Number(requested),
           retryAfterMs: nullable(retryAfterMs),
+          used: Number(used),
         },
         events: storeEvents,
       }

@@ -526,7 +526,7 @@ for i, c in ipairs(charges) do
   if remaining ~= '' and c.a > remaining then
     save_all()
     redis.call('DEL', rkey)
-    return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p) } }
+    return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] } }
   end
   pend[c.k] = p + c.a
 end

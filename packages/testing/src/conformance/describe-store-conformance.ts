@@ -631,6 +631,24 @@ export function describeStoreConformance(
       expect((await store.reserve({ id: unique('r'), charges, leaseMs: LONG_LEASE })).ok).toBe(true)
     })
 
+    test('says in a spend denial what is settled, apart from what running calls hold', async () => {
+      const { store } = await make()
+      const scope = unique('tenant')
+      const charges = (amount: number): Charge[] => [{ scope, policy: 'spend', rule: spend(100), amount }]
+      const running = unique('r')
+      expect((await store.reserve({ id: running, charges: charges(60), leaseMs: LONG_LEASE })).ok).toBe(true)
+      const held = await store.reserve({ id: unique('r'), charges: charges(60), leaseMs: LONG_LEASE })
+      expect(!held.ok && held.denial).toMatchObject({ kind: 'spend', remaining: 40, requested: 60, used: 0 })
+      await store.settle({ id: running, actual: { costNanos: 70, tokens: 0 } })
+      const spent = await store.reserve({ id: unique('r'), charges: charges(60), leaseMs: LONG_LEASE })
+      expect(!spent.ok && spent.denial).toMatchObject({
+        kind: 'spend',
+        remaining: 30,
+        requested: 60,
+        used: 70,
+      })
+    })
+
     test('peeks fresh state and adjusts spend with idempotency', async () => {
       const { store } = await make()
       const scope = unique('tenant')

@@ -126,6 +126,22 @@ describe('createMockOpenAI', () => {
     expect(error).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' })
   })
 
+  it("refuses a restricted key's missing scope on one path, as OpenAI words it", async () => {
+    const mock = createMockOpenAI()
+    mock.enqueue({
+      ...mockErrors.missingScopes(['api.model.images.request']),
+      path: '/v1/images/generations',
+    })
+    const client = clientFor(mock)
+    const error = await client.images
+      .generate({ model: 'gpt-image-1', prompt: 'a cat' })
+      .catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError)
+    expect(error).toMatchObject({ status: 401, code: null })
+    expect((error as Error).message).toContain('Missing scopes: api.model.images.request')
+    await expect(client.models.list()).resolves.toBeDefined()
+  })
+
   it('matches a scripted answer to its path', async () => {
     const mock = createMockOpenAI()
     mock.enqueue({ ...mockErrors.serverError(), path: '/v1/embeddings' })

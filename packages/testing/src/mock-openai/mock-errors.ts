@@ -159,6 +159,26 @@ export const mockErrors = Object.freeze({
       param: null,
       code: 'ip_not_authorized',
     }),
+  /**
+   * 401 for a key (a restricted key, or a role) without a scope one endpoint needs, worded as OpenAI
+   * words it. The key still works for every endpoint whose scopes it has.
+   */
+  missingScopes: (scopes: readonly string[] = ['api.model.images.request']): MockResponse =>
+    error(401, {
+      message: `You have insufficient permissions for this operation. Missing scopes: ${scopes.join(', ')}. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    }),
+  /** 401 `account_deactivated`: the account behind the key is deactivated, so no call can succeed. */
+  accountDeactivated: (): MockResponse =>
+    error(401, {
+      message:
+        'This key is associated with a deactivated account. If you feel this is an error, contact us through our help center at help.openai.com.',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'account_deactivated',
+    }),
   /** 403 `unsupported_country_region_territory`. */
   regionUnsupported: (): MockResponse =>
     error(403, {

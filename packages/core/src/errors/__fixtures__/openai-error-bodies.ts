@@ -181,6 +181,79 @@ export const openaiErrorCases: readonly {
         code: null,
       },
     },
+    expected: 'auth.permission_denied',
+    retryable: false,
+  },
+  {
+    name: '401 restricted key calling images without its scope',
+    status: 401,
+    body: {
+      error: {
+        message:
+          "You have insufficient permissions for this operation. Missing scopes: api.model.images.request. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.",
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    },
+    expected: 'auth.permission_denied',
+    retryable: false,
+  },
+  {
+    name: '401 project key calling an Administration API endpoint',
+    status: 401,
+    body: {
+      error: {
+        message:
+          "You have insufficient permissions for this operation. Missing scopes: api.management.read. Check that you have the correct role in your organization, and if you're using a restricted API key, that it has the necessary scopes.",
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    },
+    expected: 'auth.permission_denied',
+    retryable: false,
+  },
+  {
+    name: '403 project without access to a model',
+    status: 403,
+    body: {
+      error: {
+        message: 'Project `proj_abc123` does not have access to model `o1-pro`',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'model_not_found',
+      },
+    },
+    expected: 'model.not_found',
+    retryable: false,
+  },
+  {
+    name: '403 without a code',
+    status: 403,
+    body: {
+      error: {
+        message: 'You are not allowed to generate embeddings from this model',
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    },
+    expected: 'auth.permission_denied',
+    retryable: false,
+  },
+  {
+    name: '401 account_deactivated',
+    status: 401,
+    body: {
+      error: {
+        message:
+          'This key is associated with a deactivated account. If you feel this is an error, contact us through our help center at help.openai.com.',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'account_deactivated',
+      },
+    },
     expected: 'auth.invalid_key',
     retryable: false,
   },

@@ -1,6 +1,6 @@
 import type { Charge, Denial } from '../store'
 import { concurrencyRetryAfter } from './concurrency-state'
-import { limitOf } from './describe'
+import { describe, limitOf } from './describe'
 import { requestsRetryAfter } from './requests-state'
 import type { State } from './state'
 import { tokensRetryAfter } from './tokens-state'
@@ -46,5 +46,6 @@ export function denialOf(charge: Charge, state: State, taken: number, remaining:
     remaining,
     requested: amount,
     retryAfterMs,
+    used: describe(charge.scope, charge.policy, rule, state, at).used,
   }
 }
