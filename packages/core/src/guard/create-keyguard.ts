@@ -19,7 +19,7 @@ import {
 } from './keyguard-events'
 import { type KeyguardOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
-import { jsonBodyOf, rewriteBody } from './prepare-request'
+import { rewriteBody } from './prepare-request'
 import { endpointOf, readRequest } from './read-request'
 import { releaseReservation, reserveRequest } from './reserve-request'
 import { settleEventOf, settleUsage } from './settle-usage'
@@ -134,6 +134,9 @@ export async function guardedFetch(
     })
   }
 
+  // A priced call whose body cannot be read or priced goes nowhere.
+  if (incoming.problem) return refuse(incoming.problem)
+
   let key: KeyRingKey
   try {
     key = options.keys.get(keyName)
@@ -154,7 +157,7 @@ export async function guardedFetch(
   }
 
   // 1. parse
-  let json = jsonBodyOf(incoming)
+  let json = incoming.json
 
   // 2. estimate
   const startedAt = options.now()

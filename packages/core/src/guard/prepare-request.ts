@@ -2,30 +2,6 @@ import type { RequestEstimate } from '../estimate/estimate-request'
 import { chatEndpoint } from './guard-shared'
 import type { ResolvedOptions } from './keyguard-options'
 import { namesOutputBound, outputBoundField } from './output-bound'
-import type { IncomingRequest } from './read-request'
-
-/**
- * A POST body as a JSON object; `undefined` for anything else (an upload, a form), which only
- * request limits then count.
- *
- * @example
- * ```ts
- * const json = jsonBodyOf(await readRequest(input, init, baseUrl))
- * ```
- */
-export function jsonBodyOf(incoming: IncomingRequest): Record<string, unknown> | undefined {
-  let json: Record<string, unknown> | undefined
-  if (incoming.text !== undefined && incoming.method === 'POST') {
-    try {
-      const parsed: unknown = JSON.parse(incoming.text)
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-        json = parsed as Record<string, unknown>
-    } catch {
-      // Not JSON (an upload, a form): request limits only.
-    }
-  }
-  return json
-}
 
 /**
  * The body sent upstream: `stream_options.include_usage` added to a chat stream (else it reports no
