@@ -5,8 +5,9 @@ import { namesOutputBound, outputBoundField } from './output-bound'
 
 /**
  * The body sent upstream: `stream_options.include_usage` added to a chat stream (else it reports no
- * usage), and with `forwardOutputBound` the default output bound named, so OpenAI stops at the hold.
- * The caller's text is sent as it is when nothing changes.
+ * usage; `usageForced` then says the caller's stream must not show the extra usage chunk), and with
+ * `forwardOutputBound` the default output bound named, so OpenAI stops at the hold. The caller's text
+ * is sent as it is when nothing changes.
  *
  * @example
  * ```ts
@@ -19,9 +20,10 @@ export function rewriteBody(
   parsed: Record<string, unknown> | undefined,
   estimate: RequestEstimate | null,
   text: string | undefined,
-): { json: Record<string, unknown> | undefined; bodyText: string | undefined } {
+): { json: Record<string, unknown> | undefined; bodyText: string | undefined; usageForced: boolean } {
   let json = parsed
   let bodyText = text
+  let usageForced = false
   if (json && estimate?.stream && endpoint === chatEndpoint) {
     // Without include_usage a chat stream reports no usage, and the call could only be settled from the estimate.
     const streamOptions =
@@ -30,6 +32,7 @@ export function rewriteBody(
     if ((streamOptions as { include_usage?: unknown }).include_usage !== true) {
       json = { ...json, stream_options: { ...streamOptions, include_usage: true } }
       bodyText = JSON.stringify(json)
+      usageForced = true
     }
   }
   if (options.forwardOutputBound && json && estimate) {
@@ -42,5 +45,5 @@ export function rewriteBody(
       bodyText = JSON.stringify(json)
     }
   }
-  return { json, bodyText }
+  return { json, bodyText, usageForced }
 }

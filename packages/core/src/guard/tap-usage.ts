@@ -1,10 +1,13 @@
+import { idleTimer, runtimeTimers, type Timers } from './idle-timer'
+
 /** What a tapped response body told us once it ended. */
 export interface TappedUsage {
   /**
    * `complete`: the body ended normally. `cancelled`: the reader cancelled it. `errored`: the source
-   * failed. `cut`: its output passed the cut's bound, and keyguard ended it.
+   * failed. `cut`: its output passed the cut's bound, and keyguard ended it. `abandoned`: nobody read
+   * it for `abandonAfterMs`, and keyguard ended it.
    */
-  ending: 'complete' | 'cancelled' | 'errored' | 'cut'
+  ending: 'complete' | 'cancelled' | 'errored' | 'cut' | 'abandoned'
   /** The usage object OpenAI reported (chat, responses or embeddings shape), if one arrived. */
   usage: unknown
   /** `service_tier` the response reported, if any. */
@@ -108,21 +111,63 @@ function classify(bytes: Uint8Array, from: number, to: number): number {
 const isSpace = (byte: number | undefined) => byte === 32 || (byte !== undefined && byte >= 9 && byte <= 13)
 const newline = 10
 
+/** Options of {@link tapUsage}. */
+export interface TapOptions {
+  /** Count a stream's output and cut it past a bound (SSE only). */
+  cut?: StreamCut | undefined
+  /**
+   * Leave chat's usage-only chunk (`choices: []`, sent last because keyguard asked for
+   * `include_usage`) out of what is forwarded, after reading it: the caller did not ask for it.
+   * @default false
+   */
+  dropUsageChunk?: boolean
+  /**
+   * End the body once its reader has asked for nothing this long (ms), counting from the hand-over
+   * and from each answered read: upstream is cancelled, a later read fails, and it ends `abandoned`.
+   * A reader waiting on upstream is never idle. `undefined`: never.
+   */
+  abandonAfterMs?: number | undefined
+  /** @default the runtime's timers */
+  timers?: Timers
+}
+
 /**
- * Pass a response body through unchanged while reading OpenAI's usage from it: the whole JSON body,
- * or the SSE events one line at a time (chat's final `usage` chunk, the responses API's
+ * The usage a whole JSON response body reports (`ending: 'complete'`); none if it is not JSON.
+ *
+ * @example
+ * ```ts
+ * const bytes = new Uint8Array(await response.arrayBuffer())
+ * settle(jsonUsage(bytes))
+ * ```
+ */
+export function jsonUsage(bytes: Uint8Array): TappedUsage {
+  const tapped = untappedUsage()
+  try {
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
+    if (body.usage && typeof body.usage === 'object') tapped.usage = body.usage
+    if (typeof body.service_tier === 'string') tapped.serviceTier = body.service_tier
+  } catch {
+    // Not JSON after all: no usage, settled from the estimate.
+  }
+  return tapped
+}
+
+/**
+ * Pass a response body through while reading OpenAI's usage from it: the whole JSON body, or the
+ * SSE events one line at a time (chat's final `usage` chunk, the responses API's
  * `response.completed`). Chunks are forwarded as they arrive, so time to first byte is unchanged;
  * only JSON bodies are kept (they must be whole to parse). `pass` reads nothing, only reports the end
  * (unpriced endpoints, binary bodies). `onEnd` runs exactly once.
  *
- * With a `cut` (SSE only), each delta's text is counted as it passes and only whole events are
- * forwarded; the first delta that takes the count past `cut.maxOutputTokens` is not forwarded: the
- * stream ends with an error event in the API's format (and `data: [DONE]` for chat), and upstream is
- * cancelled.
+ * With a `cut` or `dropUsageChunk` (SSE only), only whole events are forwarded. With a `cut`, each
+ * delta's text is counted as it passes; the first delta that takes the count past
+ * `cut.maxOutputTokens` is not forwarded: the stream ends with an error event in the API's format
+ * (and `data: [DONE]` for chat), and upstream is cancelled. With `abandonAfterMs`, a body its reader
+ * stops asking for is ended and upstream cancelled, so its hold ends.
  *
  * @example
  * ```ts
- * const body = tapUsage(response.body, 'sse', (tapped) => settle(tapped.usage))
+ * const body = tapUsage(response.body, 'sse', (tapped) => settle(tapped.usage), { abandonAfterMs: 60_000 })
  * return new Response(body, response)
  * ```
  */
@@ -130,14 +175,18 @@ export function tapUsage(
   body: ReadableStream<Uint8Array>,
   format: 'json' | 'sse' | 'pass',
   onEnd: (tapped: TappedUsage) => void,
-  cut?: StreamCut,
+  options: TapOptions = {},
 ): ReadableStream<Uint8Array> {
+  const { cut, dropUsageChunk = false } = options
   const decoder = new TextDecoder()
   const tapped = untappedUsage()
   const cutting = format === 'sse' && cut !== undefined
+  const evented = cutting || (format === 'sse' && dropUsageChunk)
   if (cutting) tapped.outputTokens = 0
   // Set when the count passes the cut's bound: the rest of the stream is replaced by an error event.
   let overBound = false
+  // Set when the event being read is the usage chunk nobody asked for: it is not forwarded.
+  let dropEvent = false
   // Data events seen: the responses API numbers its events from 0, so this is the next sequence number.
   let dataEvents = 0
   const jsonParts: Uint8Array[] = []
@@ -146,12 +195,28 @@ export function tapUsage(
   // Clients stop reading at `data: [DONE]` or `response.completed`, and may cancel before the body's
   // own end: a stream whose final event arrived counts as complete.
   let finalEventSeen = false
+  const reader = body.getReader()
+  let output: ReadableStreamDefaultController<Uint8Array> | undefined
+  const idle = idleTimer(options.abandonAfterMs, options.timers ?? runtimeTimers, () => {
+    if (ended) return
+    const reason = new Error(
+      `keyguard: the response body was not read for ${options.abandonAfterMs} ms; it was abandoned and its hold settled`,
+    )
+    reason.name = 'AbortError'
+    end('abandoned', reason)
+    output?.error(reason)
+    reader.cancel(reason).catch(() => {})
+  })
   const end = (ending: TappedUsage['ending'], reason?: unknown) => {
     if (ended) return
     ended = true
+    idle.stop()
     tapped.ending = finalEventSeen ? 'complete' : ending
     tapped.reason = reason
     onEnd(tapped)
+  }
+  const answered = () => {
+    if (!ended) idle.start()
   }
 
   const readEvent = (bytes: Uint8Array, from: number, to: number) => {
@@ -185,6 +250,8 @@ export function tapUsage(
       if (event.type === 'response.completed') finalEventSeen = true
       const tier = event.service_tier ?? nested?.service_tier
       if (typeof tier === 'string') tapped.serviceTier = tier
+      // Chat's usage chunk carries no choices: dropping it leaves the stream the caller asked for.
+      if (dropUsageChunk && Array.isArray(event.choices) && event.choices.length === 0) dropEvent = true
     }
   }
 
@@ -232,23 +299,19 @@ export function tapUsage(
 
   const flush = () => {
     if (format === 'json') {
-      try {
-        const body = JSON.parse(decoder.decode(concat(jsonParts))) as Record<string, unknown>
-        if (body.usage && typeof body.usage === 'object') tapped.usage = body.usage
-        if (typeof body.service_tier === 'string') tapped.serviceTier = body.service_tier
-      } catch {
-        // Not JSON after all: no usage, settled from the estimate.
-      }
+      const whole = jsonUsage(concat(jsonParts))
+      tapped.usage = whole.usage
+      tapped.serviceTier = whole.serviceTier
     } else if (format === 'sse' && line.length > 0) readLine(concat(line))
   }
 
-  // With a cut, only whole events are forwarded: the event that passes the bound is never half sent.
-  // `held` is what came after the last event boundary (a blank line), not forwarded yet.
-  let held: Uint8Array[] = []
-  /** Scans a chunk's lines; returns the end of the last whole event in it (-1: none), or stops at a cut. */
-  const scanEvents = (chunk: Uint8Array): number => {
+  // Evented: only whole events are forwarded, so the event that passes a cut's bound is never half
+  // sent and a dropped event never partly. `pending` is the event being read, `ready` whole events.
+  let pending: Uint8Array[] = []
+  let ready: Uint8Array[] = []
+  /** Scans a chunk's lines into events; stops at a cut. */
+  const scanEvents = (chunk: Uint8Array) => {
     let start = 0
-    let boundary = -1
     for (let index = chunk.indexOf(newline); index !== -1; index = chunk.indexOf(newline, start)) {
       let bytes = chunk
       let from = start
@@ -261,15 +324,23 @@ export function tapUsage(
         line = []
       }
       if (to > from && bytes[to - 1] === 13) to-- // '\r'
+      pending.push(chunk.subarray(start, index + 1))
       start = index + 1
-      if (to === from) boundary = start
-      else {
+      if (to === from) {
+        // A blank line: the event is whole.
+        if (!dropEvent) ready.push(...pending)
+        pending = []
+        dropEvent = false
+      } else {
         readLine(bytes, from, to)
-        if (overBound) return boundary
+        if (overBound) return
       }
     }
-    if (start < chunk.length) line.push(chunk.slice(start))
-    return boundary
+    if (start < chunk.length) {
+      const rest = chunk.slice(start)
+      line.push(rest)
+      pending.push(rest)
+    }
   }
   const encoder = new TextEncoder()
   const cutEvents = (error: ReturnType<StreamCut['onCut']>): Uint8Array => {
@@ -282,13 +353,14 @@ export function tapUsage(
     return encoder.encode(text)
   }
 
-  const reader = body.getReader()
-  const stopAtBound = (controller: ReadableStreamDefaultController<Uint8Array>, before: Uint8Array[]) => {
+  const stopAtBound = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     const error = (cut as StreamCut).onCut(tapped.outputTokens as number)
-    if (before.length > 0) controller.enqueue(concat(before))
+    // The event that passed the bound is in `pending`: none of it goes out.
+    if (ready.length > 0) controller.enqueue(concat(ready))
     controller.enqueue(cutEvents(error))
     controller.close()
-    held = []
+    ready = []
+    pending = []
     end('cut')
     // The rest is not wanted: stop upstream from sending (and the model from writing) more.
     reader.cancel().catch(() => {})
@@ -299,26 +371,21 @@ export function tapUsage(
       (result) => {
         if (result.done) {
           flush()
-          if (overBound) return stopAtBound(controller, [])
-          if (held.length > 0) controller.enqueue(concat(held))
-          held = []
+          if (overBound) return stopAtBound(controller)
+          if (!dropEvent) ready.push(...pending)
+          pending = []
+          if (ready.length > 0) controller.enqueue(concat(ready))
+          ready = []
           end('complete')
           controller.close()
           return
         }
-        const chunk = result.value
-        const boundary = scanEvents(chunk)
-        if (overBound) {
-          // The event that passed the bound started after `boundary` (or in `held`): none of it goes out.
-          return stopAtBound(controller, boundary === -1 ? [] : [...held, chunk.subarray(0, boundary)])
-        }
-        if (boundary === -1) {
-          held.push(chunk)
-          return pullEvents(controller)
-        }
-        held.push(chunk.subarray(0, boundary))
-        controller.enqueue(concat(held))
-        held = boundary < chunk.length ? [chunk.slice(boundary)] : []
+        scanEvents(result.value)
+        if (overBound) return stopAtBound(controller)
+        if (ready.length === 0) return pullEvents(controller)
+        controller.enqueue(concat(ready))
+        ready = []
+        answered()
       },
       (error: unknown) => {
         end(isCancel(error) ? 'cancelled' : 'errored', error)
@@ -326,14 +393,25 @@ export function tapUsage(
       },
     )
 
-  if (cutting)
+  const cancel = (reason: unknown) => {
+    end('cancelled', reason)
+    return reader.cancel(reason)
+  }
+  const start = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    output = controller
+    // Handed over: from now on, a reader that asks for nothing lets the body be abandoned.
+    idle.start()
+  }
+
+  if (evented)
     return new ReadableStream<Uint8Array>(
       {
-        pull: pullEvents,
-        cancel(reason) {
-          end('cancelled', reason)
-          return reader.cancel(reason)
+        start,
+        pull(controller) {
+          idle.stop()
+          return pullEvents(controller)
         },
+        cancel,
       },
       { highWaterMark: 0 },
     )
@@ -342,8 +420,10 @@ export function tapUsage(
   // (highWaterMark 0), and about half the per-chunk cost of a pipe in Node (measured by the guard bench).
   return new ReadableStream<Uint8Array>(
     {
+      start,
       // A plain `then` rather than an async function: one promise fewer per chunk.
       pull(controller) {
+        idle.stop()
         return reader.read().then(
           (result) => {
             if (result.done) {
@@ -355,6 +435,7 @@ export function tapUsage(
             controller.enqueue(result.value)
             if (format === 'sse') scan(result.value)
             else if (format === 'json') jsonParts.push(result.value)
+            answered()
           },
           (error: unknown) => {
             end(isCancel(error) ? 'cancelled' : 'errored', error)
@@ -362,14 +443,12 @@ export function tapUsage(
           },
         )
       },
-      cancel(reason) {
-        end('cancelled', reason)
-        return reader.cancel(reason)
-      },
+      cancel,
     },
     { highWaterMark: 0 },
   )
 }
+
 /** Output tokens in one delta event's texts (content, refusal, tool-call names and arguments, transcripts). */
 function deltaTokens(event: unknown, count: ((text: string) => number) | undefined): number {
   if (!event || typeof event !== 'object') return 0
@@ -411,4 +490,35 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.length
   }
   return out
+}
+
+/** How long a response body may go unread before keyguard abandons it and ends its hold: 60 s. */
+export const abandonAfterMs = 60_000
+
+/**
+ * Read a JSON response body whole and report its usage, whatever the caller later does with it:
+ * the bytes to hand over, or (when the body failed) a body that fails the same way.
+ *
+ * @example
+ * ```ts
+ * const body = await readJsonBody(upstream.body, settle)
+ * return new Response(body, upstream)
+ * ```
+ */
+export async function readJsonBody(
+  body: ReadableStream<Uint8Array>,
+  onEnd: (tapped: TappedUsage) => void,
+): Promise<Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>> {
+  let bytes: Uint8Array<ArrayBuffer>
+  try {
+    bytes = new Uint8Array(await new Response(body).arrayBuffer())
+  } catch (error) {
+    const tapped = untappedUsage()
+    tapped.ending = isCancel(error) ? 'cancelled' : 'errored'
+    tapped.reason = error
+    onEnd(tapped)
+    return new ReadableStream({ start: (controller) => controller.error(error) })
+  }
+  onEnd(jsonUsage(bytes))
+  return bytes
 }
