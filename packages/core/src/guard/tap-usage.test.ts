@@ -310,7 +310,10 @@ describe('tapUsage', () => {
   })
 
   describe('dropUsageChunk', () => {
-    const withoutUsage = [chatStream[0], chatStream[1], chatStream[3]].join('')
+    // As OpenAI streams without include_usage: no usage chunk, no `"usage":null` on the others.
+    const withoutUsage = [chatStream[0], chatStream[1], chatStream[3]]
+      .join('')
+      .replaceAll(',"usage":null', '')
 
     it('reads the usage chunk and leaves it out of what is forwarded, [DONE] and all kept', async () => {
       let tapped: TappedUsage | undefined
@@ -338,6 +341,17 @@ describe('tapUsage', () => {
         expect(out).toBe(withoutUsage.replaceAll('\n', '\r\n'))
         expect(tapped?.usage).toEqual({ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 })
       }
+    })
+
+    it('removes a leading "usage":null with its comma', async () => {
+      const stream = [
+        'data: {"usage":null,"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n',
+        'data: {"usage":null}\n\n',
+      ]
+      const out = await new Response(
+        tapUsage(streamOf(stream), 'sse', () => {}, { dropUsageChunk: true }),
+      ).text()
+      expect(out).toBe('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: {}\n\n')
     })
 
     it('keeps a usage chunk that carries choices, and responses events', async () => {

@@ -108,6 +108,19 @@ function classify(bytes: Uint8Array, from: number, to: number): number {
   }
   return found
 }
+const nullUsage = [34, 117, 115, 97, 103, 101, 34, 58, 110, 117, 108, 108] // "usage":null
+const lineFeed = new Uint8Array([10])
+/** Where `pattern` first occurs in `bytes[from, to)`, or -1. */
+function indexOf(bytes: Uint8Array, pattern: readonly number[], from: number, to: number): number {
+  const first = pattern[0] as number
+  for (
+    let at = bytes.indexOf(first, from);
+    at !== -1 && at + pattern.length <= to;
+    at = bytes.indexOf(first, at + 1)
+  )
+    if (matches(bytes, at, pattern)) return at
+  return -1
+}
 const isSpace = (byte: number | undefined) => byte === 32 || (byte !== undefined && byte >= 9 && byte <= 13)
 const newline = 10
 
@@ -309,6 +322,23 @@ export function tapUsage(
   // sent and a dropped event never partly. `pending` is the event being read, `ready` whole events.
   let pending: Uint8Array[] = []
   let ready: Uint8Array[] = []
+  /** Keeps a line (`newline`: `bytes[to]` is its '\n'), without the `"usage":null` keyguard caused. */
+  const keepLine = (bytes: Uint8Array, from: number, to: number, newline: boolean) => {
+    const end = newline ? to + 1 : to
+    const at = dropUsageChunk ? indexOf(bytes, nullUsage, from, to) : -1
+    if (at === -1) pending.push(bytes.subarray(from, end))
+    else {
+      // `,"usage":null` (it comes last in OpenAI's chunks), or `"usage":null,` when it came first.
+      const [cutFrom, cutTo] =
+        at > from && bytes[at - 1] === 44
+          ? [at - 1, at + nullUsage.length]
+          : [at, at + nullUsage.length + (bytes[at + nullUsage.length] === 44 ? 1 : 0)]
+      pending.push(bytes.subarray(from, cutFrom), bytes.subarray(cutTo, end))
+    }
+    if (!newline && bytes !== lastLine) pending.push(lineFeed)
+  }
+  // The line still open when the body ended: kept without a '\n' of its own.
+  let lastLine: Uint8Array | undefined
   /** Scans a chunk's lines into events; stops at a cut. */
   const scanEvents = (chunk: Uint8Array) => {
     let start = 0
@@ -323,24 +353,30 @@ export function tapUsage(
         to = bytes.length
         line = []
       }
+      const lineEnd = to
       if (to > from && bytes[to - 1] === 13) to-- // '\r'
-      pending.push(chunk.subarray(start, index + 1))
       start = index + 1
       if (to === from) {
         // A blank line: the event is whole.
+        keepLine(bytes, from, lineEnd, bytes === chunk)
         if (!dropEvent) ready.push(...pending)
         pending = []
         dropEvent = false
       } else {
         readLine(bytes, from, to)
         if (overBound) return
+        keepLine(bytes, from, lineEnd, bytes === chunk)
       }
     }
-    if (start < chunk.length) {
-      const rest = chunk.slice(start)
-      line.push(rest)
-      pending.push(rest)
-    }
+    if (start < chunk.length) line.push(chunk.slice(start))
+  }
+  /** The body ended: its last line, if it had no '\n', is read and kept. */
+  const endEvents = () => {
+    if (line.length === 0) return
+    lastLine = concat(line)
+    line = []
+    readLine(lastLine)
+    keepLine(lastLine, 0, lastLine.length, false)
   }
   const encoder = new TextEncoder()
   const cutEvents = (error: ReturnType<StreamCut['onCut']>): Uint8Array => {
@@ -370,7 +406,7 @@ export function tapUsage(
     reader.read().then(
       (result) => {
         if (result.done) {
-          flush()
+          endEvents()
           if (overBound) return stopAtBound(controller)
           if (!dropEvent) ready.push(...pending)
           pending = []
