@@ -210,8 +210,10 @@ export function tapUsage(
   let finalEventSeen = false
   const reader = body.getReader()
   let output: ReadableStreamDefaultController<Uint8Array> | undefined
+  // Set while a read waits on upstream: a reader that asked is never idle.
+  let reading = false
   const idle = idleTimer(options.abandonAfterMs, options.timers ?? runtimeTimers, () => {
-    if (ended) return
+    if (ended || reading) return
     const reason = new Error(
       `keyguard: the response body was not read for ${options.abandonAfterMs} ms; it was abandoned and its hold settled`,
     )
@@ -229,6 +231,7 @@ export function tapUsage(
     onEnd(tapped)
   }
   const answered = () => {
+    reading = false
     if (!ended) idle.start()
   }
 
@@ -444,7 +447,7 @@ export function tapUsage(
       {
         start,
         pull(controller) {
-          idle.stop()
+          reading = true
           return pullEvents(controller)
         },
         cancel,
@@ -459,7 +462,7 @@ export function tapUsage(
       start,
       // A plain `then` rather than an async function: one promise fewer per chunk.
       pull(controller) {
-        idle.stop()
+        reading = true
         return reader.read().then(
           (result) => {
             if (result.done) {
