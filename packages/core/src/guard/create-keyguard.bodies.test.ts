@@ -177,6 +177,19 @@ describe('createKeyguard drop-in streams', () => {
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true)
   })
 
+  it('passes a responses stream as it came: its usage rides in response.completed, nothing to strip', async () => {
+    const { guard, settled } = bodiesSetup()
+    const body = JSON.stringify({ model: 'gpt-4o-mini', input: 'Count to ten', stream: true })
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body }
+    const direct = await createMockOpenAI({ reply }).fetch(`${url}/responses`, {
+      ...init,
+      headers: { ...init.headers, authorization: 'Bearer unused' },
+    })
+    const guarded = await guard.fetch(`${url}/responses`, init)
+    expect(await guarded.text()).toBe(await direct.text())
+    expect(await settled(1)).toMatchObject({ ending: 'complete', estimated: false })
+  })
+
   it('keeps the usage chunk for a caller that asked for it', async () => {
     const { openai } = bodiesSetup()
     const stream = await openai.chat.completions.create({

@@ -122,11 +122,18 @@ describe('createKeyguard bodies', () => {
   )
 
   it.each(bodies)('sends %s body upstream as the JSON it held', async (_, body) => {
-    const { mock, post, events } = setup(1_000_000_000)
-    const response = await post(body())
+    const { mock, guard, events } = setup(1_000_000_000)
+    // No content-type from the caller: the JSON text sent is labelled as such.
+    const response = await guard.fetch(`${url}/chat/completions`, {
+      method: 'POST',
+      body: body(),
+      duplex: 'half',
+    } as RequestInit)
     expect(response.status).toBe(200)
     await response.json()
     expect(mock.requests).toHaveLength(1)
+    expect(mock.requests[0]?.headers['content-type']).toBe('application/json')
+    expect(mock.requests[0]?.body).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 100 })
     expect(events.at(-1)).toMatchObject({ type: 'settle', ending: 'complete', estimated: false })
   })
 
@@ -144,7 +151,9 @@ describe('createKeyguard bodies', () => {
         const { mock, guard, post, events } = setup(1_000_000_000)
         const response = await post(body, path)
         expect(response.status).toBe(400)
-        const error = (await response.json()).error
+        const text = await response.text()
+        expect(text).not.toContain(canary)
+        const error = JSON.parse(text).error
         expect(error).toMatchObject({ code: 'request.invalid', type: 'invalid_request_error' })
         expect(mock.requests).toHaveLength(0)
         expect(events.map((event) => event.type)).toEqual(['denied'])
