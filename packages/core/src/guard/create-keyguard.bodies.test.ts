@@ -90,6 +90,7 @@ describe('createKeyguard unread bodies', () => {
     // Charged at what was counted: nothing was read, so the prompt.
     expect(event.costNanos).toBe(promptCost(event.estimate?.inputTokens as number))
     expect(cancelled()).toBe(1)
+    expect(JSON.stringify(event)).not.toContain(canary)
     const next = await openai.chat.completions.create(chat)
     expect(next.choices[0]?.message.content).toBe(reply)
   })
