@@ -99,9 +99,12 @@ export async function readRequest(
   }
   incoming.body = undefined
   const endpoint = endpointOf(url.pathname)
-  let bytes: Uint8Array
+  let text: string
   try {
-    bytes = await readCapped(body, maxBytes)
+    text =
+      typeof body === 'string'
+        ? checkedText(body, maxBytes)
+        : new TextDecoder().decode(await readCapped(body, maxBytes))
   } catch (error) {
     incoming.problem =
       error instanceof KeyguardError
@@ -112,7 +115,6 @@ export async function readRequest(
           )
     return incoming
   }
-  const text = new TextDecoder().decode(bytes)
   incoming.text = text
   let parsed: unknown
   try {
@@ -133,20 +135,26 @@ export async function readRequest(
   return incoming
 }
 
-/** Any `BodyInit` as bytes, read at most `maxBytes` (a stream is cancelled past it). */
+const tooLargeError = (maxBytes: number) =>
+  new KeyguardError({
+    code: 'request.body_too_large',
+    message: `a request body is over ${maxBytes} bytes, the most keyguard reads to price a call`,
+    operatorHint: 'send a smaller request (large files go through the Files API and are referenced by id)',
+  })
+
+/** A string body, if its UTF-8 form fits `maxBytes`. */
+function checkedText(body: string, maxBytes: number): string {
+  // Each UTF-16 unit is 1 to 3 UTF-8 bytes: only a string that may be over the cap is encoded to check.
+  if (body.length > maxBytes) throw tooLargeError(maxBytes)
+  if (body.length * 3 > maxBytes && new TextEncoder().encode(body).byteLength > maxBytes)
+    throw tooLargeError(maxBytes)
+  return body
+}
+
+/** Any other `BodyInit` as bytes, read at most `maxBytes` (a stream is cancelled past it). */
 async function readCapped(body: BodyInit | null | undefined, maxBytes: number): Promise<Uint8Array> {
   if (body === null || body === undefined) return new Uint8Array(0)
-  const tooLarge = () =>
-    new KeyguardError({
-      code: 'request.body_too_large',
-      message: `a request body is over ${maxBytes} bytes, the most keyguard reads to price a call`,
-      operatorHint: 'send a smaller request (large files go through the Files API and are referenced by id)',
-    })
-  if (typeof body === 'string') {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a string that may be over is encoded to check.
-    if (body.length * 3 > maxBytes && new TextEncoder().encode(body).byteLength > maxBytes) throw tooLarge()
-    return new TextEncoder().encode(body)
-  }
+  const tooLarge = () => tooLargeError(maxBytes)
   if (body instanceof ArrayBuffer) {
     if (body.byteLength > maxBytes) throw tooLarge()
     return new Uint8Array(body)
