@@ -1,4 +1,5 @@
 import { KeyguardError } from '../errors/keyguard-error'
+import { concat } from './sse-bytes'
 
 /** The API path from any URL or path a client used: `https://x/v1/chat/completions` → `/v1/chat/completions`. */
 export function endpointOf(pathname: string): string {
@@ -179,13 +180,7 @@ async function readCapped(body: BodyInit | null | undefined, maxBytes: number): 
     }
     chunks.push(value)
   }
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  return chunks.length === 0 ? new Uint8Array(0) : concat(chunks)
 }
 
 function unreadable(endpoint: string, why: string): KeyguardError {
