@@ -68,8 +68,16 @@ describe('createKeyguard over a real socket', () => {
       method: 'POST',
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
     })
+    // A body that cannot be priced is refused before the key is touched.
+    const unreadable = await guard.fetch(`${baseUrl}/chat/completions`, {
+      method: 'POST',
+      body: new Blob(['[not an object]']),
+    })
+    expect(unreadable.status).toBe(400)
     const printed = [
       inspect(guard, { depth: 10 }),
+      inspect(keyguardResult(unreadable), { depth: 10 }),
+      await unreadable.text(),
       inspect(keyguardResult(ok), { depth: 10 }),
       inspect(keyguardResult(refused), { depth: 10 }),
       inspect(events, { depth: 10 }),

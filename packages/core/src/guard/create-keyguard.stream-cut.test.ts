@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { byteUpperBoundCounter } from '../estimate/count-tokens'
 import { memoryStore } from '../limits/memory-store'
 import { spendLimit } from '../limits/spend-limit'
+import { cancelCountingFetch } from './__fixtures__/cancel-counting-fetch'
 import { createKeyguard } from './create-keyguard'
 import type { KeyguardEvent, SettleEvent, StreamCutEvent } from './keyguard-events'
 import type { KeyguardOptions } from './keyguard-options'
@@ -30,27 +31,11 @@ function setup({
   const mock = createMockOpenAI({ reply: longReply })
   const events: KeyguardEvent[] = []
   const logs: unknown[] = []
-  let upstreamCancelled = 0
+  // Records whether the guard cancels the upstream body.
+  const upstream = cancelCountingFetch(mock.fetch)
   const guard = createKeyguard({
     key: canary,
-    // Records whether the guard cancels the upstream body.
-    fetch: async (input, init) => {
-      const response = await mock.fetch(input, init)
-      if (!response.body) return response
-      const reader = response.body.getReader()
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const { done, value } = await reader.read()
-          if (done) controller.close()
-          else controller.enqueue(value)
-        },
-        cancel(reason) {
-          upstreamCancelled++
-          return reader.cancel(reason)
-        },
-      })
-      return new Response(body, { status: response.status, headers: response.headers })
-    },
+    fetch: upstream.fetch,
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
@@ -75,7 +60,7 @@ function setup({
       ...extra,
     })
   const openai = new OpenAI({ apiKey: 'unused', fetch: guard.fetch, maxRetries: 0 })
-  return { mock, guard, events, logs, post, chat, openai, cancelled: () => upstreamCancelled }
+  return { mock, guard, events, logs, post, chat, openai, cancelled: upstream.cancelled }
 }
 
 /** The assistant text of a chat SSE body. */

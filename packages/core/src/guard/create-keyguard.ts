@@ -21,12 +21,12 @@ import {
 } from './keyguard-events'
 import { type KeyguardOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
-import { backgroundRefusal, jsonBodyOf, rewriteBody } from './prepare-request'
+import { backgroundRefusal, rewriteBody } from './prepare-request'
 import { endpointOf, readRequest } from './read-request'
 import { releaseReservation, reserveRequest } from './reserve-request'
 import { settleEventOf, settleUsage } from './settle-usage'
 import { streamCutFor } from './stream-cut-for'
-import { type TappedUsage, tapUsage, untappedUsage } from './tap-usage'
+import { abandonAfterMs, readJsonBody, type TappedUsage, tapUsage, untappedUsage } from './tap-usage'
 import { classifyUpstreamError, upstreamErrorResponse } from './upstream-error-response'
 
 /** Prepaid credits of one scope. */
@@ -138,6 +138,9 @@ export async function guardedFetch(
     })
   }
 
+  // A priced call whose body cannot be read or priced goes nowhere.
+  if (incoming.problem) return refuse(incoming.problem)
+
   let key: KeyRingKey
   try {
     key = options.keys.get(keyName)
@@ -151,7 +154,7 @@ export async function guardedFetch(
   circuit = entered
 
   // 1. parse
-  let json = jsonBodyOf(incoming)
+  let json = incoming.json
   const background = backgroundRefusal(options, endpoint, json)
   if (background) return refuse(background)
 
@@ -177,6 +180,7 @@ export async function guardedFetch(
   const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
   json = rewritten.json
   let bodyText = rewritten.bodyText
+  const { usageForced } = rewritten
 
   // 3. reserve (clamped to the budget when so configured)
   const reserved = await reserveRequest(shared, { scope, endpoint, json, estimate, bodyText, startedAt })
@@ -263,7 +267,13 @@ export async function guardedFetch(
     options.streamCut && format === 'sse' && estimate && json && reservationId !== undefined
       ? await streamCutFor(shared, { scope, endpoint, estimate, json, reservationId, startedAt })
       : undefined
-  const tapped = upstream.body ? tapUsage(upstream.body, format, finish, cut) : null
+  // JSON usage is read here, whatever the caller does with the body; a stream unread for a minute is
+  // abandoned, so its hold and concurrency slot end; a usage chunk only keyguard asked for is dropped.
+  const tapped = !upstream.body
+    ? null
+    : format === 'json'
+      ? await readJsonBody(upstream.body, finish)
+      : tapUsage(upstream.body, format, finish, { cut, dropUsageChunk: usageForced, abandonAfterMs })
   if (!tapped) finish(untappedUsage())
   options.waitUntil?.(settled)
   const response = new Response(tapped, {

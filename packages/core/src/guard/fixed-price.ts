@@ -33,10 +33,12 @@ export function fixedEstimateOf(
 ): RequestEstimate | undefined {
   const costNanos = init === undefined ? undefined : prices.get(init)
   if (costNanos === undefined) return undefined
+  // An unpriced endpoint's body is passed on unread; a JSON text still names the model.
+  const model = typeof json?.model === 'string' ? json.model : modelOfText(init?.body)
   return {
     endpoint: endpoint as RequestEstimate['endpoint'],
     // the body's model, so model-scoped limits apply to it too
-    model: typeof json?.model === 'string' ? json.model : 'fixed-price',
+    model: model ?? 'fixed-price',
     stream: false,
     inputTokens: 0,
     maxOutputTokens: 0,
@@ -44,5 +46,16 @@ export function fixedEstimateOf(
     maxCostNanos: costNanos,
     exact: true,
     asOf: 'fixed-price',
+  }
+}
+
+function modelOfText(body: BodyInit | null | undefined): string | undefined {
+  if (typeof body !== 'string') return undefined
+  try {
+    const parsed: unknown = JSON.parse(body)
+    const model = parsed && typeof parsed === 'object' ? (parsed as { model?: unknown }).model : undefined
+    return typeof model === 'string' ? model : undefined
+  } catch {
+    return undefined
   }
 }

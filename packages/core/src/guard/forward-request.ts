@@ -31,6 +31,9 @@ export async function forwardRequest(
   const { incoming, upstreamUrl, key, keyName, body } = input
   const headers = headerPairs(incoming.headers, droppedRequestHeaders)
   headers.push(['authorization', `Bearer ${key.secret.reveal()}`])
+  // A priced body goes as JSON text: a Blob's or stream's own type no longer says so.
+  if (incoming.json && !headers.some(([name]) => name === 'content-type'))
+    headers.push(['content-type', 'application/json'])
   let upstream: Response
   try {
     const upstreamInit: RequestInit & { duplex?: 'half' } = { method: incoming.method, headers }

@@ -24,9 +24,9 @@ export interface SettleEvent {
   estimated: boolean
   /**
    * How the call ended: its body read to the end, cancelled or broken; cut by `streamCut` at its output
-   * bound; an upstream error; refused locally (nothing sent).
+   * bound; abandoned (its stream not read for a minute); an upstream error; refused locally (nothing sent).
    */
-  ending: 'complete' | 'cancelled' | 'errored' | 'cut' | 'upstream-error' | 'refused'
+  ending: 'complete' | 'cancelled' | 'errored' | 'cut' | 'abandoned' | 'upstream-error' | 'refused'
   /** Limit states after the settle (empty when no limit applied). */
   states: ChargeState[]
 }

@@ -3,35 +3,12 @@ import type { RequestEstimate } from '../estimate/estimate-request'
 import { chatEndpoint } from './guard-shared'
 import type { ResolvedOptions } from './keyguard-options'
 import { namesOutputBound, outputBoundField } from './output-bound'
-import type { IncomingRequest } from './read-request'
-
-/**
- * A POST body as a JSON object; `undefined` for anything else (an upload, a form), which only
- * request limits then count.
- *
- * @example
- * ```ts
- * const json = jsonBodyOf(await readRequest(input, init, baseUrl))
- * ```
- */
-export function jsonBodyOf(incoming: IncomingRequest): Record<string, unknown> | undefined {
-  let json: Record<string, unknown> | undefined
-  if (incoming.text !== undefined && incoming.method === 'POST') {
-    try {
-      const parsed: unknown = JSON.parse(incoming.text)
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-        json = parsed as Record<string, unknown>
-    } catch {
-      // Not JSON (an upload, a form): request limits only.
-    }
-  }
-  return json
-}
 
 /**
  * The body sent upstream: `stream_options.include_usage` added to a chat stream (else it reports no
- * usage), and with `forwardOutputBound` the default output bound named, so OpenAI stops at the hold.
- * The caller's text is sent as it is when nothing changes.
+ * usage; `usageForced` then says the caller's stream must not show the extra usage chunk), and with
+ * `forwardOutputBound` the default output bound named, so OpenAI stops at the hold. The caller's text
+ * is sent as it is when nothing changes.
  *
  * @example
  * ```ts
@@ -44,9 +21,10 @@ export function rewriteBody(
   parsed: Record<string, unknown> | undefined,
   estimate: RequestEstimate | null,
   text: string | undefined,
-): { json: Record<string, unknown> | undefined; bodyText: string | undefined } {
+): { json: Record<string, unknown> | undefined; bodyText: string | undefined; usageForced: boolean } {
   let json = parsed
   let bodyText = text
+  let usageForced = false
   if (json && estimate?.stream && endpoint === chatEndpoint) {
     // Without include_usage a chat stream reports no usage, and the call could only be settled from the estimate.
     const streamOptions =
@@ -55,6 +33,7 @@ export function rewriteBody(
     if ((streamOptions as { include_usage?: unknown }).include_usage !== true) {
       json = { ...json, stream_options: { ...streamOptions, include_usage: true } }
       bodyText = JSON.stringify(json)
+      usageForced = true
     }
   }
   if (options.forwardOutputBound && json && estimate) {
@@ -67,7 +46,7 @@ export function rewriteBody(
       bodyText = JSON.stringify(json)
     }
   }
-  return { json, bodyText }
+  return { json, bodyText, usageForced }
 }
 
 /**

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type StreamCut, type TappedUsage, tapUsage } from './tap-usage'
+import type { Timers } from './idle-timer'
+import { jsonUsage, readJsonBody, type StreamCut, type TappedUsage, tapUsage } from './tap-usage'
 
 const encoder = new TextEncoder()
 
@@ -212,13 +213,15 @@ describe('tapUsage', () => {
       })
       const out = await new Response(
         tapUsage(source, 'sse', (result) => (tapped = result), {
-          api: 'chat',
-          count: undefined,
-          onCut: (tokens) => {
-            cuts.push(tokens)
-            return budgetError
+          cut: {
+            api: 'chat',
+            count: undefined,
+            onCut: (tokens) => {
+              cuts.push(tokens)
+              return budgetError
+            },
+            ...cut,
           },
-          ...cut,
         }),
       ).text()
       return { out, tapped: tapped as TappedUsage, cuts, cancelled, pulled: index }
@@ -304,5 +307,191 @@ describe('tapUsage', () => {
       expect(out).toBe(chatDelta('one') + cutTail)
       expect(tapped.ending).toBe('cut')
     })
+  })
+
+  describe('dropUsageChunk', () => {
+    // As OpenAI streams without include_usage: no usage chunk, no `"usage":null` on the others.
+    const withoutUsage = [chatStream[0], chatStream[1], chatStream[3]]
+      .join('')
+      .replaceAll(',"usage":null', '')
+
+    it('reads the usage chunk and leaves it out of what is forwarded, [DONE] and all kept', async () => {
+      let tapped: TappedUsage | undefined
+      const out = await new Response(
+        tapUsage(streamOf(chatStream), 'sse', (result) => (tapped = result), { dropUsageChunk: true }),
+      ).text()
+      expect(out).toBe(withoutUsage)
+      expect(tapped).toMatchObject({
+        ending: 'complete',
+        deltas: 2,
+        usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
+      })
+    })
+
+    it('drops the usage chunk whatever the chunk boundaries', async () => {
+      const bytes = encoder.encode(chatStream.join('').replaceAll('\n', '\r\n'))
+      for (const size of [1, 2, 5, 17, 64]) {
+        const chunks: string[] = []
+        const text = new TextDecoder().decode(bytes)
+        for (let index = 0; index < text.length; index += size) chunks.push(text.slice(index, index + size))
+        let tapped: TappedUsage | undefined
+        const out = await new Response(
+          tapUsage(streamOf(chunks), 'sse', (result) => (tapped = result), { dropUsageChunk: true }),
+        ).text()
+        expect(out).toBe(withoutUsage.replaceAll('\n', '\r\n'))
+        expect(tapped?.usage).toEqual({ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 })
+      }
+    })
+
+    it('removes a leading "usage":null with its comma', async () => {
+      const stream = [
+        'data: {"usage":null,"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n',
+        'data: {"usage":null}\n\n',
+      ]
+      const out = await new Response(
+        tapUsage(streamOf(stream), 'sse', () => {}, { dropUsageChunk: true }),
+      ).text()
+      expect(out).toBe('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: {}\n\n')
+    })
+
+    it('keeps a usage chunk that carries choices, and responses events', async () => {
+      const stream = [
+        'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\n',
+        'event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":1}}}\n\n',
+      ]
+      const out = await new Response(
+        tapUsage(streamOf(stream), 'sse', () => {}, { dropUsageChunk: true }),
+      ).text()
+      expect(out).toBe(stream.join(''))
+    })
+  })
+
+  describe('abandonAfterMs', () => {
+    /** Timers that fire only when the test says so. */
+    function manualTimers() {
+      let next = 0
+      const pending = new Map<number, { callback: () => void; ms: number }>()
+      const timers: Timers = {
+        setTimeout: (callback, ms) => {
+          pending.set(++next, { callback, ms })
+          return next
+        },
+        clearTimeout: (handle) => pending.delete(handle as number),
+      }
+      const fire = () => {
+        const due = [...pending.values()]
+        pending.clear()
+        for (const timer of due) timer.callback()
+      }
+      return { timers, pending, fire }
+    }
+    function source(chunks: readonly string[]) {
+      let cancelled: unknown = 'not cancelled'
+      let index = 0
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = chunks[index++]
+          if (next === undefined) controller.close()
+          else controller.enqueue(encoder.encode(next))
+        },
+        cancel(reason) {
+          cancelled = reason
+        },
+      })
+      return { stream, cancelled: () => cancelled }
+    }
+
+    it.each([
+      ['a plain stream', {}],
+      ['a stream with its usage chunk dropped', { dropUsageChunk: true }],
+    ])('ends %s nobody reads, cancels upstream and fails a later read', async (_, extra) => {
+      const { timers, pending, fire } = manualTimers()
+      const upstream = source(chatStream)
+      let tapped: TappedUsage | undefined
+      const body = tapUsage(upstream.stream, 'sse', (result) => (tapped = result), {
+        abandonAfterMs: 60_000,
+        timers,
+        ...extra,
+      })
+      expect([...pending.values()].map((timer) => timer.ms)).toEqual([60_000])
+      fire()
+      expect(tapped).toMatchObject({ ending: 'abandoned', deltas: 0, usage: undefined })
+      expect(upstream.cancelled()).toBeInstanceOf(Error)
+      await expect(new Response(body).text()).rejects.toThrow(/not read for 60000 ms/)
+    })
+
+    it('restarts the wait on each read, and never abandons a read that waits on upstream', async () => {
+      const { timers, pending, fire } = manualTimers()
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let index = 0
+      const upstream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (index === 1) await gate
+          const next = chatStream[index++]
+          if (next === undefined) controller.close()
+          else controller.enqueue(encoder.encode(next))
+        },
+      })
+      let tapped: TappedUsage | undefined
+      const reader = tapUsage(upstream, 'sse', (result) => (tapped = result), {
+        abandonAfterMs: 60_000,
+        timers,
+      }).getReader()
+      await reader.read()
+      const waiting = reader.read()
+      // Let the stream call pull (a few microtasks later).
+      for (let turn = 0; turn < 10; turn++) await Promise.resolve()
+      // The reader asked and upstream is slow: the wait runs out, and nothing is abandoned.
+      fire()
+      expect(tapped).toBeUndefined()
+      release()
+      await waiting
+      // Answered: the wait starts again.
+      expect([...pending.values()].map((timer) => timer.ms)).toEqual([60_000])
+      for (let result = await reader.read(); !result.done; result = await reader.read()) {}
+      expect(pending.size).toBe(0)
+      fire()
+      expect(tapped?.ending).toBe('complete')
+    })
+
+    it('charges what a half-read stream counted: the deltas read before it was abandoned', async () => {
+      const { timers, fire } = manualTimers()
+      let tapped: TappedUsage | undefined
+      const reader = tapUsage(streamOf(chatStream), 'sse', (result) => (tapped = result), {
+        abandonAfterMs: 60_000,
+        timers,
+      }).getReader()
+      await reader.read()
+      fire()
+      expect(tapped).toMatchObject({ ending: 'abandoned', deltas: 1 })
+    })
+  })
+})
+
+describe('readJsonBody', () => {
+  it('reads the usage of a JSON body before anyone reads it, and hands the same bytes over', async () => {
+    const text =
+      '{"id":"c1","usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11},"service_tier":"default"}'
+    let tapped: TappedUsage | undefined
+    const body = await readJsonBody(
+      streamOf([text.slice(0, 20), text.slice(20)]),
+      (result) => (tapped = result),
+    )
+    expect(tapped).toMatchObject({ ending: 'complete', serviceTier: 'default', usage: { total_tokens: 11 } })
+    expect(await new Response(body).text()).toBe(text)
+    expect(jsonUsage(encoder.encode('not json')).usage).toBeUndefined()
+  })
+
+  it('reports a body that failed, and fails the handed-over body the same way', async () => {
+    const failing = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.error(new Error('socket hang up')),
+    })
+    let tapped: TappedUsage | undefined
+    const body = await readJsonBody(failing, (result) => (tapped = result))
+    expect(tapped?.ending).toBe('errored')
+    await expect(new Response(body).text()).rejects.toThrow('socket hang up')
   })
 })

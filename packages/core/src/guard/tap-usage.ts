@@ -1,10 +1,28 @@
+import { idleTimer, runtimeTimers, type Timers } from './idle-timer'
+import {
+  classify,
+  concat,
+  deltaTokens,
+  done,
+  hasDelta,
+  hasError,
+  hasUsageObject,
+  indexOf,
+  isSpace,
+  lineFeed,
+  matches,
+  newline,
+  nullUsage,
+} from './sse-bytes'
+
 /** What a tapped response body told us once it ended. */
 export interface TappedUsage {
   /**
    * `complete`: the body ended normally. `cancelled`: the reader cancelled it. `errored`: the source
-   * failed. `cut`: its output passed the cut's bound, and keyguard ended it.
+   * failed. `cut`: its output passed the cut's bound, and keyguard ended it. `abandoned`: nobody read
+   * it for `abandonAfterMs`, and keyguard ended it.
    */
-  ending: 'complete' | 'cancelled' | 'errored' | 'cut'
+  ending: 'complete' | 'cancelled' | 'errored' | 'cut' | 'abandoned'
   /** The usage object OpenAI reported (chat, responses or embeddings shape), if one arrived. */
   usage: unknown
   /** `service_tier` the response reported, if any. */
@@ -54,75 +72,63 @@ export function untappedUsage(): TappedUsage {
   }
 }
 
-// A stream is mostly delta events: each line is classified on its bytes (ASCII patterns, which never
-// occur inside a multi-byte UTF-8 character), and only the rare line that can hold usage or an error
-// is decoded and parsed.
-const usageKey = [117, 115, 97, 103, 101, 34] // usage"
-const deltaKey = [100, 101, 108, 116, 97, 34] // delta"
-const errorKey = [101, 114, 114, 111, 114, 34] // error"
-const done = [91, 68, 79, 78, 69, 93] // [DONE]
-const hasUsageObject = 1
-const hasDelta = 2
-const hasError = 4
-
-const matches = (bytes: Uint8Array, at: number, pattern: readonly number[]) => {
-  for (let index = 0; index < pattern.length; index++) if (bytes[at + index] !== pattern[index]) return false
-  return true
-}
-
-// Every key searched is 7 bytes that start and end with '"': a Horspool scan looks at the window's
-// last byte and skips up to 7 bytes at once when it cannot end a key (most JSON bytes cannot).
-const keyLength = 7
-const skip = new Uint8Array(256).fill(keyLength)
-for (const key of [usageKey, deltaKey, errorKey]) {
-  const whole = [34, ...key]
-  for (let index = 0; index < keyLength - 1; index++)
-    skip[whole[index] as number] = Math.min(skip[whole[index] as number] as number, keyLength - 1 - index)
+/** Options of {@link tapUsage}. */
+export interface TapOptions {
+  /** Count a stream's output and cut it past a bound (SSE only). */
+  cut?: StreamCut | undefined
+  /**
+   * Leave chat's usage-only chunk (`choices: []`, sent last because keyguard asked for
+   * `include_usage`) out of what is forwarded, after reading it: the caller did not ask for it.
+   * @default false
+   */
+  dropUsageChunk?: boolean
+  /**
+   * End the body once its reader has asked for nothing this long (ms), counting from the hand-over
+   * and from each answered read: upstream is cancelled, a later read fails, and it ends `abandoned`.
+   * A reader waiting on upstream is never idle. `undefined`: never.
+   */
+  abandonAfterMs?: number | undefined
+  /** @default the runtime's timers */
+  timers?: Timers
 }
 
 /**
- * One pass over an event's bytes for the keys that matter: `"usage"` followed by an object (every
- * chat chunk with include_usage carries `"usage":null`; only an object is usage), `"delta"`, `"error"`.
+ * The usage a whole JSON response body reports (`ending: 'complete'`); none if it is not JSON.
+ *
+ * @example
+ * ```ts
+ * const bytes = new Uint8Array(await response.arrayBuffer())
+ * settle(jsonUsage(bytes))
+ * ```
  */
-function classify(bytes: Uint8Array, from: number, to: number): number {
-  let found = 0
-  for (let at = from; at + keyLength <= to; ) {
-    const last = bytes[at + keyLength - 1] as number
-    if (last === 34 && bytes[at] === 34) {
-      const next = bytes[at + 1]
-      if (next === 117 && matches(bytes, at + 1, usageKey)) {
-        let index = at + keyLength
-        while (index < to && bytes[index] === 32) index++
-        if (index < to && bytes[index] === 58) {
-          index++ // ':'
-          while (index < to && bytes[index] === 32) index++
-          if (index < to && bytes[index] === 123) found |= hasUsageObject // '{'
-        }
-      } else if (next === 100 && matches(bytes, at + 1, deltaKey)) found |= hasDelta
-      else if (next === 101 && matches(bytes, at + 1, errorKey)) found |= hasError
-    }
-    at += skip[last] as number
+export function jsonUsage(bytes: Uint8Array): TappedUsage {
+  const tapped = untappedUsage()
+  try {
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
+    if (body.usage && typeof body.usage === 'object') tapped.usage = body.usage
+    if (typeof body.service_tier === 'string') tapped.serviceTier = body.service_tier
+  } catch {
+    // Not JSON after all: no usage, settled from the estimate.
   }
-  return found
+  return tapped
 }
-const isSpace = (byte: number | undefined) => byte === 32 || (byte !== undefined && byte >= 9 && byte <= 13)
-const newline = 10
 
 /**
- * Pass a response body through unchanged while reading OpenAI's usage from it: the whole JSON body,
- * or the SSE events one line at a time (chat's final `usage` chunk, the responses API's
+ * Pass a response body through while reading OpenAI's usage from it: the whole JSON body, or the
+ * SSE events one line at a time (chat's final `usage` chunk, the responses API's
  * `response.completed`). Chunks are forwarded as they arrive, so time to first byte is unchanged;
  * only JSON bodies are kept (they must be whole to parse). `pass` reads nothing, only reports the end
  * (unpriced endpoints, binary bodies). `onEnd` runs exactly once.
  *
- * With a `cut` (SSE only), each delta's text is counted as it passes and only whole events are
- * forwarded; the first delta that takes the count past `cut.maxOutputTokens` is not forwarded: the
- * stream ends with an error event in the API's format (and `data: [DONE]` for chat), and upstream is
- * cancelled.
+ * With a `cut` or `dropUsageChunk` (SSE only), only whole events are forwarded. With a `cut`, each
+ * delta's text is counted as it passes; the first delta that takes the count past
+ * `cut.maxOutputTokens` is not forwarded: the stream ends with an error event in the API's format
+ * (and `data: [DONE]` for chat), and upstream is cancelled. With `abandonAfterMs`, a body its reader
+ * stops asking for is ended and upstream cancelled, so its hold ends.
  *
  * @example
  * ```ts
- * const body = tapUsage(response.body, 'sse', (tapped) => settle(tapped.usage))
+ * const body = tapUsage(response.body, 'sse', (tapped) => settle(tapped.usage), { abandonAfterMs: 60_000 })
  * return new Response(body, response)
  * ```
  */
@@ -130,14 +136,18 @@ export function tapUsage(
   body: ReadableStream<Uint8Array>,
   format: 'json' | 'sse' | 'pass',
   onEnd: (tapped: TappedUsage) => void,
-  cut?: StreamCut,
+  options: TapOptions = {},
 ): ReadableStream<Uint8Array> {
+  const { cut, dropUsageChunk = false } = options
   const decoder = new TextDecoder()
   const tapped = untappedUsage()
   const cutting = format === 'sse' && cut !== undefined
+  const evented = cutting || (format === 'sse' && dropUsageChunk)
   if (cutting) tapped.outputTokens = 0
   // Set when the count passes the cut's bound: the rest of the stream is replaced by an error event.
   let overBound = false
+  // Set when the event being read is the usage chunk nobody asked for: it is not forwarded.
+  let dropEvent = false
   // Data events seen: the responses API numbers its events from 0, so this is the next sequence number.
   let dataEvents = 0
   const jsonParts: Uint8Array[] = []
@@ -146,12 +156,31 @@ export function tapUsage(
   // Clients stop reading at `data: [DONE]` or `response.completed`, and may cancel before the body's
   // own end: a stream whose final event arrived counts as complete.
   let finalEventSeen = false
+  const reader = body.getReader()
+  let output: ReadableStreamDefaultController<Uint8Array> | undefined
+  // Set while a read waits on upstream: a reader that asked is never idle.
+  let reading = false
+  const idle = idleTimer(options.abandonAfterMs, options.timers ?? runtimeTimers, () => {
+    if (ended || reading) return
+    const reason = new Error(
+      `keyguard: the response body was not read for ${options.abandonAfterMs} ms; it was abandoned and its hold settled`,
+    )
+    reason.name = 'AbortError'
+    end('abandoned', reason)
+    output?.error(reason)
+    reader.cancel(reason).catch(() => {})
+  })
   const end = (ending: TappedUsage['ending'], reason?: unknown) => {
     if (ended) return
     ended = true
+    idle.stop()
     tapped.ending = finalEventSeen ? 'complete' : ending
     tapped.reason = reason
     onEnd(tapped)
+  }
+  const answered = () => {
+    reading = false
+    if (!ended) idle.start()
   }
 
   const readEvent = (bytes: Uint8Array, from: number, to: number) => {
@@ -185,6 +214,8 @@ export function tapUsage(
       if (event.type === 'response.completed') finalEventSeen = true
       const tier = event.service_tier ?? nested?.service_tier
       if (typeof tier === 'string') tapped.serviceTier = tier
+      // Chat's usage chunk carries no choices: dropping it leaves the stream the caller asked for.
+      if (dropUsageChunk && Array.isArray(event.choices) && event.choices.length === 0) dropEvent = true
     }
   }
 
@@ -232,23 +263,36 @@ export function tapUsage(
 
   const flush = () => {
     if (format === 'json') {
-      try {
-        const body = JSON.parse(decoder.decode(concat(jsonParts))) as Record<string, unknown>
-        if (body.usage && typeof body.usage === 'object') tapped.usage = body.usage
-        if (typeof body.service_tier === 'string') tapped.serviceTier = body.service_tier
-      } catch {
-        // Not JSON after all: no usage, settled from the estimate.
-      }
+      const whole = jsonUsage(concat(jsonParts))
+      tapped.usage = whole.usage
+      tapped.serviceTier = whole.serviceTier
     } else if (format === 'sse' && line.length > 0) readLine(concat(line))
   }
 
-  // With a cut, only whole events are forwarded: the event that passes the bound is never half sent.
-  // `held` is what came after the last event boundary (a blank line), not forwarded yet.
-  let held: Uint8Array[] = []
-  /** Scans a chunk's lines; returns the end of the last whole event in it (-1: none), or stops at a cut. */
-  const scanEvents = (chunk: Uint8Array): number => {
+  // Evented: only whole events are forwarded, so the event that passes a cut's bound is never half
+  // sent and a dropped event never partly. `pending` is the event being read, `ready` whole events.
+  let pending: Uint8Array[] = []
+  let ready: Uint8Array[] = []
+  /** Keeps a line (`newline`: `bytes[to]` is its '\n'), without the `"usage":null` keyguard caused. */
+  const keepLine = (bytes: Uint8Array, from: number, to: number, newline: boolean) => {
+    const end = newline ? to + 1 : to
+    const at = dropUsageChunk ? indexOf(bytes, nullUsage, from, to) : -1
+    if (at === -1) pending.push(bytes.subarray(from, end))
+    else {
+      // `,"usage":null` (it comes last in OpenAI's chunks), or `"usage":null,` when it came first.
+      const [cutFrom, cutTo] =
+        at > from && bytes[at - 1] === 44
+          ? [at - 1, at + nullUsage.length]
+          : [at, at + nullUsage.length + (bytes[at + nullUsage.length] === 44 ? 1 : 0)]
+      pending.push(bytes.subarray(from, cutFrom), bytes.subarray(cutTo, end))
+    }
+    if (!newline && bytes !== lastLine) pending.push(lineFeed)
+  }
+  // The line still open when the body ended: kept without a '\n' of its own.
+  let lastLine: Uint8Array | undefined
+  /** Scans a chunk's lines into events; stops at a cut. */
+  const scanEvents = (chunk: Uint8Array) => {
     let start = 0
-    let boundary = -1
     for (let index = chunk.indexOf(newline); index !== -1; index = chunk.indexOf(newline, start)) {
       let bytes = chunk
       let from = start
@@ -260,16 +304,30 @@ export function tapUsage(
         to = bytes.length
         line = []
       }
+      const lineEnd = to
       if (to > from && bytes[to - 1] === 13) to-- // '\r'
       start = index + 1
-      if (to === from) boundary = start
-      else {
+      if (to === from) {
+        // A blank line: the event is whole.
+        keepLine(bytes, from, lineEnd, bytes === chunk)
+        if (!dropEvent) ready.push(...pending)
+        pending = []
+        dropEvent = false
+      } else {
         readLine(bytes, from, to)
-        if (overBound) return boundary
+        if (overBound) return
+        keepLine(bytes, from, lineEnd, bytes === chunk)
       }
     }
     if (start < chunk.length) line.push(chunk.slice(start))
-    return boundary
+  }
+  /** The body ended: its last line, if it had no '\n', is read and kept. */
+  const endEvents = () => {
+    if (line.length === 0) return
+    lastLine = concat(line)
+    line = []
+    readLine(lastLine)
+    keepLine(lastLine, 0, lastLine.length, false)
   }
   const encoder = new TextEncoder()
   const cutEvents = (error: ReturnType<StreamCut['onCut']>): Uint8Array => {
@@ -282,13 +340,14 @@ export function tapUsage(
     return encoder.encode(text)
   }
 
-  const reader = body.getReader()
-  const stopAtBound = (controller: ReadableStreamDefaultController<Uint8Array>, before: Uint8Array[]) => {
+  const stopAtBound = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     const error = (cut as StreamCut).onCut(tapped.outputTokens as number)
-    if (before.length > 0) controller.enqueue(concat(before))
+    // The event that passed the bound is in `pending`: none of it goes out.
+    if (ready.length > 0) controller.enqueue(concat(ready))
     controller.enqueue(cutEvents(error))
     controller.close()
-    held = []
+    ready = []
+    pending = []
     end('cut')
     // The rest is not wanted: stop upstream from sending (and the model from writing) more.
     reader.cancel().catch(() => {})
@@ -298,27 +357,22 @@ export function tapUsage(
     reader.read().then(
       (result) => {
         if (result.done) {
-          flush()
-          if (overBound) return stopAtBound(controller, [])
-          if (held.length > 0) controller.enqueue(concat(held))
-          held = []
+          endEvents()
+          if (overBound) return stopAtBound(controller)
+          if (!dropEvent) ready.push(...pending)
+          pending = []
+          if (ready.length > 0) controller.enqueue(concat(ready))
+          ready = []
           end('complete')
           controller.close()
           return
         }
-        const chunk = result.value
-        const boundary = scanEvents(chunk)
-        if (overBound) {
-          // The event that passed the bound started after `boundary` (or in `held`): none of it goes out.
-          return stopAtBound(controller, boundary === -1 ? [] : [...held, chunk.subarray(0, boundary)])
-        }
-        if (boundary === -1) {
-          held.push(chunk)
-          return pullEvents(controller)
-        }
-        held.push(chunk.subarray(0, boundary))
-        controller.enqueue(concat(held))
-        held = boundary < chunk.length ? [chunk.slice(boundary)] : []
+        scanEvents(result.value)
+        if (overBound) return stopAtBound(controller)
+        if (ready.length === 0) return pullEvents(controller)
+        controller.enqueue(concat(ready))
+        ready = []
+        answered()
       },
       (error: unknown) => {
         end(isCancel(error) ? 'cancelled' : 'errored', error)
@@ -326,14 +380,25 @@ export function tapUsage(
       },
     )
 
-  if (cutting)
+  const cancel = (reason: unknown) => {
+    end('cancelled', reason)
+    return reader.cancel(reason)
+  }
+  const start = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    output = controller
+    // Handed over: from now on, a reader that asks for nothing lets the body be abandoned.
+    idle.start()
+  }
+
+  if (evented)
     return new ReadableStream<Uint8Array>(
       {
-        pull: pullEvents,
-        cancel(reason) {
-          end('cancelled', reason)
-          return reader.cancel(reason)
+        start,
+        pull(controller) {
+          reading = true
+          return pullEvents(controller)
         },
+        cancel,
       },
       { highWaterMark: 0 },
     )
@@ -342,8 +407,10 @@ export function tapUsage(
   // (highWaterMark 0), and about half the per-chunk cost of a pipe in Node (measured by the guard bench).
   return new ReadableStream<Uint8Array>(
     {
+      start,
       // A plain `then` rather than an async function: one promise fewer per chunk.
       pull(controller) {
+        reading = true
         return reader.read().then(
           (result) => {
             if (result.done) {
@@ -355,6 +422,7 @@ export function tapUsage(
             controller.enqueue(result.value)
             if (format === 'sse') scan(result.value)
             else if (format === 'json') jsonParts.push(result.value)
+            answered()
           },
           (error: unknown) => {
             end(isCancel(error) ? 'cancelled' : 'errored', error)
@@ -362,53 +430,43 @@ export function tapUsage(
           },
         )
       },
-      cancel(reason) {
-        end('cancelled', reason)
-        return reader.cancel(reason)
-      },
+      cancel,
     },
     { highWaterMark: 0 },
   )
-}
-/** Output tokens in one delta event's texts (content, refusal, tool-call names and arguments, transcripts). */
-function deltaTokens(event: unknown, count: ((text: string) => number) | undefined): number {
-  if (!event || typeof event !== 'object') return 0
-  const tokens = (text: unknown) =>
-    typeof text === 'string' && text.length > 0 ? (count ? Math.max(1, count(text)) : 1) : 0
-  const fields = event as Record<string, unknown>
-  // Responses API: `response.*.delta` events carry their text in `delta`; audio deltas are base64, not text.
-  if (typeof fields.type === 'string')
-    return fields.type === 'response.audio.delta' ? 0 : tokens(fields.delta)
-  if (!Array.isArray(fields.choices)) return 0
-  let total = 0
-  for (const choice of fields.choices) {
-    const delta = (choice as { delta?: Record<string, unknown> } | null)?.delta
-    if (!delta || typeof delta !== 'object') continue
-    total += tokens(delta.content) + tokens(delta.refusal)
-    const audio = delta.audio as { transcript?: unknown } | undefined
-    if (audio && typeof audio === 'object') total += tokens(audio.transcript)
-    if (Array.isArray(delta.tool_calls))
-      for (const call of delta.tool_calls) {
-        const fn = (call as { function?: { name?: unknown; arguments?: unknown } } | null)?.function
-        if (fn && typeof fn === 'object') total += tokens(fn.name) + tokens(fn.arguments)
-      }
-  }
-  return total
 }
 
 function isCancel(reason: unknown): boolean {
   return reason === undefined || (reason instanceof Error && reason.name === 'AbortError')
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
+/** How long a response body may go unread before keyguard abandons it and ends its hold: 60 s. */
+export const abandonAfterMs = 60_000
+
+/**
+ * Read a JSON response body whole and report its usage, whatever the caller later does with it:
+ * the bytes to hand over, or (when the body failed) a body that fails the same way.
+ *
+ * @example
+ * ```ts
+ * const body = await readJsonBody(upstream.body, settle)
+ * return new Response(body, upstream)
+ * ```
+ */
+export async function readJsonBody(
+  body: ReadableStream<Uint8Array>,
+  onEnd: (tapped: TappedUsage) => void,
+): Promise<Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>> {
+  let bytes: Uint8Array<ArrayBuffer>
+  try {
+    bytes = new Uint8Array(await new Response(body).arrayBuffer())
+  } catch (error) {
+    const tapped = untappedUsage()
+    tapped.ending = isCancel(error) ? 'cancelled' : 'errored'
+    tapped.reason = error
+    onEnd(tapped)
+    return new ReadableStream({ start: (controller) => controller.error(error) })
   }
-  return out
+  onEnd(jsonUsage(bytes))
+  return bytes
 }
