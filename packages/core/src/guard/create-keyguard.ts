@@ -166,7 +166,9 @@ export async function guardedFetch(
       return refuse(asKeyguardError(error, options))
     }
   }
-  if (estimate && scope.model === undefined) scope = { ...scope, model: estimate.model }
+  // A model-scoped limit keys on the body's model, priced or not (a request naming none is refused by it).
+  const model = estimate?.model ?? (typeof json?.model === 'string' ? json.model : undefined)
+  if (model && scope.model === undefined) scope = { ...scope, model }
   // the body sent upstream: include_usage, forwardOutputBound
   const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
   json = rewritten.json
