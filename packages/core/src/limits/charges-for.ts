@@ -37,15 +37,15 @@ export async function chargesFor(
   { missing = 'refuse' }: ChargesForOptions = {},
 ): Promise<Charge[]> {
   const charges: Charge[] = []
-  let unscoped: LimitPolicy[] | undefined
+  const unscoped: LimitPolicy[] = []
   for (const policy of policies) {
     const id = scopeIdOf(policy, scope)
     if (id === undefined) {
-      if (missing === 'refuse' && (policy.whenMissing ?? 'refuse') === 'refuse')
-        (unscoped ??= []).push(policy)
+      if (missing === 'refuse' && (policy.whenMissing ?? 'refuse') === 'refuse') unscoped.push(policy)
       continue
     }
-    if (unscoped) continue
+    // Once the request is refused, no further rule is worth computing.
+    if (unscoped.length > 0) continue
     const pending = policy.ruleFor(id, now)
     // Most rules are computed synchronously: awaiting only a real promise saves a microtask per policy.
     const rule =
@@ -63,7 +63,7 @@ export async function chargesFor(
       amount: taken,
     })
   }
-  if (unscoped) throw scopeMissing(unscoped, scope)
+  if (unscoped.length > 0) throw scopeMissing(unscoped, scope)
   return charges
 }
 
