@@ -15,7 +15,12 @@ import type { Request, RequestHandler } from 'express'
 export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   /** The guard, or the options to build one with `createKeyguard`. */
   guard: Keyguard | KeyguardOptions
-  /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
+  /**
+   * Who pays for this request. Return `undefined` to refuse it with 400 `scope.missing` (the caller did
+   * not identify itself). A scope without an id for a kind a limit is keyed by is refused by the guard
+   * with 500 `scope.missing` (unless the limit's `whenMissing` says otherwise), so a forgotten scope
+   * never lets a call past its limits. @default () => ({}): only `global` and `key` limits can be met
+   */
   scope?: (req: Request) => RequestScope | undefined | Promise<RequestScope | undefined>
 }
 

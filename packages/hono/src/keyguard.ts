@@ -12,7 +12,12 @@ export interface KeyguardVariables {
 /** Options for {@link keyguard}. */
 export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   guard: GuardSource
-  /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
+  /**
+   * Who pays for this request. Return `undefined` to refuse it with 400 `scope.missing` (the caller did
+   * not identify itself). A scope without an id for a kind a limit is keyed by is refused by the guard
+   * with 500 `scope.missing` (unless the limit's `whenMissing` says otherwise), so a forgotten scope
+   * never lets a call past its limits. @default () => ({}): only `global` and `key` limits can be met
+   */
   scope?: (c: Context) => RequestScope | undefined | Promise<RequestScope | undefined>
   /** Receives the one-time warning when `c.executionCtx.waitUntil` is missing. @default console */
   logger?: HonoLogger
