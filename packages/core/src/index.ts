@@ -91,7 +91,7 @@ export type { PeriodOptions } from './limits/period-of'
 export { periodOf } from './limits/period-of'
 export type { RequestLimitOptions } from './limits/request-limit'
 export { requestLimit } from './limits/request-limit'
-export type { BuiltInScopeKind } from './limits/scope-kinds'
+export type { BuiltInScopeKind, ScopeOf } from './limits/scope-kinds'
 export type { SpendLimitOptions } from './limits/spend-limit'
 export { spendLimit } from './limits/spend-limit'
 export type {

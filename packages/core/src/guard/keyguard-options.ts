@@ -13,7 +13,7 @@ import type { ApiKey } from '../keys/parse-api-key'
 import { Secret } from '../keys/secret'
 import type { LimitPolicy, RequestScope } from '../limits/limit-policy'
 import { memoryStore } from '../limits/memory-store'
-import { unknownScopeKindProblems } from '../limits/scope-kinds'
+import { type ScopeOf, unknownScopeKindProblems } from '../limits/scope-kinds'
 import type { KeyguardStore } from '../limits/store'
 import type { PriceTable } from '../pricing/define-prices'
 import { consoleLogger, type Logger } from './logger'
@@ -31,7 +31,7 @@ import { consoleLogger, type Logger } from './logger'
  * }
  * ```
  */
-export interface KeyguardOptions {
+export interface KeyguardOptions<Kind extends string = string> {
   /**
    * The OpenAI key. Registered under the name `default`. Give `key` or `keys`. `undefined` is accepted so
    * `key: process.env.OPENAI_API_KEY` type-checks; a missing key is then reported at construction.
@@ -41,12 +41,12 @@ export interface KeyguardOptions {
   keys?: Readonly<Record<string, KeyRingEntry>>
   /** Where limits are counted. @default memoryStore({ now }) */
   store?: KeyguardStore
-  /** The limit policies every request must fit. @default [] */
-  limits?: readonly LimitPolicy[]
+  /** The limit policies every request must fit; their scope kinds type `scope` and `for()`. @default [] */
+  limits?: readonly LimitPolicy<Kind>[]
   /** Prices used for estimates and settlement. @default openaiPrices */
   prices?: PriceTable
   /** The scope of every request (`{ tenant, user }`); `for(scope)` narrows it. @default {} */
-  scope?: RequestScope
+  scope?: NoInfer<ScopeOf<Kind>>
   /** The upstream API base; every call goes here whatever origin the client used. @default 'https://api.openai.com/v1' */
   baseUrl?: string
   /** The fetch that reaches upstream. @default globalThis.fetch */
@@ -262,7 +262,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** @internal Validate options once; every problem found goes into one `config.invalid` error. */
-export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
+export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kind>): ResolvedOptions {
   // An unknown key is a typo that would enforce nothing (`limit: [...]`): name it and its closest match.
   const problems: KeyguardProblem[] = unknownOptionProblems(
     'createKeyguard',

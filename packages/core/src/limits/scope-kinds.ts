@@ -1,6 +1,6 @@
 import { closestName } from '../config/check-options'
 import type { KeyguardProblem } from '../errors/keyguard-error'
-import type { LimitPolicy } from './limit-policy'
+import type { LimitPolicy, RequestScope } from './limit-policy'
 
 /**
  * The scope kinds every guard accepts, whatever its limits: `key` picks the key (and defaults to the
@@ -10,6 +10,19 @@ export const builtInScopeKinds = ['key', 'model', 'tenant', 'user'] as const
 
 /** A scope kind every guard accepts: `key`, `model`, `tenant` or `user`. */
 export type BuiltInScopeKind = (typeof builtInScopeKinds)[number]
+
+/**
+ * The scope a guard accepts, typed from its limits' kinds plus the built-in ones, so a misspelt kind
+ * (`{ tennant: 't1' }`) does not compile. Limits typed only as `string` kinds accept any kind.
+ *
+ * @example
+ * ```ts
+ * const scope: ScopeOf<'tenant' | 'workspace'> = { tenant: 't1', workspace: 'w9', user: 'u1' }
+ * ```
+ */
+export type ScopeOf<Kind extends string> = string extends Kind
+  ? RequestScope
+  : { readonly [K in Exclude<Kind, 'global'> | BuiltInScopeKind]?: string | undefined }
 
 /**
  * @internal A problem for each kind in `scope` that is neither built in nor named by a limit (so a
