@@ -22,12 +22,18 @@ export type OpenAIProxyHandler = (
   context?: { waitUntil?: (promise: Promise<unknown>) => void },
 ) => Promise<Response>
 
-const schema = z.looseObject({
+const schema = z.strictObject({
   keys: z.custom<OpenAIProxyOptions['keys']>(
     (value) => typeof value === 'object' && value !== null,
     'must map virtual keys (or their sha256: hashes) to scopes: { [hash]: { tenant: "acme" } }',
   ),
   maxBodyBytes: z.optional(positiveSchema),
+  // ResponseHeaderOptions, passed on to guardRequest
+  rateLimitHeaders: z.optional(z.union([z.boolean(), z.strictObject({ spend: z.optional(z.boolean()) })])),
+  costHeaders: z.optional(z.boolean()),
+  now: z.optional(
+    z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning epoch ms'),
+  ),
 })
 
 // What an OpenAI client may send on: nothing that carries credentials or framing.
@@ -51,8 +57,9 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
   const {
     keys,
     maxBodyBytes = 4 * 1024 * 1024,
-    ...headerOptions
+    ...parsedHeaderOptions
   } = parseOptions(schema, options, 'openaiProxy')
+  const headerOptions = parsedHeaderOptions as ResponseHeaderOptions
   const lookup: VirtualKeys =
     typeof keys.find === 'function'
       ? (keys as VirtualKeys)
