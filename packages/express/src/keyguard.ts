@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
+  checkOptions,
   type GuardedRequest,
   guardedRequestOf,
   guardRequest,
@@ -38,11 +39,9 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  * })
  * ```
  */
-export function keyguard({
-  guard,
-  scope = () => ({}),
-  ...headerOptions
-}: KeyguardMiddlewareOptions): RequestHandler {
+export function keyguard(options: KeyguardMiddlewareOptions): RequestHandler {
+  checkOptions('keyguard', options, ['guard', 'scope', 'rateLimitHeaders', 'costHeaders', 'now'])
+  const { guard, scope = () => ({}), ...headerOptions } = options
   const resolved = toKeyguard(guard)
   return async function keyguardMiddleware(req, res, next) {
     try {

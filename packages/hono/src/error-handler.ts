@@ -1,4 +1,4 @@
-import { errorResponse, guardedRequestOf, isKeyguardError } from '@keyguard/core'
+import { checkOptions, errorResponse, guardedRequestOf, isKeyguardError } from '@keyguard/core'
 import type { ErrorHandler } from 'hono'
 
 /** Options for {@link keyguardErrorHandler}. */
@@ -21,11 +21,9 @@ export interface KeyguardErrorHandlerOptions {
  * app.onError(keyguardErrorHandler({ logger: console }))
  * ```
  */
-export function keyguardErrorHandler({
-  logger,
-  fallback,
-  format = 'problem',
-}: KeyguardErrorHandlerOptions = {}): ErrorHandler {
+export function keyguardErrorHandler(options: KeyguardErrorHandlerOptions = {}): ErrorHandler {
+  checkOptions('keyguardErrorHandler', options, ['logger', 'fallback', 'format'])
+  const { logger, fallback, format = 'problem' } = options
   return function keyguardOnError(error, c) {
     // openai-node turns keyguard's error Response into its own APIError, which carries the HTTP status.
     const status = (error as { status?: unknown }).status

@@ -1,4 +1,10 @@
-import { guardRequest, type Keyguard, type RequestScope, type ResponseHeaderOptions } from '@keyguard/core'
+import {
+  checkOptions,
+  guardRequest,
+  type Keyguard,
+  type RequestScope,
+  type ResponseHeaderOptions,
+} from '@keyguard/core'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'
@@ -42,13 +48,17 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  * })
  * ```
  */
-export function keyguard({
-  guard,
-  scope = () => ({}),
-  logger,
-  ignoreWarnings,
-  ...headerOptions
-}: KeyguardMiddlewareOptions) {
+export function keyguard(options: KeyguardMiddlewareOptions) {
+  checkOptions('keyguard', options, [
+    'guard',
+    'scope',
+    'logger',
+    'ignoreWarnings',
+    'rateLimitHeaders',
+    'costHeaders',
+    'now',
+  ])
+  const { guard, scope = () => ({}), logger, ignoreWarnings, ...headerOptions } = options
   const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   return createMiddleware<{ Variables: KeyguardVariables }>(async function keyguardMiddleware(c, next) {
     const guarded = guardRequest(guardOf(c), await scope(c), headerOptions, c.req.raw)

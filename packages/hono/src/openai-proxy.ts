@@ -1,4 +1,4 @@
-import { createOpenAIProxy, type OpenAIProxyOptions } from '@keyguard/core'
+import { checkOptions, createOpenAIProxy, type OpenAIProxyOptions } from '@keyguard/core'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'
 
@@ -21,7 +21,18 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * app.all('/v1/*', openaiProxy({ guard: (bindings) => ({ key: String(bindings.OPENAI_API_KEY) }), keys }))
  * ```
  */
-export function openaiProxy({ guard, logger, ignoreWarnings, ...options }: OpenAIProxyMiddlewareOptions) {
+export function openaiProxy(middlewareOptions: OpenAIProxyMiddlewareOptions) {
+  checkOptions('openaiProxy', middlewareOptions, [
+    'guard',
+    'logger',
+    'ignoreWarnings',
+    'keys',
+    'maxBodyBytes',
+    'rateLimitHeaders',
+    'costHeaders',
+    'now',
+  ])
+  const { guard, logger, ignoreWarnings, ...options } = middlewareOptions
   const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   const handle = createOpenAIProxy(options)
   return createMiddleware(async function openaiProxyHandler(c) {
