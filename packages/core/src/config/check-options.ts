@@ -80,11 +80,15 @@ export function unknownOptionProblems(
 }
 
 /** @internal One `config.invalid` error listing every problem, each with its fix. */
-export function configInvalid(label: string, problems: readonly KeyguardProblem[]): KeyguardError {
+export function configInvalid(
+  label: string,
+  problems: readonly KeyguardProblem[],
+  what = 'the options',
+): KeyguardError {
   const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`
   return new KeyguardError({
     code: 'config.invalid',
-    message: `${label}: ${count} in the options:\n${problems.map((problem) => `- ${withoutLabel(label, problem.message)} (fix: ${problem.fix})`).join('\n')}`,
+    message: `${label}: ${count} in ${what}:\n${problems.map((problem) => `- ${withoutLabel(label, problem.message)} (fix: ${problem.fix})`).join('\n')}`,
     operatorHint: problems.map((problem) => `${problem.path ?? label}: ${problem.fix}`).join('; '),
     problems,
   })

@@ -86,7 +86,7 @@ export function knownKinds<T extends RequestScope | undefined>(
   label: string,
 ): T {
   const problems = unknownScopeKindProblems(scope, options.limits, label)
-  if (problems.length > 0) throw configInvalid(label, problems)
+  if (problems.length > 0) throw configInvalid(label, problems, 'the scope')
   return scope
 }
 

@@ -93,7 +93,7 @@ function messageFor(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `is above the maximum (${String(issue.maximum)})`
     case 'invalid_type':
-      return `is not a ${issue.expected}`
+      return `is not ${article(issue.expected)} ${issue.expected}`
     case 'invalid_value':
       return `is not one of ${issue.values.map(String).join(', ')}`
     default:
@@ -108,8 +108,12 @@ function fixFor(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `use a value of at most ${String(issue.maximum)}`
     case 'invalid_type':
-      return `pass a ${issue.expected}`
+      return `pass ${article(issue.expected)} ${issue.expected}`
     default:
       return issue.message
   }
+}
+
+function article(noun: string): string {
+  return /^[aeiou]/.test(noun) ? 'an' : 'a'
 }
