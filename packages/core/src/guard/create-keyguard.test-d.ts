@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import type { LimitPolicy } from '../limits/limit-policy'
+import type { LimitPolicy, RequestScope } from '../limits/limit-policy'
 import { requestLimit } from '../limits/request-limit'
 import { spendLimit } from '../limits/spend-limit'
 import { createKeyguard, type Keyguard } from './create-keyguard'
@@ -29,12 +29,14 @@ describe('createKeyguard', () => {
     expectTypeOf(guard.for({ tenant: 't1' })).toEqualTypeOf<Keyguard<'tenant' | 'workspace'>>()
   })
 
-  it('keeps a guard assignable where any Keyguard is taken', () => {
+  it('keeps a guard assignable where any Keyguard is taken, and takes a scope built at run time', () => {
     const guard = createKeyguard({
       key,
       limits: [spendLimit({ scope: 'tenant', limit: 1, period: 'month' })],
     })
     expectTypeOf(guard).toExtend<Keyguard>()
+    const fromHeaders: RequestScope = { tenant: 't1' }
+    guard.for(fromHeaders)
   })
 
   it('accepts any kind when the limits are typed only as LimitPolicy', () => {
