@@ -20,7 +20,16 @@ const resolve = {
 export default defineConfig({
   test: {
     projects: [
-      { resolve, test: { name: 'node', environment: 'node', include } },
+      {
+        resolve,
+        // Type tests (*.test-d.ts) are checked once, in the node lane.
+        test: {
+          name: 'node',
+          environment: 'node',
+          include,
+          typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },
+        },
+      },
       {
         resolve,
         plugins: [edgeLane()],

@@ -1,3 +1,5 @@
+export type { OptionKeys } from './config/check-options'
+export { checkOptions } from './config/check-options'
 export type {
   APIErrorLike,
   ClassifyOptions,
@@ -77,6 +79,7 @@ export type { KeyStatus, KeyStatusKind, VerifyApiKeyOptions } from './keys/verif
 export { verifyApiKey } from './keys/verify-api-key'
 export type { AutoRecharger, AutoRechargerOptions } from './limits/auto-recharger'
 export { autoRecharger } from './limits/auto-recharger'
+export type { ChargesForOptions } from './limits/charges-for'
 export { chargesFor } from './limits/charges-for'
 export type { ConcurrencyLimitOptions } from './limits/concurrency-limit'
 export { concurrencyLimit } from './limits/concurrency-limit'
@@ -84,13 +87,14 @@ export type { CreditsOptions } from './limits/credits'
 export { credits } from './limits/credits'
 export { concurrencyRetryHintMs, denialToError } from './limits/denial-to-error'
 export type { LimitEvent } from './limits/limit-event'
-export type { LimitPolicy, RequestScope } from './limits/limit-policy'
+export type { LimitPolicy, RequestScope, WhenScopeMissing } from './limits/limit-policy'
 export type { MemoryStoreOptions } from './limits/memory-store'
 export { memoryStore } from './limits/memory-store'
 export type { PeriodOptions } from './limits/period-of'
 export { periodOf } from './limits/period-of'
 export type { RequestLimitOptions } from './limits/request-limit'
 export { requestLimit } from './limits/request-limit'
+export type { BuiltInScopeKind, ScopeOf } from './limits/scope-kinds'
 export type { SpendLimitOptions } from './limits/spend-limit'
 export { spendLimit } from './limits/spend-limit'
 export type {

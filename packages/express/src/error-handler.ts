@@ -1,4 +1,4 @@
-import { errorResponse, KeyguardError, keyguardErrorBehind } from '@keyguard/core'
+import { checkOptions, errorResponse, KeyguardError, keyguardErrorBehind } from '@keyguard/core'
 import type { ErrorRequestHandler } from 'express'
 import { sendWebResponse } from './send-web-response'
 
@@ -24,10 +24,9 @@ export interface KeyguardErrorHandlerOptions {
  * app.use(keyguardErrorHandler({ logger: console }))
  * ```
  */
-export function keyguardErrorHandler({
-  logger,
-  format = 'problem',
-}: KeyguardErrorHandlerOptions = {}): ErrorRequestHandler {
+export function keyguardErrorHandler(options: KeyguardErrorHandlerOptions = {}): ErrorRequestHandler {
+  checkOptions('keyguardErrorHandler', options, ['logger', 'format'])
+  const { logger, format = 'problem' } = options
   return function keyguardErrorHandlerMiddleware(error, req, res, next) {
     const keyguardError = keyguardErrorBehind(error, req) ?? badBody(error)
     if (!keyguardError || res.headersSent) return next(error)

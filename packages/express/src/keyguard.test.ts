@@ -1,7 +1,11 @@
+import { createKeyguard, spendLimit, usd } from '@keyguard/core'
+import { createMockOpenAI, exampleMockKey } from '@keyguard/testing'
 import express from 'express'
+import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { listen } from './__fixtures__/listen'
-import { getKeyguard } from './keyguard'
+import { keyguardErrorHandler } from './error-handler'
+import { getKeyguard, keyguard } from './keyguard'
 
 describe('getKeyguard', () => {
   it('says to register keyguard() first when it is missing', async () => {
@@ -17,5 +21,44 @@ describe('getKeyguard', () => {
     const response = await fetch(server.origin)
     expect(await response.text()).toMatch(/^register keyguard\(\) before getKeyguard\(\)/)
     await server.close()
+  })
+})
+
+describe('keyguard', () => {
+  it('refuses every call with scope.missing when no scope function names the tenant a limit is keyed by', async () => {
+    const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
+    const guard = createKeyguard({
+      key: exampleMockKey,
+      fetch: mock.fetch,
+      logger: { warn() {}, error() {} },
+      limits: [spendLimit({ scope: 'tenant', limit: usd(0.000000001), period: 'month' })],
+    })
+    const app = express()
+    app.use(keyguard({ guard }))
+    app.post('/chat', async (req, res, next) => {
+      try {
+        const openai = new OpenAI({ apiKey: 'unused', fetch: getKeyguard(req).fetch, maxRetries: 0 })
+        res.json(
+          await openai.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        )
+      } catch (error) {
+        next(error)
+      }
+    })
+    app.use(keyguardErrorHandler())
+    const server = await listen(app)
+    try {
+      for (let call = 0; call < 3; call++) {
+        const response = await fetch(`${server.origin}/chat`, { method: 'POST' })
+        expect(response.status).toBe(500)
+        expect(await response.json()).toMatchObject({ code: 'scope.missing' })
+      }
+      expect(mock.requests).toHaveLength(0)
+    } finally {
+      await server.close()
+    }
   })
 })

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
+  checkOptions,
   type GuardedRequest,
   guardedRequestOf,
   guardRequest,
@@ -15,7 +16,12 @@ import type { Request, RequestHandler } from 'express'
 export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   /** The guard, or the options to build one with `createKeyguard`. */
   guard: Keyguard | KeyguardOptions
-  /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
+  /**
+   * Who pays for this request. Return `undefined` to refuse it with 400 `scope.missing` (the caller did
+   * not identify itself). A scope without an id for a kind a limit is keyed by is refused by the guard
+   * with 500 `scope.missing` (unless the limit's `whenMissing` says otherwise), so a forgotten scope
+   * never lets a call past its limits. @default () => ({}): only `global` and `key` limits can be met
+   */
   scope?: (req: Request) => RequestScope | undefined | Promise<RequestScope | undefined>
 }
 
@@ -34,11 +40,9 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  * })
  * ```
  */
-export function keyguard({
-  guard,
-  scope = () => ({}),
-  ...headerOptions
-}: KeyguardMiddlewareOptions): RequestHandler {
+export function keyguard(options: KeyguardMiddlewareOptions): RequestHandler {
+  checkOptions('keyguard', options, ['guard', 'scope', 'rateLimitHeaders', 'costHeaders', 'now'])
+  const { guard, scope = () => ({}), ...headerOptions } = options
   const resolved = toKeyguard(guard)
   return async function keyguardMiddleware(req, res, next) {
     try {

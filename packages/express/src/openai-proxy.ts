@@ -1,4 +1,5 @@
 import {
+  checkOptions,
   createOpenAIProxy,
   errorResponse,
   isKeyguardError,
@@ -30,7 +31,19 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * // OPENAI_BASE_URL=http://localhost:3000/v1 OPENAI_API_KEY=<virtual key> python app.py
  * ```
  */
-export function openaiProxy({ guard, ...options }: OpenAIProxyMiddlewareOptions): RequestHandler {
+export function openaiProxy(middlewareOptions: OpenAIProxyMiddlewareOptions): RequestHandler {
+  checkOptions('openaiProxy', middlewareOptions, [
+    'guard',
+    'keys',
+    'maxBodyBytes',
+    'allow',
+    'owner',
+    'ownershipTtlMs',
+    'rateLimitHeaders',
+    'costHeaders',
+    'now',
+  ])
+  const { guard, ...options } = middlewareOptions
   const resolved = toKeyguard(guard)
   const handle = createOpenAIProxy(options)
   return function openaiProxyMiddleware(req, res, next) {

@@ -1,4 +1,4 @@
-import { errorResponse, keyguardErrorBehind } from '@keyguard/core'
+import { checkOptions, errorResponse, keyguardErrorBehind } from '@keyguard/core'
 import type { ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 
@@ -28,11 +28,9 @@ export interface KeyguardErrorHandlerOptions {
  * app.onError(keyguardErrorHandler({ logger: console }))
  * ```
  */
-export function keyguardErrorHandler({
-  logger,
-  fallback,
-  format = 'problem',
-}: KeyguardErrorHandlerOptions = {}): ErrorHandler {
+export function keyguardErrorHandler(options: KeyguardErrorHandlerOptions = {}): ErrorHandler {
+  checkOptions('keyguardErrorHandler', options, ['logger', 'fallback', 'format'])
+  const { logger, fallback, format = 'problem' } = options
   return function keyguardOnError(error, c) {
     const keyguardError = keyguardErrorBehind(error, c.req.raw)
     if (!keyguardError) {

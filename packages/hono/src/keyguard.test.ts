@@ -1,7 +1,9 @@
-import { createKeyguard } from '@keyguard/core'
-import { exampleMockKey } from '@keyguard/testing'
+import { createKeyguard, spendLimit, usd } from '@keyguard/core'
+import { createMockOpenAI, exampleMockKey } from '@keyguard/testing'
 import { Hono } from 'hono'
+import OpenAI from 'openai'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { keyguardErrorHandler } from './error-handler'
 import { keyguard } from './keyguard'
 
 const silent = { warn() {}, error() {} }
@@ -79,5 +81,32 @@ describe('keyguard', () => {
       },
     )
     expect(kept).toHaveLength(1)
+  })
+
+  it('refuses every call with scope.missing when no scope function names the tenant a limit is keyed by', async () => {
+    const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
+    const guard = createKeyguard({
+      key: exampleMockKey,
+      fetch: mock.fetch,
+      logger: silent,
+      limits: [spendLimit({ scope: 'tenant', limit: usd(0.000000001), period: 'month' })],
+    })
+    const app = new Hono()
+    app.onError(keyguardErrorHandler())
+    app.use(keyguard({ guard, ignoreWarnings: ['no-wait-until'] }))
+    app.post('/chat', async (c) => {
+      const openai = new OpenAI({ apiKey: 'unused', fetch: c.get('keyguard').fetch, maxRetries: 0 })
+      const completion = await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      return c.json(completion)
+    })
+    for (let call = 0; call < 3; call++) {
+      const response = await app.request('/chat', { method: 'POST' })
+      expect(response.status).toBe(500)
+      expect(await response.json()).toMatchObject({ code: 'scope.missing' })
+    }
+    expect(mock.requests).toHaveLength(0)
   })
 })

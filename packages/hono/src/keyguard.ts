@@ -1,4 +1,10 @@
-import { guardRequest, type Keyguard, type RequestScope, type ResponseHeaderOptions } from '@keyguard/core'
+import {
+  checkOptions,
+  guardRequest,
+  type Keyguard,
+  type RequestScope,
+  type ResponseHeaderOptions,
+} from '@keyguard/core'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'
@@ -12,7 +18,12 @@ export interface KeyguardVariables {
 /** Options for {@link keyguard}. */
 export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
   guard: GuardSource
-  /** Who pays for this request; return `undefined` to refuse it with `scope.missing` (400). @default () => ({}) */
+  /**
+   * Who pays for this request. Return `undefined` to refuse it with 400 `scope.missing` (the caller did
+   * not identify itself). A scope without an id for a kind a limit is keyed by is refused by the guard
+   * with 500 `scope.missing` (unless the limit's `whenMissing` says otherwise), so a forgotten scope
+   * never lets a call past its limits. @default () => ({}): only `global` and `key` limits can be met
+   */
   scope?: (c: Context) => RequestScope | undefined | Promise<RequestScope | undefined>
   /** Receives the once-per-process warning when `c.executionCtx.waitUntil` is missing on Workers and the like. @default console */
   logger?: HonoLogger
@@ -38,13 +49,17 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  * })
  * ```
  */
-export function keyguard({
-  guard,
-  scope = () => ({}),
-  logger,
-  ignoreWarnings,
-  ...headerOptions
-}: KeyguardMiddlewareOptions) {
+export function keyguard(options: KeyguardMiddlewareOptions) {
+  checkOptions('keyguard', options, [
+    'guard',
+    'scope',
+    'logger',
+    'ignoreWarnings',
+    'rateLimitHeaders',
+    'costHeaders',
+    'now',
+  ])
+  const { guard, scope = () => ({}), logger, ignoreWarnings, ...headerOptions } = options
   const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   return createMiddleware<{ Variables: KeyguardVariables }>(async function keyguardMiddleware(c, next) {
     const guarded = guardRequest(guardOf(c), await scope(c), headerOptions, c.req.raw)

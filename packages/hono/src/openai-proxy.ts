@@ -1,4 +1,4 @@
-import { createOpenAIProxy, errorResponse, KeyguardError, type OpenAIProxyOptions } from '@keyguard/core'
+import { checkOptions, createOpenAIProxy, errorResponse, KeyguardError, type OpenAIProxyOptions } from '@keyguard/core'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'
@@ -22,7 +22,21 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * app.all('/v1/*', openaiProxy({ guard: (bindings) => ({ key: String(bindings.OPENAI_API_KEY) }), keys }))
  * ```
  */
-export function openaiProxy({ guard, logger, ignoreWarnings, ...options }: OpenAIProxyMiddlewareOptions) {
+export function openaiProxy(middlewareOptions: OpenAIProxyMiddlewareOptions) {
+  checkOptions('openaiProxy', middlewareOptions, [
+    'guard',
+    'logger',
+    'ignoreWarnings',
+    'keys',
+    'maxBodyBytes',
+    'allow',
+    'owner',
+    'ownershipTtlMs',
+    'rateLimitHeaders',
+    'costHeaders',
+    'now',
+  ])
+  const { guard, logger, ignoreWarnings, ...options } = middlewareOptions
   const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   const handle = createOpenAIProxy(options)
   return createMiddleware(async function openaiProxyHandler(c) {

@@ -3,6 +3,7 @@ import path from 'node:path'
 import * as util from 'node:util'
 import {
   type ApiKey,
+  checkOptions,
   isKeyguardError,
   KeyguardError,
   type KeyguardProblem,
@@ -91,6 +92,7 @@ const parseEnvText = (text: string): Record<string, string | undefined> =>
  * ```
  */
 export function loadKeys(options: LoadKeysOptions = {}): LoadedKeys {
+  checkOptions('loadKeys', options, ['env', 'envFile', 'override', 'cwd', 'required', 'allowUnknown'])
   const {
     env = process.env,
     envFile = false,

@@ -159,10 +159,14 @@ export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> 
     retryable: false,
     userMessage: 'Missing or invalid API key.',
   },
+  // The app chooses every scope (the end user never can): a request whose scope lacks a kind a limit is
+  // keyed by is the app's bug, so 500 with a user-safe message; the operator hint names the limit and the
+  // kind. An adapter whose scope function returns `undefined` (the app saying "this caller did not
+  // identify itself") answers 400 instead, see guardRequest.
   'scope.missing': {
-    clientStatus: 400,
+    clientStatus: 500,
     retryable: false,
-    userMessage: 'This request does not say who it is for.',
+    userMessage: 'This service cannot tell who this request is for. Please contact its operator.',
   },
   'request.body_too_large': {
     clientStatus: 413,

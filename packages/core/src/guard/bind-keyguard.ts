@@ -1,7 +1,9 @@
+import { configInvalid } from '../config/check-options'
 import { KeyguardError } from '../errors/keyguard-error'
 import { type EstimateOptions, estimateRequest } from '../estimate/estimate-request'
 import { chargesFor } from '../limits/charges-for'
 import type { RequestScope } from '../limits/limit-policy'
+import { unknownScopeKindProblems } from '../limits/scope-kinds'
 import type { Charge, KeyguardStore } from '../limits/store'
 import type { Keyguard } from './create-keyguard'
 import { guardedFetch } from './create-keyguard'
@@ -12,12 +14,15 @@ import { endpointOf } from './read-request'
 export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
   const { options } = shared
   const frozen = Object.freeze({ ...scope })
-  const scopeOf = (extra?: RequestScope) => ({ ...frozen, ...extra })
+  const scopeOf = (extra?: RequestScope, label = 'guard.usage') => ({
+    ...frozen,
+    ...knownKinds(options, extra, label),
+  })
   const guard: Keyguard = {
     fetch: function keyguardFetch(input, init) {
       return guardedFetch(shared, frozen, input, init)
     },
-    for: (next) => bindKeyguard(shared, scopeOf(next)),
+    for: (next) => bindKeyguard(shared, scopeOf(next, 'guard.for')),
     estimate: ({ endpoint, body }) =>
       estimateRequest(endpointOf(endpoint), body, estimateOptions(options, options.now())),
     async usage(extra) {
@@ -26,6 +31,8 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
         withKey(options, scopeOf(extra)),
         usageScoped,
         options.now(),
+        // Reading: a limit the scope names no id for is not that scope's limit, so it is left out.
+        { missing: 'skip' },
       )
       const byScope = new Map<string, Charge[]>()
       for (const charge of charges) byScope.set(charge.scope, [...(byScope.get(charge.scope) ?? []), charge])
@@ -38,7 +45,7 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
     },
     credits: {
       async balance(extra) {
-        const charge = await creditsCharge(options, withKey(options, scopeOf(extra)))
+        const charge = await creditsCharge(options, withKey(options, scopeOf(extra, 'guard.credits.balance')))
         const [state] = await options.store.peek({
           scope: charge.scope,
           policies: [{ policy: charge.policy, rule: charge.rule }],
@@ -52,7 +59,7 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
             message: `credits.grant: amountNanos must be a positive integer of nano-USD, got ${amountNanos}`,
             operatorHint: 'convert dollars with usd(5), which returns integer nanos',
           })
-        const charge = await creditsCharge(options, withKey(options, scopeOf(extra)))
+        const charge = await creditsCharge(options, withKey(options, scopeOf(extra, 'guard.credits.grant')))
         return options.store.adjust({
           scope: charge.scope,
           policy: charge.policy,
@@ -88,6 +95,17 @@ const storeKey = Symbol.for('keyguard.store')
  */
 export function storeOf(guard: Keyguard): KeyguardStore | undefined {
   return (guard as unknown as Record<symbol, KeyguardStore | undefined>)[storeKey]
+}
+
+/** A scope whose kinds are all built in or named by a limit; a misspelt kind is `config.invalid`. */
+export function knownKinds<T extends RequestScope | undefined>(
+  options: ResolvedOptions,
+  scope: T,
+  label: string,
+): T {
+  const problems = unknownScopeKindProblems(scope, options.limits, label)
+  if (problems.length > 0) throw configInvalid(label, problems, 'the scope')
+  return scope
 }
 
 // Built by assignment, not spreads: this runs on every guarded call.

@@ -6,6 +6,7 @@ import type { KeyRingKey } from '../keys/create-key-ring'
 import { autoRecharger } from '../limits/auto-recharger'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
+import type { ScopeOf } from '../limits/scope-kinds'
 import type { ChargeState, Denial } from '../limits/store'
 import { bindKeyguard, estimateOptions } from './bind-keyguard'
 import { type CircuitPass, keyCircuits } from './circuit-breaker'
@@ -30,31 +31,37 @@ import { abandonAfterMs, readJsonBody, type TappedUsage, tapUsage, untappedUsage
 import { classifyUpstreamError, upstreamErrorResponse } from './upstream-error-response'
 
 /** Prepaid credits of one scope. */
-export interface KeyguardCredits {
+export interface KeyguardCredits<Kind extends string = string> {
   /** The spendable balance of the scope's `credits()` limit, in nano-USD. */
-  balance(scope?: RequestScope): Promise<number>
+  balance(scope?: ScopeOf<Kind>): Promise<number>
   /** Add credits to a scope (a purchase, a promotion); idempotent with `idempotencyKey`. Returns the new state. */
   grant(
-    scope: RequestScope,
+    scope: ScopeOf<Kind>,
     amountNanos: number,
     options?: { expiresAt?: number; idempotencyKey?: string },
   ): Promise<ChargeState>
 }
 
-/** A guard over one OpenAI key set: a drop-in `fetch` that enforces limits, and what it has counted. */
-export interface Keyguard {
+/**
+ * A guard over one OpenAI key set: a drop-in `fetch` that enforces limits, and what it has counted.
+ * `Kind` is the scope kinds its limits are keyed by (typed from `createKeyguard`'s `limits`).
+ */
+export interface Keyguard<Kind extends string = string> {
   /**
    * A drop-in `fetch` for OpenAI clients. Refusals and upstream errors come back as Responses in
    * OpenAI's error format (or are thrown, with `errors: 'throw'`); network failures reject.
    */
   fetch: typeof fetch
-  /** A guard for a narrower scope (`{ tenant: 't1', user: 'u9' }`), merged over this one's. Shares store, limits and listeners. */
-  for(scope: RequestScope): Keyguard
+  /**
+   * A guard for a narrower scope (`{ tenant: 't1', user: 'u9' }`), merged over this one's. Shares store,
+   * limits and listeners. A kind neither built in nor named by a limit throws `config.invalid`.
+   */
+  for(scope: ScopeOf<Kind>): Keyguard<Kind>
   /** Estimate a request without reserving anything; `null` for endpoints keyguard does not price. */
   estimate(request: { endpoint: string; body: unknown }): Promise<RequestEstimate | null>
   /** The state of every limit that applies to a scope (@default this guard's scope). */
-  usage(scope?: RequestScope): Promise<ChargeState[]>
-  credits: KeyguardCredits
+  usage(scope?: ScopeOf<Kind>): Promise<ChargeState[]>
+  credits: KeyguardCredits<Kind>
   /**
    * The last `x-ratelimit-*` values OpenAI sent for a key (@default this guard's key), and when;
    * `undefined` before the first response.
@@ -82,7 +89,7 @@ export interface Keyguard {
  * const openai = new OpenAI({ apiKey: 'unused', fetch: guard.for({ tenant: 't1' }).fetch })
  * ```
  */
-export function createKeyguard(options: KeyguardOptions): Keyguard {
+export function createKeyguard<Kind extends string = never>(options: KeyguardOptions<Kind>): Keyguard<Kind> {
   const resolved = resolveOptions(options)
   const emitter = createEmitter(resolved.logger)
   if (resolved.forwardOutputBound && resolved.defaultMaxOutputTokens === undefined)
@@ -175,7 +182,9 @@ export async function guardedFetch(
       return refuse(asKeyguardError(error, options))
     }
   }
-  if (estimate && scope.model === undefined) scope = { ...scope, model: estimate.model }
+  // A model-scoped limit keys on the body's model, priced or not (a request naming none is refused by it).
+  const model = estimate?.model ?? (typeof json?.model === 'string' ? json.model : undefined)
+  if (model && scope.model === undefined) scope = { ...scope, model }
   // the body sent upstream: include_usage, forwardOutputBound
   const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
   json = rewritten.json

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini'
-import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import { configInvalid, type OptionKeys, unknownOptionProblems } from '../config/check-options'
+import { optionKeysOf } from '../config/option-keys-of'
+import { isKeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import {
   type CountCacheOptions,
   cachedCounter,
@@ -11,6 +13,7 @@ import type { ApiKey } from '../keys/parse-api-key'
 import { Secret } from '../keys/secret'
 import type { LimitPolicy, RequestScope } from '../limits/limit-policy'
 import { memoryStore } from '../limits/memory-store'
+import { type ScopeOf, unknownScopeKindProblems } from '../limits/scope-kinds'
 import type { KeyguardStore } from '../limits/store'
 import type { PriceTable } from '../pricing/define-prices'
 import { consoleLogger, type Logger } from './logger'
@@ -28,7 +31,7 @@ import { consoleLogger, type Logger } from './logger'
  * }
  * ```
  */
-export interface KeyguardOptions {
+export interface KeyguardOptions<Kind extends string = string> {
   /**
    * The OpenAI key. Registered under the name `default`. Give `key` or `keys`. `undefined` is accepted so
    * `key: process.env.OPENAI_API_KEY` type-checks; a missing key is then reported at construction.
@@ -38,12 +41,12 @@ export interface KeyguardOptions {
   keys?: Readonly<Record<string, KeyRingEntry>>
   /** Where limits are counted. @default memoryStore({ now }) */
   store?: KeyguardStore
-  /** The limit policies every request must fit. @default [] */
-  limits?: readonly LimitPolicy[]
+  /** The limit policies every request must fit; their scope kinds type `scope` and `for()`. @default [] */
+  limits?: readonly LimitPolicy<Kind>[]
   /** Prices used for estimates and settlement. @default openaiPrices */
   prices?: PriceTable
   /** The scope of every request (`{ tenant, user }`); `for(scope)` narrows it. @default {} */
-  scope?: RequestScope
+  scope?: NoInfer<ScopeOf<Kind>>
   /** The upstream API base; every call goes here whatever origin the client used. @default 'https://api.openai.com/v1' */
   baseUrl?: string
   /** The fetch that reaches upstream. @default globalThis.fetch */
@@ -264,15 +267,20 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`
     case 'invalid_type':
-      return `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`
+      return `must be ${issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}`
     default:
       return issue.message === 'Invalid input' ? 'is not valid' : issue.message
   }
 }
 
 /** @internal Validate options once; every problem found goes into one `config.invalid` error. */
-export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
-  const problems: KeyguardProblem[] = []
+export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kind>): ResolvedOptions {
+  // An unknown key is a typo that would enforce nothing (`limit: [...]`): name it and its closest match.
+  const problems: KeyguardProblem[] = unknownOptionProblems(
+    'createKeyguard',
+    options,
+    optionKeysOf(schema) as OptionKeys,
+  )
   const parsed = schema.safeParse(options ?? {})
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -290,11 +298,13 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
       })
     }
   }
-  const input = parsed.success ? parsed.data : (options ?? {})
+  const input = parsed.success ? parsed.data : ((isObject(options) ? options : {}) as KeyguardOptions)
+  // Only well-formed parts of invalid options are looked into further; their schema problems are listed already.
+  const limits = Array.isArray(input.limits) ? input.limits : []
 
   const entries: Record<string, KeyRingEntry> = {}
   if (input.key !== undefined) entries.default = input.key as KeyRingEntry
-  for (const [name, value] of Object.entries(input.keys ?? {})) {
+  for (const [name, value] of Object.entries(isObject(input.keys) ? input.keys : {})) {
     if (name in entries)
       problems.push({
         code: 'duplicate_key',
@@ -335,7 +345,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
   }
 
   const seen = new Set<string>()
-  for (const [index, limit] of (input.limits ?? []).entries()) {
+  for (const [index, limit] of limits.entries()) {
     if (!limit || typeof limit !== 'object') continue
     const id = `${limit.scope}/${limit.name}`
     if (seen.has(id))
@@ -348,7 +358,11 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     seen.add(id)
   }
 
-  const scopeKey = input.scope?.key
+  const policies = limits.filter(
+    (limit): limit is LimitPolicy => isObject(limit) && typeof limit.scope === 'string',
+  )
+  problems.push(...unknownScopeKindProblems(input.scope, policies, 'createKeyguard'))
+  const scopeKey = isObject(input.scope) ? input.scope.key : undefined
   if (scopeKey !== undefined && keys && !keys.has(scopeKey))
     problems.push({
       code: 'unknown_key',
@@ -357,13 +371,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
       fix: `use one of: ${keys.labels.join(', ')}`,
     })
 
-  if (problems.length > 0 || !keys) {
-    throw new KeyguardError({
-      code: 'config.invalid',
-      message: `createKeyguard: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the options:\n${problems.map((problem) => `- ${problem.message} (fix: ${problem.fix})`).join('\n')}`,
-      problems,
-    })
-  }
+  if (problems.length > 0 || !keys) throw configInvalid('createKeyguard', problems)
 
   const now = (input.now as (() => number) | undefined) ?? Date.now
   const defaultKey = scopeKey ?? (keys.labels[0] as string)
@@ -397,6 +405,10 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
   })
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function parseUrl(value: string): URL | undefined {

@@ -48,7 +48,7 @@ export type OpenAIProxyHandler = (
   context?: { waitUntil?: (promise: Promise<unknown>) => void },
 ) => Promise<Response>
 
-const schema = z.looseObject({
+const schema = z.strictObject({
   keys: z.custom<OpenAIProxyOptions['keys']>(
     (value) => typeof value === 'object' && value !== null,
     'must map virtual keys (or their sha256: hashes) to scopes: { [hash]: { tenant: "acme" } }',
@@ -57,7 +57,7 @@ const schema = z.looseObject({
   allow: z.optional(
     z.array(
       z
-        .object({
+        .strictObject({
           method: z.enum(['GET', 'POST', 'DELETE']),
           path: z
             .string()
@@ -81,6 +81,12 @@ const schema = z.looseObject({
   ),
   owner: z.optional(z.custom<(scope: VirtualKeyScope) => string>((value) => typeof value === 'function')),
   ownershipTtlMs: z.optional(positiveSchema),
+  // ResponseHeaderOptions, passed on to guardRequest
+  rateLimitHeaders: z.optional(z.union([z.boolean(), z.strictObject({ spend: z.optional(z.boolean()) })])),
+  costHeaders: z.optional(z.boolean()),
+  now: z.optional(
+    z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning epoch ms'),
+  ),
 })
 
 // What an OpenAI client may send on: nothing that carries credentials or framing.
@@ -107,8 +113,9 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
     allow = [],
     owner: ownerOf = ownerOfScope,
     ownershipTtlMs = 30 * 86_400_000,
-    ...headerOptions
+    ...parsedHeaderOptions
   } = parseOptions(schema, options, 'openaiProxy')
+  const headerOptions = parsedHeaderOptions as ResponseHeaderOptions
   const lookup: VirtualKeys =
     typeof keys.find === 'function'
       ? (keys as VirtualKeys)

@@ -74,6 +74,9 @@ export function guardRequest(
     throw new KeyguardError({
       code: 'scope.missing',
       message: 'the scope function returned nothing for a request, so keyguard cannot tell who pays',
+      // The app said this caller did not identify itself: the caller's fault, unlike a scope the app got wrong.
+      clientStatus: 400,
+      userMessage: 'This request does not say who it is for.',
       operatorHint:
         "return a scope such as { tenant: 't1' } from keyguard({ scope }) for every request it guards",
     })

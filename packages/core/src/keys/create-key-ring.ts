@@ -1,3 +1,4 @@
+import { checkOptions } from '../config/check-options'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import { type ApiKey, type ParseApiKeyOptions, parseApiKey } from './parse-api-key'
 import { Secret } from './secret'
@@ -56,6 +57,12 @@ export function createKeyRing(
   entries: Readonly<Record<string, KeyRingEntry>>,
   options: KeyRingOptions = {},
 ): KeyRing {
+  checkOptions('createKeyRing', options, [
+    'defaultLabel',
+    'allowUnknown',
+    'purpose',
+    'dangerouslyAllowBrowser',
+  ])
   const { defaultLabel = 'default', ...parseOptions } = options
   const keys = new Map<string, KeyRingKey>()
   const problems: KeyguardProblem[] = []

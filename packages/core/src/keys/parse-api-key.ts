@@ -1,3 +1,4 @@
+import { checkOptions } from '../config/check-options'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import { type ApiKeyKind, apiKeyKind, keyFingerprint } from './key-fingerprint'
 import { Secret } from './secret'
@@ -32,6 +33,14 @@ export interface ParseApiKeyOptions {
    */
   dangerouslyAllowBrowser?: boolean
 }
+
+const parseOptionKeys = [
+  'name',
+  'source',
+  'allowUnknown',
+  'purpose',
+  'dangerouslyAllowBrowser',
+] as const satisfies readonly (keyof ParseApiKeyOptions)[]
 
 const otherProviders: readonly (readonly [string, string])[] = [
   ['sk-ant-', 'Anthropic'],
@@ -137,6 +146,7 @@ export function parseApiKey(
   value: string | Secret | undefined | null,
   options: ParseApiKeyOptions = {},
 ): ApiKey {
+  checkOptions('parseApiKey', options, parseOptionKeys)
   const {
     // A Secret's own name, when it has one, names the key in messages.
     name = value instanceof Secret && value.name !== 'secret' ? value.name : 'OPENAI_API_KEY',

@@ -1,3 +1,4 @@
+import { checkOptions } from '../config/check-options'
 import { classifyOpenAIError } from '../errors/classify-openai-error'
 import type { KeyguardErrorCode } from '../errors/codes'
 import { KeyguardError } from '../errors/keyguard-error'
@@ -52,6 +53,16 @@ export interface VerifyApiKeyOptions {
   checkQuota?: boolean
 }
 
+const verifyOptionKeys = [
+  'baseUrl',
+  'fetch',
+  'organization',
+  'project',
+  'timeoutMs',
+  'signal',
+  'checkQuota',
+] as const satisfies readonly (keyof VerifyApiKeyOptions)[]
+
 const statusOf: Partial<Record<KeyguardErrorCode, KeyStatusKind>> = {
   'auth.invalid_key': 'invalid',
   'auth.admin_key_for_inference': 'invalid',
@@ -83,6 +94,7 @@ export async function verifyApiKey(
   key: ApiKey | Secret | string,
   options: VerifyApiKeyOptions = {},
 ): Promise<KeyStatus> {
+  checkOptions('verifyApiKey', options, verifyOptionKeys)
   const {
     baseUrl = 'https://api.openai.com/v1',
     fetch: fetchFn = globalThis.fetch,

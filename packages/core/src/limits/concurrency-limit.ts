@@ -1,18 +1,28 @@
 import * as z from 'zod/mini'
-import { type LimitPolicy, parseOptions } from './limit-policy'
-import { nameSchema, positiveSchema, scopeSchema } from './rule-schemas'
+import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
+import { nameSchema, positiveSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 
 /** Options for {@link concurrencyLimit}. */
-export interface ConcurrencyLimitOptions {
+export interface ConcurrencyLimitOptions<Scope extends string = string> {
   /** @default `concurrency-<limit>` */
   name?: string
   /** The scope kind it applies to. */
-  scope: string
+  scope: Scope
+  /**
+   * What a request whose scope has no id for this kind counts against: `refuse` it (`scope.missing`),
+   * `skip` this limit, or count it against `{ id }`. @default 'refuse'
+   */
+  whenMissing?: WhenScopeMissing
   /** Most requests in flight at once. */
   limit: number
 }
 
-const schema = z.strictObject({ name: nameSchema, scope: scopeSchema, limit: positiveSchema })
+const schema = z.strictObject({
+  name: nameSchema,
+  scope: scopeSchema,
+  whenMissing: whenMissingSchema,
+  limit: positiveSchema,
+})
 
 /**
  * A concurrency limit: at most `limit` requests in flight per scope; a crashed one frees its slot
@@ -24,13 +34,16 @@ const schema = z.strictObject({ name: nameSchema, scope: scopeSchema, limit: pos
  * const inFlight = concurrencyLimit({ scope: 'key', limit: 8 })
  * ```
  */
-export function concurrencyLimit(options: ConcurrencyLimitOptions): LimitPolicy {
-  const { name, scope, limit } = parseOptions(schema, options, 'concurrencyLimit')
+export function concurrencyLimit<const Scope extends string>(
+  options: ConcurrencyLimitOptions<Scope>,
+): LimitPolicy<Scope> {
+  const { name, limit, whenMissing = 'refuse' } = parseOptions(schema, options, 'concurrencyLimit')
   const rule = Object.freeze({ kind: 'concurrency' as const, limit })
   return Object.freeze({
     name: name ?? `concurrency-${limit}`,
     kind: 'concurrency',
-    scope,
+    scope: options.scope,
+    whenMissing,
     ruleFor: () => rule,
   })
 }

@@ -1,16 +1,21 @@
 import * as z from 'zod/mini'
 import type { KeyguardProblem } from '../errors/keyguard-error'
-import { type LimitPolicy, parseOptions } from './limit-policy'
+import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
-import { countSchema, nameSchema, positiveSchema, scopeSchema } from './rule-schemas'
+import { countSchema, nameSchema, positiveSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 import type { CreditsRule } from './store'
 
 /** Options for {@link credits}. Amounts are integer nano-USD. */
-export interface CreditsOptions {
+export interface CreditsOptions<Scope extends string = string> {
   /** @default 'credits' */
   name?: string
   /** The scope kind that holds a balance, such as `tenant`. */
-  scope: string
+  scope: Scope
+  /**
+   * What a request whose scope has no id for this kind counts against: `refuse` it (`scope.missing`),
+   * `skip` this limit, or count it against `{ id }`. @default 'refuse'
+   */
+  whenMissing?: WhenScopeMissing
   /** Emit `credits-low` when the balance falls below this. */
   lowBalance?: number
   /** Top the balance up when it falls below `threshold`. */
@@ -31,6 +36,7 @@ export interface CreditsOptions {
 const schema = z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
+  whenMissing: whenMissingSchema,
   lowBalance: z.optional(countSchema),
   autoRecharge: z.optional(
     z.strictObject({
@@ -61,7 +67,7 @@ const schema = z.strictObject({
  * })
  * ```
  */
-export function credits(options: CreditsOptions): LimitPolicy {
+export function credits<const Scope extends string>(options: CreditsOptions<Scope>): LimitPolicy<Scope> {
   const parsed = parseOptions(schema, options, 'credits', problemsOf)
   const auto = parsed.autoRecharge
   const recharge = options.autoRecharge?.recharge
@@ -81,7 +87,8 @@ export function credits(options: CreditsOptions): LimitPolicy {
   return Object.freeze({
     name: parsed.name ?? 'credits',
     kind: 'credits',
-    scope: parsed.scope,
+    scope: options.scope,
+    whenMissing: parsed.whenMissing ?? 'refuse',
     ruleFor,
     ...(recharge ? { recharge } : {}),
   })

@@ -1,5 +1,7 @@
 import type * as z from 'zod/mini'
-import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import { configInvalid, type OptionKeys, unknownOptionProblems } from '../config/check-options'
+import { optionKeysOf } from '../config/option-keys-of'
+import type { KeyguardProblem } from '../errors/keyguard-error'
 import type { LimitKind, LimitRule } from './store'
 
 /**
@@ -20,17 +22,32 @@ export type RequestScope = Readonly<Record<string, string | undefined>>
  * const policies: LimitPolicy[] = [requestLimit({ scope: 'user', limit: 60, windowMs: 60_000 })]
  * ```
  */
-export interface LimitPolicy {
+export interface LimitPolicy<Scope extends string = string> {
   /** Unique among the policies of a scope kind, such as `monthly-spend`. */
   readonly name: string
-  /** The scope kind it applies to: `tenant`, `user`, `key`, `model`, `global` or your own. */
   readonly kind: LimitKind
-  readonly scope: string
+  /** The scope kind it applies to: `tenant`, `user`, `key`, `model`, `global` or your own. */
+  readonly scope: Scope
+  /** What a request whose scope names no id for this kind counts against. @default 'refuse' */
+  readonly whenMissing?: WhenScopeMissing
   /** @internal The rule for one scope id at an instant. */
   readonly ruleFor: (id: string, now: number) => LimitRule | Promise<LimitRule>
   /** @internal Credits only: the app's recharge function. */
   readonly recharge?: (scope: string, amount: number, idempotencyKey: string) => Promise<void> | void
 }
+
+/**
+ * What a limit does with a request whose scope has no id for the limit's kind (the key is missing,
+ * `undefined`, empty or not a string): `refuse` it with `scope.missing` (the default: what keyguard
+ * cannot scope, it refuses), `skip` this limit for it, or count it against one shared `id` (such as
+ * `{ id: 'anonymous' }`, so every unidentified request shares one budget).
+ *
+ * @example
+ * ```ts
+ * const perUser = requestLimit({ scope: 'user', limit: 20, windowMs: 60_000, whenMissing: { id: 'anonymous' } })
+ * ```
+ */
+export type WhenScopeMissing = 'refuse' | 'skip' | { readonly id: string }
 
 /** @internal Parse options once, listing every problem in one `config.invalid` error. */
 export function parseOptions<T extends z.ZodMiniType>(
@@ -40,17 +57,23 @@ export function parseOptions<T extends z.ZodMiniType>(
   extra: (value: z.output<T>) => KeyguardProblem[] = () => [],
 ): z.output<T> {
   const result = schema.safeParse(options)
-  const problems: KeyguardProblem[] = result.success
-    ? []
-    : result.error.issues.map((issue) => {
-        const path = issue.path.join('.')
-        return {
-          code: issue.code,
-          path,
-          message: `${label}: ${path || 'options'} ${messageFor(issue)}`,
-          fix: fixFor(issue),
-        }
+  // Unknown keys are reported with the closest known one, instead of zod's bare list.
+  const problems: KeyguardProblem[] = unknownOptionProblems(
+    label,
+    options,
+    optionKeysOf(schema) as OptionKeys,
+  )
+  if (!result.success)
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') continue
+      const path = issue.path.join('.')
+      problems.push({
+        code: issue.code,
+        path,
+        message: `${label}: ${path || 'options'} ${messageFor(issue)}`,
+        fix: fixFor(issue),
       })
+    }
   // cross-field checks run on the raw options too, so one error lists every problem
   const raw = result.success ? result.data : (options as z.output<T>)
   try {
@@ -58,13 +81,7 @@ export function parseOptions<T extends z.ZodMiniType>(
   } catch {
     // the raw options were too malformed to check further; the schema problems say why
   }
-  if (problems.length > 0 || !result.success) {
-    throw new KeyguardError({
-      code: 'config.invalid',
-      message: `${label}: ${problems.length} invalid option${problems.length === 1 ? '' : 's'}: ${problems.map((p) => p.message).join('; ')}`,
-      problems,
-    })
-  }
+  if (problems.length > 0 || !result.success) throw configInvalid(label, problems)
   return Object.freeze(result.data) as z.output<T>
 }
 
@@ -76,11 +93,9 @@ function messageFor(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `is above the maximum (${String(issue.maximum)})`
     case 'invalid_type':
-      return `is not a ${issue.expected}`
+      return `is not ${article(issue.expected)} ${issue.expected}`
     case 'invalid_value':
       return `is not one of ${issue.values.map(String).join(', ')}`
-    case 'unrecognized_keys':
-      return `has unknown keys: ${issue.keys.join(', ')}`
     default:
       return 'is invalid'
   }
@@ -93,10 +108,12 @@ function fixFor(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `use a value of at most ${String(issue.maximum)}`
     case 'invalid_type':
-      return `pass a ${issue.expected}`
-    case 'unrecognized_keys':
-      return `remove ${issue.keys.join(', ')}`
+      return `pass ${article(issue.expected)} ${issue.expected}`
     default:
       return issue.message
   }
+}
+
+function article(noun: string): string {
+  return /^[aeiou]/.test(noun) ? 'an' : 'a'
 }

@@ -1,3 +1,4 @@
+import { checkOptions } from '../config/check-options'
 import { consume, creditEvents, grant, netOf } from './memory/credits-state'
 import { denialOf } from './memory/denial-of'
 import { describe, remainingOf } from './memory/describe'
@@ -73,7 +74,9 @@ export interface MemoryStoreOptions {
  * })
  * ```
  */
-export function memoryStore({ now = Date.now, maxKeys = 100_000 }: MemoryStoreOptions = {}): KeyguardStore {
+export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
+  checkOptions('memoryStore', options, ['now', 'maxKeys'])
+  const { now = Date.now, maxKeys = 100_000 } = options
   const states = new Map<string, State>()
   const records = new Map<string, Reservation>()
   const scratchKeys: string[] = []

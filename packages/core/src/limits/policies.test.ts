@@ -70,7 +70,7 @@ describe('credits', () => {
 })
 
 describe('chargesFor', () => {
-  it('charges each named scope with the amount its kind counts and skips absent scopes', async () => {
+  it('charges each scope with the amount its kind counts', async () => {
     const policies = [
       requestLimit({ name: 'rpm', scope: 'user', limit: 5, windowMs: 60_000 }),
       tokenLimit({ name: 'tpm', scope: 'tenant', capacity: 1000, refillPerSecond: 10 }),
@@ -79,7 +79,7 @@ describe('chargesFor', () => {
     ]
     const charges = await chargesFor(
       policies,
-      { user: 'u9', tenant: 't1' },
+      { user: 'u9', tenant: 't1', key: 'primary' },
       { costNanos: 700, tokens: 90 },
       at,
     )
@@ -87,6 +87,7 @@ describe('chargesFor', () => {
       ['user:u9', 'rpm', 1],
       ['tenant:t1', 'tpm', 90],
       ['global', 'monthly', 700],
+      ['key:primary', 'conc', 1],
     ])
   })
 })

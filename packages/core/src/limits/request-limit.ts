@@ -1,13 +1,18 @@
 import * as z from 'zod/mini'
-import { type LimitPolicy, parseOptions } from './limit-policy'
-import { nameSchema, positiveSchema, scopeSchema } from './rule-schemas'
+import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
+import { nameSchema, positiveSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 
 /** Options for {@link requestLimit}. */
-export interface RequestLimitOptions {
+export interface RequestLimitOptions<Scope extends string = string> {
   /** @default `requests-<limit>-per-<windowMs>ms` */
   name?: string
   /** The scope kind it applies to: `tenant`, `user`, `key`, `model` or `global`. */
-  scope: string
+  scope: Scope
+  /**
+   * What a request whose scope has no id for this kind counts against: `refuse` it (`scope.missing`),
+   * `skip` this limit, or count it against `{ id }`. @default 'refuse'
+   */
+  whenMissing?: WhenScopeMissing
   /** Requests allowed in any window. */
   limit: number
   /** The sliding window, in ms. */
@@ -17,6 +22,7 @@ export interface RequestLimitOptions {
 const schema = z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
+  whenMissing: whenMissingSchema,
   limit: positiveSchema,
   windowMs: positiveSchema,
 })
@@ -30,13 +36,16 @@ const schema = z.strictObject({
  * const rpm = requestLimit({ scope: 'user', limit: 60, windowMs: 60_000 })
  * ```
  */
-export function requestLimit(options: RequestLimitOptions): LimitPolicy {
-  const { name, scope, limit, windowMs } = parseOptions(schema, options, 'requestLimit')
+export function requestLimit<const Scope extends string>(
+  options: RequestLimitOptions<Scope>,
+): LimitPolicy<Scope> {
+  const { name, limit, windowMs, whenMissing = 'refuse' } = parseOptions(schema, options, 'requestLimit')
   const rule = Object.freeze({ kind: 'requests' as const, limit, windowMs })
   return Object.freeze({
     name: name ?? `requests-${limit}-per-${windowMs}ms`,
     kind: 'requests',
-    scope,
+    scope: options.scope,
+    whenMissing,
     ruleFor: () => rule,
   })
 }

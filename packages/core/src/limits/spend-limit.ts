@@ -1,16 +1,21 @@
 import * as z from 'zod/mini'
 import type { KeyguardProblem } from '../errors/keyguard-error'
-import { type LimitPolicy, parseOptions } from './limit-policy'
+import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
-import { countSchema, nameSchema, scopeSchema } from './rule-schemas'
+import { countSchema, nameSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 import type { SpendRule } from './store'
 
 /** Options for {@link spendLimit}. Amounts are integer nano-USD (`usd(100)`). */
-export interface SpendLimitOptions {
+export interface SpendLimitOptions<Scope extends string = string> {
   /** @default `spend-<period>` */
   name?: string
   /** The scope kind it applies to: `tenant`, `user`, `key`, `model` or `global`. */
-  scope: string
+  scope: Scope
+  /**
+   * What a request whose scope has no id for this kind counts against: `refuse` it (`scope.missing`),
+   * `skip` this limit, or count it against `{ id }`. @default 'refuse'
+   */
+  whenMissing?: WhenScopeMissing
   /** The limit per period for every scope without its own (`limitFor`, `overrides`). */
   limit?: number
   period: 'day' | 'week' | 'month'
@@ -31,6 +36,7 @@ export interface SpendLimitOptions {
 const schema = z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
+  whenMissing: whenMissingSchema,
   limit: z.optional(countSchema),
   period: z.enum(['day', 'week', 'month']),
   timeZone: z.optional(z.string()),
@@ -65,9 +71,18 @@ const schema = z.strictObject({
  * const monthly = spendLimit({ scope: 'tenant', limit: usd(100), period: 'month', softAt: [0.5, 0.8] })
  * ```
  */
-export function spendLimit(options: SpendLimitOptions): LimitPolicy {
+export function spendLimit<const Scope extends string>(
+  options: SpendLimitOptions<Scope>,
+): LimitPolicy<Scope> {
   const parsed = parseOptions(schema, options, 'spendLimit', problemsOf)
-  const { scope, period, timeZone = 'UTC', anchorDay = 1, mode = 'hard', softAt = [] } = parsed
+  const {
+    period,
+    timeZone = 'UTC',
+    anchorDay = 1,
+    mode = 'hard',
+    softAt = [],
+    whenMissing = 'refuse',
+  } = parsed
   const overrides = Object.freeze({ ...parsed.overrides })
   const limitFor = options.limitFor
   const fractions = [...new Set(softAt)].sort((a, b) => a - b)
@@ -88,7 +103,13 @@ export function spendLimit(options: SpendLimitOptions): LimitPolicy {
       softNanos: soft,
     }
   }
-  return Object.freeze({ name: parsed.name ?? `spend-${period}`, kind: 'spend', scope, ruleFor })
+  return Object.freeze({
+    name: parsed.name ?? `spend-${period}`,
+    kind: 'spend',
+    scope: options.scope,
+    whenMissing,
+    ruleFor,
+  })
 }
 
 function problemsOf(options: z.output<typeof schema>): KeyguardProblem[] {

@@ -1,13 +1,18 @@
 import * as z from 'zod/mini'
-import { type LimitPolicy, parseOptions } from './limit-policy'
-import { nameSchema, positiveSchema, scopeSchema } from './rule-schemas'
+import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
+import { nameSchema, positiveSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 
 /** Options for {@link tokenLimit}. */
-export interface TokenLimitOptions {
+export interface TokenLimitOptions<Scope extends string = string> {
   /** @default `tokens-<capacity>` */
   name?: string
   /** The scope kind it applies to. */
-  scope: string
+  scope: Scope
+  /**
+   * What a request whose scope has no id for this kind counts against: `refuse` it (`scope.missing`),
+   * `skip` this limit, or count it against `{ id }`. @default 'refuse'
+   */
+  whenMissing?: WhenScopeMissing
   /** Most tokens the bucket holds (the burst). */
   capacity: number
   /** Tokens added back per second, continuously (`capacity / 60` for a per-minute limit). */
@@ -17,6 +22,7 @@ export interface TokenLimitOptions {
 const schema = z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
+  whenMissing: whenMissingSchema,
   capacity: positiveSchema,
   refillPerSecond: z.number().check(z.positive()),
 })
@@ -31,8 +37,21 @@ const schema = z.strictObject({
  * const tpm = tokenLimit({ scope: 'tenant', capacity: 100_000, refillPerSecond: 100_000 / 60 })
  * ```
  */
-export function tokenLimit(options: TokenLimitOptions): LimitPolicy {
-  const { name, scope, capacity, refillPerSecond } = parseOptions(schema, options, 'tokenLimit')
+export function tokenLimit<const Scope extends string>(
+  options: TokenLimitOptions<Scope>,
+): LimitPolicy<Scope> {
+  const {
+    name,
+    capacity,
+    refillPerSecond,
+    whenMissing = 'refuse',
+  } = parseOptions(schema, options, 'tokenLimit')
   const rule = Object.freeze({ kind: 'tokens' as const, capacity, refillPerSecond })
-  return Object.freeze({ name: name ?? `tokens-${capacity}`, kind: 'tokens', scope, ruleFor: () => rule })
+  return Object.freeze({
+    name: name ?? `tokens-${capacity}`,
+    kind: 'tokens',
+    scope: options.scope,
+    whenMissing,
+    ruleFor: () => rule,
+  })
 }

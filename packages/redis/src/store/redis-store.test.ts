@@ -177,4 +177,20 @@ describe('redisStore', () => {
       }),
     )
   })
+
+  it.each([
+    [{ prefx: 'kg' }, 'prefix', 'prefx'],
+    [{ breaker: { cooldown: 10 } }, 'breaker.cooldownMs', 'breaker.cooldown'],
+    [{ fallbak: 'deny' }, 'fallback', 'fallbak'],
+  ])(
+    'rejects an unknown option with config.invalid, naming the closest known one (%j)',
+    (extra, meant, typo) => {
+      expect(() => redisStore({ client: refusing(), ...extra } as never)).toThrow(
+        expect.objectContaining({
+          code: 'config.invalid',
+          message: expect.stringContaining(`unknown option \`${typo}\`; did you mean \`${meant}\`?`),
+        }),
+      )
+    },
+  )
 })

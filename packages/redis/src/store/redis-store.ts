@@ -1,6 +1,7 @@
 import {
   type Charge,
   type ChargeState,
+  checkOptions,
   KeyguardError,
   type KeyguardStore,
   type LimitKind,
@@ -145,6 +146,11 @@ const optionsSchema = z.object({
   creditsTtlMs: positiveInt.default(157_680_000_000),
 })
 
+const redisOptionKeys = {
+  ...Object.fromEntries(Object.keys(optionsSchema.shape).map((name) => [name, true as const])),
+  breaker: Object.keys(optionsSchema.shape.breaker.unwrap().shape),
+}
+
 const moneyKinds: ReadonlySet<LimitKind> = new Set(['spend', 'credits'])
 
 /** Thrown inside the store when a call runs past `timeoutMs`. */
@@ -239,20 +245,18 @@ const LOCAL_IDS_MAX = 100_000
  */
 export function redisStore(options: RedisStoreOptions): KeyguardStore {
   const parsed = optionsSchema.safeParse(options)
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => ({
-      code: issue.code,
-      path: issue.path.join('.'),
-      message: issue.message,
-      fix: `Pass a valid \`${issue.path.join('.') || 'options'}\` to redisStore() (see the @keyguard/redis README).`,
-    }))
-    throw new KeyguardError({
-      code: 'config.invalid',
-      message: `redisStore(): invalid options: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      problems,
-    })
-  }
-  const resolved = Object.freeze(parsed.data)
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        code: issue.code,
+        path: issue.path.join('.'),
+        message: `${issue.path.join('.') || 'options'}: ${issue.message}`,
+        fix: `Pass a valid \`${issue.path.join('.') || 'options'}\` to redisStore() (see the @keyguard/redis README).`,
+      }))
+  // Unknown keys first, each with the closest known one; then what the schema found. One error lists all.
+  checkOptions('redisStore', options, redisOptionKeys, problems)
+  // checkOptions has thrown if parsing failed
+  const resolved = Object.freeze(parsed.data as z.output<typeof optionsSchema>)
   const { timeoutMs, reclaimPerReserve, rememberMs, creditsTtlMs } = resolved
   const withTimeout = timeoutQueue(timeoutMs)
   const logger: StoreLogger = options.logger ?? console

@@ -1,4 +1,10 @@
-import type { Charge, ChargeState, KeyguardStore, LimitRule } from '@keyguard/core'
+import {
+  type Charge,
+  type ChargeState,
+  checkOptions,
+  type KeyguardStore,
+  type LimitRule,
+} from '@keyguard/core'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 
@@ -58,6 +64,7 @@ export function describeStoreConformance(
   makeStore: () => Promise<ConformanceHarness> | ConformanceHarness,
   options: ConformanceOptions = {},
 ): void {
+  checkOptions('describeStoreConformance', options, ['numRuns', 'timeoutMs'])
   const { numRuns = 20, timeoutMs = 20_000 } = options
   let open: ConformanceHarness[] = []
   const make = async () => {

@@ -1,3 +1,4 @@
+import { checkOptions } from '@keyguard/core'
 import { checkKey } from './check-key'
 import { computeUsage } from './compute-usage'
 import { createResponders } from './create-responders'
@@ -52,6 +53,18 @@ export interface MockOpenAI {
   reset(): void
 }
 
+const mockOptionKeys = [
+  'validKeys',
+  'keyResponses',
+  'reply',
+  'usage',
+  'latencyMs',
+  'models',
+  'rejectUnknownModels',
+  'rateLimits',
+  'created',
+] as const satisfies readonly (keyof MockOpenAIOptions)[]
+
 /**
  * Create a mock OpenAI upstream for tests, examples and the demo: chat completions, responses and
  * embeddings (JSON and SSE streaming with usage), `/v1/models`, rate-limit headers, and scripted
@@ -67,6 +80,7 @@ export interface MockOpenAI {
  * ```
  */
 export function createMockOpenAI(options: MockOpenAIOptions = {}): MockOpenAI {
+  checkOptions('createMockOpenAI', options, mockOptionKeys)
   const {
     validKeys,
     keyResponses = {},
