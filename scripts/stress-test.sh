@@ -15,8 +15,13 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/keyguard-stress-XXXXXX")
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }
 
 pids=()
-stop_burners() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done; }
-trap stop_burners EXIT
+test_group=
+# Stop what this script started, by id: the burners, and the process group of the run in progress.
+stop() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  if [ -n "$test_group" ]; then kill -- "-$test_group" 2>/dev/null; fi
+}
+trap stop EXIT
 trap 'exit 130' INT TERM
 
 echo "stress: building once"
@@ -33,8 +38,12 @@ durations=()
 for run in $(seq 1 "$runs"); do
   log="$logs/run-$run.log"
   started=$SECONDS
-  pnpm test >"$log" 2>&1
+  # Its own process group (setsid), so an interrupted stress run also stops turbo and vitest.
+  setsid pnpm test >"$log" 2>&1 &
+  test_group=$!
+  wait "$test_group"
   status=$?
+  test_group=
   took=$((SECONDS - started))
   durations+=("$took")
   load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')

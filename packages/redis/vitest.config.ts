@@ -17,5 +17,5 @@ export default defineConfig({
     ],
   },
   // Tests talk to Redis servers (and start their own): a timeout that fits a busy machine, not a speed bound.
-  test: { include: ['src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+  test: { include: ['src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 })

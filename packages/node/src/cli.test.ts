@@ -4,7 +4,7 @@ import { runInProcess } from './cli/__fixtures__/run-cli'
 
 // These start the built bin (what `npx keyguard` runs), one Node process each: a timeout that fits
 // starting Node on a busy machine. What does not depend on the process runs in-process.
-const spawnTimeout = 30_000
+const spawnTimeout = 120_000
 
 describe('keyguard bin', () => {
   it(

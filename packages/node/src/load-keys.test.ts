@@ -188,7 +188,7 @@ console.log(JSON.stringify({ loaded, touched: process.env.KEYGUARD_KEY_BATCH ?? 
     expect(loaded.apiKey.secret).toBe('<redacted:OPENAI_API_KEY>')
     expect(loaded.keys.batch.source).toBe(`.env at ${path.join(dir, '.env')}`)
     expect(touched).toBeNull()
-  }, 30_000)
+  }, 120_000)
 
   it('@keyguard/node/load exports the keys at boot, or throws the aggregated error and prints nothing itself', async () => {
     const script = `import { keys } from ${JSON.stringify(dist('load.js'))}
@@ -214,5 +214,5 @@ process.stdout.write(keys.apiKey.fingerprint)`
     expect(cjs.code).not.toBe(0)
     expect(cjs.stdout).toBe('')
     expect(cjs.stderr).toContain('OPENAI_API_KEY is not set')
-  }, 60_000)
+  }, 180_000)
 })

@@ -70,7 +70,7 @@ describe('the canary key in the CLI', () => {
       const { stdout, stderr } = await runBin(args, { env, cwd: directory })
       expectClean(args, stdout, stderr)
     }
-  }, 60_000)
+  }, 120_000)
 })
 
 function expectClean(args: readonly string[], stdout: string, stderr: string) {

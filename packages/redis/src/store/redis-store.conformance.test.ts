@@ -42,6 +42,6 @@ for (const [name, open] of Object.entries(connect)) {
       })
       return { store, advance: sleep, close: async () => void (await quit()) }
     },
-    { timeoutMs: 30_000 },
+    { timeoutMs: 120_000 },
   )
 }

@@ -182,5 +182,5 @@ describe.each(Object.keys(clients))('redisStore when Redis goes away (%s)', (nam
       await close()
       await stopRedis()
     }
-  }, 90_000)
+  }, 180_000)
 })

@@ -16,7 +16,7 @@ export interface ConformanceHarness {
 export interface ConformanceOptions {
   /** fast-check runs for the property tests. @default 20 */
   numRuns?: number
-  /** Per-test timeout in ms (raise it for a store across a network). @default 20_000 */
+  /** Per-test timeout in ms. @default the runner's own `testTimeout` (a hang guard: a busy machine is slow) */
   timeoutMs?: number
 }
 
@@ -58,7 +58,7 @@ export function describeStoreConformance(
   makeStore: () => Promise<ConformanceHarness> | ConformanceHarness,
   options: ConformanceOptions = {},
 ): void {
-  const { numRuns = 20, timeoutMs = 20_000 } = options
+  const { numRuns = 20, timeoutMs } = options
   let open: ConformanceHarness[] = []
   const make = async () => {
     const harness = await makeStore()
