@@ -1,7 +1,7 @@
 // What npm users get: pack every package, install the tarballs into a throwaway project with npm,
 // and import every entry point four ways: ESM JS, CJS JS, TypeScript node16, TypeScript bundler.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -131,6 +131,18 @@ check('TypeScript bundler', process.execPath, [tsc, '-p', 'tsconfig.bundler.json
 for (const { json } of packages.filter(({ json }) => json.bin)) {
   for (const bin of Object.keys(json.bin))
     check(`bin ${bin} --version`, path.join(project, 'node_modules', '.bin', bin), ['--version'])
+}
+// What ships beside the code: the MIT license, and no source map pointing at sources that are not shipped.
+for (const { json } of packages) {
+  const installed = path.join(project, 'node_modules', ...json.name.split('/'))
+  const license = path.join(installed, 'LICENSE')
+  const maps = readdirSync(path.join(installed, 'dist'), { recursive: true }).filter((file) =>
+    String(file).endsWith('.map'),
+  )
+  if (!existsSync(license) || !readFileSync(license, 'utf8').startsWith('MIT License'))
+    results.push(`FAIL  ${json.name} ships no MIT LICENSE`)
+  else if (maps.length > 0) results.push(`FAIL  ${json.name} ships source maps without sources: ${maps[0]}`)
+  else results.push(`ok    ${json.name} ships LICENSE and no dangling source map`)
 }
 console.log(results.join('\n'))
 if (results.some((line) => line.startsWith('FAIL'))) process.exit(1)

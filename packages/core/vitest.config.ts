@@ -17,6 +17,10 @@ const resolve = {
 
 // The whole suite runs twice: on Node, and in an edge-runtime lane where Node APIs are absent.
 // Tests named *.node.test.ts need Node (they inspect Node behaviour) and run only in the node lane.
+// A timeout guards against a hang, not a slow machine: no test here asserts speed, and on a busy 2-core
+// machine a test that takes 1 s alone took 60 (see scripts/stress-test.sh).
+const timeouts = { testTimeout: 120_000, hookTimeout: 120_000 }
+
 export default defineConfig({
   test: {
     projects: [
@@ -27,13 +31,20 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include,
+          ...timeouts,
           typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },
         },
       },
       {
         resolve,
         plugins: [edgeLane()],
-        test: { name: 'edge', environment: 'edge-runtime', include, exclude: ['src/**/*.node.test.ts'] },
+        test: {
+          name: 'edge',
+          environment: 'edge-runtime',
+          include,
+          exclude: ['src/**/*.node.test.ts'],
+          ...timeouts,
+        },
       },
     ],
   },

@@ -1,3 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
-export default defineConfig({ test: { include: ['src/**/*.test.ts'] } })
+// A timeout guards against a hang, not a slow machine: no test here asserts speed, and on a busy 2-core
+// machine a test that takes 1 s alone took 60 (see scripts/stress-test.sh).
+export default defineConfig({
+  test: { include: ['src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+})

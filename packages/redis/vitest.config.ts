@@ -16,5 +16,6 @@ export default defineConfig({
       { find: /^@keyguard\/testing$/, replacement: source('../testing/src/index.ts') },
     ],
   },
-  test: { include: ['src/**/*.test.ts'], testTimeout: 20_000 },
+  // Tests talk to Redis servers (and start their own): a timeout that fits a busy machine, not a speed bound.
+  test: { include: ['src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 })

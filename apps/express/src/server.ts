@@ -1,8 +1,12 @@
+import { loadKeys } from '@keyguard/node'
 import { exampleUpstream } from '@keyguard/testing'
 import { createApp } from './app'
 
-// The mock reports 150 output tokens an answer, so the tenant budget runs out after a few calls.
-const upstream = exampleUpstream(process.env.OPENAI_API_KEY, { usage: { completionTokens: 150 } })
+// OPENAI_API_KEY from the environment, then ./.env, then OPENAI_API_KEY_FILE, as `keyguard doctor` reads
+// it; every problem is thrown at once with the fix. No key: the mock upstream, which reports 150 output
+// tokens an answer, so the tenant budget runs out after a few calls.
+const { apiKey } = loadKeys({ required: false })
+const upstream = exampleUpstream(apiKey?.secret.reveal(), { usage: { completionTokens: 150 } })
 const { app } = createApp({
   ...upstream.guardOptions,
   // The hash of the demo virtual key kg-demo-acme-virtual-key: store hashes, hand out keys.

@@ -4,7 +4,8 @@ import { loadKeys } from '@keyguard/node'
 import { exampleUpstream } from '@keyguard/testing'
 import OpenAI from 'openai'
 
-// Reads OPENAI_API_KEY (or OPENAI_API_KEY_FILE, or .env) and reports every problem with the fix.
+// OPENAI_API_KEY from the environment, then ./.env, then OPENAI_API_KEY_FILE, as `keyguard doctor` reads
+// it; every problem is thrown at once with the fix.
 const { apiKey } = loadKeys({ required: false })
 // Without a key, the mock upstream answers in-process, reporting 150 output tokens an answer.
 const upstream = exampleUpstream(apiKey?.secret.reveal(), { usage: { completionTokens: 150 } })

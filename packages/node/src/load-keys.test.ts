@@ -72,6 +72,13 @@ describe('loadKeys', () => {
     )
   })
 
+  it('reads .env in the working directory by default, and none with envFile: false', () => {
+    file('.env', `OPENAI_API_KEY=${key('FILE')}\n`)
+    expect(loadKeys({ env: {}, cwd: dir }).apiKey?.source).toBe(`.env at ${path.join(dir, '.env')}`)
+    const error = errorOf(() => loadKeys({ env: {}, cwd: dir, envFile: false }))
+    expect(error.code).toBe('key.missing')
+  })
+
   it('skips a missing default .env but reports a missing named one', () => {
     expect(loadKeys({ env: { OPENAI_API_KEY: key('AAAA') }, envFile: true, cwd: dir }).apiKey).toBeDefined()
     const error = errorOf(() =>
@@ -168,10 +175,11 @@ const runNode = async (script: string, env: Record<string, string>, cwd: string)
 }
 
 describe('loadKeys in a child process', () => {
-  it('reads the real process.env and a real .env file, and leaves process.env unchanged', async () => {
+  // Each case starts Node processes: generous timeouts, so a busy machine does not fail them.
+  it('reads the real process.env and, by default, .env in the working directory, and leaves process.env unchanged', async () => {
     file('.env', `KEYGUARD_KEY_BATCH=${key('BBBB')}\n`)
     const script = `import { loadKeys } from ${JSON.stringify(dist('index.js'))}
-const loaded = loadKeys({ envFile: true })
+const loaded = loadKeys()
 console.log(JSON.stringify({ loaded, touched: process.env.KEYGUARD_KEY_BATCH ?? null }))`
     const { code, stdout } = await runNode(script, { OPENAI_API_KEY: key('AAAA') }, dir)
     expect(code).toBe(0)
@@ -180,7 +188,7 @@ console.log(JSON.stringify({ loaded, touched: process.env.KEYGUARD_KEY_BATCH ?? 
     expect(loaded.apiKey.secret).toBe('<redacted:OPENAI_API_KEY>')
     expect(loaded.keys.batch.source).toBe(`.env at ${path.join(dir, '.env')}`)
     expect(touched).toBeNull()
-  })
+  }, 120_000)
 
   it('@keyguard/node/load exports the keys at boot, or throws the aggregated error and prints nothing itself', async () => {
     const script = `import { keys } from ${JSON.stringify(dist('load.js'))}
@@ -206,5 +214,5 @@ process.stdout.write(keys.apiKey.fingerprint)`
     expect(cjs.code).not.toBe(0)
     expect(cjs.stdout).toBe('')
     expect(cjs.stderr).toContain('OPENAI_API_KEY is not set')
-  })
+  }, 180_000)
 })

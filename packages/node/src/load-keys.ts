@@ -16,8 +16,10 @@ export interface LoadKeysOptions {
   /** The environment to read. @default process.env */
   env?: Readonly<Record<string, string | undefined>>
   /**
-   * `.env` files to read before the environment: `true` reads `.env` when it exists; a path or list of
-   * paths must exist. The first file that sets a variable wins. @default false
+   * `.env` files to read under the environment: `true` reads `.env` in `cwd` when it exists, `false` reads
+   * none, and a path or list of paths must exist. The first file that sets a variable wins, and the
+   * environment wins over every file unless `override`. `keyguard doctor` reads the same files by default,
+   * so what it reports is what the app loads. @default true
    */
   envFile?: boolean | string | readonly string[]
   /** Let `.env` values win over the environment. @default false */
@@ -73,8 +75,8 @@ const parseEnvText = (text: string): Record<string, string | undefined> =>
   typeof (util as { parseEnv?: unknown }).parseEnv === 'function' ? util.parseEnv(text) : dotenv.parse(text)
 
 /**
- * Load OpenAI keys and settings from the environment, `.env` files and `VAR_FILE` secret files
- * (Docker, Kubernetes), check every one, and return them as a frozen object of {@link ApiKey} values
+ * Load OpenAI keys and settings from the environment, `.env` in the working directory (when present;
+ * `envFile: false` turns it off) and `VAR_FILE` secret files (Docker, Kubernetes), check every one, and return them as a frozen object of {@link ApiKey} values
  * with provenance. Every problem of every variable is thrown at once in one `KeyguardError`
  * that names each variable, its source and the fix, never a value. Nothing is printed and
  * `process.env` is not changed.
@@ -86,22 +88,29 @@ const parseEnvText = (text: string): Record<string, string | undefined> =>
  * ```ts
  * import { loadKeys } from '@keyguard/node'
  *
- * const { apiKey, keys } = loadKeys({ envFile: true })
+ * const { apiKey, keys } = loadKeys() // process.env, then ./.env when present
  * console.log(apiKey?.fingerprint, apiKey?.source) // sk-proj…Wq8A process.env
  * const batchKey = keys.batch // from KEYGUARD_KEY_BATCH
  * ```
  */
 export function loadKeys(options: LoadKeysOptions = {}): LoadedKeys {
+  return loadKeysFrom(options, options.env === undefined ? 'process.env' : 'the env option')
+}
+
+/**
+ * {@link loadKeys} with the name its messages give the environment: the CLI passes the process
+ * environment in as `env` and still calls it `process.env`.
+ */
+export function loadKeysFrom(options: LoadKeysOptions, envSource: string): LoadedKeys {
   checkOptions('loadKeys', options, ['env', 'envFile', 'override', 'cwd', 'required', 'allowUnknown'])
   const {
     env = process.env,
-    envFile = false,
+    envFile = true,
     override = false,
     cwd = process.cwd(),
     required = true,
     allowUnknown = false,
   } = options
-  const envSource = options.env === undefined ? 'process.env' : 'the env option'
   const problems: KeyguardProblem[] = []
   const sources = new Map<string, string>()
   const problem = (

@@ -1,7 +1,8 @@
 import { type LoadedKeys, loadKeys } from './load-keys'
 
 /**
- * The keys loaded from the environment (and `.env`, when present) at import time.
+ * The keys loaded at import time by `loadKeys()` with its defaults: the environment, then `.env` in the
+ * working directory when present (the environment wins), then `VAR_FILE` secret files.
  * Importing `@keyguard/node/load` validates everything at boot and throws one aggregated
  * `KeyguardError` if anything is wrong, before the app serves a request.
  *
@@ -12,4 +13,4 @@ import { type LoadedKeys, loadKeys } from './load-keys'
  * const guard = createKeyguard({ key: keys.apiKey })
  * ```
  */
-export const keys: LoadedKeys = loadKeys({ envFile: true })
+export const keys: LoadedKeys = loadKeys()

@@ -21,4 +21,20 @@ describe('toProblemJson', () => {
     })
     expect(JSON.stringify(body)).not.toContain('billing')
   })
+
+  it('adds a human reading of a long wait to the detail, beside retryAfter in seconds', () => {
+    const error = new KeyguardError({
+      code: 'budget.hard_limit',
+      message: "spend limit 'monthly' for tenant:acme",
+      retryAfterMs: 2_370_779_000,
+    })
+    const body = toProblemJson(error)
+    expect(body.retryAfter).toBe(2_370_779)
+    expect(body.detail).toBe(`${error.userMessage} Try again in 27 days.`)
+  })
+
+  it('leaves a short wait to the client’s own retry', () => {
+    const error = new KeyguardError({ code: 'rate.requests', message: 'rpm', retryAfterMs: 1_500 })
+    expect(toProblemJson(error).detail).toBe(error.userMessage)
+  })
 })

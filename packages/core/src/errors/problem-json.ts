@@ -1,10 +1,15 @@
+import { describeWait } from './describe-wait'
 import type { KeyguardError } from './keyguard-error'
+
+// A client retries a short wait by itself (openai-node waits up to 60 s); a longer one is for a person.
+const humanWaitFromMs = 60_000
 
 /** An RFC 9457 problem details body, as keyguard answers a client. */
 export interface ProblemJson {
   type: string
   title: string
   status: number
+  /** What went wrong, for the client's user; a wait over a minute is added in words: `Try again in 27 days.` */
   detail: string
   code: string
   retryable: boolean
@@ -33,6 +38,10 @@ export function toProblemJson(error: KeyguardError): ProblemJson {
     code: error.code,
     retryable: error.retryable,
   }
-  if (error.retryAfterMs !== undefined) body.retryAfter = Math.ceil(error.retryAfterMs / 1000)
+  if (error.retryAfterMs !== undefined) {
+    body.retryAfter = Math.ceil(error.retryAfterMs / 1000)
+    if (error.retryable && error.retryAfterMs > humanWaitFromMs)
+      body.detail = `${body.detail} Try again ${describeWait(error.retryAfterMs)}.`
+  }
   return body
 }

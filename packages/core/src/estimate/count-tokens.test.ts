@@ -25,7 +25,8 @@ describe('countTokens', () => {
     const count = await loadTokenizer('o200k_base')
     const started = performance.now()
     const tokens = count('a'.repeat(200_000))
-    expect(performance.now() - started).toBeLessThan(2000)
+    // A catastrophic (quadratic) merge takes minutes here; the bound is loose so a busy machine passes.
+    expect(performance.now() - started).toBeLessThan(10_000)
     expect(tokens).toBe(25_000)
   })
 

@@ -34,9 +34,11 @@ describe('parseApiKey', () => {
     }
   })
 
-  it('accepts keys of any length', () => {
-    expect(parseApiKey('sk-proj-a1B2').kind).toBe('project')
+  it('accepts keys of any realistic length, and rejects one too short to be real', () => {
+    expect(parseApiKey(`sk-proj-${'a'.repeat(32)}`).kind).toBe('project')
     expect(parseApiKey(`sk-proj-${'a'.repeat(5000)}`).kind).toBe('project')
+    for (const value of ['sk-proj-abc', 'sk-proj-a1B2', 'sk-abcdefghijklmnopqrstuvwxyz0123456789'])
+      expect(codesOf(value), value).toEqual(['too_short'])
   })
 
   it('warns about a legacy user key without rejecting it', () => {
@@ -133,6 +135,8 @@ describe('parseApiKey', () => {
       expect(error.problems.map((p) => p.code)).toEqual(['other_provider'])
       expect(error.problems[0]?.message).toContain(provider)
     }
+    expect(errorOf(() => parseApiKey(cases[0][0])).problems[0]?.message).toContain('holds an Anthropic key')
+    expect(errorOf(() => parseApiKey(cases[2][0])).problems[0]?.message).toContain('holds a Groq key')
   })
 
   it('takes a Secret as input, named by its own name', () => {

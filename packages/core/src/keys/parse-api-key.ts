@@ -115,6 +115,12 @@ const control = {
   },
 }
 const openaiKeyBody = /^[A-Za-z0-9_-]+$/
+// OpenAI's shortest keys (legacy user keys) are 51 characters, project keys about 160; lengths change,
+// so only a key far shorter than any real one is refused: it was cut off while copying, or made up.
+const minimumKeyLength = 40
+
+// "an Anthropic key", "a Groq key".
+const article = (provider: string) => (/^(?:[AEIOU]|xAI)/.test(provider) ? 'an' : 'a')
 
 const quotePairs: Readonly<Record<string, string>> = {
   '"': '"',
@@ -133,7 +139,8 @@ function inBrowser(): boolean {
  * Check a value that should be an OpenAI API key and return it as an {@link ApiKey}. Every problem
  * found is reported at once, each with a code and a fix, in one {@link KeyguardError}:
  * `key.missing` when there is no value, `key.invalid` otherwise. The value itself never appears
- * in the error. Lengths vary between kinds and over time, so length alone never rejects a key.
+ * in the error. Lengths vary between kinds and over time, so only a key far shorter than any real one
+ * (under 40 characters) is rejected for its length.
  *
  * @example
  * ```ts
@@ -272,7 +279,7 @@ export function parseApiKey(
   if (provider) {
     add(
       'other_provider',
-      `${name} holds a ${provider[1]} key (it starts with ${provider[0]}), not an OpenAI key.`,
+      `${name} holds ${article(provider[1])} ${provider[1]} key (it starts with ${provider[0]}), not an OpenAI key.`,
       `Set an OpenAI key here (https://platform.openai.com/api-keys); keep the ${provider[1]} key in its own variable.`,
     )
     return fail(where, name, problems)
@@ -316,6 +323,12 @@ export function parseApiKey(
       'Copy the key again from https://platform.openai.com/api-keys.',
     )
   }
+  if (kind !== 'unknown' && text.length < minimumKeyLength)
+    add(
+      'too_short',
+      `${name} is ${text.length} characters long, too short to be an OpenAI key (they are 51 or more): it looks cut off.`,
+      'Copy the whole key again from https://platform.openai.com/api-keys.',
+    )
   if (kind === 'admin' && purpose === 'inference')
     add(
       'admin_key_for_inference',

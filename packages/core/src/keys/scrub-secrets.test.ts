@@ -123,8 +123,8 @@ describe('scrubSecrets', () => {
       const half = timeOf(text.slice(0, size / 2))
       const full = timeOf(text)
       // A quadratic pattern takes minutes on 1 MB; linear takes milliseconds. The bound is loose for CI noise.
-      expect(full, text.slice(0, 20)).toBeLessThan(1500)
-      expect(full, text.slice(0, 20)).toBeLessThan(Math.max(100, half * 6))
+      expect(full, text.slice(0, 20)).toBeLessThan(10_000)
+      expect(full, text.slice(0, 20)).toBeLessThan(Math.max(500, half * 10))
     }
   })
 
@@ -144,7 +144,7 @@ describe('scrubSecrets', () => {
           const text = unit.repeat(Math.ceil(length / unit.length)).slice(0, length)
           const start = performance.now()
           scrubSecrets(text, [key])
-          expect(performance.now() - start).toBeLessThan(2000)
+          expect(performance.now() - start).toBeLessThan(10_000)
         },
       ),
       { numRuns: 15 },

@@ -28,6 +28,13 @@ describe('formatUsd', () => {
     expect(formatUsd(123_456_789, { digits: 9 })).toBe('$0.123456789')
     expect(formatUsd(1_999_999_999, { digits: 2 })).toBe('$2.00')
   })
+  it('shows a cost too small for `digits` with two significant digits instead of $0.00', () => {
+    expect(formatUsd(80)).toBe('$0.00000008')
+    expect(formatUsd(123)).toBe('$0.00000012')
+    expect(formatUsd(-400)).toBe('-$0.0000004')
+    expect(formatUsd(4_000, { digits: 2 })).toBe('$0.000004')
+    expect(formatUsd(0)).toBe('$0.00')
+  })
   it('rejects fractional nanos', () => {
     expect(() => formatUsd(0.5)).toThrow(RangeError)
   })

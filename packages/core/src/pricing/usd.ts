@@ -20,21 +20,25 @@ export function usd(dollars: number): Nanos {
 }
 
 /**
- * Formats nano-USD as dollars: at least two decimals, up to `digits` (trailing zeros trimmed).
+ * Formats nano-USD as dollars: at least two decimals, up to `digits` (trailing zeros trimmed); a
+ * non-zero amount that would round to zero keeps two significant digits instead.
  *
  * @default options.digits 6
  * @example
  * ```ts
  * formatUsd(1_200_000) // '$0.0012'
  * formatUsd(5_000_000_000) // '$5.00'
+ * formatUsd(80) // '$0.00000008'
  * ```
  */
 export function formatUsd(nanos: Nanos, options: { digits?: number } = {}): string {
   const { digits = 6 } = options
   if (!Number.isInteger(nanos)) throw new RangeError(`formatUsd(): expected integer nanos, got ${nanos}`)
-  const places = Math.min(9, Math.max(0, Math.trunc(digits)))
   const sign = nanos < 0 ? '-' : ''
   const abs = Math.abs(nanos)
+  let places = Math.min(9, Math.max(0, Math.trunc(digits)))
+  // A cost too small for `digits` keeps two significant digits: $0.00000008, never a misleading $0.00.
+  if (abs > 0 && abs < 10 ** (9 - places) / 2) places = Math.min(9, 9 - String(abs).length + 2)
   const scale = 10 ** (9 - places)
   // Integer rounding (half up) to `places` decimals, so large values never go through a float division.
   const rounded = Math.floor((abs + Math.floor(scale / 2)) / scale)

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMockOpenAI, type MockOpenAI, mockErrors } from '@keyguard/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type BinResult, type RunBinOptions, runBin } from './__fixtures__/run-bin'
+import type { BinResult, RunBinOptions } from './__fixtures__/run-bin'
+import { runInProcess } from './__fixtures__/run-cli'
 
 // Canary keys: realistic shapes, never printed. Every run below fails if any of them shows up.
 const body = 'FAKEk3yXcanary7Qm2Zx9Lk4Vb8Nw1Rt6Yh3Jd5Gf0Sa'
@@ -34,7 +35,7 @@ afterAll(async () => {
 
 /** Run `keyguard doctor` in an empty directory (no stray .env) and check no canary leaked. */
 async function doctor(args: string[], options: RunBinOptions = {}): Promise<BinResult> {
-  const result = await runBin(['doctor', ...args], { cwd: directory, ...options })
+  const result = await runInProcess(['doctor', ...args], { cwd: directory, ...options })
   for (const canary of canaries) {
     expect(result.stdout).not.toContain(canary)
     expect(result.stderr).not.toContain(canary)
@@ -135,7 +136,50 @@ describe('doctorCommand', () => {
     for (const problem of report.problems) {
       expect(problem).toMatchObject({ source: 'process.env', fix: expect.any(String) })
     }
-    expect(stdout).toMatch(/Anthropic/)
+    expect(stdout).toContain('KEYGUARD_KEY_BATCH holds an Anthropic key')
+  })
+
+  it('fails --offline for a key too short to be real', async () => {
+    const { code, stdout } = await doctor(['--offline'], { env: { OPENAI_API_KEY: 'sk-proj-abc' } })
+    expect(code).toBe(1)
+    expect(stdout).not.toContain('Every key looks right')
+    expect(stdout).toMatch(/✖ OPENAI_API_KEY \(process\.env\): .*too short/)
+  })
+
+  it('reads the dotenv files --dotenv names, and none with --no-dotenv', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'keyguard-dotenv-'))
+    try {
+      await writeFile(join(project, '.env'), 'OPENAI_API_KEY=changeme\n')
+      await writeFile(join(project, 'prod.env'), `OPENAI_API_KEY=${goodKey}\n`)
+      const named = await doctor(['--offline', '--dotenv', 'prod.env'], { cwd: project })
+      expect(named.stdout).toMatch(/OPENAI_API_KEY +sk-proj…Wq8A +project +\.env at .*prod\.env/)
+      expect(named.code).toBe(0)
+      const none = await doctor(['--offline', '--no-dotenv'], { cwd: project })
+      expect(none.stdout).toContain('OPENAI_API_KEY is not set')
+      expect(none.code).toBe(1)
+      const missing = await doctor(['--offline', '--dotenv', 'missing.env'], { cwd: project })
+      expect(missing.stdout).toContain('missing.env cannot be read (ENOENT)')
+      expect(missing.code).toBe(1)
+    } finally {
+      await rm(project, { recursive: true, force: true })
+    }
+  })
+
+  it('answers the old --env-file with its new name and exits 2', async () => {
+    const { code, stderr } = await doctor(['--offline', '--env-file', 'missing.env'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('--env-file is now --dotenv')
+  })
+
+  it('tells a CLI user the flag that accepts a gateway key, and accepts it with --allow-unknown', async () => {
+    const file = join(directory, 'gateway-key')
+    await writeFile(file, 'gw-0123456789abcdefghijklmnop\n')
+    const refused = await doctor(['--offline'], { env: { OPENAI_API_KEY_FILE: file } })
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toContain('keyguard doctor --allow-unknown')
+    expect(refused.stdout).not.toContain('allowUnknown: true')
+    const accepted = await doctor(['--offline', '--allow-unknown'], { env: { OPENAI_API_KEY_FILE: file } })
+    expect(accepted.code).toBe(0)
   })
 
   it('answers a mistyped option with a suggestion and exits 2', async () => {

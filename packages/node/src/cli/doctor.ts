@@ -6,9 +6,9 @@ import {
   type UpstreamRateLimits,
   verifyApiKey,
 } from '@keyguard/core'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import yoctoSpinner from 'yocto-spinner'
-import { loadKeys } from '../load-keys'
+import { loadKeysFrom } from '../load-keys'
 import type { CliContext } from './context'
 import { formatTable } from './format-table'
 
@@ -57,12 +57,18 @@ export interface DoctorReport {
   problems: DoctorProblem[]
 }
 
+// loadKeys speaks to code; a CLI user fixes these with a flag, not an option object.
+const cliFixes: Readonly<Record<string, (problem: KeyguardProblem) => string>> = {
+  not_openai_key: () =>
+    'Set an OpenAI key (https://platform.openai.com/api-keys), or run keyguard doctor --allow-unknown for a gateway key.',
+}
+
 const toProblem = (problem: KeyguardProblem, source?: string): DoctorProblem => ({
   code: problem.code,
   path: problem.path ?? null,
   source: source ?? null,
   message: problem.message,
-  fix: problem.fix,
+  fix: cliFixes[problem.code]?.(problem) ?? problem.fix,
 })
 
 const statusLabels: Record<KeyStatus['status'], string> = {
@@ -119,7 +125,10 @@ function parseUrl(value: string): string {
 interface DoctorOptions {
   offline?: boolean
   baseUrl?: string
+  /** `undefined`: `.env` when present; `false`: none (`--no-dotenv`); else the files named. */
+  dotenv?: string[] | false
   envFile?: string[]
+  allowUnknown?: boolean
   timeout: number
   quotaCheck: boolean
   json?: boolean
@@ -127,40 +136,54 @@ interface DoctorOptions {
 
 /** Checks the keys an app would load, offline and then live against the OpenAI API. */
 export function doctorCommand(context: CliContext): Command {
-  return new Command('doctor')
-    .description('Check every OpenAI key your app would load (env, .env, *_FILE), then check each one live.')
-    .option('--offline', 'only check the keys locally; do not call the API')
-    .option(
-      '--base-url <url>',
-      'API base URL to check against (default: OPENAI_BASE_URL or OpenAI)',
-      parseUrl,
-    )
-    .option(
-      '--env-file <path...>',
-      'dotenv files to load before the environment (default: .env when present)',
-    )
-    .option(
-      '--no-quota-check',
-      'skip the one-token call (about $0.00000002) that finds a key without billing',
-    )
-    .option('--timeout <ms>', 'time limit for each live check', parseTimeout, 10_000)
-    .option('--json', 'print one JSON object instead of text')
-    .addHelpText(
-      'after',
-      `
+  return (
+    new Command('doctor')
+      .description(
+        'Check every OpenAI key your app would load (env, .env, *_FILE), then check each one live.',
+      )
+      .option('--offline', 'only check the keys locally; do not call the API')
+      .option(
+        '--base-url <url>',
+        'API base URL to check against (default: OPENAI_BASE_URL or OpenAI)',
+        parseUrl,
+      )
+      .option(
+        '--dotenv <path...>',
+        'dotenv files to read under the environment, as loadKeys({ envFile }) does (default: .env when present)',
+      )
+      .option('--no-dotenv', 'read no dotenv file, as loadKeys({ envFile: false }) does')
+      // Renamed: Node reads --env-file anywhere on its own command line and exits before keyguard runs.
+      .addOption(new Option('--env-file <path...>').hideHelp())
+      .option('--allow-unknown', 'accept keys without an OpenAI prefix, such as a gateway key')
+      .option(
+        '--no-quota-check',
+        'skip the one-token call (about $0.00000002) that finds a key without billing',
+      )
+      .option('--timeout <ms>', 'time limit for each live check', parseTimeout, 10_000)
+      .option('--json', 'print one JSON object instead of text')
+      .addHelpText(
+        'after',
+        `
 Exit codes: 0 every key is ready, 1 a problem was found, 2 a usage error.
 
 Examples:
   $ keyguard doctor
   $ keyguard doctor --offline --json
+  $ keyguard doctor --dotenv .env.production
   $ keyguard doctor --base-url http://127.0.0.1:8787/v1`,
-    )
-    .action(async (options: DoctorOptions) => {
-      const report = await diagnose(context, options)
-      if (!report.ok) context.fail(1)
-      if (options.json) context.stdout(`${JSON.stringify(report, null, 2)}\n`)
-      else printReport(context, report)
-    })
+      )
+      .action(async (options: DoctorOptions, command: Command) => {
+        if (options.envFile !== undefined)
+          command.error(
+            'error: --env-file is now --dotenv (Node reads --env-file itself): keyguard doctor --dotenv <path...>',
+            { exitCode: 2, code: 'keyguard.usage' },
+          )
+        const report = await diagnose(context, options)
+        if (!report.ok) context.fail(1)
+        if (options.json) context.stdout(`${JSON.stringify(report, null, 2)}\n`)
+        else printReport(context, report)
+      })
+  )
 }
 
 async function diagnose(context: CliContext, options: DoctorOptions): Promise<DoctorReport> {
@@ -170,12 +193,16 @@ async function diagnose(context: CliContext, options: DoctorOptions): Promise<Do
   let project: string | undefined
   let envBaseUrl: string | undefined
   try {
-    const loaded = loadKeys({
-      // Left out for the real environment, so sources read `process.env` as they would in the app.
-      ...(context.env === process.env ? {} : { env: context.env }),
-      cwd: context.cwd,
-      envFile: options.envFile ?? true,
-    })
+    // The CLI's environment is the process environment, and is named so in every source.
+    const loaded = loadKeysFrom(
+      {
+        env: context.env,
+        cwd: context.cwd,
+        envFile: options.dotenv ?? true,
+        allowUnknown: options.allowUnknown === true,
+      },
+      'process.env',
+    )
     keys = Object.values(loaded.keys)
     organization = loaded.organization?.value
     project = loaded.project?.value

@@ -8,9 +8,9 @@ import {
   type RequestEstimate,
 } from '@keyguard/core'
 import { Command, InvalidArgumentError } from 'commander'
-import { closest } from 'fastest-levenshtein'
 import type { CliContext } from './context'
 import { formatTable } from './format-table'
+import { suggest } from './suggest'
 
 const endpoints = {
   chat: '/v1/chat/completions',
@@ -98,10 +98,6 @@ Examples:
       ) => {
         const usage = (message: string): never =>
           command.error(`error: ${message}`, { exitCode: 2, code: 'keyguard.usage' })
-        const problem = (message: string, hint?: string) => {
-          context.stderr(`${context.colors.red(`error: ${message}`)}\n${hint ? `${hint}\n` : ''}`)
-          context.fail(1)
-        }
 
         let text: string | undefined
         const from = file === undefined || file === '-' ? 'stdin' : file
@@ -118,29 +114,23 @@ Examples:
             )
           }
         }
+        // Input the command cannot read is a usage error (exit 2), as is a missing file.
         let body: unknown
         try {
           body = JSON.parse(text as string)
         } catch (error) {
-          problem(`${from} is not valid JSON: ${(error as Error).message}`)
-          return
+          usage(`${from} is not valid JSON: ${(error as Error).message}`)
         }
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          problem(
+          usage(
             `${from} is not a request body: expected a JSON object such as {"model": "gpt-5-mini", "messages": [...]}.`,
           )
-          return
         }
         const request = body as Record<string, unknown>
         const ownModel = typeof request.model === 'string' ? request.model : undefined
         const models = options.models ?? (ownModel === undefined ? [] : [ownModel])
-        if (models.length === 0) {
-          problem(
-            `the request in ${from} names no model.`,
-            'Add "model" to the body or pass --models gpt-5-mini.',
-          )
-          return
-        }
+        if (models.length === 0)
+          usage(`the request in ${from} names no model: add "model" to the body or pass --models gpt-5-mini.`)
         const endpoint = options.endpoint ?? inferEndpoint(request, models[0])
 
         const rows: EstimateRow[] = []
@@ -173,10 +163,11 @@ Examples:
             })
           } catch (error) {
             if (!isKeyguardError(error)) throw error
-            const suggestion =
+            const nearest =
               error.code === 'estimate.unknown_model'
-                ? `Did you mean ${closest(model, [...openaiPrices.models.keys()])}?`
-                : ''
+                ? suggest(model, [...openaiPrices.models.keys()])
+                : undefined
+            const suggestion = nearest === undefined ? '' : `Did you mean ${nearest}?`
             errors.push({
               model,
               code: error.code,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { runBin } from './__fixtures__/run-bin'
+import { runInProcess as run } from './__fixtures__/run-cli'
 
 describe('pricesCommand', () => {
   it('prints the whole table with its asOf date, in USD per 1M tokens', async () => {
-    const { code, stdout, stderr } = await runBin(['prices'])
+    const { code, stdout, stderr } = await run(['prices'])
     expect(code).toBe(0)
     expect(stderr).toBe('')
     expect(stdout).toMatch(/^OpenAI prices asOf \d{4}-\d{2}-\d{2}, USD per 1M tokens\n/)
@@ -12,7 +12,7 @@ describe('pricesCommand', () => {
   })
 
   it('filters by a glob, leaving other families out', async () => {
-    const { code, stdout } = await runBin(['prices', '--model', 'gpt-4o*'])
+    const { code, stdout } = await run(['prices', '--model', 'gpt-4o*'])
     expect(code).toBe(0)
     expect(stdout).toContain('gpt-4o-mini')
     expect(stdout).not.toContain('gpt-5')
@@ -20,7 +20,7 @@ describe('pricesCommand', () => {
   })
 
   it('filters by a substring and prints one JSON object', async () => {
-    const { code, stdout } = await runBin(['prices', '-m', 'embedding', '--json'])
+    const { code, stdout } = await run(['prices', '-m', 'embedding', '--json'])
     expect(code).toBe(0)
     const result = JSON.parse(stdout)
     expect(result.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/)
@@ -40,9 +40,16 @@ describe('pricesCommand', () => {
   })
 
   it('exits 1 and suggests the nearest model when nothing matches', async () => {
-    const { code, stdout, stderr } = await runBin(['prices', '--model', 'gtp-4o'])
+    const { code, stdout, stderr } = await run(['prices', '--model', 'gtp-4o'])
     expect(code).toBe(1)
     expect(stdout).toBe('')
     expect(stderr).toContain("matches 'gtp-4o'\n(Did you mean gpt-4o?)")
+  })
+
+  it('suggests nothing when no model is a near miss, and points at the full list', async () => {
+    const { code, stderr } = await run(['prices', '--model', 'claude-3-opus'])
+    expect(code).toBe(1)
+    expect(stderr).not.toContain('Did you mean')
+    expect(stderr).toContain('Run keyguard prices to list every model.')
   })
 })

@@ -1,9 +1,9 @@
 import { formatUsd, modelInfo, openaiPrices } from '@keyguard/core'
 import { Command } from 'commander'
-import { closest } from 'fastest-levenshtein'
 import picomatch from 'picomatch'
 import type { CliContext } from './context'
 import { formatTable } from './format-table'
+import { suggest } from './suggest'
 
 const NANOS_PER_USD = 1_000_000_000
 
@@ -52,11 +52,11 @@ Examples:
       const matches = options.model === undefined ? () => true : matcher(options.model)
       const selected = ids.filter((id) => matches(id))
       if (selected.length === 0) {
-        const suggestion = closest(options.model ?? '', ids)
+        const suggestion = suggest(options.model ?? '', ids)
         context.stderr(
           `${context.colors.red(
             `error: no model in the price table (asOf ${openaiPrices.asOf}) matches '${options.model}'\n`,
-          )}(Did you mean ${suggestion}?)\n`,
+          )}${suggestion === undefined ? 'Run keyguard prices to list every model.' : `(Did you mean ${suggestion}?)`}\n`,
         )
         context.fail(1)
         return

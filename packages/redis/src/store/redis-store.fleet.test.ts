@@ -124,5 +124,5 @@ describe('redisStore across a fleet', () => {
     const ttls = await Promise.all(keys.map((key) => redis.pttl(key)))
     const withoutTtl = keys.filter((_, i) => !((ttls[i] as number) > 0))
     expect(withoutTtl).toEqual([])
-  }, 60_000)
+  }, 180_000)
 })
