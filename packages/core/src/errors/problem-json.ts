@@ -40,7 +40,8 @@ export function toProblemJson(error: KeyguardError): ProblemJson {
   }
   if (error.retryAfterMs !== undefined) {
     body.retryAfter = Math.ceil(error.retryAfterMs / 1000)
-    if (error.retryable && error.retryAfterMs > humanWaitFromMs)
+    // A spent budget is not retried automatically, yet its reader still wants to know when it resets.
+    if (error.retryAfterMs > humanWaitFromMs)
       body.detail = `${body.detail} Try again ${describeWait(error.retryAfterMs)}.`
   }
   return body
