@@ -4,7 +4,13 @@ import { type ModelInfo, modelInfo } from '../pricing/model-info'
 import { ratesFor } from '../pricing/rates-for'
 import type { Nanos } from '../pricing/usd'
 import { priceTokens } from './cost-of-usage'
-import { type CountFn, gptTokenizerCounter, type TokenCounter, tokenUpperBound } from './count-tokens'
+import {
+  type CountFn,
+  countSlices,
+  gptTokenizerCounter,
+  type TokenCounter,
+  tokenUpperBound,
+} from './count-tokens'
 import { imageSize } from './image-size'
 import { imageTokenBound } from './image-tokens'
 
@@ -69,26 +75,37 @@ function endpointOf(endpoint: string): EndpointPath | undefined {
   return undefined
 }
 
-/** Counting state for one request: the counter, and whether everything counted so far is exact. */
+// Counting pauses for the event loop this often, so one large request never stalls other work.
+const BUDGET_MS = 8
+// A text up to this long is counted in one call (about a millisecond at worst); a longer one in slices
+// of this size, so a busy machine that runs us slowly still gets a turn of the loop every few ms.
+const ONE_CALL_CHARS = 512
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+/**
+ * Counting state for one request: texts are collected while the body is walked and counted afterwards
+ * in {@link Tally.count}, which gives the event loop a turn every few milliseconds.
+ */
 class Tally {
   exact: boolean
   tokens = 0
+  private readonly texts: string[] = []
   private readonly small = new Map<string, number>()
   constructor(
-    private readonly count: CountFn,
+    private readonly counter: CountFn,
     exact: boolean,
     private readonly model: string,
   ) {
     this.exact = exact
   }
   text(value: unknown): void {
-    if (typeof value === 'string') this.tokens += this.count(value)
+    if (typeof value === 'string' && value.length > 0) this.texts.push(value)
   }
   // Roles and names repeat on every message: counted once per request.
   short(value: string): void {
     let tokens = this.small.get(value)
     if (tokens === undefined) {
-      tokens = this.count(value)
+      tokens = value.length > ONE_CALL_CHARS ? tokenUpperBound(value) : this.counter(value)
       this.small.set(value, tokens)
     }
     this.tokens += tokens
@@ -98,7 +115,7 @@ class Tally {
   json(value: unknown): void {
     if (value === undefined) return
     this.exact = false
-    this.tokens += this.count(typeof value === 'string' ? value : JSON.stringify(value))
+    this.text(typeof value === 'string' ? value : JSON.stringify(value))
   }
   image(url: unknown, detail: unknown): void {
     this.exact = false
@@ -107,6 +124,40 @@ class Tally {
   // Audio, files and previous_response_id: not countable before the call.
   unknowable(): void {
     this.exact = false
+  }
+  private since = Date.now()
+  /** Gives the event loop a turn once the work since the last one took its budget. */
+  async turn(): Promise<void> {
+    if (Date.now() - this.since < BUDGET_MS) return
+    await pause()
+    this.since = Date.now()
+  }
+  /**
+   * Counts the collected texts, pausing for the event loop whenever a slice of work took its budget, and
+   * stopping once the count is over `stopAbove` (the context window: the request is refused anyway), so
+   * the work is bounded by the window, not by the body.
+   */
+  async count(stopAbove: number): Promise<number> {
+    for (const text of this.texts) {
+      if (this.tokens > stopAbove) break
+      await this.turn()
+      if (text.length <= ONE_CALL_CHARS || this.counter === tokenUpperBound) {
+        this.tokens += this.counter(text)
+        continue
+      }
+      const slices = countSlices(text, this.counter, { sliceChars: ONE_CALL_CHARS })
+      let step = slices.next()
+      while (!step.done && this.tokens + step.value <= stopAbove) {
+        await this.turn()
+        step = slices.next()
+      }
+      if (step.done) {
+        this.tokens += step.value.tokens
+        if (!step.value.exact) this.exact = false
+      } else this.tokens += step.value
+    }
+    this.texts.length = 0
+    return this.tokens
   }
 }
 
@@ -164,8 +215,12 @@ function message(tally: Tally, item: Json): void {
   if (isObject(item.audio)) tally.unknowable()
 }
 
-function chatInput(tally: Tally, body: Json): void {
-  if (Array.isArray(body.messages)) for (const item of body.messages) if (isObject(item)) message(tally, item)
+async function chatInput(tally: Tally, body: Json): Promise<void> {
+  if (Array.isArray(body.messages))
+    for (const item of body.messages) {
+      if (isObject(item)) message(tally, item)
+      await tally.turn()
+    }
   tally.tokens += REPLY_PRIMING
   if (Array.isArray(body.tools) && body.tools.length > 0) tally.json(body.tools)
   if (Array.isArray(body.functions) && body.functions.length > 0) tally.json(body.functions)
@@ -200,10 +255,14 @@ function responsesItem(tally: Tally, item: unknown) {
   }
 }
 
-function responsesInput(tally: Tally, body: Json): void {
+async function responsesInput(tally: Tally, body: Json): Promise<void> {
   if (typeof body.instructions === 'string') message(tally, { role: 'developer', content: body.instructions })
   if (typeof body.input === 'string') message(tally, { role: 'user', content: body.input })
-  else if (Array.isArray(body.input)) for (const item of body.input) responsesItem(tally, item)
+  else if (Array.isArray(body.input))
+    for (const item of body.input) {
+      responsesItem(tally, item)
+      await tally.turn()
+    }
   tally.tokens += REPLY_PRIMING
   if (Array.isArray(body.tools) && body.tools.length > 0) tally.json(body.tools)
   if (isObject(body.text) && isObject(body.text.format) && body.text.format.type === 'json_schema')
@@ -211,10 +270,11 @@ function responsesInput(tally: Tally, body: Json): void {
   if (body.previous_response_id || body.conversation) tally.unknowable()
 }
 
-function embeddingsInput(tally: Tally, input: unknown) {
+async function embeddingsInput(tally: Tally, input: unknown): Promise<void> {
   if (typeof input === 'string') return tally.text(input)
   if (!Array.isArray(input)) return
   for (const entry of input) {
+    await tally.turn()
     if (typeof entry === 'string') tally.text(entry)
     else if (typeof entry === 'number') tally.tokens += 1
     else if (Array.isArray(entry)) tally.tokens += entry.length
@@ -286,10 +346,10 @@ export async function estimateRequest(
   const info = modelInfo(str(request.model) ?? '', options.prices, options.at)
   const { count, exact } = await counterFor(info, options.counter ?? gptTokenizerCounter)
   const tally = new Tally(count, exact, info.id)
-  if (path === '/v1/chat/completions') chatInput(tally, request)
-  else if (path === '/v1/responses') responsesInput(tally, request)
-  else embeddingsInput(tally, request.input)
-  const inputTokens = tally.tokens
+  if (path === '/v1/chat/completions') await chatInput(tally, request)
+  else if (path === '/v1/responses') await responsesInput(tally, request)
+  else await embeddingsInput(tally, request.input)
+  const inputTokens = await tally.count(info.contextWindow)
 
   if (inputTokens > info.contextWindow) {
     throw new KeyguardError({
