@@ -25,6 +25,14 @@ export interface EstimateOptions {
   defaultMaxOutputTokens?: number
   /** Overrides the request's `service_tier` for pricing. */
   serviceTier?: string
+  /**
+   * The tier OpenAI bills a request that names no `service_tier` (or `auto`): your project's default.
+   * keyguard cannot see that setting, so it holds such a request at the dearest tier it could be billed at.
+   * Say `'default'` when your project never runs on Priority.
+   * @default 'priority'
+   */
+  defaultServiceTier?: 'default' | 'priority'
+
   /** @default gptTokenizerCounter (falls back to the UTF-8 byte bound if it cannot load) */
   counter?: TokenCounter
   /** When the call is made (selects the price row in force). @default now */
@@ -45,6 +53,13 @@ export interface RequestEstimate {
   maxCostNanos: Nanos
   /** True when `inputTokens` is an exact count (text only, exact counter). */
   exact: boolean
+  /**
+   * True when part of the input is out of sight (`previous_response_id`, `conversation`, a stored
+   * `prompt`, an `item_reference`, audio or a file): `inputTokens` then holds the rest of the context window.
+   */
+  unseenInput: boolean
+  /** The service tier the hold is priced at: the request's, else `defaultServiceTier`. */
+  serviceTier: string
   /** The price table's version. */
   asOf: string
 }
@@ -121,9 +136,11 @@ class Tally {
     this.exact = false
     this.tokens += imageTokenBound(this.model, detail, imageSize(url))
   }
-  // Audio, files and previous_response_id: not countable before the call.
+  /** Input not in the body (earlier turns, stored prompts, references) or not countable (audio, files). */
+  unseen = false
   unknowable(): void {
     this.exact = false
+    this.unseen = true
   }
   private since = Date.now()
   /** Gives the event loop a turn once the work since the last one took its budget. */
@@ -250,6 +267,9 @@ function responsesItem(tally: Tally, item: unknown) {
         tally.tokens += tokenUpperBound(item.encrypted_content)
       }
       return
+    case 'item_reference':
+      // An item stored upstream (an earlier output, a file's content): its size is not in the body.
+      return tally.unknowable()
     default:
       return tally.json(item)
   }
@@ -267,7 +287,12 @@ async function responsesInput(tally: Tally, body: Json): Promise<void> {
   if (Array.isArray(body.tools) && body.tools.length > 0) tally.json(body.tools)
   if (isObject(body.text) && isObject(body.text.format) && body.text.format.type === 'json_schema')
     tally.json(body.text.format)
+  // Earlier turns, a stored conversation or a stored prompt: billed as input, invisible here.
   if (body.previous_response_id || body.conversation) tally.unknowable()
+  if (isObject(body.prompt)) {
+    tally.unknowable()
+    tally.json(body.prompt.variables)
+  }
 }
 
 async function embeddingsInput(tally: Tally, input: unknown): Promise<void> {
@@ -325,6 +350,7 @@ async function counterFor(
  *   model: 'gpt-4o-mini',
  *   messages: [{ role: 'user', content: 'Say hi' }],
  *   max_tokens: 100,
+ *   service_tier: 'default',
  * })
  * estimate?.maxCostNanos // 61_350: 9 input tokens × 150 nanos + 100 output × 600 nanos
  * ```
@@ -360,26 +386,44 @@ export async function estimateRequest(
     })
   }
   const maxOutputTokens = outputBound(path, request, info, options, inputTokens)
-  const rates = ratesFor(
-    info.prices,
-    { serviceTier: options.serviceTier ?? str(request.service_tier) },
-    inputTokens,
-  )
+  // Unseen input holds the rest of the window: input and output together never exceed it, and output is
+  // the dearer, so the full output bound plus the window's remainder as input is the worst bill.
+  const heldInput = tally.unseen ? Math.max(inputTokens, info.contextWindow - maxOutputTokens) : inputTokens
+  const requestedTier = options.serviceTier ?? str(request.service_tier)
+  const serviceTier = billedTier(requestedTier, options.defaultServiceTier)
+  const rates = ratesFor(info.prices, { serviceTier }, heldInput)
+  // The minimum: at the cheapest tier the request could be billed at (the standard one, when assumed).
+  const minRates =
+    serviceTier === requestedTier ? rates : ratesFor(info.prices, { serviceTier: 'default' }, inputTokens)
   const audioOut = Array.isArray(request.modalities) && request.modalities.includes('audio')
   const outputRate = audioOut ? Math.max(rates.output, rates.audioOutput) : rates.output
+  // What is unseen may be audio: held at the dearer of the text and audio input rates.
+  const unseenRate = Math.max(rates.input, rates.audioInput)
   const cacheable = inputTokens >= CACHE_MIN ? inputTokens - ((inputTokens - CACHE_MIN) % CACHE_STEP) : 0
   return {
     endpoint: path,
     model: info.requested,
     stream: request.stream === true,
-    inputTokens,
+    inputTokens: heldInput,
     maxOutputTokens,
     minCostNanos:
-      priceTokens(cacheable, rates.cachedInput, 'down') +
-      priceTokens(inputTokens - cacheable, rates.input, 'down'),
+      priceTokens(cacheable, minRates.cachedInput, 'down') +
+      priceTokens(inputTokens - cacheable, minRates.input, 'down'),
     maxCostNanos:
-      priceTokens(inputTokens, rates.input, 'up') + priceTokens(maxOutputTokens, outputRate, 'up'),
+      priceTokens(inputTokens, rates.input, 'up') +
+      priceTokens(heldInput - inputTokens, unseenRate, 'up') +
+      priceTokens(maxOutputTokens, outputRate, 'up'),
     exact: tally.exact,
+    unseenInput: tally.unseen,
+    serviceTier,
     asOf: info.asOf,
   }
+}
+
+// `auto` and no tier bill at the project's default, which may be Priority: held there unless told otherwise.
+function billedTier(
+  requested: string | undefined,
+  projectDefault: 'default' | 'priority' = 'priority',
+): string {
+  return requested === undefined || requested === 'auto' ? projectDefault : requested
 }

@@ -228,7 +228,6 @@ export async function guardedFetch(
       estimate,
       reservationId,
       tapped,
-      requestTier: json?.service_tier,
       startedAt,
     }).then(resolveSettled, (error: unknown) => {
       options.logger.error('keyguard: settling failed', { reservationId, error: scrub(error, options) })

@@ -13,7 +13,6 @@ export interface SettleInput {
   estimate: RequestEstimate | null
   reservationId: string | undefined
   tapped: TappedUsage
-  requestTier: unknown
   /** When the call was reserved: selects the price row in force. */
   startedAt: number
 }
@@ -32,8 +31,9 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
     } catch {}
   }
   if (estimate) {
-    const serviceTier =
-      tapped.serviceTier ?? (typeof input.requestTier === 'string' ? input.requestTier : undefined)
+    // The tier the response reports; else the one the hold was priced at (the request's, else the project
+    // default keyguard assumed), never a cheaper guess.
+    const serviceTier = tapped.serviceTier ?? estimate.serviceTier
     const priceOptions = {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(serviceTier ? { serviceTier } : {}),
