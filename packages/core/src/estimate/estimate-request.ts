@@ -42,7 +42,13 @@ export interface EstimateOptions {
 /** What a request can cost before it is sent. Money in integer nano-USD. */
 export interface RequestEstimate {
   endpoint: EndpointPath
+  /** The model as requested. */
   model: string
+  /**
+   * The price row it is billed at (`gpt-4o` for `gpt-4o-2024-11-20`; `ft:gpt-4o-mini` for a fine-tuned
+   * id): the identity model-scoped limits key on, so every alias and snapshot of one row shares a budget.
+   */
+  pricedAs: string
   stream: boolean
   inputTokens: number
   /** Output bound (× `n`): what a reservation must cover. */
@@ -403,6 +409,7 @@ export async function estimateRequest(
   return {
     endpoint: path,
     model: info.requested,
+    pricedAs: info.pricedAs,
     stream: request.stream === true,
     inputTokens: heldInput,
     maxOutputTokens,

@@ -166,7 +166,8 @@ export async function guardedFetch(
       return refuse(asKeyguardError(error, options))
     }
   }
-  if (estimate && scope.model === undefined) scope = { ...scope, model: estimate.model }
+  // Model-scoped limits key on the price row the model resolves to: snapshots and aliases share one budget.
+  if (estimate && scope.model === undefined) scope = { ...scope, model: estimate.pricedAs }
   // the body sent upstream: include_usage, forwardOutputBound
   const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
   json = rewritten.json
