@@ -122,20 +122,31 @@ export function* countSlices(
   const { sliceChars = 2048, maxRun = 2048 } = options
   let tokens = 0
   let exact = true
-  let start = 0 // start of the slice not yet counted
+  let start = 0 // start of the text not yet counted
   let lastCut = 0 // the last point in it where a pre-token must end
+  let bounding = false // in a stretch with no cut for over maxRun: counted by its bytes, in pieces
   for (let index = 1; index <= text.length; index++) {
     const cut = index === text.length || mustSplitBefore(text, index)
+    if (bounding) {
+      // Bytes add up, so the bound may be taken in pieces (a surrogate pair cut in two counts 6, not 4).
+      if (cut || index - start >= BOUND_PIECE) {
+        tokens += tokenUpperBound(text.slice(start, index))
+        start = index
+        if (cut) {
+          lastCut = index
+          bounding = false
+        }
+        yield tokens
+      }
+      continue
+    }
     if (!cut) {
       if (index - lastCut > maxRun) {
-        // No cut for too long: count what came before, then bound the stretch through its next cut.
+        // No cut for too long: count what came before exactly, then bound the stretch through its next cut.
         if (lastCut > start) tokens += count(text.slice(start, lastCut))
-        let end = index
-        while (end < text.length && !mustSplitBefore(text, end)) end++
-        tokens += tokenUpperBound(text.slice(lastCut, end))
+        start = lastCut
+        bounding = true
         exact = false
-        start = lastCut = index = end
-        yield tokens
       }
       continue
     }
@@ -146,9 +157,12 @@ export function* countSlices(
     }
     lastCut = index
   }
-  if (start < text.length) tokens += count(text.slice(start))
+  if (start < text.length) tokens += bounding ? tokenUpperBound(text.slice(start)) : count(text.slice(start))
   return { tokens, exact }
 }
+
+// A stretch bounded by its bytes is measured this many characters at a time, with a pause between.
+const BOUND_PIECE = 65_536
 
 const SLICE_CHARS = 2048
 

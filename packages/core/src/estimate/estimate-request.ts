@@ -13,6 +13,7 @@ import {
 } from './count-tokens'
 import { imageSize } from './image-size'
 import { imageTokenBound } from './image-tokens'
+import { parseJson } from './parse-json'
 
 /** The API paths {@link estimateRequest} prices. */
 export type EndpointPath = '/v1/chat/completions' | '/v1/responses' | '/v1/embeddings'
@@ -97,7 +98,7 @@ function endpointOf(endpoint: string): EndpointPath | undefined {
 }
 
 // Counting pauses for the event loop this often, so one large request never stalls other work.
-const BUDGET_MS = 8
+const BUDGET_MS = 5
 // A text up to this long is counted in one call (about a millisecond at worst); a longer one in slices
 // of this size, so a busy machine that runs us slowly still gets a turn of the loop every few ms.
 const ONE_CALL_CHARS = 512
@@ -368,7 +369,7 @@ export async function estimateRequest(
 ): Promise<RequestEstimate | null> {
   const path = endpointOf(endpoint)
   if (!path) return null
-  const request = typeof body === 'string' ? (JSON.parse(body) as unknown) : body
+  const request = typeof body === 'string' ? await parseJson(body) : body
   if (!isObject(request)) {
     throw new KeyguardError({
       code: 'estimate.unknown_model',

@@ -154,7 +154,7 @@ export async function guardedFetch(
   }
 
   // 1. parse
-  let json = jsonBodyOf(incoming)
+  let json = await jsonBodyOf(incoming)
 
   // 2. estimate
   const startedAt = options.now()

@@ -1,4 +1,5 @@
 import type { RequestEstimate } from '../estimate/estimate-request'
+import { parseJson } from '../estimate/parse-json'
 import { chatEndpoint } from './guard-shared'
 import type { ResolvedOptions } from './keyguard-options'
 import { namesOutputBound, outputBoundField } from './output-bound'
@@ -6,18 +7,18 @@ import type { IncomingRequest } from './read-request'
 
 /**
  * A POST body as a JSON object; `undefined` for anything else (an upload, a form), which only
- * request limits then count.
+ * request limits then count. Parsed with {@link parseJson}, so a large body never holds the event loop.
  *
  * @example
  * ```ts
- * const json = jsonBodyOf(await readRequest(input, init, baseUrl))
+ * const json = await jsonBodyOf(await readRequest(input, init, baseUrl))
  * ```
  */
-export function jsonBodyOf(incoming: IncomingRequest): Record<string, unknown> | undefined {
+export async function jsonBodyOf(incoming: IncomingRequest): Promise<Record<string, unknown> | undefined> {
   let json: Record<string, unknown> | undefined
   if (incoming.text !== undefined && incoming.method === 'POST') {
     try {
-      const parsed: unknown = JSON.parse(incoming.text)
+      const parsed: unknown = await parseJson(incoming.text)
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
         json = parsed as Record<string, unknown>
     } catch {
