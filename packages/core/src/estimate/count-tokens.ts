@@ -59,21 +59,112 @@ export const byteUpperBoundCounter: TokenCounter = Object.freeze({
 
 /** Inputs longer than this (UTF-16 units) are bounded by their byte length instead of encoded. */
 export const MAX_EXACT_CHARS = 4_000_000
-// JS BPE is quadratic in the length of one pre-token: a run without whitespace longer than this is cut
-// into pieces first. Exact for every run shorter than this; at most a token or so off per cut otherwise.
-const MAX_RUN = 400
 
-// A linear scan is cheaper than a regex test on every count; ASCII whitespace only (a Unicode space
-// merely sends the text to the exact regex split below, which finds no run and changes nothing).
-function hasLongRun(text: string): boolean {
-  let run = 0
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index)
-    if (code === 32 || (code >= 9 && code <= 13)) run = 0
-    else if (++run >= MAX_RUN) return true
-  }
-  return false
+/** Where text is cut for counting, and which runs are bounded instead of encoded. */
+export interface SliceOptions {
+  /** Text is counted in slices of about this many UTF-16 units, each cut where a pre-token must end. @default 2048 */
+  sliceChars?: number
+  /** A stretch longer than this with no such cut (one giant word, a base64 blob without line breaks) is bounded by its UTF-8 bytes. @default 2048 */
+  maxRun?: number
 }
+
+/** A count, and whether it is exact (false when some stretch was bounded by its bytes). */
+export interface SliceCount {
+  tokens: number
+  exact: boolean
+}
+
+const letterOrDigit = /[\p{L}\p{N}]/u
+const whitespace = /\s/u
+
+// True when a pre-token of OpenAI's tokenizers (o200k and cl100k patterns) must end before `index`: a
+// space after a non-space (no pattern takes a space after anything but whitespace, so it starts the next
+// pre-token), or a line break after a letter or digit (only whitespace and punctuation take line breaks).
+// BPE never merges across a pre-token, so text cut at these points counts exactly the same.
+function mustSplitBefore(text: string, index: number): boolean {
+  const code = text.charCodeAt(index)
+  if (code !== 32 && code !== 10) return false
+  const previous = text.charCodeAt(index - 1)
+  if (previous < 128) {
+    // ASCII fast path: whitespace is space and \t-\r; letters and digits are [0-9A-Za-z].
+    if (code === 32) return previous !== 32 && (previous < 9 || previous > 13)
+    return (
+      (previous >= 48 && previous <= 57) ||
+      (previous >= 65 && previous <= 90) ||
+      (previous >= 97 && previous <= 122)
+    )
+  }
+  // A lone surrogate half tests as neither: a line break after an astral letter is simply not cut.
+  const char = text.charAt(index - 1)
+  return code === 32 ? !whitespace.test(char) : letterOrDigit.test(char)
+}
+
+/**
+ * Counts `text` slice by slice, pausing after each (it yields the count so far) so a caller can give the
+ * event loop a turn, or stop. Slices end where a pre-token must end, so their sum is the exact count; a
+ * stretch longer than `maxRun` with no such point is bounded by its UTF-8 bytes instead (no BPE count
+ * exceeds it: every token is at least one byte), so the total stays a sound upper bound and no single
+ * step encodes more than about `maxRun` characters.
+ *
+ * @example
+ * ```ts
+ * const slices = countSlices(text, count)
+ * let step = slices.next()
+ * while (!step.done) step = slices.next()
+ * step.value // { tokens, exact }
+ * ```
+ */
+export function* countSlices(
+  text: string,
+  count: CountFn,
+  options: SliceOptions = {},
+): Generator<number, SliceCount, undefined> {
+  const { sliceChars = 2048, maxRun = 2048 } = options
+  let tokens = 0
+  let exact = true
+  let start = 0 // start of the text not yet counted
+  let lastCut = 0 // the last point in it where a pre-token must end
+  let bounding = false // in a stretch with no cut for over maxRun: counted by its bytes, in pieces
+  for (let index = 1; index <= text.length; index++) {
+    const cut = index === text.length || mustSplitBefore(text, index)
+    if (bounding) {
+      // Bytes add up, so the bound may be taken in pieces (a surrogate pair cut in two counts 6, not 4).
+      if (cut || index - start >= BOUND_PIECE) {
+        tokens += tokenUpperBound(text.slice(start, index))
+        start = index
+        if (cut) {
+          lastCut = index
+          bounding = false
+        }
+        yield tokens
+      }
+      continue
+    }
+    if (!cut) {
+      if (index - lastCut > maxRun) {
+        // No cut for too long: count what came before exactly, then bound the stretch through its next cut.
+        if (lastCut > start) tokens += count(text.slice(start, lastCut))
+        start = lastCut
+        bounding = true
+        exact = false
+      }
+      continue
+    }
+    if (index - start >= sliceChars) {
+      tokens += count(text.slice(start, index))
+      start = index
+      yield tokens
+    }
+    lastCut = index
+  }
+  if (start < text.length) tokens += bounding ? tokenUpperBound(text.slice(start)) : count(text.slice(start))
+  return { tokens, exact }
+}
+
+// A stretch bounded by its bytes is measured this many characters at a time, with a pause between.
+const BOUND_PIECE = 65_536
+
+const SLICE_CHARS = 2048
 
 type Encoder = {
   countTokens: (
@@ -84,16 +175,20 @@ type Encoder = {
 
 const encoders = new Map<TokenizerEncoding, Promise<CountFn>>()
 
-function importEncoding(encoding: TokenizerEncoding): Promise<Encoder> {
+async function importEncoding(encoding: TokenizerEncoding): Promise<Encoder> {
   // Literal specifiers so bundlers split each vocabulary into its own lazily loaded chunk.
-  switch (encoding) {
-    case 'cl100k_base':
-      return import('gpt-tokenizer/encoding/cl100k_base')
-    case 'o200k_harmony':
-      return import('gpt-tokenizer/encoding/o200k_harmony')
-    default:
-      return import('gpt-tokenizer/encoding/o200k_base')
-  }
+  const [{ GptEncoding }, ranks] = await Promise.all([
+    import('gpt-tokenizer/GptEncoding'),
+    encoding === 'cl100k_base'
+      ? import('gpt-tokenizer/bpeRanks/cl100k_base')
+      : import('gpt-tokenizer/bpeRanks/o200k_base'),
+  ])
+  // Our own instance, not the shared module's: its merge cache is a Map used as an LRU, and once full
+  // (100k pieces, which one base64 blob fills) evicting from it stalls the event loop for 100+ ms at a
+  // time. Whole-word vocabulary hits skip BPE anyway, so counting without the cache costs little.
+  const api = GptEncoding.getEncodingApi(encoding, () => ranks.default)
+  api.setMergeCacheSize(0)
+  return api
 }
 
 // Special-token strings (`<|endoftext|>`) in user text are counted as the plain text OpenAI sees.
@@ -103,19 +198,13 @@ function guarded(encoder: Encoder): CountFn {
   const count = (text: string) => encoder.countTokens(text, asPlainText)
   return (text) => {
     if (text.length === 0) return 0
+    if (text.length <= SLICE_CHARS) return count(text)
     if (text.length > MAX_EXACT_CHARS) return tokenUpperBound(text)
-    if (text.length < MAX_RUN || !hasLongRun(text)) return count(text)
-    let total = 0
-    let start = 0
-    for (const match of text.matchAll(/\S{400,}/g)) {
-      const index = match.index ?? 0
-      if (index > start) total += count(text.slice(start, index))
-      for (let cut = 0; cut < match[0].length; cut += MAX_RUN)
-        total += count(match[0].slice(cut, cut + MAX_RUN))
-      start = index + match[0].length
-    }
-    if (start < text.length) total += count(text.slice(start))
-    return total
+    // Synchronous callers get the same sound, sliced count in one go; estimateRequest pauses between slices.
+    const slices = countSlices(text, count)
+    let step = slices.next()
+    while (!step.done) step = slices.next()
+    return step.value.tokens
   }
 }
 

@@ -16,7 +16,9 @@ const chat = (extra: Record<string, unknown> = {}) => ({
 describe('estimateRequest', () => {
   it('counts chat text with OpenAI framing: 3 per message, 1 per name, 3 to prime the reply', async () => {
     const count = await loadTokenizer('o200k_base')
-    const estimate = await estimateRequest('/v1/chat/completions', chat({ max_tokens: 100 }))
+    const estimate = await estimateRequest('/v1/chat/completions', chat({ max_tokens: 100 }), {
+      defaultServiceTier: 'default',
+    })
     const expected =
       3 +
       count('system') +
@@ -69,7 +71,7 @@ describe('estimateRequest', () => {
 
   it('prices the requested service tier', async () => {
     const standard = await estimateRequest('/v1/chat/completions', {
-      ...chat({ max_tokens: 10 }),
+      ...chat({ max_tokens: 10, service_tier: 'default' }),
       model: 'gpt-5',
     })
     const priority = await estimateRequest('/v1/chat/completions', {
@@ -77,6 +79,54 @@ describe('estimateRequest', () => {
       model: 'gpt-5',
     })
     expect(priority?.maxCostNanos).toBe(2 * (standard?.maxCostNanos ?? 0))
+  })
+
+  it('holds a request that names no tier, or auto, at Priority unless the project default is standard', async () => {
+    const body = { ...chat({ max_tokens: 10 }), model: 'gpt-5' }
+    const standard = await estimateRequest('/v1/chat/completions', { ...body, service_tier: 'default' })
+    const unnamed = await estimateRequest('/v1/chat/completions', body)
+    const auto = await estimateRequest('/v1/chat/completions', { ...body, service_tier: 'auto' })
+    const configured = await estimateRequest('/v1/chat/completions', body, { defaultServiceTier: 'default' })
+    expect(unnamed).toMatchObject({
+      serviceTier: 'priority',
+      maxCostNanos: 2 * (standard?.maxCostNanos ?? 0),
+    })
+    expect(auto?.maxCostNanos).toBe(unnamed?.maxCostNanos)
+    expect(unnamed?.minCostNanos).toBe(standard?.minCostNanos)
+    expect(configured).toMatchObject({ serviceTier: 'default', maxCostNanos: standard?.maxCostNanos })
+  })
+
+  it('holds the rest of the context window for input it cannot see, and says it is inexact', async () => {
+    const seen = { model: 'gpt-4o', input: 'and then?', max_output_tokens: 1000, service_tier: 'default' }
+    const visible = await estimateRequest('/v1/responses', seen)
+    for (const extra of [
+      { previous_response_id: 'resp_1' },
+      { conversation: 'conv_1' },
+      { prompt: { id: 'pmpt_1', version: '2' } },
+      { input: [{ type: 'item_reference', id: 'msg_1' }] },
+    ]) {
+      const estimate = await estimateRequest('/v1/responses', { ...seen, ...extra })
+      // gpt-4o: a 128k window, 1000 of it output.
+      expect(estimate).toMatchObject({ exact: false, unseenInput: true, inputTokens: 127_000 })
+      expect(estimate?.maxCostNanos).toBe(127_000 * 2500 + 1000 * 10_000)
+      expect(estimate?.minCostNanos).toBeLessThanOrEqual(visible?.minCostNanos ?? 0)
+    }
+    expect(visible).toMatchObject({ exact: true, unseenInput: false })
+  })
+
+  it('holds audio it cannot count at the audio input rate', async () => {
+    const estimate = await estimateRequest('/v1/chat/completions', {
+      model: 'gpt-4o-audio-preview',
+      messages: [
+        { role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] },
+      ],
+      max_tokens: 100,
+      service_tier: 'default',
+    })
+    const held = (estimate?.inputTokens ?? 0) - 6
+    expect(estimate).toMatchObject({ unseenInput: true, inputTokens: 128_000 - 100 })
+    // $40 per 1M audio input tokens (the 2024-12-17 price) for what is unseen.
+    expect(estimate?.maxCostNanos).toBeGreaterThanOrEqual(held * 40_000)
   })
 
   it('takes every cacheable token as cached for the minimum', async () => {

@@ -4,9 +4,16 @@ import { type ModelInfo, modelInfo } from '../pricing/model-info'
 import { ratesFor } from '../pricing/rates-for'
 import type { Nanos } from '../pricing/usd'
 import { priceTokens } from './cost-of-usage'
-import { type CountFn, gptTokenizerCounter, type TokenCounter, tokenUpperBound } from './count-tokens'
+import {
+  type CountFn,
+  countSlices,
+  gptTokenizerCounter,
+  type TokenCounter,
+  tokenUpperBound,
+} from './count-tokens'
 import { imageSize } from './image-size'
 import { imageTokenBound } from './image-tokens'
+import { parseJson } from './parse-json'
 
 /** The API paths {@link estimateRequest} prices. */
 export type EndpointPath = '/v1/chat/completions' | '/v1/responses' | '/v1/embeddings'
@@ -19,6 +26,14 @@ export interface EstimateOptions {
   defaultMaxOutputTokens?: number
   /** Overrides the request's `service_tier` for pricing. */
   serviceTier?: string
+  /**
+   * The tier OpenAI bills a request that names no `service_tier` (or `auto`): your project's default.
+   * keyguard cannot see that setting, so it holds such a request at the dearest tier it could be billed at.
+   * Say `'default'` when your project never runs on Priority.
+   * @default 'priority'
+   */
+  defaultServiceTier?: 'default' | 'priority'
+
   /** @default gptTokenizerCounter (falls back to the UTF-8 byte bound if it cannot load) */
   counter?: TokenCounter
   /** When the call is made (selects the price row in force). @default now */
@@ -28,7 +43,13 @@ export interface EstimateOptions {
 /** What a request can cost before it is sent. Money in integer nano-USD. */
 export interface RequestEstimate {
   endpoint: EndpointPath
+  /** The model as requested. */
   model: string
+  /**
+   * The price row it is billed at (`gpt-4o` for `gpt-4o-2024-11-20`; `ft:gpt-4o-mini` for a fine-tuned
+   * id): the identity model-scoped limits key on, so every alias and snapshot of one row shares a budget.
+   */
+  pricedAs: string
   stream: boolean
   inputTokens: number
   /** Output bound (× `n`): what a reservation must cover. */
@@ -39,6 +60,13 @@ export interface RequestEstimate {
   maxCostNanos: Nanos
   /** True when `inputTokens` is an exact count (text only, exact counter). */
   exact: boolean
+  /**
+   * True when part of the input is out of sight (`previous_response_id`, `conversation`, a stored
+   * `prompt`, an `item_reference`, audio or a file): `inputTokens` then holds the rest of the context window.
+   */
+  unseenInput: boolean
+  /** The service tier the hold is priced at: the request's, else `defaultServiceTier`. */
+  serviceTier: string
   /** The price table's version. */
   asOf: string
 }
@@ -69,26 +97,37 @@ function endpointOf(endpoint: string): EndpointPath | undefined {
   return undefined
 }
 
-/** Counting state for one request: the counter, and whether everything counted so far is exact. */
+// Counting pauses for the event loop this often, so one large request never stalls other work.
+const BUDGET_MS = 5
+// A text up to this long is counted in one call (about a millisecond at worst); a longer one in slices
+// of this size, so a busy machine that runs us slowly still gets a turn of the loop every few ms.
+const ONE_CALL_CHARS = 512
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+/**
+ * Counting state for one request: texts are collected while the body is walked and counted afterwards
+ * in {@link Tally.count}, which gives the event loop a turn every few milliseconds.
+ */
 class Tally {
   exact: boolean
   tokens = 0
+  private readonly texts: string[] = []
   private readonly small = new Map<string, number>()
   constructor(
-    private readonly count: CountFn,
+    private readonly counter: CountFn,
     exact: boolean,
     private readonly model: string,
   ) {
     this.exact = exact
   }
   text(value: unknown): void {
-    if (typeof value === 'string') this.tokens += this.count(value)
+    if (typeof value === 'string' && value.length > 0) this.texts.push(value)
   }
   // Roles and names repeat on every message: counted once per request.
   short(value: string): void {
     let tokens = this.small.get(value)
     if (tokens === undefined) {
-      tokens = this.count(value)
+      tokens = value.length > ONE_CALL_CHARS ? tokenUpperBound(value) : this.counter(value)
       this.small.set(value, tokens)
     }
     this.tokens += tokens
@@ -98,15 +137,51 @@ class Tally {
   json(value: unknown): void {
     if (value === undefined) return
     this.exact = false
-    this.tokens += this.count(typeof value === 'string' ? value : JSON.stringify(value))
+    this.text(typeof value === 'string' ? value : JSON.stringify(value))
   }
   image(url: unknown, detail: unknown): void {
     this.exact = false
     this.tokens += imageTokenBound(this.model, detail, imageSize(url))
   }
-  // Audio, files and previous_response_id: not countable before the call.
+  /** Input not in the body (earlier turns, stored prompts, references) or not countable (audio, files). */
+  unseen = false
   unknowable(): void {
     this.exact = false
+    this.unseen = true
+  }
+  private since = Date.now()
+  /** Gives the event loop a turn once the work since the last one took its budget. */
+  async turn(): Promise<void> {
+    if (Date.now() - this.since < BUDGET_MS) return
+    await pause()
+    this.since = Date.now()
+  }
+  /**
+   * Counts the collected texts, pausing for the event loop whenever a slice of work took its budget, and
+   * stopping once the count is over `stopAbove` (the context window: the request is refused anyway), so
+   * the work is bounded by the window, not by the body.
+   */
+  async count(stopAbove: number): Promise<number> {
+    for (const text of this.texts) {
+      if (this.tokens > stopAbove) break
+      await this.turn()
+      if (text.length <= ONE_CALL_CHARS || this.counter === tokenUpperBound) {
+        this.tokens += this.counter(text)
+        continue
+      }
+      const slices = countSlices(text, this.counter, { sliceChars: ONE_CALL_CHARS })
+      let step = slices.next()
+      while (!step.done && this.tokens + step.value <= stopAbove) {
+        await this.turn()
+        step = slices.next()
+      }
+      if (step.done) {
+        this.tokens += step.value.tokens
+        if (!step.value.exact) this.exact = false
+      } else this.tokens += step.value
+    }
+    this.texts.length = 0
+    return this.tokens
   }
 }
 
@@ -164,8 +239,12 @@ function message(tally: Tally, item: Json): void {
   if (isObject(item.audio)) tally.unknowable()
 }
 
-function chatInput(tally: Tally, body: Json): void {
-  if (Array.isArray(body.messages)) for (const item of body.messages) if (isObject(item)) message(tally, item)
+async function chatInput(tally: Tally, body: Json): Promise<void> {
+  if (Array.isArray(body.messages))
+    for (const item of body.messages) {
+      if (isObject(item)) message(tally, item)
+      await tally.turn()
+    }
   tally.tokens += REPLY_PRIMING
   if (Array.isArray(body.tools) && body.tools.length > 0) tally.json(body.tools)
   if (Array.isArray(body.functions) && body.functions.length > 0) tally.json(body.functions)
@@ -195,26 +274,39 @@ function responsesItem(tally: Tally, item: unknown) {
         tally.tokens += tokenUpperBound(item.encrypted_content)
       }
       return
+    case 'item_reference':
+      // An item stored upstream (an earlier output, a file's content): its size is not in the body.
+      return tally.unknowable()
     default:
       return tally.json(item)
   }
 }
 
-function responsesInput(tally: Tally, body: Json): void {
+async function responsesInput(tally: Tally, body: Json): Promise<void> {
   if (typeof body.instructions === 'string') message(tally, { role: 'developer', content: body.instructions })
   if (typeof body.input === 'string') message(tally, { role: 'user', content: body.input })
-  else if (Array.isArray(body.input)) for (const item of body.input) responsesItem(tally, item)
+  else if (Array.isArray(body.input))
+    for (const item of body.input) {
+      responsesItem(tally, item)
+      await tally.turn()
+    }
   tally.tokens += REPLY_PRIMING
   if (Array.isArray(body.tools) && body.tools.length > 0) tally.json(body.tools)
   if (isObject(body.text) && isObject(body.text.format) && body.text.format.type === 'json_schema')
     tally.json(body.text.format)
+  // Earlier turns, a stored conversation or a stored prompt: billed as input, invisible here.
   if (body.previous_response_id || body.conversation) tally.unknowable()
+  if (isObject(body.prompt)) {
+    tally.unknowable()
+    tally.json(body.prompt.variables)
+  }
 }
 
-function embeddingsInput(tally: Tally, input: unknown) {
+async function embeddingsInput(tally: Tally, input: unknown): Promise<void> {
   if (typeof input === 'string') return tally.text(input)
   if (!Array.isArray(input)) return
   for (const entry of input) {
+    await tally.turn()
     if (typeof entry === 'string') tally.text(entry)
     else if (typeof entry === 'number') tally.tokens += 1
     else if (Array.isArray(entry)) tally.tokens += entry.length
@@ -265,6 +357,7 @@ async function counterFor(
  *   model: 'gpt-4o-mini',
  *   messages: [{ role: 'user', content: 'Say hi' }],
  *   max_tokens: 100,
+ *   service_tier: 'default',
  * })
  * estimate?.maxCostNanos // 61_350: 9 input tokens × 150 nanos + 100 output × 600 nanos
  * ```
@@ -276,7 +369,7 @@ export async function estimateRequest(
 ): Promise<RequestEstimate | null> {
   const path = endpointOf(endpoint)
   if (!path) return null
-  const request = typeof body === 'string' ? (JSON.parse(body) as unknown) : body
+  const request = typeof body === 'string' ? await parseJson(body) : body
   if (!isObject(request)) {
     throw new KeyguardError({
       code: 'estimate.unknown_model',
@@ -286,10 +379,10 @@ export async function estimateRequest(
   const info = modelInfo(str(request.model) ?? '', options.prices, options.at)
   const { count, exact } = await counterFor(info, options.counter ?? gptTokenizerCounter)
   const tally = new Tally(count, exact, info.id)
-  if (path === '/v1/chat/completions') chatInput(tally, request)
-  else if (path === '/v1/responses') responsesInput(tally, request)
-  else embeddingsInput(tally, request.input)
-  const inputTokens = tally.tokens
+  if (path === '/v1/chat/completions') await chatInput(tally, request)
+  else if (path === '/v1/responses') await responsesInput(tally, request)
+  else await embeddingsInput(tally, request.input)
+  const inputTokens = await tally.count(info.contextWindow)
 
   if (inputTokens > info.contextWindow) {
     throw new KeyguardError({
@@ -300,26 +393,45 @@ export async function estimateRequest(
     })
   }
   const maxOutputTokens = outputBound(path, request, info, options, inputTokens)
-  const rates = ratesFor(
-    info.prices,
-    { serviceTier: options.serviceTier ?? str(request.service_tier) },
-    inputTokens,
-  )
+  // Unseen input holds the rest of the window: input and output together never exceed it, and output is
+  // the dearer, so the full output bound plus the window's remainder as input is the worst bill.
+  const heldInput = tally.unseen ? Math.max(inputTokens, info.contextWindow - maxOutputTokens) : inputTokens
+  const requestedTier = options.serviceTier ?? str(request.service_tier)
+  const serviceTier = billedTier(requestedTier, options.defaultServiceTier)
+  const rates = ratesFor(info.prices, { serviceTier }, heldInput)
+  // The minimum: at the cheapest tier the request could be billed at (the standard one, when assumed).
+  const minRates =
+    serviceTier === requestedTier ? rates : ratesFor(info.prices, { serviceTier: 'default' }, inputTokens)
   const audioOut = Array.isArray(request.modalities) && request.modalities.includes('audio')
   const outputRate = audioOut ? Math.max(rates.output, rates.audioOutput) : rates.output
+  // What is unseen may be audio: held at the dearer of the text and audio input rates.
+  const unseenRate = Math.max(rates.input, rates.audioInput)
   const cacheable = inputTokens >= CACHE_MIN ? inputTokens - ((inputTokens - CACHE_MIN) % CACHE_STEP) : 0
   return {
     endpoint: path,
     model: info.requested,
+    pricedAs: info.pricedAs,
     stream: request.stream === true,
-    inputTokens,
+    inputTokens: heldInput,
     maxOutputTokens,
     minCostNanos:
-      priceTokens(cacheable, rates.cachedInput, 'down') +
-      priceTokens(inputTokens - cacheable, rates.input, 'down'),
+      priceTokens(cacheable, minRates.cachedInput, 'down') +
+      priceTokens(inputTokens - cacheable, minRates.input, 'down'),
     maxCostNanos:
-      priceTokens(inputTokens, rates.input, 'up') + priceTokens(maxOutputTokens, outputRate, 'up'),
+      priceTokens(inputTokens, rates.input, 'up') +
+      priceTokens(heldInput - inputTokens, unseenRate, 'up') +
+      priceTokens(maxOutputTokens, outputRate, 'up'),
     exact: tally.exact,
+    unseenInput: tally.unseen,
+    serviceTier,
     asOf: info.asOf,
   }
+}
+
+// `auto` and no tier bill at the project's default, which may be Priority: held there unless told otherwise.
+function billedTier(
+  requested: string | undefined,
+  projectDefault: 'default' | 'priority' = 'priority',
+): string {
+  return requested === undefined || requested === 'auto' ? projectDefault : requested
 }

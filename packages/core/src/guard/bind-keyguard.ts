@@ -114,7 +114,7 @@ export function estimateOptions(
   at: number,
   serviceTier?: unknown,
 ): EstimateOptions {
-  const built: EstimateOptions = { at: new Date(at) }
+  const built: EstimateOptions = { at: new Date(at), defaultServiceTier: options.defaultServiceTier }
   if (options.counter) built.counter = options.counter
   if (options.prices) built.prices = options.prices
   if (options.defaultMaxOutputTokens !== undefined)

@@ -182,8 +182,9 @@ export async function guardedFetch(
       return refuse(asKeyguardError(error, options))
     }
   }
-  // A model-scoped limit keys on the body's model, priced or not (a request naming none is refused by it).
-  const model = estimate?.model ?? (typeof json?.model === 'string' ? json.model : undefined)
+  // Model-scoped limits key on the price row the model resolves to (snapshots and aliases share one
+  // budget); an unpriced endpoint keys on the body's model (a request naming none is refused by it).
+  const model = estimate?.pricedAs ?? (typeof json?.model === 'string' ? json.model : undefined)
   if (model && scope.model === undefined) scope = { ...scope, model }
   // the body sent upstream: include_usage, forwardOutputBound
   const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
@@ -252,7 +253,6 @@ export async function guardedFetch(
       estimate,
       reservationId,
       tapped,
-      requestTier: json?.service_tier,
       startedAt,
       chargeHold,
     }).then(resolveSettled, (error: unknown) => {

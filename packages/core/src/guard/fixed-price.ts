@@ -39,12 +39,15 @@ export function fixedEstimateOf(
     endpoint: endpoint as RequestEstimate['endpoint'],
     // the body's model, so model-scoped limits apply to it too
     model: model ?? 'fixed-price',
+    pricedAs: model ?? 'fixed-price',
     stream: false,
     inputTokens: 0,
     maxOutputTokens: 0,
     minCostNanos: costNanos,
     maxCostNanos: costNanos,
     exact: true,
+    unseenInput: false,
+    serviceTier: 'default',
     asOf: 'fixed-price',
   }
 }

@@ -58,6 +58,13 @@ export interface KeyguardOptions<Kind extends string = string> {
   /** The output bound for requests that set none, instead of the model's cap. */
   defaultMaxOutputTokens?: number
   /**
+   * The tier OpenAI bills a request that names no `service_tier` (or `auto`): your project's default.
+   * keyguard cannot see that setting, so such a request is held at Priority rates (the dearest); say
+   * `'default'` when your project never runs on Priority. Settlement always uses the tier the response reports.
+   * @default 'priority'
+   */
+  defaultServiceTier?: 'default' | 'priority'
+  /**
    * Counts prompt tokens for estimates. `byteUpperBoundCounter` skips the BPE tokenizer (faster,
    * reserves more). @default gptTokenizerCounter
    */
@@ -136,6 +143,7 @@ export interface ResolvedOptions {
   logger: Logger
   leaseMs: number
   defaultMaxOutputTokens: number | undefined
+  defaultServiceTier: 'default' | 'priority'
   counter: TokenCounter | undefined
   waitUntil: ((promise: Promise<unknown>) => void) | undefined
   now: () => number
@@ -212,6 +220,7 @@ const schema = z.object({
   ),
   leaseMs: z.optional(z.int().check(z.minimum(1000), z.maximum(maxTimer))),
   defaultMaxOutputTokens: z.optional(z.int().check(z.positive())),
+  defaultServiceTier: z.optional(z.enum(['default', 'priority'])),
   counter: z.optional(
     z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
       message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
@@ -253,6 +262,7 @@ const fixes: Record<string, string> = {
   onInsufficientBudget: "use 'reject' (the default) or 'clamp'",
   circuitBreaker: 'pass { cooldownMs } with an integer of ms ≥ 0, or false to turn it off',
   defaultMaxOutputTokens: 'use a positive integer number of tokens',
+  defaultServiceTier: "use 'priority' (the default) or 'default' when your project never runs on Priority",
   streamCut: 'use true or false',
   forwardOutputBound: 'use true or false',
   backgroundResponses: "use 'refuse' (the default) or 'charge-hold'",
@@ -390,6 +400,7 @@ export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kin
     logger: input.logger ?? consoleLogger,
     leaseMs: input.leaseMs ?? 600_000,
     defaultMaxOutputTokens: input.defaultMaxOutputTokens,
+    defaultServiceTier: input.defaultServiceTier ?? 'priority',
     counter:
       input.countCache === false
         ? input.counter

@@ -32,7 +32,7 @@ export function affordableOutputTokens(
 ): number {
   const priceOptions = {
     ...(options.prices ? { prices: options.prices } : {}),
-    ...(typeof json.service_tier === 'string' ? { serviceTier: json.service_tier } : {}),
+    serviceTier: estimate.serviceTier,
     at: new Date(at),
   }
   try {

@@ -1,5 +1,6 @@
 import { KeyguardError } from '../errors/keyguard-error'
 import { concat } from './sse-bytes'
+import { parseJson } from '../estimate/parse-json'
 
 /** The API path from any URL or path a client used: `https://x/v1/chat/completions` → `/v1/chat/completions`. */
 export function endpointOf(pathname: string): string {
@@ -119,7 +120,8 @@ export async function readRequest(
   incoming.text = text
   let parsed: unknown
   try {
-    parsed = JSON.parse(text)
+    // In pieces with turns of the event loop: a 4 MiB body never holds the process.
+    parsed = await parseJson(text)
   } catch {
     incoming.problem = unreadable(
       endpoint,

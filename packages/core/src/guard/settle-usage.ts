@@ -13,7 +13,6 @@ export interface SettleInput {
   estimate: RequestEstimate | null
   reservationId: string | undefined
   tapped: TappedUsage
-  requestTier: unknown
   /** When the call was reserved: selects the price row in force. */
   startedAt: number
   /** Charge the whole hold, unread: a fixed price set in code, or a background response (estimated). */
@@ -38,8 +37,9 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
     tokens = estimate.inputTokens + estimate.maxOutputTokens
     estimated = input.chargeHold === 'background'
   } else if (estimate) {
-    const serviceTier =
-      tapped.serviceTier ?? (typeof input.requestTier === 'string' ? input.requestTier : undefined)
+    // The tier the response reports; else the one the hold was priced at (the request's, else the project
+    // default keyguard assumed), never a cheaper guess.
+    const serviceTier = tapped.serviceTier ?? estimate.serviceTier
     const priceOptions = {
       ...(options.prices ? { prices: options.prices } : {}),
       ...(serviceTier ? { serviceTier } : {}),

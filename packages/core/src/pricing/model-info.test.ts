@@ -14,6 +14,34 @@ const thrownBy = (fn: () => unknown) => {
 }
 
 describe('modelInfo', () => {
+  it('prices chatgpt-4o-latest and older gpt-3.5-turbo snapshots at their own rates', () => {
+    const rates = (id: string) => {
+      const { input, output } = modelInfo(id).prices.standard
+      return [input / 1e9, output / 1e9]
+    }
+    expect(rates('chatgpt-4o-latest')).toEqual([5, 15])
+    expect(rates('gpt-3.5-turbo-0301')).toEqual([1.5, 2])
+    expect(rates('gpt-3.5-turbo-0613')).toEqual([1.5, 2])
+    expect(rates('gpt-3.5-turbo-1106')).toEqual([1, 2])
+    expect(rates('gpt-3.5-turbo-0125')).toEqual([0.5, 1.5])
+    expect(modelInfo('gpt-4o-audio-preview-2024-10-01').prices.standard.audioInput).toBe(100_000_000_000)
+  })
+
+  it('refuses a dated snapshot it does not list instead of pricing it as its family', () => {
+    for (const id of ['gpt-4o-2099-01-01', 'gpt-3.5-turbo-0914', 'gpt-4o-mini-2030-01-01']) {
+      const error = thrownBy(() => modelInfo(id))
+      expect(isKeyguardError(error) && error.code, id).toBe('estimate.unknown_model')
+    }
+  })
+
+  it('names one identity per price row: snapshots and aliases share it, fine-tuned ids get their own', () => {
+    for (const id of ['gpt-4o', 'gpt-4o-2024-08-06', 'gpt-4o-2024-11-20'])
+      expect(modelInfo(id).pricedAs).toBe('gpt-4o')
+    expect(modelInfo('chatgpt-4o-latest').pricedAs).toBe('chatgpt-4o-latest')
+    expect(modelInfo('gpt-4o-2024-05-13').pricedAs).toBe('gpt-4o-2024-05-13')
+    expect(modelInfo('ft:gpt-4o-mini-2024-07-18:acme::AbC123').pricedAs).toBe('ft:gpt-4o-mini')
+  })
+
   it('resolves a dated snapshot to its family', () => {
     const info = modelInfo('gpt-4o-2024-08-06')
     expect(info.id).toBe('gpt-4o')

@@ -13,6 +13,12 @@ import { openaiPrices } from './openai-prices'
 export interface ModelInfo {
   /** The table entry the id resolved to, such as `gpt-4o` for `gpt-4o-2024-08-06`. */
   id: string
+  /**
+   * The identity of what is billed: the table entry, prefixed `ft:` for a fine-tuned id priced at its base
+   * model's fine-tuned rates. Model-scoped limits key on it, so every alias and snapshot of one price row
+   * shares one budget.
+   */
+  pricedAs: string
   /** The id as requested. */
   requested: string
   family: string
@@ -28,19 +34,17 @@ export interface ModelInfo {
   asOf: string
 }
 
-const snapshotSuffix = /-(?:\d{4}-\d{2}-\d{2}|\d{4})$/
-
+// Exact ids and aliases only. A dated snapshot is not priced as its family by stripping the date: snapshots
+// of one family have had different prices (gpt-4o-2024-05-13, gpt-3.5-turbo-0613), so each is in the table
+// as its own row or as an alias of the row it is billed at, and any other id is refused.
 function lookup(table: PriceTable, model: string): string | undefined {
   let id = model
   for (let hops = 0; hops < 8; hops++) {
     if (table.models.has(id)) return id
     const target = table.aliases.get(id)
-    if (target === undefined) break
+    if (target === undefined) return undefined
     id = target
   }
-  // A dated snapshot without its own row is priced as its family (gpt-4o-2024-08-06 → gpt-4o).
-  const undated = id.replace(snapshotSuffix, '')
-  if (undated !== id) return lookup(table, undated)
   return undefined
 }
 
@@ -73,9 +77,9 @@ function fineTunedRow(row: PriceRow, rates: Rates): PriceRow {
 }
 
 /**
- * Resolves a model id against a price table: exact ids, your aliases, dated snapshots (to their family
- * unless the snapshot has its own price), and fine-tuned ids (`ft:gpt-4o-mini:org::id`, priced at the
- * base model's fine-tuned rates). Fails closed: an id it cannot price throws `estimate.unknown_model`.
+ * Resolves a model id against a price table: exact ids, aliases (the table's dated snapshots and yours),
+ * and fine-tuned ids (`ft:gpt-4o-mini:org::id`, priced at the base model's fine-tuned rates). Fails
+ * closed: an id it cannot price at its own rate (an unlisted snapshot too) throws `estimate.unknown_model`.
  *
  * @default prices openaiPrices
  * @default at now
@@ -107,6 +111,7 @@ export function modelInfo(
   }
   return {
     id: entry.id,
+    pricedAs: fineTuned ? `ft:${entry.id}` : entry.id,
     requested: model,
     family: entry.family,
     kind: entry.kind,

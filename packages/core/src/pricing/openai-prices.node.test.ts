@@ -52,6 +52,20 @@ describe('openaiPrices', () => {
     expect(compared.length).toBeGreaterThan(100)
   })
 
+  it('prices every alias at least at the rate genai-prices gives that id, never at a cheaper row', () => {
+    const cheaper: string[] = []
+    for (const alias of openaiPrices.aliases.keys()) {
+      const ours = modelInfo(alias, openaiPrices).prices.standard
+      for (const [rate, field, usage] of probes) {
+        const theirs = calcPrice(usage, alias, { providerId: 'openai' })
+        if (!theirs || theirs.model_price[field] === undefined) continue
+        const theirNanos = Math.round(theirs.total_price * 1e10)
+        if (ours[rate] < theirNanos) cheaper.push(`${alias}:${rate}: ours ${ours[rate]} theirs ${theirNanos}`)
+      }
+    }
+    expect(cheaper).toEqual([])
+  })
+
   it('agrees on long-context tiers (the whole request at the higher rate)', () => {
     for (const [id, info] of openaiPrices.models) {
       const tier = info.rows[0]?.longContext
