@@ -14,6 +14,7 @@ import { z } from 'zod'
 import type { RedisClientLike } from '../client/redis-client'
 import { type CircuitState, circuitBreaker } from './circuit-breaker'
 import { luaStore } from './lua-store'
+import { cancelQueue, redisClock } from './replay-guard'
 
 /** The store operations, as reported to `onStoreError`. */
 export type StoreOperation = 'reserve' | 'settle' | 'release' | 'peek' | 'adjust'
@@ -264,6 +265,21 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     rememberMs,
     reclaimPerReserve,
     creditsTtlMs,
+    // a reserve may run up to twice its timeout after it was sent; later it writes nothing
+    clock: redisClock(2 * timeoutMs),
+  })
+  // every reserve that failed is cancelled in Redis, so a replay of it never holds or charges
+  const cancels = cancelQueue({
+    cancel: (id) => redis.cancel(id),
+    giveUpMs: rememberMs,
+    onGiveUp: (id, error) =>
+      logger.error(
+        'keyguard: could not cancel a failed reservation in Redis; if it ran, its hold expires as spent',
+        {
+          reservationId: id,
+          error: error instanceof Error ? error.message : String(error),
+        },
+      ),
   })
   const local: KeyguardStore | undefined =
     resolved.fallback === 'deny'
@@ -369,6 +385,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
         return local.reserve({ ...input, charges: input.charges.map(localCharge) })
       const result = await attempt('reserve', () => redis.reserve(input))
       if (result.ok) return result.value
+      // it may still run on Redis (a client replay): cancel it, in order behind it
+      if (!result.circuitOpen) cancels.add(input.id)
       const money = input.charges.find((charge) => moneyKinds.has(charge.rule.kind))
       if (money || !local) {
         report(result.error, { operation: 'reserve', outcome: 'denied', circuitOpen: result.circuitOpen })
@@ -400,6 +418,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       }
       const result = await attempt('release', () => redis.release(id))
       if (result.ok) return result.value
+      // the call is over and not charged: make sure Redis hears it, not the lease's reclaim
+      cancels.add(id)
       report(result.error, { operation: 'release', outcome: 'denied', circuitOpen: result.circuitOpen })
       throw unavailable('release', result.error, { reservationId: id })
     },
