@@ -13,7 +13,9 @@ import {
 import { z } from 'zod'
 import type { RedisClientLike } from '../client/redis-client'
 import { type CircuitState, circuitBreaker } from './circuit-breaker'
+import { checkId, prefixProblem } from './key-checks'
 import { luaStore } from './lua-store'
+import { misconfiguration, misconfigured } from './redis-errors'
 import { cancelQueue, redisClock } from './replay-guard'
 
 /** The store operations, as reported to `onStoreError`. */
@@ -112,6 +114,9 @@ const optionsSchema = z.object({
     .string()
     .min(1)
     .regex(/^[^\s]+$/, 'no whitespace')
+    .refine((prefix) => prefixProblem(prefix) === undefined, {
+      error: (issue) => `hash tag: ${prefixProblem(String(issue.input))}`,
+    })
     .default('keyguard'),
   timeoutMs: positiveInt.max(2 ** 31 - 1).default(250),
   expectedInstances: z.union([positiveInt, z.function()]).default(1),
@@ -290,6 +295,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
   const localIds = new Set<string>()
 
   let outage = false
+  const misconfigurationsLogged = new Set<string>()
   const breaker = circuitBreaker({
     ...resolved.breaker,
     onChange(state: CircuitState) {
@@ -346,6 +352,18 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
         breaker.abandon()
         throw error
       }
+      // Redis answered: a configuration problem, reported by name, never an outage for the others
+      const found = misconfiguration(error)
+      if (found) {
+        breaker.success()
+        report(error, { operation, outcome: 'denied', circuitOpen: false })
+        const wrapped = misconfigured(operation, found, error)
+        if (!misconfigurationsLogged.has(found.name)) {
+          misconfigurationsLogged.add(found.name)
+          logger.error(`keyguard: ${wrapped.message} ${wrapped.operatorHint}`, { prefix: resolved.prefix })
+        }
+        throw wrapped
+      }
       breaker.failure()
       announceOutage(error)
       return { ok: false, error, circuitOpen: false }
@@ -381,6 +399,11 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
 
   return {
     async reserve(input): Promise<ReserveResult> {
+      checkId('reservation id', input.id)
+      for (const charge of input.charges) {
+        checkId('scope', charge.scope)
+        checkId('policy', charge.policy)
+      }
       if (localIds.has(input.id) && local)
         return local.reserve({ ...input, charges: input.charges.map(localCharge) })
       const result = await attempt('reserve', () => redis.reserve(input))
@@ -425,6 +448,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     },
 
     async peek(input): Promise<ChargeState[]> {
+      checkId('scope', input.scope)
+      for (const policy of input.policies) checkId('policy', policy.policy)
       const result = await attempt('peek', () => redis.peek(input))
       if (result.ok) return result.value
       const money = input.policies.some((policy) => moneyKinds.has(policy.rule.kind))
@@ -443,6 +468,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     },
 
     async adjust(input): Promise<ChargeState> {
+      checkId('scope', input.scope)
+      checkId('policy', input.policy)
       const result = await attempt('adjust', () => redis.adjust(input))
       if (result.ok) return result.value
       if (moneyKinds.has(input.rule.kind) || !local) {
