@@ -57,7 +57,8 @@ afterEach(() => {
 
 describe.each(Object.keys(clients))('redisStore when Redis goes away (%s)', (name) => {
   it('denies spend while Redis is down, falls back for rate limits, and recovers when it returns', async () => {
-    redis = await ownRedis()
+    // configured as the README asks, so the only warnings are the outage's
+    redis = await ownRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'])
     const port = redis.port
     const { client, close } = await (
       clients[name] as (port: number) => ReturnType<(typeof clients)['ioredis']>

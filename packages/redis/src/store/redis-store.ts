@@ -12,6 +12,7 @@ import {
 } from '@keyguard/core'
 import { z } from 'zod'
 import type { RedisClientLike } from '../client/redis-client'
+import { checkServer, describeProblems, type ServerCheck } from './check-server'
 import { type CircuitState, circuitBreaker } from './circuit-breaker'
 import { checkId, prefixProblem } from './key-checks'
 import { luaStore } from './lua-store'
@@ -98,6 +99,13 @@ export interface RedisStoreOptions {
    * @default 157_680_000_000 (five years)
    */
   creditsTtlMs?: number
+  /**
+   * At first contact the store reads Redis's persistence and eviction settings (README, "What Redis
+   * keyguard needs") and warns once through `logger` about each one that loses money. With `strict`
+   * it refuses every call with `store.misconfigured` instead, until Redis is configured right.
+   * @default false
+   */
+  strict?: boolean
 }
 
 const positiveInt = z.number().int().positive()
@@ -149,6 +157,7 @@ const optionsSchema = z.object({
   rememberMs: positiveInt.default(600_000),
   reclaimPerReserve: positiveInt.max(10_000).default(100),
   creditsTtlMs: positiveInt.default(157_680_000_000),
+  strict: z.boolean().default(false),
 })
 
 const moneyKinds: ReadonlySet<LimitKind> = new Set(['spend', 'credits'])
@@ -220,6 +229,15 @@ function unavailable(operation: StoreOperation, cause: unknown, details: Record<
     retryAfterMs: 1000,
     details: { operation, ...details },
     cause,
+  })
+}
+
+function serverMisconfigured(operation: StoreOperation, problems: ServerCheck['problems']) {
+  return new KeyguardError({
+    code: 'store.misconfigured',
+    message: `The Redis store refused to ${operation} (strict): ${problems.map((p) => `${p.setting} ${p.value}`).join(', ')}`,
+    operatorHint: `${describeProblems(problems)}. Change these Redis settings, or drop strict to run with a warning.`,
+    details: { operation, settings: problems.map((p) => p.setting) },
   })
 }
 
@@ -329,11 +347,46 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     }
   }
 
+  // the server's settings, read once at first contact (again after a failed read)
+  let serverCheck: Promise<ServerCheck> | undefined
+  const checkSettings = () => {
+    if (!serverCheck) {
+      serverCheck = withTimeout(checkServer(resolved.client), 'check')
+      serverCheck.then(
+        ({ problems }) => {
+          if (problems.length === 0) return
+          logger.warn(
+            `keyguard: this Redis can lose money: ${describeProblems(problems)}.${resolved.strict ? ' strict: every call is refused with store.misconfigured.' : ''}`,
+            { prefix: resolved.prefix, settings: problems.map((p) => `${p.setting} ${p.value}`) },
+          )
+        },
+        () => {
+          serverCheck = undefined
+        },
+      )
+    }
+    return serverCheck
+  }
+  const strictGate = async (operation: StoreOperation) => {
+    if (!resolved.strict) {
+      void checkSettings().catch(() => {})
+      return
+    }
+    let problems: ServerCheck['problems']
+    try {
+      ;({ problems } = await checkSettings())
+    } catch {
+      return // Redis does not answer: the call itself reports the outage
+    }
+    if (problems.length > 0) throw serverMisconfigured(operation, problems)
+  }
+
   /** Run a Redis call under the breaker and timeout; resolve with the value or with the failure. */
   async function attempt<T>(
     operation: StoreOperation,
     call: () => T | Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; circuitOpen: boolean }> {
+    await strictGate(operation)
     if (!breaker.allow()) {
       return {
         ok: false,
