@@ -38,18 +38,30 @@ const clients: Record<string, (port: number) => Promise<{ client: RedisClientLik
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Settle at COST until Redis answers (as a ledger-backed app would); returns what the call is charged. */
+async function settled(store: KeyguardStore, id: string) {
+  for (;;) {
+    try {
+      const { status } = await store.settle({ id, actual: { costNanos: COST, tokens: 0 } })
+      return status === 'expired' ? HOLD : COST
+    } catch {
+      await sleep(50)
+    }
+  }
+}
+
 /**
- * Callers in a loop for `ms`: reserve; when admitted, settle at COST (retried until Redis answers, as
- * a ledger-backed app would). Returns what the admitted calls must be charged.
+ * Callers in a loop from before the fault until `afterMs` after it: reserve, and settle each admitted
+ * call once the burst is over (so callers keep reserving through the fault). Returns what the
+ * admitted calls must be charged.
  */
-async function burst(store: KeyguardStore, ms: number, fault: () => Promise<void>) {
-  let expected = 0
-  let admitted = 0
+async function burst(store: KeyguardStore, afterMs: number, fault: () => Promise<void>) {
+  const admitted: string[] = []
   let refused = 0
   let n = 0
-  const end = Date.now() + ms
+  let running = true
   const caller = async () => {
-    while (Date.now() < end) {
+    while (running) {
       const id = `c${n++}`
       let ok = false
       try {
@@ -60,23 +72,18 @@ async function burst(store: KeyguardStore, ms: number, fault: () => Promise<void
         continue
       }
       if (!ok) throw new Error('the budget is large enough for every call')
-      admitted++
-      for (;;) {
-        try {
-          const { status } = await store.settle({ id, actual: { costNanos: COST, tokens: 0 } })
-          expected += status === 'expired' ? HOLD : COST
-          break
-        } catch {
-          await sleep(50)
-        }
-      }
+      admitted.push(id)
     }
   }
   const callers = Array.from({ length: 8 }, caller)
   await sleep(300)
   await fault()
+  await sleep(afterMs)
+  running = false
   await Promise.all(callers)
-  return { expected, admitted, refused }
+  let expected = 0
+  for (const id of admitted) expected += await settled(store, id)
+  return { expected, admitted: admitted.length, refused }
 }
 
 const faults: Record<string, (redis: OwnRedis) => Promise<void>> = {
@@ -106,7 +113,7 @@ describe('redisStore', () => {
           logger: { warn() {}, error() {} },
         })
         try {
-          const { expected, admitted, refused } = await burst(store, 4000, () =>
+          const { expected, admitted, refused } = await burst(store, 1500, () =>
             (faults[fault] as (redis: OwnRedis) => Promise<void>)(redis),
           )
           expect(admitted).toBeGreaterThan(0)
