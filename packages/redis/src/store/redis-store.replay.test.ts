@@ -4,7 +4,7 @@ import { createClient } from 'redis'
 import { describe, expect, it } from 'vitest'
 import type { RedisClientLike } from '../client/redis-client'
 import { testPrefix } from '../client/test-redis'
-import { type OwnRedis, ownRedis } from './__fixtures__/redis-server'
+import { type OwnRedis, ownRedis, until } from './__fixtures__/redis-server'
 import { redisStore } from './redis-store'
 
 // A call keyguard answered as refused (its reserve failed or timed out) is never charged, whatever the
@@ -99,19 +99,25 @@ const faults: Record<string, (redis: OwnRedis) => Promise<void>> = {
   },
 }
 
+/** A durable redis-server of the test's own (AOF, fsync always), a client with default settings, a store. */
+async function setup(name: string, label: string) {
+  const redis = await ownRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'])
+  const { client, close } = await (clients[name] as (typeof clients)['ioredis'])(redis.port)
+  const store = redisStore({
+    client,
+    prefix: testPrefix(`${label}-${name}`),
+    timeoutMs: 100,
+    logger: { warn() {}, error() {} },
+  })
+  return { redis, store, close }
+}
+
 describe('redisStore', () => {
   describe.each(Object.keys(clients))('with %s and its default settings', (name) => {
     it.each(Object.keys(faults))(
       'never charges a refused call after %s',
       async (fault) => {
-        const redis = await ownRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'])
-        const { client, close } = await (clients[name] as (typeof clients)['ioredis'])(redis.port)
-        const store = redisStore({
-          client,
-          prefix: testPrefix(`replay-${name}`),
-          timeoutMs: 100,
-          logger: { warn() {}, error() {} },
-        })
+        const { redis, store, close } = await setup(name, 'replay')
         try {
           const { expected, admitted, refused } = await burst(store, 1500, () =>
             (faults[fault] as (redis: OwnRedis) => Promise<void>)(redis),
@@ -132,5 +138,33 @@ describe('redisStore', () => {
       },
       60_000,
     )
+
+    it('charges a settle Redis lost in flight at its actual cost once Redis is back, not the whole hold', async () => {
+      const { redis, store, close } = await setup(name, 'resettle')
+      try {
+        expect((await store.reserve({ id: 's', charges, leaseMs: 15_000 })).ok).toBe(true)
+        // the settle is in the paused server's socket when the server dies
+        redis.pause()
+        await expect(store.settle({ id: 's', actual: { costNanos: COST, tokens: 0 } })).rejects.toMatchObject(
+          {
+            code: 'store.unavailable',
+          },
+        )
+        await redis.kill()
+        await redis.start()
+        const spent = async () => {
+          try {
+            return (await store.peek({ scope: 'tenant:r', policies: [{ policy: 'spend', rule: spend }] }))[0]
+          } catch {
+            return undefined
+          }
+        }
+        await until(async () => (await spent())?.held === 0, 20_000, 'the settle to land')
+        expect((await spent())?.used).toBe(COST)
+      } finally {
+        close()
+        await redis.kill()
+      }
+    }, 60_000)
   })
 })

@@ -17,7 +17,7 @@ import { type CircuitState, circuitBreaker } from './circuit-breaker'
 import { checkId, prefixProblem } from './key-checks'
 import { luaStore } from './lua-store'
 import { misconfiguration, misconfigured } from './redis-errors'
-import { cancelQueue, redisClock } from './replay-guard'
+import { redisClock, retryQueue } from './replay-guard'
 
 /** The store operations, as reported to `onStoreError`. */
 export type StoreOperation = 'reserve' | 'settle' | 'release' | 'peek' | 'adjust'
@@ -291,18 +291,31 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     // a reserve may run up to twice its timeout after it was sent; later it writes nothing
     clock: redisClock(2 * timeoutMs),
   })
+  const giveUp = (what: string) => (id: string, error: unknown) =>
+    logger.error(`keyguard: could not ${what} in Redis; its hold ends with its lease, as spent`, {
+      reservationId: id,
+      error: error instanceof Error ? error.message : String(error),
+    })
   // every reserve that failed is cancelled in Redis, so a replay of it never holds or charges
-  const cancels = cancelQueue({
-    cancel: (id) => redis.cancel(id),
+  const cancels = retryQueue({
+    send: (id) => redis.cancel(id),
     giveUpMs: rememberMs,
-    onGiveUp: (id, error) =>
-      logger.error(
-        'keyguard: could not cancel a failed reservation in Redis; if it ran, its hold expires as spent',
-        {
-          reservationId: id,
-          error: error instanceof Error ? error.message : String(error),
-        },
-      ),
+    onGiveUp: giveUp('cancel a failed reservation'),
+  })
+  // a settle Redis did not take is retried with its actual cost, so the hold is charged what is
+  // known (not the whole hold at lease end) whenever Redis is back within the lease
+  const unsettled = new Map<string, Parameters<KeyguardStore['settle']>[0]>()
+  const settles = retryQueue({
+    send: async (id) => {
+      const input = unsettled.get(id)
+      if (input) await redis.settle(input)
+      unsettled.delete(id)
+    },
+    giveUpMs: rememberMs,
+    onGiveUp: (id, error) => {
+      unsettled.delete(id)
+      giveUp('settle a reservation')(id, error)
+    },
   })
   const local: KeyguardStore | undefined =
     resolved.fallback === 'deny'
@@ -482,6 +495,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       }
       const result = await attempt('settle', () => redis.settle(input))
       if (result.ok) return result.value
+      unsettled.set(input.id, input)
+      settles.add(input.id)
       report(result.error, { operation: 'settle', outcome: 'denied', circuitOpen: result.circuitOpen })
       throw unavailable('settle', result.error, { reservationId: input.id })
     },

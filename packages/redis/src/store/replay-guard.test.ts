@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RedisClientLike } from '../client/redis-client'
 import { connectClients, testPrefix } from '../client/test-redis'
 import { luaStore, StaleReserveError } from './lua-store'
-import { cancelQueue, redisClock } from './replay-guard'
+import { redisClock, retryQueue } from './replay-guard'
 
 let connection: Awaited<ReturnType<typeof connectClients>>
 beforeAll(async () => {
@@ -75,11 +75,11 @@ describe('redisClock', () => {
   })
 })
 
-describe('cancelQueue', () => {
+describe('retryQueue', () => {
   it('retries a cancel until Redis takes it, one in flight at a time', async () => {
     let calls = 0
-    const queue = cancelQueue({
-      cancel: async () => {
+    const queue = retryQueue({
+      send: async () => {
         calls++
         if (calls < 3) throw new Error('down')
       },

@@ -43,11 +43,11 @@ export function redisClock(budgetMs: number): RedisClock {
   }
 }
 
-/** Options of {@link cancelQueue}. */
-export interface CancelQueueOptions {
-  /** Runs the cancel script for one reservation id; rejects when Redis did not take it. */
-  cancel(id: string): Promise<unknown>
-  /** Told once per id that could not be cancelled within `giveUpMs`. */
+/** Options of {@link retryQueue}. */
+export interface RetryQueueOptions {
+  /** Runs the call for one reservation id (a cancel, a settle); rejects when Redis did not take it. */
+  send(id: string): Promise<unknown>
+  /** Told once per id that Redis did not take within `giveUpMs`. */
   onGiveUp(id: string, error: unknown): void
   /** How long an id is retried; after that its reserve, if it ever ran, has long been cancelled or expired. */
   giveUpMs: number
@@ -58,17 +58,18 @@ export interface CancelQueueOptions {
 }
 
 /**
- * Cancels that must reach Redis: sent at once (so they queue behind the reserve they cancel on the
- * same connection) and retried every `retryMs` until Redis takes them. One cancel per id is in
- * flight at a time: the client keeps its own queue in order, so nothing is sent twice meanwhile.
+ * Calls that must reach Redis (a cancel, a settle): sent at once (so a cancel queues behind the
+ * reserve it cancels on the same connection) and retried every `retryMs` until Redis takes them.
+ * One call per id is in flight at a time: the client keeps its own queue in order, so nothing is
+ * sent twice meanwhile. Both calls are idempotent by id, so a retry of one that did run is harmless.
  */
-export function cancelQueue({
-  cancel,
+export function retryQueue({
+  send: run,
   onGiveUp,
   giveUpMs,
   retryMs = 1000,
   max = 100_000,
-}: CancelQueueOptions) {
+}: RetryQueueOptions) {
   const pending = new Map<string, number>()
   const inFlight = new Set<string>()
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -82,7 +83,7 @@ export function cancelQueue({
   }
   const send = (id: string) => {
     inFlight.add(id)
-    cancel(id).then(
+    run(id).then(
       () => {
         inFlight.delete(id)
         pending.delete(id)
@@ -103,14 +104,14 @@ export function cancelQueue({
     schedule()
   }
   return {
-    /** Cancel `id` now and until Redis confirms it. */
+    /** Send `id`'s call now and until Redis takes it. */
     add(id: string) {
       if (pending.has(id)) return
       pending.set(id, performance.now())
       if (pending.size > max) {
         const oldest = pending.keys().next().value as string
         pending.delete(oldest)
-        onGiveUp(oldest, new Error('too many pending cancels'))
+        onGiveUp(oldest, new Error('too many pending calls'))
       }
       send(id)
     },
