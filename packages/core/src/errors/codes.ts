@@ -13,6 +13,8 @@ export type KeyguardErrorCode =
   | 'estimate.unknown_model'
   | 'estimate.too_large'
   | 'store.unavailable'
+  | 'store.misconfigured'
+  | 'scope.invalid'
   | 'config.invalid'
   | 'key.invalid'
   | 'key.missing'
@@ -99,6 +101,15 @@ export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> 
   },
   'estimate.too_large': { clientStatus: 413, retryable: false, userMessage: 'This request is too large.' },
   'store.unavailable': { clientStatus: 503, retryable: true, userMessage: operatorProblem },
+  // the store answers but cannot work as configured (CROSSSLOT, OOM, WRONGTYPE, a script error…):
+  // never an outage, never a breaker opened for other tenants; the operator hint names the fix
+  'store.misconfigured': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
+  // a scope or policy id a store cannot key by (not well-formed UTF-16, too long): this request only
+  'scope.invalid': {
+    clientStatus: 400,
+    retryable: false,
+    userMessage: 'This request names who it is for in a way that cannot be used.',
+  },
   'config.invalid': { clientStatus: 500, retryable: false, userMessage: operatorProblem },
   'key.invalid': { clientStatus: 503, retryable: false, userMessage: operatorProblem },
   'key.missing': { clientStatus: 503, retryable: false, userMessage: operatorProblem },

@@ -12,7 +12,8 @@ import type {
   StoreEvent,
 } from '@keyguard/core'
 import { type LuaScript, luaScript, type RedisClientLike } from '../client/redis-client'
-import { adjustScript, peekScript, releaseScript, reserveScript, settleScript } from './scripts'
+import type { RedisClock } from './replay-guard'
+import { adjustScript, cancelScript, peekScript, releaseScript, reserveScript, settleScript } from './scripts'
 
 const scripts = {
   // first claim wins; the answer is the owner after the call
@@ -25,6 +26,7 @@ const scripts = {
   release: luaScript(releaseScript),
   peek: luaScript(peekScript),
   adjust: luaScript(adjustScript),
+  cancel: luaScript(cancelScript),
 }
 
 /** Options of the bare Lua store: no timeout, no fallback (that is {@link redisStore}'s job). */
@@ -38,6 +40,22 @@ export interface LuaStoreOptions {
   reclaimPerReserve: number
   /** How long a credits balance is kept after its last write (and past its latest grant expiry). */
   creditsTtlMs: number
+  /** Redis's clock, to give each reserve a deadline (see replay-guard.ts); without it reserves have none. */
+  clock?: RedisClock | undefined
+}
+
+/** Thrown when Redis ran a reserve after its deadline or after its cancel: it wrote nothing. */
+export class StaleReserveError extends Error {
+  constructor(id: string) {
+    super(`reserve ${id} reached Redis after it was given up; it wrote nothing`)
+    this.name = 'StaleReserveError'
+  }
+}
+
+/** The Lua store: a {@link KeyguardStore} plus the cancel of a reserve its sender gave up on. */
+export interface LuaStore extends KeyguardStore, Required<Pick<KeyguardStore, 'claim' | 'ownerOf'>> {
+  /** Release `id`'s hold whatever its lease says, or leave a tombstone that stops a later reserve of it. */
+  cancel(id: string): Promise<'released' | 'tombstone' | string>
 }
 
 /** `{prefix}:` — every key shares the hash tag, so a multi-scope reserve stays in one Cluster slot. */
@@ -185,7 +203,8 @@ export function luaStore({
   rememberMs,
   reclaimPerReserve,
   creditsTtlMs,
-}: LuaStoreOptions): KeyguardStore & Required<Pick<KeyguardStore, 'claim' | 'ownerOf'>> {
+  clock,
+}: LuaStoreOptions): LuaStore {
   const base = keyBase(prefix)
   const head = [base, rememberMs, creditsTtlMs, reclaimPerReserve]
   const record = (id: string) => `${base}r:${id}`
@@ -211,12 +230,15 @@ export function luaStore({
           throw new RangeError(`reserve ${charge.scope}/${charge.policy}: amount must be a safe integer >= 0`)
       }
       const lua = charges.map(toLua)
+      const sentAt = performance.now()
       const reply = (await run(
         scripts.reserve,
         [record(id), ...stateKeyList(lua)],
-        [id, leaseMs, JSON.stringify(lua)],
+        [id, leaseMs, JSON.stringify(lua), clock?.deadline(sentAt) ?? ''],
       )) as unknown[]
-      const [ok, replayed, states, events, denial] = reply
+      const [ok, replayed, states, events, denial, redisNow] = reply
+      if (Number(replayed) === 2) throw new StaleReserveError(id)
+      clock?.observe(sentAt, Number(redisNow))
       const storeEvents = rows(events).map(toEvent)
       if (Number(ok) === 1) {
         return {
@@ -262,6 +284,10 @@ export function luaStore({
     async release(id): Promise<ReleaseResult> {
       const status = await run(scripts.release, [record(id)], [id])
       return { status: String(status) as ReleaseResult['status'] }
+    },
+
+    async cancel(id) {
+      return String(await run(scripts.cancel, [record(id)], [id]))
     },
 
     async peek({ scope, policies }): Promise<ChargeState[]> {

@@ -1,74 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import type { Charge, LimitRule } from '@keyguard/core'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { RedisClientLike } from '../client/redis-client'
 import { testPrefix } from '../client/test-redis'
+import { type OwnRedis, ownRedis, until } from './__fixtures__/redis-server'
 import { redisStore } from './redis-store'
 
 // The test runs its own redis-server on a spare port, kills it mid-run and starts it again.
-// redis-server must be installed (CI installs it); without it the test fails, it never skips.
 
-const spare = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-
-const ping = async (port: number) => {
-  const probe = new Redis(port, '127.0.0.1', {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  probe.on('error', () => {})
-  try {
-    await probe.connect()
-    return (await probe.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    probe.disconnect()
-  }
-}
-
-/** Poll until `check` holds (the server starting or the store recovering), failing after `ms`. */
-async function until(check: () => Promise<boolean>, ms: number, what: string) {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-let server: ChildProcess | undefined
-async function startRedis(port: number) {
-  server = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  )
-  server.on('error', () => {})
-  await until(() => ping(port), 10_000, `redis-server on port ${port}`)
-}
-async function stopRedis() {
-  const running = server
-  server = undefined
-  if (!running || running.exitCode !== null) return
-  const exited = new Promise((resolve) => running.once('exit', resolve))
-  running.kill('SIGKILL')
-  await exited
-}
-afterAll(stopRedis)
+let redis: OwnRedis | undefined
+afterAll(() => redis?.kill())
 
 const spend: LimitRule = {
   kind: 'spend',
@@ -115,8 +57,9 @@ afterEach(() => {
 
 describe.each(Object.keys(clients))('redisStore when Redis goes away (%s)', (name) => {
   it('denies spend while Redis is down, falls back for rate limits, and recovers when it returns', async () => {
-    const port = await spare()
-    await startRedis(port)
+    // configured as the README asks, so the only warnings are the outage's
+    redis = await ownRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'])
+    const port = redis.port
     const { client, close } = await (
       clients[name] as (port: number) => ReturnType<(typeof clients)['ioredis']>
     )(port)
@@ -142,7 +85,7 @@ describe.each(Object.keys(clients))('redisStore when Redis goes away (%s)', (nam
       expect((await reserve(rateCharge)).ok).toBe(true)
       expect(logger.warn).not.toHaveBeenCalled()
 
-      await stopRedis()
+      await redis.kill()
       // down: spend fails closed, every time, whether the circuit is closed or open
       for (let i = 0; i < 4; i++) {
         await expect(reserve(spendCharge)).rejects.toMatchObject({
@@ -159,7 +102,7 @@ describe.each(Object.keys(clients))('redisStore when Redis goes away (%s)', (nam
       expect(onStoreError.mock.calls.map(([, context]) => context.outcome)).toContain('fallback')
       expect(onStoreError.mock.calls.map(([, context]) => context.outcome)).toContain('denied')
 
-      await startRedis(port)
+      await redis.start()
       // back: the store finds Redis again by itself, and spend is enforced in Redis
       await until(
         async () => {
@@ -180,7 +123,7 @@ describe.each(Object.keys(clients))('redisStore when Redis goes away (%s)', (nam
       expect(unhandled).toEqual([])
     } finally {
       await close()
-      await stopRedis()
+      await redis.kill()
     }
   }, 180_000)
 })

@@ -13,8 +13,12 @@ import {
 } from '@keyguard/core'
 import { z } from 'zod'
 import type { RedisClientLike } from '../client/redis-client'
+import { checkServer, describeProblems, type ServerCheck } from './check-server'
 import { type CircuitState, circuitBreaker } from './circuit-breaker'
+import { checkId, prefixProblem } from './key-checks'
 import { luaStore } from './lua-store'
+import { misconfiguration, misconfigured } from './redis-errors'
+import { redisClock, retryQueue } from './replay-guard'
 
 /** The store operations, as reported to `onStoreError`. */
 export type StoreOperation = 'reserve' | 'settle' | 'release' | 'peek' | 'adjust' | 'claim' | 'ownerOf'
@@ -96,6 +100,13 @@ export interface RedisStoreOptions {
    * @default 157_680_000_000 (five years)
    */
   creditsTtlMs?: number
+  /**
+   * At first contact the store reads Redis's persistence and eviction settings (README, "What Redis
+   * keyguard needs") and warns once through `logger` about each one that loses money. With `strict`
+   * it refuses every call with `store.misconfigured` instead, until Redis is configured right.
+   * @default false
+   */
+  strict?: boolean
 }
 
 const positiveInt = z.number().int().positive()
@@ -112,6 +123,9 @@ const optionsSchema = z.object({
     .string()
     .min(1)
     .regex(/^[^\s]+$/, 'no whitespace')
+    .refine((prefix) => prefixProblem(prefix) === undefined, {
+      error: (issue) => `hash tag: ${prefixProblem(String(issue.input))}`,
+    })
     .default('keyguard'),
   timeoutMs: positiveInt.max(2 ** 31 - 1).default(250),
   expectedInstances: z.union([positiveInt, z.function()]).default(1),
@@ -144,6 +158,7 @@ const optionsSchema = z.object({
   rememberMs: positiveInt.default(600_000),
   reclaimPerReserve: positiveInt.max(10_000).default(100),
   creditsTtlMs: positiveInt.default(157_680_000_000),
+  strict: z.boolean().default(false),
 })
 
 const redisOptionKeys = {
@@ -223,6 +238,15 @@ function unavailable(operation: StoreOperation, cause: unknown, details: Record<
   })
 }
 
+function serverMisconfigured(operation: StoreOperation, problems: ServerCheck['problems']) {
+  return new KeyguardError({
+    code: 'store.misconfigured',
+    message: `The Redis store refused to ${operation} (strict): ${problems.map((p) => `${p.setting} ${p.value}`).join(', ')}`,
+    operatorHint: `${describeProblems(problems)}. Change these Redis settings, or drop strict to run with a warning.`,
+    details: { operation, settings: problems.map((p) => p.setting) },
+  })
+}
+
 /** Cap on remembered fallback reservation ids; the oldest are forgotten first (their local leases end them). */
 const LOCAL_IDS_MAX = 100_000
 
@@ -268,6 +292,34 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     rememberMs,
     reclaimPerReserve,
     creditsTtlMs,
+    // a reserve may run up to twice its timeout after it was sent; later it writes nothing
+    clock: redisClock(2 * timeoutMs),
+  })
+  const giveUp = (what: string) => (id: string, error: unknown) =>
+    logger.error(`keyguard: could not ${what} in Redis; its hold ends with its lease, as spent`, {
+      reservationId: id,
+      error: error instanceof Error ? error.message : String(error),
+    })
+  // every reserve that failed is cancelled in Redis, so a replay of it never holds or charges
+  const cancels = retryQueue({
+    send: (id) => redis.cancel(id),
+    giveUpMs: rememberMs,
+    onGiveUp: giveUp('cancel a failed reservation'),
+  })
+  // a settle Redis did not take is retried with its actual cost, so the hold is charged what is
+  // known (not the whole hold at lease end) whenever Redis is back within the lease
+  const unsettled = new Map<string, Parameters<KeyguardStore['settle']>[0]>()
+  const settles = retryQueue({
+    send: async (id) => {
+      const input = unsettled.get(id)
+      if (input) await redis.settle(input)
+      unsettled.delete(id)
+    },
+    giveUpMs: rememberMs,
+    onGiveUp: (id, error) => {
+      unsettled.delete(id)
+      giveUp('settle a reservation')(id, error)
+    },
   })
   const local: KeyguardStore | undefined =
     resolved.fallback === 'deny'
@@ -278,6 +330,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
   const localIds = new Set<string>()
 
   let outage = false
+  const misconfigurationsLogged = new Set<string>()
   const breaker = circuitBreaker({
     ...resolved.breaker,
     onChange(state: CircuitState) {
@@ -311,11 +364,46 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     }
   }
 
+  // the server's settings, read once at first contact (again after a failed read)
+  let serverCheck: Promise<ServerCheck> | undefined
+  const checkSettings = () => {
+    if (!serverCheck) {
+      serverCheck = withTimeout(checkServer(resolved.client), 'check')
+      serverCheck.then(
+        ({ problems }) => {
+          if (problems.length === 0) return
+          logger.warn(
+            `keyguard: this Redis can lose money: ${describeProblems(problems)}.${resolved.strict ? ' strict: every call is refused with store.misconfigured.' : ''}`,
+            { prefix: resolved.prefix, settings: problems.map((p) => `${p.setting} ${p.value}`) },
+          )
+        },
+        () => {
+          serverCheck = undefined
+        },
+      )
+    }
+    return serverCheck
+  }
+  const strictGate = async (operation: StoreOperation) => {
+    if (!resolved.strict) {
+      void checkSettings().catch(() => {})
+      return
+    }
+    let problems: ServerCheck['problems']
+    try {
+      ;({ problems } = await checkSettings())
+    } catch {
+      return // Redis does not answer: the call itself reports the outage
+    }
+    if (problems.length > 0) throw serverMisconfigured(operation, problems)
+  }
+
   /** Run a Redis call under the breaker and timeout; resolve with the value or with the failure. */
   async function attempt<T>(
     operation: StoreOperation,
     call: () => T | Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; circuitOpen: boolean }> {
+    await strictGate(operation)
     if (!breaker.allow()) {
       return {
         ok: false,
@@ -333,6 +421,18 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       if (error instanceof RangeError) {
         breaker.abandon()
         throw error
+      }
+      // Redis answered: a configuration problem, reported by name, never an outage for the others
+      const found = misconfiguration(error)
+      if (found) {
+        breaker.success()
+        report(error, { operation, outcome: 'denied', circuitOpen: false })
+        const wrapped = misconfigured(operation, found, error)
+        if (!misconfigurationsLogged.has(found.name)) {
+          misconfigurationsLogged.add(found.name)
+          logger.error(`keyguard: ${wrapped.message} ${wrapped.operatorHint}`, { prefix: resolved.prefix })
+        }
+        throw wrapped
       }
       breaker.failure()
       announceOutage(error)
@@ -369,10 +469,17 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
 
   return {
     async reserve(input): Promise<ReserveResult> {
+      checkId('reservation id', input.id)
+      for (const charge of input.charges) {
+        checkId('scope', charge.scope)
+        checkId('policy', charge.policy)
+      }
       if (localIds.has(input.id) && local)
         return local.reserve({ ...input, charges: input.charges.map(localCharge) })
       const result = await attempt('reserve', () => redis.reserve(input))
       if (result.ok) return result.value
+      // it may still run on Redis (a client replay): cancel it, in order behind it
+      if (!result.circuitOpen) cancels.add(input.id)
       const money = input.charges.find((charge) => moneyKinds.has(charge.rule.kind))
       if (money || !local) {
         report(result.error, { operation: 'reserve', outcome: 'denied', circuitOpen: result.circuitOpen })
@@ -392,6 +499,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       }
       const result = await attempt('settle', () => redis.settle(input))
       if (result.ok) return result.value
+      unsettled.set(input.id, input)
+      settles.add(input.id)
       report(result.error, { operation: 'settle', outcome: 'denied', circuitOpen: result.circuitOpen })
       throw unavailable('settle', result.error, { reservationId: input.id })
     },
@@ -404,11 +513,15 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       }
       const result = await attempt('release', () => redis.release(id))
       if (result.ok) return result.value
+      // the call is over and not charged: make sure Redis hears it, not the lease's reclaim
+      cancels.add(id)
       report(result.error, { operation: 'release', outcome: 'denied', circuitOpen: result.circuitOpen })
       throw unavailable('release', result.error, { reservationId: id })
     },
 
     async peek(input): Promise<ChargeState[]> {
+      checkId('scope', input.scope)
+      for (const policy of input.policies) checkId('policy', policy.policy)
       const result = await attempt('peek', () => redis.peek(input))
       if (result.ok) return result.value
       const money = input.policies.some((policy) => moneyKinds.has(policy.rule.kind))
@@ -427,6 +540,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     },
 
     async adjust(input): Promise<ChargeState> {
+      checkId('scope', input.scope)
+      checkId('policy', input.policy)
       const result = await attempt('adjust', () => redis.adjust(input))
       if (result.ok) return result.value
       if (moneyKinds.has(input.rule.kind) || !local) {

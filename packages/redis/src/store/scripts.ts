@@ -243,6 +243,8 @@ end
 -- one table; a write call saves them all at the end.
 local STATES = {}
 local RECLAIMED = {}
+-- the reservation a cancel releases: never reclaimed (charged) by that same call, even past its lease
+local CANCELLING = nil
 local LEASE = 0
 local get_state
 
@@ -296,10 +298,12 @@ get_state = function(c, write, events)
     expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
   end
   for _, id in ipairs(expired) do
-    if write then reclaim_reservation(id, events) end
-    -- a hold whose record is gone (or, in a read, any expired hold) is reclaimed in this state only
-    local amount = hold_amount(S, id)
-    if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
+    if id ~= CANCELLING then
+      if write then reclaim_reservation(id, events) end
+      -- a hold whose record is gone (or, in a read, any expired hold) is reclaimed in this state only
+      local amount = hold_amount(S, id)
+      if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
+    end
   end
   return S
 end
@@ -501,16 +505,24 @@ local RECLAIM = tonumber(ARGV[4])
 
 const script = (body: string) => HEAD + LIB + body
 
-/** KEYS: record, then k, h, x per charge. ARGV[5..]: id, lease ms, charges JSON. */
+/**
+ * KEYS: record, then k, h, x per charge. ARGV[5..]: id, lease ms, charges JSON, deadline (Redis ms,
+ * or '' when the sender does not know Redis's clock yet). Every reply ends with Redis's TIME in ms.
+ */
 export const reserveScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id, lease = ARGV[5], tonumber(ARGV[6])
 local charges = cjson.decode(ARGV[7])
 local lease_end = NOW + lease
+-- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
+-- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
+if ARGV[8] ~= '' and NOW > tonumber(ARGV[8]) then return { 0, 2, {}, {}, {} } end
 -- the record goes in first (SET NX: a known id is a replay); a denial deletes it again, so a denied
 -- reserve still records nothing (the script is atomic: no one sees it in between)
 if not redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. ARGV[7], 'NX', 'PX', fmt(lease + REMEMBER)) then
-  return { 1, 1, peek_states(charges), {}, {} }
+  -- a tombstone: the sender cancelled this id before the reserve arrived
+  if string.sub(redis.call('GET', rkey) or '', 1, 10) == 'cancelled|' then return { 0, 2, {}, {}, {} } end
+  return { 1, 1, peek_states(charges), {}, {}, NOW }
 end
 -- a hold of a forgotten reservation with this same id is reclaimed in its state only, as before
 RECLAIMED[id] = true
@@ -526,7 +538,7 @@ for i, c in ipairs(charges) do
   if remaining ~= '' and c.a > remaining then
     save_all()
     redis.call('DEL', rkey)
-    return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] } }
+    return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] }, NOW }
   end
   pend[c.k] = p + c.a
 end
@@ -557,7 +569,7 @@ end
 save_all()
 local out = {}
 for i = 1, #charges do out[i] = state_of(list[i]) end
-return { 1, 0, out, events, {} }
+return { 1, 0, out, events, {}, NOW }
 `)
 
 /** KEYS: record. ARGV[5..]: id, cost nanos, tokens. */
@@ -579,6 +591,7 @@ if st == 'live' then
 end
 local status = st
 if st == 'settled' then status = 'already-settled' end
+if st == 'cancelled' then status = 'released' end
 return { status, peek_states(cjson.decode(rec.c)), {} }
 `)
 
@@ -597,8 +610,28 @@ if st == 'live' then
   record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
   return status
 end
-if st == 'released' then return 'already-released' end
+if st == 'released' or st == 'cancelled' then return 'already-released' end
 return st
+`)
+
+/**
+ * KEYS: record. ARGV[5]: id. Cancels a reserve its sender answered as failed, whatever order the
+ * two arrive in: a live hold is released (even past its lease: the call never ran, so nothing is
+ * charged), and an id not seen yet gets a tombstone that turns a later reserve into a no-op.
+ */
+export const cancelScript = script(/* lua */ `
+local rkey = KEYS[1]
+local id = ARGV[5]
+local rec = record_get(rkey)
+if not rec then
+  redis.call('SET', rkey, 'cancelled|' .. fmt(NOW) .. '|0|[]', 'PX', fmt(REMEMBER))
+  return 'tombstone'
+end
+if rec.st ~= 'live' then return rec.st end
+CANCELLING = id
+finish_reservation(rec, id, 'release', nil, {})
+record_set(rkey, rec, 'cancelled', math.max(rec.exp - NOW, 0) + REMEMBER)
+return 'released'
 `)
 
 /** KEYS: k, h, x per policy. ARGV[5]: charges JSON (amount 0). */
