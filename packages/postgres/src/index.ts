@@ -1,0 +1,5 @@
+export type { PoolClientLike, PoolLike, Queryable, QueryResultLike } from './client/pool-like'
+export type { MigrateOptions, MigrateResult, Migration } from './migrations/migrate'
+export { migrate, migrations } from './migrations/migrate'
+export type { PostgresStoreOptions } from './store/postgres-store'
+export { postgresStore } from './store/postgres-store'
