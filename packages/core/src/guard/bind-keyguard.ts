@@ -6,6 +6,7 @@ import type { Charge } from '../limits/store'
 import type { Keyguard } from './create-keyguard'
 import { guardedFetch } from './create-keyguard'
 import { type Shared, usageScoped } from './guard-shared'
+import { recordEntries } from './keyguard-ledger'
 import type { ResolvedOptions } from './keyguard-options'
 import { endpointOf } from './read-request'
 
@@ -53,7 +54,7 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
             operatorHint: 'convert dollars with usd(5), which returns integer nanos',
           })
         const charge = await creditsCharge(options, withKey(options, scopeOf(extra)))
-        return options.store.adjust({
+        const state = await options.store.adjust({
           scope: charge.scope,
           policy: charge.policy,
           rule: charge.rule,
@@ -63,6 +64,19 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
             ? {}
             : { idempotencyKey: grantOptions.idempotencyKey }),
         })
+        recordEntries(options, () => [
+          {
+            type: 'credit',
+            id: grantOptions?.idempotencyKey ?? `grant:${crypto.randomUUID()}`,
+            kind: 'grant',
+            scope: charge.scope,
+            policy: charge.policy,
+            amountNanos,
+            ...(grantOptions?.expiresAt === undefined ? {} : { expiresAt: grantOptions.expiresAt }),
+            at: options.now(),
+          },
+        ])
+        return state
       },
     },
     upstreamRateLimits: (keyName) => shared.rateLimits.get(keyName ?? frozen.key ?? options.defaultKey),

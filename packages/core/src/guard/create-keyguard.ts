@@ -17,6 +17,7 @@ import {
   type KeyguardListener,
   type SettleEvent,
 } from './keyguard-events'
+import { recordEntries } from './keyguard-ledger'
 import { type KeyguardOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
 import { jsonBodyOf, rewriteBody } from './prepare-request'
@@ -90,7 +91,23 @@ export function createKeyguard(options: KeyguardOptions): Keyguard {
   const recharger = autoRecharger({
     store: resolved.store,
     policies: resolved.limits,
-    emit: (event: LimitEvent) => emitter.emit(event),
+    emit: (event: LimitEvent) => {
+      if (event.type === 'recharge-succeeded') {
+        const { scope, policy, amountNanos, idempotencyKey } = event
+        recordEntries(resolved, () => [
+          {
+            type: 'credit',
+            id: idempotencyKey,
+            kind: 'recharge',
+            scope,
+            policy,
+            amountNanos,
+            at: resolved.now(),
+          },
+        ])
+      }
+      emitter.emit(event)
+    },
     now: resolved.now,
   })
   return bindKeyguard(
@@ -230,6 +247,7 @@ export async function guardedFetch(
       tapped,
       requestTier: json?.service_tier,
       startedAt,
+      upstreamRequestId: upstream.headers.get('x-request-id') ?? undefined,
     }).then(resolveSettled, (error: unknown) => {
       options.logger.error('keyguard: settling failed', { reservationId, error: scrub(error, options) })
       resolveSettled(

@@ -13,6 +13,7 @@ import type { LimitPolicy, RequestScope } from '../limits/limit-policy'
 import { memoryStore } from '../limits/memory-store'
 import type { KeyguardStore } from '../limits/store'
 import type { PriceTable } from '../pricing/define-prices'
+import type { KeyguardLedger } from './keyguard-ledger'
 import { consoleLogger, type Logger } from './logger'
 
 /**
@@ -109,6 +110,12 @@ export interface KeyguardOptions {
    * @default 'response'
    */
   errors?: 'response' | 'throw'
+  /**
+   * Record every settled call and credit movement durably (`postgresLedger({ pool })` from
+   * `@keyguard/postgres`). Entries are handed over without waiting; the ledger writes them off the
+   * request path. @default none
+   */
+  ledger?: KeyguardLedger
 }
 
 /** @internal The frozen, validated configuration. */
@@ -136,6 +143,7 @@ export interface ResolvedOptions {
   /** `null`: no breaker. */
   breakerCooldownMs: number | null
   secrets: readonly Secret[]
+  ledger: KeyguardLedger | undefined
 }
 
 const fn = (what: string) =>
@@ -169,6 +177,14 @@ const store = z.custom<KeyguardStore>(
       (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
     ),
   { message: 'must implement reserve, settle, release, peek and adjust (see KeyguardStore)' },
+)
+const ledger = z.custom<KeyguardLedger>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as KeyguardLedger).record === 'function' &&
+    typeof (value as KeyguardLedger).flush === 'function',
+  { message: 'must implement record and flush (see KeyguardLedger)' },
 )
 const maxTimer = 2 ** 31 - 1
 
@@ -220,6 +236,7 @@ const schema = z.object({
   onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
   streamCut: z.optional(z.boolean()),
   forwardOutputBound: z.optional(z.boolean()),
+  ledger: z.optional(ledger),
   circuitBreaker: z.optional(
     z.union([
       z.literal(false),
@@ -241,6 +258,7 @@ const fixes: Record<string, string> = {
   defaultMaxOutputTokens: 'use a positive integer number of tokens',
   streamCut: 'use true or false',
   forwardOutputBound: 'use true or false',
+  ledger: 'pass postgresLedger({ pool }) from @keyguard/postgres, or leave it out',
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -383,6 +401,7 @@ export function resolveOptions(options: KeyguardOptions): ResolvedOptions {
     deltaCounter: input.counter ?? gptTokenizerCounter,
     breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
+    ledger: input.ledger as KeyguardLedger | undefined,
   })
 }
 
