@@ -1,5 +1,6 @@
 import { inTransaction, type PoolLike, quoteSchema } from '../client/pool-like'
 import store from './001-store.sql'
+import ledger from './002-ledger.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -9,7 +10,10 @@ export interface Migration {
 }
 
 /** The migrations this package ships, in order. Each runs once per schema. */
-export const migrations: readonly Migration[] = Object.freeze([{ version: 1, name: 'store', sql: store }])
+export const migrations: readonly Migration[] = Object.freeze([
+  { version: 1, name: 'store', sql: store },
+  { version: 2, name: 'ledger', sql: ledger },
+])
 
 /** Options for {@link migrate}. */
 export interface MigrateOptions {
