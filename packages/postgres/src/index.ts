@@ -11,5 +11,7 @@ export type { LedgerEvent, PostgresLedger, PostgresLedgerOptions } from './ledge
 export { postgresLedger } from './ledger/postgres-ledger'
 export type { MigrateOptions, MigrateResult, Migration } from './migrations/migrate'
 export { migrate, migrations } from './migrations/migrate'
+export type { RebuildResult, RebuildStoreOptions, RebuildTarget } from './rebuild/rebuild-store'
+export { rebuildStore } from './rebuild/rebuild-store'
 export type { PostgresStoreOptions } from './store/postgres-store'
 export { postgresStore } from './store/postgres-store'
