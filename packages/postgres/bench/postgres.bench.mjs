@@ -4,7 +4,7 @@
 import * as core from '@keyguard/core'
 import * as testing from '@keyguard/testing'
 import pg from 'pg'
-import { guardedMockUpstream, opsPerSecond, ratio, report } from '../../../scripts/bench-kit.mjs'
+import { guardedMockUpstream, ratio, report } from '../../../scripts/bench-kit.mjs'
 import { migrate, postgresLedger, postgresStore } from '../dist/index.js'
 
 const url = process.env.KEYGUARD_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
