@@ -51,12 +51,16 @@ export function quoteSchema(schema: string): string {
  * Run `work` in one transaction on one connection; a deadlock or serialization failure (Postgres
  * aborts one side) reruns it, so callers never see one.
  */
-export async function inTransaction<T>(pool: PoolLike, work: (client: Queryable) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: PoolLike,
+  work: (client: Queryable) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect()
     let broken: Error | undefined
     try {
-      await client.query('BEGIN')
+      await client.query(begin)
       const result = await work(client)
       await client.query('COMMIT')
       return result

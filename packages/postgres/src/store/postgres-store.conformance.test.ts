@@ -19,8 +19,10 @@ afterAll(async () => {
   await pool.end()
 })
 
-describeStoreConformance(
-  'postgresStore',
-  () => ({ store: postgresStore({ pool, schema }), advance: sleep }),
-  { timeoutMs: 30_000 },
-)
+for (const synchronousCommit of [true, false]) {
+  describeStoreConformance(
+    `postgresStore with synchronousCommit: ${synchronousCommit}`,
+    () => ({ store: postgresStore({ pool, schema, synchronousCommit }), advance: sleep }),
+    { timeoutMs: 30_000 },
+  )
+}
