@@ -48,20 +48,22 @@ export function quoteSchema(schema: string): string {
 }
 
 /**
- * Run `work` in one transaction on one connection; a deadlock or serialization failure (Postgres
+ * Run `work` in one transaction (opened by the statements in `begin`; `work` gets the rows the last
+ * of them answered) on one connection; a deadlock or serialization failure (Postgres
  * aborts one side) reruns it, so callers never see one.
  */
 export async function inTransaction<T>(
   pool: PoolLike,
-  work: (client: Queryable) => Promise<T>,
+  work: (client: Queryable, begun: QueryResultLike['rows']) => Promise<T>,
   begin = 'BEGIN',
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect()
     let broken: Error | undefined
     try {
-      await client.query(begin)
-      const result = await work(client)
+      // `begin` may be several statements (simple protocol, no values): pg then answers one result each
+      const answer: QueryResultLike | QueryResultLike[] = await client.query(begin)
+      const result = await work(client, (Array.isArray(answer) ? answer.at(-1) : answer)?.rows ?? [])
       await client.query('COMMIT')
       return result
     } catch (error) {

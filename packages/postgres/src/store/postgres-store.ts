@@ -86,18 +86,17 @@ export function postgresStore({
   synchronousCommit = true,
 }: PostgresStoreOptions): KeyguardStore {
   const quoted = quoteSchema(schema)
-  // one simple-protocol round trip: no values, so both statements travel together
-  const begin = synchronousCommit ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit = off'
+  // BEGIN, the commit mode and the database clock (read once per operation) in one round trip: with
+  // no values, pg sends the statements together (simple protocol)
+  const begin = `BEGIN;${synchronousCommit ? '' : ' SET LOCAL synchronous_commit = off;'}
+    SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`
   const tables = { states: `${quoted}.keyguard_states`, reservations: `${quoted}.keyguard_reservations` }
 
   /** Run one operation in a transaction, with the database's time read once. */
   const run = <T>(work: (w: Work) => Promise<T>): Promise<T> =>
     inTransaction(
       pool,
-      async (client: Queryable) => {
-        const { rows } = await client.query(
-          'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now',
-        )
+      async (client: Queryable, rows) => {
         const w = new Work(client, tables, Number(rows[0]?.now))
         const result = await work(w)
         await w.commit()

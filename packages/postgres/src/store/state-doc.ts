@@ -20,8 +20,10 @@ export interface Hold {
 
 interface Entry extends Hold {
   at: number
-  settled: boolean
 }
+
+/** A settled request: `[at, amount]`, without its id (nothing needs it once settled: a third the size). */
+type Done = [at: number, amount: number]
 
 interface Keys {
   /** Applied `adjust` idempotency keys and until when they are remembered (epoch ms). */
@@ -31,7 +33,7 @@ interface Keys {
 /** One `(scope, policy[, period])` state as stored in its row's `doc` column. */
 export type StateDoc = Keys &
   (
-    | { kind: 'requests'; log: Entry[] }
+    | { kind: 'requests'; log: Entry[]; done: Done[] }
     | { kind: 'tokens'; level: number; at: number; holds: Hold[] }
     | { kind: 'spend'; spent: number; bonus: number; fired: number[]; holds: Hold[] }
     | { kind: 'concurrency'; holds: Hold[] }
@@ -58,7 +60,7 @@ export function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): stri
 export function freshDoc(rule: LimitRule, at: number): StateDoc {
   switch (rule.kind) {
     case 'requests':
-      return { kind: 'requests', log: [] }
+      return { kind: 'requests', log: [], done: [] }
     case 'tokens':
       return { kind: 'tokens', level: rule.capacity, at, holds: [] }
     case 'spend':
@@ -84,6 +86,7 @@ export function docFor(stored: StateDoc | null | undefined, rule: LimitRule, at:
   const doc = stored && stored.kind === rule.kind ? stored : freshDoc(rule, at)
   if (doc.kind === 'requests' && rule.kind === 'requests') {
     doc.log = doc.log.filter((entry) => entry.at > at - rule.windowMs)
+    doc.done = (doc.done ?? []).filter(([when]) => when > at - rule.windowMs)
   } else if (doc.kind === 'tokens' && rule.kind === 'tokens') {
     const elapsed = Math.max(0, at - doc.at)
     doc.level = Math.min(rule.capacity, doc.level + (elapsed * rule.refillPerSecond) / 1000)
@@ -94,8 +97,7 @@ export function docFor(stored: StateDoc | null | undefined, rule: LimitRule, at:
   return doc
 }
 
-const holdsOf = (doc: StateDoc): Hold[] =>
-  doc.kind === 'requests' ? doc.log.filter((e) => !e.settled) : doc.holds
+const holdsOf = (doc: StateDoc): Hold[] => (doc.kind === 'requests' ? doc.log : doc.holds)
 
 /** Ids of live holds whose lease has ended. */
 export function expiredIds(doc: StateDoc, at: number): string[] {
@@ -135,7 +137,7 @@ export function grant(doc: Of<'credits'>, amount: number, expiresAt: number | nu
 /** Hold `amount` for reservation `id` (a repeated `(scope, policy)` joins the earlier hold). */
 export function addHold(doc: StateDoc, id: string, amount: number, leaseEnd: number, at: number): void {
   if (doc.kind === 'requests') {
-    doc.log.push({ id, at, amount, settled: false, leaseEnd })
+    doc.log.push({ id, at, amount, leaseEnd })
     return
   }
   if (doc.kind === 'tokens') doc.level -= amount
@@ -153,10 +155,10 @@ export function endHold(
   actual: number,
 ): boolean {
   if (doc.kind === 'requests') {
-    const mine = doc.log.filter((e) => e.id === id && !e.settled)
+    const mine = doc.log.filter((e) => e.id === id)
     if (mine.length === 0) return false
-    if (how === 'settle') for (const entry of mine) entry.settled = true
-    else doc.log = doc.log.filter((e) => !mine.includes(e))
+    doc.log = doc.log.filter((e) => e.id !== id)
+    if (how === 'settle') for (const entry of mine) doc.done.push([entry.at, entry.amount])
     return true
   }
   const hold = doc.holds.find((h) => h.id === id)
@@ -272,7 +274,7 @@ export function remainingOf(doc: StateDoc, rule: LimitRule, taken: number): numb
   const held = heldOf(doc)
   switch (doc.kind) {
     case 'requests':
-      return Math.max(0, (rule.kind === 'requests' ? rule.limit : 0) - sum(doc.log) - taken)
+      return Math.max(0, (rule.kind === 'requests' ? rule.limit : 0) - requestsTotal(doc) - taken)
     case 'tokens':
       return Math.max(0, Math.floor(doc.level - taken))
     case 'spend': {
@@ -298,9 +300,9 @@ export function describeDoc(
   let used = 0
   let resetAt: number | null = null
   if (doc.kind === 'requests') {
-    used = sum(doc.log.filter((e) => e.settled))
-    if (doc.log.length > 0 && rule.kind === 'requests')
-      resetAt = Math.min(...doc.log.map((e) => e.at)) + rule.windowMs
+    used = doc.done.reduce((total, [, amount]) => total + amount, 0)
+    const entries = requestEntries(doc)
+    if (entries.length > 0 && rule.kind === 'requests') resetAt = (entries[0] as Done)[0] + rule.windowMs
   } else if (doc.kind === 'tokens' && rule.kind === 'tokens') {
     used = Math.max(0, rule.capacity - Math.floor(doc.level) - held)
     if (doc.level < rule.capacity && rule.refillPerSecond > 0)
@@ -333,12 +335,12 @@ export function denialOf(
   const limit = limitOf(doc, rule)
   let retryAfterMs: number | null = null
   if (rule.kind === 'requests' && doc.kind === 'requests' && amount <= rule.limit) {
-    let need = sum(doc.log) + taken + amount - rule.limit
+    let need = requestsTotal(doc) + taken + amount - rule.limit
     retryAfterMs = rule.windowMs
-    for (const entry of [...doc.log].sort((a, b) => a.at - b.at)) {
-      need -= entry.amount
+    for (const [when, size] of requestEntries(doc)) {
+      need -= size
       if (need <= 0) {
-        retryAfterMs = Math.max(0, entry.at + rule.windowMs - at)
+        retryAfterMs = Math.max(0, when + rule.windowMs - at)
         break
       }
     }
@@ -374,6 +376,18 @@ export function denialOf(
 
 /** Drop reservation `id`'s hold (a reservation no longer live) without charging or refunding it. */
 export function removeHoldOf(doc: StateDoc, id: string): void {
-  if (doc.kind === 'requests') doc.log = doc.log.filter((e) => e.id !== id || e.settled)
+  if (doc.kind === 'requests') doc.log = doc.log.filter((e) => e.id !== id)
   else doc.holds = doc.holds.filter((h) => h.id !== id)
+}
+
+type Requests = Of<'requests'>
+
+/** Every request in the window, settled or held, oldest first, as `[at, amount]`. */
+function requestEntries(doc: Requests): Done[] {
+  return [...doc.done, ...doc.log.map((e): Done => [e.at, e.amount])].sort((a, b) => a[0] - b[0])
+}
+
+/** Settled plus held requests in the window. */
+function requestsTotal(doc: Requests): number {
+  return sum(doc.log) + doc.done.reduce((total, [, amount]) => total + amount, 0)
 }
