@@ -40,6 +40,7 @@ export interface PostgresStoreOptions {
 }
 
 const ADJUST_KEY_MS = 7 * 24 * 3_600_000
+const PURGE_EVERY = 500
 const isAmount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 
@@ -92,6 +93,19 @@ export function postgresStore({
     SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`
   const tables = { states: `${quoted}.keyguard_states`, reservations: `${quoted}.keyguard_reservations` }
 
+  // Forgotten reservation rows (finished over 10 minutes ago, denied placeholders) are deleted in small
+  // batches every PURGE_EVERY operations of this process, outside the operation's transaction.
+  let operations = 0
+  const purge = (now: number): void => {
+    pool
+      .query(
+        `DELETE FROM ${tables.reservations} WHERE id IN
+           (SELECT id FROM ${tables.reservations} WHERE forget_at <= $1 LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
+        [now],
+      )
+      .catch(() => {})
+  }
+
   /** Run one operation in a transaction, with the database's time read once. */
   const run = <T>(work: (w: Work) => Promise<T>): Promise<T> =>
     inTransaction(
@@ -100,6 +114,7 @@ export function postgresStore({
         const w = new Work(client, tables, Number(rows[0]?.now))
         const result = await work(w)
         await w.commit()
+        if (++operations % PURGE_EVERY === 0) purge(w.now)
         return result
       },
       begin,

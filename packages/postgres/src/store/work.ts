@@ -34,6 +34,8 @@ export class Work {
   readonly records = new Map<string, ReservationDoc | null>()
   private readonly dirtyStates = new Set<string>()
   private readonly dirtyRecords = new Set<string>()
+  /** A reserve's own id, when its row was made by this operation: a denial leaves it to be purged. */
+  private created: string | undefined
 
   constructor(
     private readonly client: Queryable,
@@ -97,6 +99,7 @@ export class Work {
           [id],
         )
     const row = rows[0]
+    if (create) this.created = id
     const forgotten = row?.forget_at != null && Number(row.forget_at) <= this.now
     const doc = row && !forgotten ? ((row.doc as ReservationDoc | null) ?? null) : null
     this.records.set(id, doc)
@@ -142,6 +145,17 @@ export class Work {
 
   /** Write every changed state and reservation back, in one statement each. */
   async commit(): Promise<void> {
+    if (
+      this.created !== undefined &&
+      !this.dirtyRecords.has(this.created) &&
+      this.records.get(this.created) == null
+    ) {
+      // a denied reserve records nothing: its placeholder row is due for the purge now
+      await this.client.query(
+        `UPDATE ${this.tables.reservations} SET forget_at = $2 WHERE id = $1 AND doc IS NULL`,
+        [this.created, this.now],
+      )
+    }
     if (this.dirtyStates.size > 0) {
       const keys = [...this.dirtyStates]
       await this.client.query(
