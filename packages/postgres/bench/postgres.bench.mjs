@@ -84,6 +84,16 @@ report({
   target: '>= 0.5',
 })
 
+const relaxed = postgresStore({ pool, schema, synchronousCommit: false })
+const relaxedReserve = (caller) =>
+  relaxed.reserve({ id: `a${process.pid}-${seq++}`, charges: [charges(caller)[0]], leaseMs: 60_000 })
+report({
+  name: 'postgres-store-vs-update-returning-async-commit',
+  value: await ratio(concurrently(16, relaxedReserve), concurrently(16, updateReturning)),
+  unit: 'ratio',
+  baseline: `the same UPDATE … RETURNING, store with synchronousCommit: false, 16 concurrent callers, ${where}`,
+})
+
 // 3. Ledger rows written per second: record a burst, flush, count.
 const ledger = postgresLedger({ pool, schema, batchSize: 1000 })
 const entry = (i) => ({
