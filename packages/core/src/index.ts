@@ -51,6 +51,7 @@ export type {
   UpstreamErrorEvent,
   UpstreamRateLimitsEvent,
 } from './guard/keyguard-events'
+export type { KeyguardLedger, LedgerCallEntry, LedgerCreditEntry, LedgerEntry } from './guard/keyguard-ledger'
 export type { KeyguardOptions } from './guard/keyguard-options'
 export type { KeyguardResult } from './guard/keyguard-result'
 export { keyguardResult } from './guard/keyguard-result'

@@ -8,6 +8,7 @@ import type { Charge, KeyguardStore } from '../limits/store'
 import type { Keyguard } from './create-keyguard'
 import { guardedFetch } from './create-keyguard'
 import { type Shared, usageScoped } from './guard-shared'
+import { recordEntries } from './keyguard-ledger'
 import type { ResolvedOptions } from './keyguard-options'
 import { endpointOf } from './read-request'
 
@@ -60,7 +61,7 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
             operatorHint: 'convert dollars with usd(5), which returns integer nanos',
           })
         const charge = await creditsCharge(options, withKey(options, scopeOf(extra, 'guard.credits.grant')))
-        return options.store.adjust({
+        const state = await options.store.adjust({
           scope: charge.scope,
           policy: charge.policy,
           rule: charge.rule,
@@ -70,6 +71,19 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
             ? {}
             : { idempotencyKey: grantOptions.idempotencyKey }),
         })
+        recordEntries(options, () => [
+          {
+            type: 'credit',
+            id: grantOptions?.idempotencyKey ?? `grant:${crypto.randomUUID()}`,
+            kind: 'grant',
+            scope: charge.scope,
+            policy: charge.policy,
+            amountNanos,
+            ...(grantOptions?.expiresAt === undefined ? {} : { expiresAt: grantOptions.expiresAt }),
+            at: options.now(),
+          },
+        ])
+        return state
       },
     },
     upstreamRateLimits: (keyName) => shared.rateLimits.get(keyName ?? frozen.key ?? options.defaultKey),

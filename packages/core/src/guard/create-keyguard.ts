@@ -20,6 +20,7 @@ import {
   type KeyguardListener,
   type SettleEvent,
 } from './keyguard-events'
+import { recordEntries } from './keyguard-ledger'
 import { type KeyguardOptions, resolveOptions } from './keyguard-options'
 import { attachResult } from './keyguard-result'
 import { backgroundRefusal, rewriteBody } from './prepare-request'
@@ -99,7 +100,23 @@ export function createKeyguard<Kind extends string = never>(options: KeyguardOpt
   const recharger = autoRecharger({
     store: resolved.store,
     policies: resolved.limits,
-    emit: (event: LimitEvent) => emitter.emit(event),
+    emit: (event: LimitEvent) => {
+      if (event.type === 'recharge-succeeded') {
+        const { scope, policy, amountNanos, idempotencyKey } = event
+        recordEntries(resolved, () => [
+          {
+            type: 'credit',
+            id: idempotencyKey,
+            kind: 'recharge',
+            scope,
+            policy,
+            amountNanos,
+            at: resolved.now(),
+          },
+        ])
+      }
+      emitter.emit(event)
+    },
     now: resolved.now,
   })
   return bindKeyguard(
@@ -255,6 +272,7 @@ export async function guardedFetch(
       tapped,
       startedAt,
       chargeHold,
+      upstreamRequestId: upstream.headers.get('x-request-id') ?? undefined,
     }).then(resolveSettled, (error: unknown) => {
       options.logger.error('keyguard: settling failed', { reservationId, error: scrub(error, options) })
       resolveSettled(

@@ -16,6 +16,7 @@ import { memoryStore } from '../limits/memory-store'
 import { type ScopeOf, unknownScopeKindProblems } from '../limits/scope-kinds'
 import type { KeyguardStore } from '../limits/store'
 import type { PriceTable } from '../pricing/define-prices'
+import type { KeyguardLedger } from './keyguard-ledger'
 import { consoleLogger, type Logger } from './logger'
 
 /**
@@ -128,6 +129,12 @@ export interface KeyguardOptions<Kind extends string = string> {
    * @default 'response'
    */
   errors?: 'response' | 'throw'
+  /**
+   * Record every settled call and credit movement durably (`postgresLedger({ pool })` from
+   * `@keyguard/postgres`). Entries are handed over without waiting; the ledger writes them off the
+   * request path. @default none
+   */
+  ledger?: KeyguardLedger
 }
 
 /** @internal The frozen, validated configuration. */
@@ -157,6 +164,7 @@ export interface ResolvedOptions {
   /** `null`: no breaker. */
   breakerCooldownMs: number | null
   secrets: readonly Secret[]
+  ledger: KeyguardLedger | undefined
 }
 
 const fn = (what: string) =>
@@ -190,6 +198,14 @@ const store = z.custom<KeyguardStore>(
       (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
     ),
   { message: 'must implement reserve, settle, release, peek and adjust (see KeyguardStore)' },
+)
+const ledger = z.custom<KeyguardLedger>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as KeyguardLedger).record === 'function' &&
+    typeof (value as KeyguardLedger).flush === 'function',
+  { message: 'must implement record and flush (see KeyguardLedger)' },
 )
 const maxTimer = 2 ** 31 - 1
 
@@ -243,6 +259,7 @@ const schema = z.object({
   streamCut: z.optional(z.boolean()),
   forwardOutputBound: z.optional(z.boolean()),
   backgroundResponses: z.optional(z.enum(['refuse', 'charge-hold'])),
+  ledger: z.optional(ledger),
   circuitBreaker: z.optional(
     z.union([
       z.literal(false),
@@ -266,6 +283,7 @@ const fixes: Record<string, string> = {
   streamCut: 'use true or false',
   forwardOutputBound: 'use true or false',
   backgroundResponses: "use 'refuse' (the default) or 'charge-hold'",
+  ledger: 'pass postgresLedger({ pool }) from @keyguard/postgres, or leave it out',
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -415,6 +433,7 @@ export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kin
     deltaCounter: input.counter ?? gptTokenizerCounter,
     breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
+    ledger: input.ledger as KeyguardLedger | undefined,
   })
 }
 

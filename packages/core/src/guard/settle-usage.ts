@@ -5,6 +5,7 @@ import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState } from '../limits/store'
 import { handleStoreEvents, type Shared, scrub } from './guard-shared'
 import type { SettleEvent } from './keyguard-events'
+import { recordEntries, settleEntries } from './keyguard-ledger'
 import type { TappedUsage } from './tap-usage'
 
 export interface SettleInput {
@@ -17,6 +18,8 @@ export interface SettleInput {
   startedAt: number
   /** Charge the whole hold, unread: a fixed price set in code, or a background response (estimated). */
   chargeHold?: 'fixed' | 'background' | undefined
+  /** OpenAI's `x-request-id`, for the ledger. */
+  upstreamRequestId?: string | undefined
 }
 
 export async function settleUsage(shared: Shared, input: SettleInput): Promise<SettleEvent> {
@@ -68,10 +71,12 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
     }
   }
   let states: ChargeState[] = []
+  let settled = reservationId === undefined
   if (reservationId !== undefined) {
     try {
       const result = await options.store.settle({ id: reservationId, actual: { costNanos, tokens } })
       states = result.states
+      settled = result.status === 'settled'
       handleStoreEvents(shared, result.events)
     } catch (error) {
       options.logger.error('keyguard: settling failed; the lease will reclaim the hold as spent', {
@@ -92,7 +97,24 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
     reservationId,
   })
   emitter.emit(event)
+  if (options.ledger) recordSettle(shared, input, event, settled)
   return event
+}
+
+/** Hand the settled call (and the credits it consumed) to the ledger, if one is configured. */
+function recordSettle(shared: Shared, input: SettleInput, event: SettleEvent, settled: boolean): void {
+  const { options } = shared
+  recordEntries(options, () => {
+    const keyName = input.scope.key ?? options.defaultKey
+    return settleEntries(event, {
+      keyName,
+      fingerprint: options.keys.get(keyName).fingerprint,
+      startedAt: input.startedAt,
+      settledAt: options.now(),
+      upstreamRequestId: input.upstreamRequestId,
+      settled,
+    })
+  })
 }
 
 export function usedSoFar(estimate: RequestEstimate, deltas: number): Record<string, number> {

@@ -1,0 +1,29 @@
+import pg from 'pg'
+
+// Shared by the Postgres tests. In CI a missing server fails the run (.ci/run starts one); tests never skip.
+export const postgresUrl = process.env.KEYGUARD_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** A schema name of its own per test run, so parallel runs never share tables. */
+export const testSchema = (label: string) =>
+  `kgtest_${label}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+
+/** A pool on the test database; fails with how to start Postgres when it does not answer. */
+export async function testPool(max = 10): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: postgresUrl, max, connectionTimeoutMillis: 10_000 })
+  pool.on('error', () => {})
+  try {
+    await pool.query('SELECT 1')
+  } catch (error) {
+    await pool.end()
+    throw new Error(
+      `Postgres is not reachable at ${postgresUrl} (${error instanceof Error ? error.message : String(error)}). ` +
+        'The Postgres tests need a server: start it (pg_ctlcluster 15 main start) or set KEYGUARD_POSTGRES_URL.',
+    )
+  }
+  return pool
+}
+
+/** Drop a test schema and everything in it. */
+export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+}

@@ -1,0 +1,73 @@
+import { inTransaction, type PoolLike, quoteSchema } from '../client/pool-like'
+import store from './001-store.sql'
+import ledger from './002-ledger.sql'
+
+/** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+/** The migrations this package ships, in order. Each runs once per schema. */
+export const migrations: readonly Migration[] = Object.freeze([
+  { version: 1, name: 'store', sql: store },
+  { version: 2, name: 'ledger', sql: ledger },
+])
+
+/** Options for {@link migrate}. */
+export interface MigrateOptions {
+  /** The pool; `connect()` is used for one transaction. */
+  pool: PoolLike
+  /** The schema keyguard's tables live in; created when missing. @default 'keyguard' */
+  schema?: string
+}
+
+/** What {@link migrate} did. */
+export interface MigrateResult {
+  /** Versions applied by this call, ascending (empty when the schema was up to date). */
+  applied: number[]
+}
+
+/**
+ * Create or update keyguard's tables: applies every shipped migration the schema has not seen, in
+ * one transaction, recorded in `keyguard_migrations`. Idempotent, and safe when several processes
+ * migrate at once: a transaction-scoped advisory lock on the schema makes them take turns.
+ *
+ * @param options - the pool and the schema.
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { migrate } from '@keyguard/postgres'
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+ * await migrate({ pool })
+ * ```
+ */
+export async function migrate({ pool, schema = 'keyguard' }: MigrateOptions): Promise<MigrateResult> {
+  const quoted = quoteSchema(schema)
+  return inTransaction(pool, async (client) => {
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('keyguard.migrate:' || $1, 0))", [
+      schema,
+    ])
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`)
+    await client.query(`SET LOCAL search_path TO ${quoted}`)
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS keyguard_migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    )
+    const { rows } = await client.query('SELECT version FROM keyguard_migrations')
+    const done = new Set(rows.map((row) => Number(row.version)))
+    const applied: number[] = []
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue
+      await client.query(migration.sql)
+      await client.query('INSERT INTO keyguard_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ])
+      applied.push(migration.version)
+    }
+    return { applied }
+  })
+}

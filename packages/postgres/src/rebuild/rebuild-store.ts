@@ -1,0 +1,91 @@
+import type { CreditsRule, KeyguardStore, ScopeKey, SpendRule } from '@keyguard/core'
+import type { LedgerQueries } from '../ledger/ledger-queries'
+
+/** One state to restore: a spend state of the current period, or a credits balance. */
+export interface RebuildTarget {
+  scope: ScopeKey
+  policy: string
+  /** The rule as the guard builds it now (spend: for the current period). */
+  rule: SpendRule | CreditsRule
+}
+
+/** Options for {@link rebuildStore}. */
+export interface RebuildStoreOptions {
+  /** The ledger to read from (`postgresLedger({ pool })`). */
+  ledger: Pick<LedgerQueries, 'spentIn' | 'statement'>
+  /** The store that lost its data. */
+  store: KeyguardStore
+  /** The states to restore: each `(scope, policy)` of a spend or credits limit that was in use. */
+  targets: readonly RebuildTarget[]
+}
+
+/** What {@link rebuildStore} did for one target. */
+export interface RebuildResult {
+  scope: ScopeKey
+  policy: string
+  kind: 'spend' | 'credits'
+  /** Nanos written into the store: spend added, or credits movements replayed. */
+  restoredNanos: number
+  /** Why nothing was written, when nothing was. */
+  skipped?: 'up-to-date' | 'store-not-empty'
+}
+
+/**
+ * Restore current-period spend and credit balances from the ledger into a store that lost them (Redis
+ * restarted without persistence), so admissions resume where they stopped. Spend: the ledger's sum
+ * for the period minus what the store already counts is settled into the period (a zero-amount
+ * reservation settled at the difference: `adjust` on spend means a bonus or a refund, not spend).
+ * Credits: every grant, recharge and consumption is replayed through `adjust` in order, each under an
+ * idempotency key, and only into an empty credits state. Running it twice changes nothing.
+ *
+ * @param options - the ledger, the store and the states to restore.
+ * @example
+ * ```ts
+ * const rule = await spend.ruleFor('t1', Date.now())
+ * await rebuildStore({ ledger, store, targets: [{ scope: 'tenant:t1', policy: spend.name, rule }] })
+ * ```
+ */
+export async function rebuildStore({
+  ledger,
+  store,
+  targets,
+}: RebuildStoreOptions): Promise<RebuildResult[]> {
+  const results: RebuildResult[] = []
+  for (const { scope, policy, rule } of targets) {
+    const [state] = await store.peek({ scope, policies: [{ policy, rule }] })
+    if (rule.kind === 'spend') {
+      const recorded = await ledger.spentIn({ scope, policy, periodEndsAt: rule.period.endsAt })
+      const missing = recorded - (state?.used ?? 0) - (state?.held ?? 0)
+      if (missing <= 0) {
+        results.push({ scope, policy, kind: 'spend', restoredNanos: 0, skipped: 'up-to-date' })
+        continue
+      }
+      const id = `rebuild:${scope}:${policy}:${rule.period.id}:${recorded}`
+      await store.reserve({ id, charges: [{ scope, policy, rule, amount: 0 }], leaseMs: 60_000 })
+      await store.settle({ id, actual: { costNanos: missing, tokens: 0 } })
+      results.push({ scope, policy, kind: 'spend', restoredNanos: missing })
+      continue
+    }
+    // replaying into a balance that survived would count it twice
+    if (state && (state.limit !== 0 || state.used !== 0 || state.held !== 0)) {
+      results.push({ scope, policy, kind: 'credits', restoredNanos: 0, skipped: 'store-not-empty' })
+      continue
+    }
+    const { movements } = await ledger.statement({ scope, policy })
+    let restoredNanos = 0
+    for (const movement of movements) {
+      const incoming = movement.kind === 'grant' || movement.kind === 'recharge'
+      await store.adjust({
+        scope,
+        policy,
+        rule,
+        delta: incoming ? movement.amountNanos : -movement.amountNanos,
+        ...(incoming && movement.expiresAt !== null ? { expiresAt: movement.expiresAt } : {}),
+        idempotencyKey: `rebuild:${movement.id}`,
+      })
+      restoredNanos += movement.amountNanos
+    }
+    results.push({ scope, policy, kind: 'credits', restoredNanos })
+  }
+  return results
+}

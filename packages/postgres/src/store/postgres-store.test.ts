@@ -1,0 +1,41 @@
+import type pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dropSchema, testPool, testSchema } from '../client/test-postgres'
+import { migrate } from '../migrations/migrate'
+import { postgresStore } from './postgres-store'
+
+let pool: pg.Pool
+const schema = testSchema('store')
+beforeAll(async () => {
+  pool = await testPool()
+  await migrate({ pool, schema })
+})
+afterAll(async () => {
+  await dropSchema(pool, schema)
+  await pool.end()
+})
+
+const rule = { kind: 'concurrency' as const, limit: 1 }
+
+describe('postgresStore', () => {
+  it('leaves a denied reserve only as a placeholder due for the purge', async () => {
+    const store = postgresStore({ pool, schema })
+    const charges = [{ scope: 'user:purge', policy: 'parallel', rule, amount: 1 }]
+    expect((await store.reserve({ id: 'held', charges, leaseMs: 60_000 })).ok).toBe(true)
+    expect((await store.reserve({ id: 'denied', charges, leaseMs: 60_000 })).ok).toBe(false)
+    const { rows } = await pool.query(
+      `SELECT id, doc IS NULL AS empty, forget_at IS NOT NULL AS due FROM "${schema}".keyguard_reservations ORDER BY id`,
+    )
+    expect(rows).toEqual([
+      { id: 'denied', empty: true, due: true },
+      { id: 'held', empty: false, due: false },
+    ])
+    expect(await store.settle({ id: 'denied', actual: { costNanos: 0, tokens: 0 } })).toMatchObject({
+      status: 'unknown',
+    })
+  })
+
+  it('refuses a schema name that is not a plain identifier', () => {
+    expect(() => postgresStore({ pool, schema: 'Robert"); DROP TABLE x; --' })).toThrow(RangeError)
+  })
+})
