@@ -1,30 +1,17 @@
 // What npm users get: pack every package, install the tarballs into a throwaway project with npm,
 // and import every entry point four ways: ESM JS, CJS JS, TypeScript node16, TypeScript bundler.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { packPackages } from './pack-packages.mjs'
 
 const root = process.cwd()
 const work = mkdtempSync(path.join(tmpdir(), 'keyguard-consumers-'))
 const run = (command, args, cwd, env = process.env) =>
   execFileSync(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
 
-const packages = readdirSync('packages')
-  .map((dir) => ({
-    dir: path.join(root, 'packages', dir),
-    json: JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')),
-  }))
-  .filter(({ json }) => !json.private)
-
-const tarballs = path.join(work, 'tarballs')
-mkdirSync(tarballs)
-for (const { dir } of packages) run('pnpm', ['pack', '--pack-destination', tarballs], dir)
-const tarballOf = (name) =>
-  path.join(
-    tarballs,
-    readdirSync(tarballs).find((file) => file.startsWith(`${name.replace('@', '').replace('/', '-')}-`)),
-  )
+const { packages, tarballOf } = packPackages(root, work)
 
 // Every subpath a user may import, from each package's exports map (package.json excluded). An entry
 // with no `require` condition is ESM only (the conformance suites: vitest cannot be required), so the

@@ -22,7 +22,17 @@ if (!existsSync(path.join(bin, 'node'))) {
   mkdirSync(prefix, { recursive: true })
   execFileSync(
     'npm',
-    ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `${pkg}@${version}`],
+    [
+      'install',
+      '--prefix',
+      prefix,
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      `${pkg}@${version}`,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   )
 }

@@ -96,7 +96,7 @@ export function estimateOptions(
   at: number,
   serviceTier?: unknown,
 ): EstimateOptions {
-  const built: EstimateOptions = { at: new Date(at) }
+  const built: EstimateOptions = { at: new Date(at), logger: options.logger }
   if (options.counter) built.counter = options.counter
   if (options.prices) built.prices = options.prices
   if (options.defaultMaxOutputTokens !== undefined)
