@@ -16,7 +16,7 @@ if (process.platform !== 'linux' || !arch) {
   process.exit(1)
 }
 const pkg = `node-linux-${arch}`
-const prefix = path.resolve(process.env.KEYGUARD_NODE_CACHE ?? '.cache/node', version)
+const prefix = path.resolve('.cache/node', version)
 const bin = path.join(prefix, 'node_modules', pkg, 'bin')
 if (!existsSync(path.join(bin, 'node'))) {
   mkdirSync(prefix, { recursive: true })
