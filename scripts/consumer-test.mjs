@@ -35,6 +35,8 @@ const peers = {
   hono: '^4.12.0',
   openai: '^7.0.0',
   vitest: '4.1.12',
+  // optional peer of @keyguard/testing, imported only by its /conformance entry
+  'fast-check': '^4.3.0',
 }
 writeFileSync(
   path.join(project, 'package.json'),
