@@ -4,27 +4,14 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { packPackages } from './pack-packages.mjs'
 
 const root = process.cwd()
 const work = mkdtempSync(path.join(tmpdir(), 'keyguard-consumers-'))
 const run = (command, args, cwd, env = process.env) =>
   execFileSync(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
 
-const packages = readdirSync('packages')
-  .map((dir) => ({
-    dir: path.join(root, 'packages', dir),
-    json: JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')),
-  }))
-  .filter(({ json }) => !json.private)
-
-const tarballs = path.join(work, 'tarballs')
-mkdirSync(tarballs)
-for (const { dir } of packages) run('pnpm', ['pack', '--pack-destination', tarballs], dir)
-const tarballOf = (name) =>
-  path.join(
-    tarballs,
-    readdirSync(tarballs).find((file) => file.startsWith(`${name.replace('@', '').replace('/', '-')}-`)),
-  )
+const { packages, tarballOf } = packPackages(root, work)
 
 // Every subpath a user may import, from each package's exports map (package.json excluded). An entry
 // with no `require` condition is ESM only (the conformance suites: vitest cannot be required), so the
@@ -48,6 +35,8 @@ const peers = {
   hono: '^4.12.0',
   openai: '^7.0.0',
   vitest: '4.1.12',
+  // optional peer of @keyguard/testing, imported only by its /conformance entry
+  'fast-check': '^4.3.0',
 }
 writeFileSync(
   path.join(project, 'package.json'),

@@ -258,12 +258,28 @@ describe('estimateRequest', () => {
       exact: true,
       forEncoding: () => Promise.reject(new Error('no wasm')),
     }
-    const estimate = await estimateRequest('/v1/chat/completions', chat(), { counter: broken })
+    const quiet = { warn: () => {}, error: () => {} }
+    const estimate = await estimateRequest('/v1/chat/completions', chat(), { counter: broken, logger: quiet })
     const bytes = await estimateRequest('/v1/chat/completions', chat(), { counter: byteUpperBoundCounter })
     expect(estimate?.exact).toBe(false)
     expect(estimate?.inputTokens).toBe(bytes?.inputTokens)
     const exact = await estimateRequest('/v1/chat/completions', chat())
     expect(estimate?.inputTokens).toBeGreaterThanOrEqual(exact?.inputTokens ?? Infinity)
+  })
+
+  it('warns once through the logger, naming the counter and the cause, when it falls back', async () => {
+    const warnings: unknown[][] = []
+    const logger = { warn: (...args: unknown[]) => warnings.push(args), error: () => {} }
+    const broken: TokenCounter = {
+      name: 'broken',
+      exact: true,
+      forEncoding: () => Promise.reject(new Error('no wasm')),
+    }
+    await estimateRequest('/v1/chat/completions', chat(), { counter: broken, logger })
+    await estimateRequest('/v1/chat/completions', chat(), { counter: broken, logger })
+    expect(warnings).toHaveLength(1)
+    expect(String(warnings[0]?.[0])).toContain('broken')
+    expect(String(warnings[0]?.[0])).toContain('no wasm')
   })
 
   it('gives integer costs, min never above max, max monotone in the output bound', async () => {

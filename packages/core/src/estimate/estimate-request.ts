@@ -1,4 +1,5 @@
 import { KeyguardError } from '../errors/keyguard-error'
+import { consoleLogger, type Logger } from '../guard/logger'
 import type { PriceTable } from '../pricing/define-prices'
 import { type ModelInfo, modelInfo } from '../pricing/model-info'
 import { ratesFor } from '../pricing/rates-for'
@@ -38,6 +39,11 @@ export interface EstimateOptions {
   counter?: TokenCounter
   /** When the call is made (selects the price row in force). @default now */
   at?: Date
+  /**
+   * Told, once per logger, when the counter cannot load and estimates fall back to the byte bound.
+   * `createKeyguard` passes its own `logger`. @default consoleLogger
+   */
+  logger?: Pick<Logger, 'warn'>
 }
 
 /** What a request can cost before it is sent. Money in integer nano-USD. */
@@ -331,14 +337,27 @@ function outputBound(
   return perChoice * Math.max(1, choices)
 }
 
+// Loggers already told that the counter fell back: the warning is said once, not on every estimate.
+const warnedLoggers = new WeakSet<object>()
+
 async function counterFor(
   info: ModelInfo,
   counter: TokenCounter,
+  logger: Pick<Logger, 'warn'>,
 ): Promise<{ count: CountFn; exact: boolean }> {
   try {
     return { count: await counter.forEncoding(info.encoding), exact: counter.exact }
-  } catch {
-    // No tokenizer (not installed, or blocked from loading): the byte bound keeps the estimate safe.
+  } catch (error) {
+    // No tokenizer (not installed, or blocked from loading): the byte bound keeps the estimate safe,
+    // but larger than it should be, so the operator is told why, once.
+    if (!warnedLoggers.has(logger)) {
+      warnedLoggers.add(logger)
+      const cause = error instanceof Error ? error.message : String(error)
+      logger.warn(
+        `keyguard: the token counter "${counter.name}" could not load ${info.encoding} (${cause}); estimates fall back to the UTF-8 byte bound, an upper bound that holds more than exact counting would. Fix: make the tokenizer loadable (gpt-tokenizer installed; under Jest, use @keyguard/core's CommonJS build as is) or pass counter: byteUpperBoundCounter to choose the bound deliberately.`,
+        { counter: counter.name, encoding: info.encoding, cause },
+      )
+    }
     return { count: tokenUpperBound, exact: false }
   }
 }
@@ -377,7 +396,11 @@ export async function estimateRequest(
     })
   }
   const info = modelInfo(str(request.model) ?? '', options.prices, options.at)
-  const { count, exact } = await counterFor(info, options.counter ?? gptTokenizerCounter)
+  const { count, exact } = await counterFor(
+    info,
+    options.counter ?? gptTokenizerCounter,
+    options.logger ?? consoleLogger,
+  )
   const tally = new Tally(count, exact, info.id)
   if (path === '/v1/chat/completions') await chatInput(tally, request)
   else if (path === '/v1/responses') await responsesInput(tally, request)

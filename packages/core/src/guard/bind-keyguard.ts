@@ -128,7 +128,11 @@ export function estimateOptions(
   at: number,
   serviceTier?: unknown,
 ): EstimateOptions {
-  const built: EstimateOptions = { at: new Date(at), defaultServiceTier: options.defaultServiceTier }
+  const built: EstimateOptions = {
+    at: new Date(at),
+    defaultServiceTier: options.defaultServiceTier,
+    logger: options.logger,
+  }
   if (options.counter) built.counter = options.counter
   if (options.prices) built.prices = options.prices
   if (options.defaultMaxOutputTokens !== undefined)

@@ -63,6 +63,19 @@ function setup(options: Partial<KeyguardOptions> = {}) {
 }
 
 describe('createKeyguard', () => {
+  it('warns once through its logger when the token counter cannot load', async () => {
+    const warnings: unknown[][] = []
+    const guard = createKeyguard({
+      key: 'sk-proj-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH',
+      counter: { name: 'broken', exact: true, forEncoding: () => Promise.reject(new Error('no wasm')) },
+      logger: { warn: (...args: unknown[]) => warnings.push(args), error: () => {} },
+    })
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }
+    await guard.estimate({ endpoint: '/v1/chat/completions', body })
+    await guard.for({ tenant: 't1' }).estimate({ endpoint: '/v1/chat/completions', body })
+    expect(warnings.map(([message]) => String(message))).toEqual([expect.stringContaining('no wasm')])
+  })
+
   it('counts a resent message once, unless countCache is false', async () => {
     const system = `You are a careful assistant. ${'Follow the house rules. '.repeat(20)}`
     const counted = async (extra: Partial<KeyguardOptions>) => {

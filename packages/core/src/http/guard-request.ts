@@ -1,3 +1,4 @@
+import { sharedWeakMap } from '../brand/shared-weak-map'
 import { KeyguardError } from '../errors/keyguard-error'
 import { createKeyguard, type Keyguard } from '../guard/create-keyguard'
 import type { KeyguardOptions } from '../guard/keyguard-options'
@@ -132,7 +133,8 @@ export function guardRequest(
   return guarded
 }
 
-const byOwner = new WeakMap<object, GuardedRequest>()
+// Shared by every copy of keyguard in the process: an adapter built on another copy still finds it.
+const byOwner = sharedWeakMap<object, GuardedRequest>('guarded-requests')
 
 /**
  * The {@link GuardedRequest} made for a framework's request object (the `owner` given to

@@ -1,5 +1,5 @@
 import { checkOptions } from '../config/check-options'
-import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import { type ApiKey, type ParseApiKeyOptions, parseApiKey } from './parse-api-key'
 import { Secret } from './secret'
 
@@ -72,7 +72,7 @@ export function createKeyRing(
       const { key, labels } = parseEntry(label, entry, parseOptions)
       keys.set(label, Object.freeze({ ...key, label, labels: Object.freeze({ ...labels }) }))
     } catch (error) {
-      if (!(error instanceof KeyguardError)) throw error
+      if (!isKeyguardError(error)) throw error
       if (error.code !== 'key.missing') onlyMissing = false
       if (error.code === 'key.in_browser') throw error
       problems.push(...error.problems.map((problem) => ({ ...problem, path: label })))

@@ -1,6 +1,10 @@
 // The value lives here, never on the object, so no reflection, spreading or serializer can reach it.
 const values = new WeakMap<Secret, string>()
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
+// Symbol.for: a Secret made by another copy of keyguard (the ESM and CJS builds in one process, or two
+// versions) carries the same brand, so every copy accepts it. Its value stays in its own copy's
+// WeakMap, reached through its own `reveal()`.
+const brand = Symbol.for('keyguard.secret')
 const encoder = new TextEncoder()
 
 /**
@@ -22,6 +26,7 @@ export class Secret {
   private constructor(value: string, name: string) {
     this.name = name
     values.set(this, value)
+    Object.defineProperty(this, brand, { value: true })
     Object.freeze(this)
   }
 
@@ -34,7 +39,7 @@ export class Secret {
    * ```
    */
   static from(value: string | Secret, name?: string): Secret {
-    if (value instanceof Secret) return name === undefined ? value : new Secret(value.reveal(), name)
+    if (Secret.isSecret(value)) return name === undefined ? value : new Secret(value.reveal(), name)
     if (typeof value !== 'string') throw new TypeError('Secret.from expects a string')
     return new Secret(value, name ?? 'secret')
   }
@@ -48,7 +53,12 @@ export class Secret {
    * ```
    */
   static isSecret(value: unknown): value is Secret {
-    return value instanceof Secret
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+  }
+
+  /** `instanceof Secret` holds for a Secret from any copy of keyguard, as {@link Secret.isSecret} does. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return Secret.isSecret(value)
   }
 
   /**
@@ -75,7 +85,7 @@ export class Secret {
    * ```
    */
   async equals(other: Secret | string): Promise<boolean> {
-    const otherValue = other instanceof Secret ? other.reveal() : other
+    const otherValue = Secret.isSecret(other) ? other.reveal() : other
     if (typeof otherValue !== 'string') return false
     const [a, b] = await Promise.all([
       crypto.subtle.digest('SHA-256', encoder.encode(this.reveal())),
