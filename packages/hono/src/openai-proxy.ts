@@ -1,4 +1,10 @@
-import { checkOptions, createOpenAIProxy, errorResponse, KeyguardError, type OpenAIProxyOptions } from '@keyguard/core'
+import {
+  checkOptions,
+  createOpenAIProxy,
+  errorResponse,
+  KeyguardError,
+  type OpenAIProxyOptions,
+} from '@keyguard/core'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'

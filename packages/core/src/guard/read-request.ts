@@ -1,6 +1,6 @@
 import { KeyguardError } from '../errors/keyguard-error'
-import { concat } from './sse-bytes'
 import { parseJson } from '../estimate/parse-json'
+import { concat } from './sse-bytes'
 
 /** The API path from any URL or path a client used: `https://x/v1/chat/completions` → `/v1/chat/completions`. */
 export function endpointOf(pathname: string): string {

@@ -53,10 +53,11 @@ export class StaleReserveError extends Error {
 }
 
 /** The Lua store: a {@link KeyguardStore} plus the cancel of a reserve its sender gave up on. */
-export interface LuaStore extends KeyguardStore, Required<Pick<KeyguardStore, 'claim' | 'ownerOf'>> {
-  /** Release `id`'s hold whatever its lease says, or leave a tombstone that stops a later reserve of it. */
-  cancel(id: string): Promise<'released' | 'tombstone' | string>
-}
+export type LuaStore = KeyguardStore &
+  Required<Pick<KeyguardStore, 'claim' | 'ownerOf'>> & {
+    /** Release `id`'s hold whatever its lease says, or leave a tombstone that stops a later reserve of it. */
+    cancel(id: string): Promise<'released' | 'tombstone' | string>
+  }
 
 /** `{prefix}:` — every key shares the hash tag, so a multi-scope reserve stays in one Cluster slot. */
 export function keyBase(prefix: string): string {
