@@ -25,7 +25,7 @@ export interface ConformanceOptions {
   /** Per-test timeout in ms. @default the runner's own `testTimeout` (a hang guard: a busy machine is slow) */
   timeoutMs?: number
   /**
-   * Stretches the sliding-window and token-bucket cases by this factor, for a store on real time (Redis
+   * Stretches the sliding-window, token-bucket, short-lease and expiring-grant cases by this factor, for a store on real time (Redis
    * server time, where `advance` sleeps): their few round trips must fit well inside the window even on
    * a busy machine. A store on an injected clock needs none. @default 1
    */
@@ -73,6 +73,8 @@ export function describeStoreConformance(
   checkOptions('describeStoreConformance', options, ['numRuns', 'timeoutMs', 'timeScale'])
   const { numRuns = 20, timeoutMs, timeScale = 1 } = options
   const scaled = (ms: number) => ms * timeScale
+  // Leases and grants that must end during a case: scaled, so they do not end early on a busy machine.
+  const short = scaled(SHORT)
   let open: ConformanceHarness[] = []
   const make = async () => {
     const harness = await makeStore()
@@ -252,8 +254,8 @@ export function describeStoreConformance(
       ]
       const charges = rules.map((r) => ({ scope, ...r }))
       const id = unique('r')
-      expect((await store.reserve({ id, charges, leaseMs: SHORT })).ok).toBe(true)
-      await advance(SHORT + 50)
+      expect((await store.reserve({ id, charges, leaseMs: short })).ok).toBe(true)
+      await advance(short + 50)
       const states = await store.peek({ scope, policies: rules })
       expect(states.map((s) => [s.used, s.held, s.remaining])).toEqual([
         [0, 0, 1],
@@ -288,8 +290,8 @@ export function describeStoreConformance(
       const scope = unique('user')
       const rule = spend(100)
       const id = unique('r')
-      await store.reserve({ id, charges: [{ scope, policy: 'spend', rule, amount: 30 }], leaseMs: SHORT })
-      await advance(SHORT + 50)
+      await store.reserve({ id, charges: [{ scope, policy: 'spend', rule, amount: 30 }], leaseMs: short })
+      await advance(short + 50)
       const next = await store.reserve({
         id: unique('r'),
         charges: [{ scope, policy: 'spend', rule, amount: 70 }],
@@ -400,7 +402,7 @@ export function describeStoreConformance(
         { policy: 'spend', rule: spend(null) },
         { policy: 'credits', rule: { kind: 'credits' } },
       ]
-      const leases = fc.sample(fc.integer({ min: 1, max: SHORT }), 12)
+      const leases = fc.sample(fc.integer({ min: 1, max: short }), 12)
       const ids = leases.map(() => unique('r'))
       await Promise.all(
         leases.map((leaseMs, i) =>
@@ -413,7 +415,7 @@ export function describeStoreConformance(
       )
       await store.settle({ id: ids[0] as string, actual: { costNanos: 5, tokens: 0 } })
       await store.release(ids[1] as string)
-      await advance(SHORT + 50)
+      await advance(short + 50)
       const states = await store.peek({ scope, policies: rules })
       expect(states.map((s) => s.held)).toEqual([0, 0, 0, 0])
       const statuses = await Promise.all(ids.map((id) => store.release(id)))
@@ -479,7 +481,7 @@ export function describeStoreConformance(
       const { store, advance, now = Date.now } = await make()
       const scope = unique('user')
       const rule: LimitRule = { kind: 'credits' }
-      await store.adjust({ scope, policy: 'credits', rule, delta: 100, expiresAt: now() + SHORT })
+      await store.adjust({ scope, policy: 'credits', rule, delta: 100, expiresAt: now() + short })
       await store.adjust({ scope, policy: 'credits', rule, delta: 100 })
       const id = unique('r')
       await store.reserve({
@@ -489,7 +491,7 @@ export function describeStoreConformance(
       })
       const settled = await store.settle({ id, actual: { costNanos: 50, tokens: 0 } })
       expect(settled.states[0]).toMatchObject({ limit: 150, used: 50, remaining: 150 })
-      await advance(SHORT + 50)
+      await advance(short + 50)
       const [state] = await store.peek({ scope, policies: [{ policy: 'credits', rule }] })
       expect(state).toMatchObject({ limit: 100, remaining: 100 })
       const denied = await store.reserve({
