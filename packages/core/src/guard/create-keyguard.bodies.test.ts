@@ -31,6 +31,8 @@ function bodiesSetup(makeStore: (now: () => number) => KeyguardStore = (now) => 
   const upstream = cancelCountingFetch(mock.fetch)
   const guard = createKeyguard({
     key: canary,
+    // Costs here are at the standard tier; an unnamed tier would be held (and, unread, settled) at priority.
+    defaultServiceTier: 'default',
     fetch: upstream.fetch,
     now: clock.now,
     store: makeStore(clock.now),

@@ -26,6 +26,8 @@ function setup(client: RedisClientLike) {
   const waiters: ((event: SettleEvent) => void)[] = []
   const guard = createKeyguard({
     key: canary,
+    // Costs here are at the standard tier; an unnamed tier would be held (and, unread, settled) at priority.
+    defaultServiceTier: 'default',
     fetch: createMockOpenAI({ reply: 'one two three' }).fetch,
     store: redisStore({ client, prefix: testPrefix('guard-bodies') }),
     limits: [
