@@ -1,6 +1,7 @@
 import { inTransaction, type PoolLike, quoteSchema } from '../client/pool-like'
 import store from './001-store.sql'
 import ledger from './002-ledger.sql'
+import owners from './003-owners.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -13,6 +14,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = Object.freeze([
   { version: 1, name: 'store', sql: store },
   { version: 2, name: 'ledger', sql: ledger },
+  { version: 3, name: 'owners', sql: owners },
 ])
 
 /** Options for {@link migrate}. */

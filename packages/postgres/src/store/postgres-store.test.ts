@@ -35,6 +35,29 @@ describe('postgresStore', () => {
     })
   })
 
+  it('gives every racing claim of an object the same single owner', async () => {
+    const store = postgresStore({ pool, schema })
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.claim?.({ objectId: 'resp_race', owner: `tenant=${i}`, ttlMs: 60_000 }),
+      ),
+    )
+    const winner = answers[0]?.owner
+    expect(winner).toMatch(/^tenant=/)
+    expect(answers.every((answer) => answer?.owner === winner)).toBe(true)
+    expect(await store.ownerOf?.('resp_race')).toBe(winner)
+  })
+
+  it('keeps a live claim’s expiry when the object is claimed again', async () => {
+    const store = postgresStore({ pool, schema })
+    const row = `SELECT owner, expires_at FROM "${schema}".keyguard_owners WHERE object_id = 'resp_ttl'`
+    await store.claim?.({ objectId: 'resp_ttl', owner: 'tenant=acme', ttlMs: 60_000 })
+    const before = await pool.query(row)
+    await store.claim?.({ objectId: 'resp_ttl', owner: 'tenant=globex', ttlMs: 3_600_000 })
+    expect((await pool.query(row)).rows).toEqual(before.rows)
+    expect(before.rows[0]?.owner).toBe('tenant=acme')
+  })
+
   it('refuses a schema name that is not a plain identifier', () => {
     expect(() => postgresStore({ pool, schema: 'Robert"); DROP TABLE x; --' })).toThrow(RangeError)
   })

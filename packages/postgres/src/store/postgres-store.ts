@@ -1,6 +1,7 @@
 import type {
   AdjustInput,
   ChargeState,
+  ClaimInput,
   KeyguardStore,
   PeekInput,
   ReleaseResult,
@@ -11,6 +12,7 @@ import type {
   StoreEvent,
 } from '@keyguard/core'
 import { inTransaction, type PoolLike, type Queryable, quoteSchema } from '../client/pool-like'
+import { postgresOwners } from './owners'
 import {
   addHold,
   adjustDoc,
@@ -92,9 +94,11 @@ export function postgresStore({
   const begin = `BEGIN;${synchronousCommit ? '' : ' SET LOCAL synchronous_commit = off;'}
     SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`
   const tables = { states: `${quoted}.keyguard_states`, reservations: `${quoted}.keyguard_reservations` }
+  const owners = postgresOwners(pool, `${quoted}.keyguard_owners`)
 
-  // Forgotten reservation rows (finished over 10 minutes ago, denied placeholders) are deleted in small
-  // batches every PURGE_EVERY operations of this process, outside the operation's transaction.
+  // Forgotten reservation rows (finished over 10 minutes ago, denied placeholders) and expired claims are
+  // deleted in small batches every PURGE_EVERY operations of this process, outside the operation's
+  // transaction.
   let operations = 0
   const purge = (now: number): void => {
     pool
@@ -104,6 +108,7 @@ export function postgresStore({
         [now],
       )
       .catch(() => {})
+    owners.purge()
   }
 
   /** Run one operation in a transaction, with the database's time read once. */
@@ -262,6 +267,14 @@ export function postgresStore({
         }
         return describeDoc(scope, policy, rule, doc, w.now)
       })
+    },
+
+    claim(input: ClaimInput): Promise<{ owner: string }> {
+      return owners.claim(input)
+    },
+
+    ownerOf(objectId: string): Promise<string | null> {
+      return owners.ownerOf(objectId)
     },
   }
 }

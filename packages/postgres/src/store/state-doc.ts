@@ -371,6 +371,7 @@ export function denialOf(
     remaining,
     requested: amount,
     retryAfterMs,
+    used: describeDoc(charge.scope, charge.policy, rule, doc, at).used,
   }
 }
 
