@@ -1,20 +1,13 @@
 import type { LedgerEntry } from '@keyguard/core'
 import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { migratedSchema } from '../client/migrated-schema'
 import type { Queryable } from '../client/pool-like'
-import { dropSchema, testPool, testSchema } from '../client/test-postgres'
-import { migrate } from '../migrations/migrate'
 import { type LedgerEvent, postgresLedger } from './postgres-ledger'
 
 let pool: pg.Pool
-const schema = testSchema('ledger')
-beforeAll(async () => {
-  pool = await testPool()
-  await migrate({ pool, schema })
-})
-afterAll(async () => {
-  await dropSchema(pool, schema)
-  await pool.end()
+const schema = migratedSchema('ledger', (opened) => {
+  pool = opened
 })
 
 let serial = 0

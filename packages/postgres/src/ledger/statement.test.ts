@@ -1,21 +1,14 @@
 import { type ChargeState, createKeyguard, credits, keyguardResult, spendLimit } from '@keyguard/core'
 import { createMockOpenAI } from '@keyguard/testing'
 import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dropSchema, testPool, testSchema } from '../client/test-postgres'
-import { migrate } from '../migrations/migrate'
+import { describe, expect, it } from 'vitest'
+import { migratedSchema } from '../client/migrated-schema'
 import { postgresStore } from '../store/postgres-store'
 import { postgresLedger } from './postgres-ledger'
 
 let pool: pg.Pool
-const schema = testSchema('statement')
-beforeAll(async () => {
-  pool = await testPool()
-  await migrate({ pool, schema })
-})
-afterAll(async () => {
-  await dropSchema(pool, schema)
-  await pool.end()
+const schema = migratedSchema('statement', (opened) => {
+  pool = opened
 })
 
 const canary = `sk-proj-${'St4t3m3nt'.repeat(5)}T3stW8q8A`

@@ -1,20 +1,13 @@
 import { type Charge, type CreditsRule, memoryStore, type SpendRule } from '@keyguard/core'
 import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dropSchema, testPool, testSchema } from '../client/test-postgres'
+import { describe, expect, it } from 'vitest'
+import { migratedSchema } from '../client/migrated-schema'
 import { postgresLedger } from '../ledger/postgres-ledger'
-import { migrate } from '../migrations/migrate'
 import { rebuildStore } from './rebuild-store'
 
 let pool: pg.Pool
-const schema = testSchema('rebuild')
-beforeAll(async () => {
-  pool = await testPool()
-  await migrate({ pool, schema })
-})
-afterAll(async () => {
-  await dropSchema(pool, schema)
-  await pool.end()
+const schema = migratedSchema('rebuild', (opened) => {
+  pool = opened
 })
 
 const AMOUNT = 12_345_678_901

@@ -1,22 +1,14 @@
 import { describeStoreConformance } from '@keyguard/testing/conformance'
 import type pg from 'pg'
-import { afterAll, beforeAll } from 'vitest'
-import { dropSchema, testPool, testSchema } from '../client/test-postgres'
-import { migrate } from '../migrations/migrate'
+import { migratedSchema } from '../client/migrated-schema'
 import { postgresStore } from './postgres-store'
 
 // The store runs on the database's clock, so advance() sleeps for real (the suite keeps windows short).
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 let pool: pg.Pool
-const schema = testSchema('conformance')
-beforeAll(async () => {
-  pool = await testPool()
-  await migrate({ pool, schema })
-})
-afterAll(async () => {
-  await dropSchema(pool, schema)
-  await pool.end()
+const schema = migratedSchema('conformance', (opened) => {
+  pool = opened
 })
 
 for (const synchronousCommit of [true, false]) {

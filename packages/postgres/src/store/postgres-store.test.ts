@@ -1,18 +1,11 @@
 import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dropSchema, testPool, testSchema } from '../client/test-postgres'
-import { migrate } from '../migrations/migrate'
+import { describe, expect, it } from 'vitest'
+import { migratedSchema } from '../client/migrated-schema'
 import { postgresStore } from './postgres-store'
 
 let pool: pg.Pool
-const schema = testSchema('store')
-beforeAll(async () => {
-  pool = await testPool()
-  await migrate({ pool, schema })
-})
-afterAll(async () => {
-  await dropSchema(pool, schema)
-  await pool.end()
+const schema = migratedSchema('store', (opened) => {
+  pool = opened
 })
 
 const rule = { kind: 'concurrency' as const, limit: 1 }
