@@ -15,6 +15,7 @@ import {
 import { imageSize } from './image-size'
 import { imageTokenBound } from './image-tokens'
 import { parseJson } from './parse-json'
+import { yieldToEventLoop } from './yield-to-event-loop'
 
 /** The API paths {@link estimateRequest} prices. */
 export type EndpointPath = '/v1/chat/completions' | '/v1/responses' | '/v1/embeddings'
@@ -108,7 +109,6 @@ const BUDGET_MS = 5
 // A text up to this long is counted in one call (about a millisecond at worst); a longer one in slices
 // of this size, so a busy machine that runs us slowly still gets a turn of the loop every few ms.
 const ONE_CALL_CHARS = 512
-const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 
 /**
  * Counting state for one request: texts are collected while the body is walked and counted afterwards
@@ -159,7 +159,7 @@ class Tally {
   /** Gives the event loop a turn once the work since the last one took its budget. */
   async turn(): Promise<void> {
     if (Date.now() - this.since < BUDGET_MS) return
-    await pause()
+    await yieldToEventLoop()
     this.since = Date.now()
   }
   /**

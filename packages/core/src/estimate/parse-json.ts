@@ -1,3 +1,5 @@
+import { yieldToEventLoop } from './yield-to-event-loop'
+
 /** Options for {@link parseJson}. */
 export interface ParseJsonOptions {
   /** A value whose text is at most this long is parsed by one `JSON.parse` call. @default 16384 */
@@ -11,7 +13,6 @@ export interface ParseJsonOptions {
   budgetMs?: number
 }
 
-const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || code === 13
 
 /**
@@ -30,7 +31,7 @@ export async function parseJson(text: string, options: ParseJsonOptions = {}): P
   let since = Date.now()
   const turn = async () => {
     if (Date.now() - since < budgetMs) return
-    await pause()
+    await yieldToEventLoop()
     since = Date.now()
   }
 
