@@ -15,6 +15,17 @@ describe('two copies of @keyguard/core', () => {
     expect(esm.Secret).not.toBe(cjs.Secret)
   })
 
+  it('count tokens exactly in both builds, with no fallback warning', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi there' }] }
+    for (const core of [esm, cjs]) {
+      const warnings: string[] = []
+      const logger = { warn: (message: string) => warnings.push(message), error: () => {} }
+      const estimate = await core.estimateRequest('/v1/chat/completions', body, { logger })
+      expect(warnings).toEqual([])
+      expect(estimate).toMatchObject({ exact: true, inputTokens: 9 })
+    }
+  })
+
   it('accept a Secret from the other copy, as a key and to reveal and compare', async () => {
     const secret = esm.Secret.from(key, 'OPENAI_API_KEY')
     expect(cjs.Secret.isSecret(secret)).toBe(true)

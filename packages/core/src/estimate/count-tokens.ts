@@ -186,7 +186,13 @@ async function importEncoding(encoding: TokenizerEncoding): Promise<Encoder> {
   // Our own instance, not the shared module's: its merge cache is a Map used as an LRU, and once full
   // (100k pieces, which one base64 blob fills) evicting from it stalls the event loop for 100+ ms at a
   // time. Whole-word vocabulary hits skip BPE anyway, so counting without the cache costs little.
-  const api = GptEncoding.getEncodingApi(encoding, () => ranks.default)
+  // The CommonJS build require()s the vocabulary in Node compatibility mode: its `default` is then the
+  // whole CJS exports object, whose own `default` is the table.
+  const loaded: unknown = ranks.default
+  const table = (
+    Array.isArray(loaded) ? loaded : (loaded as { default: unknown }).default
+  ) as typeof ranks.default
+  const api = GptEncoding.getEncodingApi(encoding, () => table)
   api.setMergeCacheSize(0)
   return api
 }
