@@ -17,7 +17,8 @@ test('runs on the Node the compat run asked for', () => {
 test('estimates count exactly from the CommonJS build, with no fallback warning', async () => {
   const warnings = []
   const logger = { warn: (message) => warnings.push(message), error: () => {} }
-  const estimate = await estimateRequest('/v1/chat/completions', body, { logger })
+  // The standard tier, named: a request naming none is held at priority (14,250 nanos here).
+  const estimate = await estimateRequest('/v1/chat/completions', body, { logger, defaultServiceTier: 'default' })
   expect(warnings).toEqual([])
   expect(estimate).toMatchObject({ exact: true, inputTokens: 17, maxCostNanos: 8550 })
 })
