@@ -18,7 +18,10 @@ test('estimates count exactly from the CommonJS build, with no fallback warning'
   const warnings = []
   const logger = { warn: (message) => warnings.push(message), error: () => {} }
   // The standard tier, named: a request naming none is held at priority (14,250 nanos here).
-  const estimate = await estimateRequest('/v1/chat/completions', body, { logger, defaultServiceTier: 'default' })
+  const estimate = await estimateRequest('/v1/chat/completions', body, {
+    logger,
+    defaultServiceTier: 'default',
+  })
   expect(warnings).toEqual([])
   expect(estimate).toMatchObject({ exact: true, inputTokens: 17, maxCostNanos: 8550 })
 })
