@@ -98,16 +98,7 @@ describe('redisStore', () => {
   })
 
   it('reports a full Redis under noeviction as out of memory, not unreachable', async () => {
-    const redis = await ownRedis([
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory',
-      '4mb',
-      '--maxmemory-policy',
-      'noeviction',
-    ])
+    const redis = await ownRedis(['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'])
     const client = new Redis(redis.port, '127.0.0.1')
     client.on('error', () => {})
     try {
@@ -116,15 +107,14 @@ describe('redisStore', () => {
       expect((await store.reserve({ id: 'before', charges: charge('tenant:a'), leaseMs: 60_000 })).ok).toBe(
         true,
       )
-      // small values: a big one is refused on its query buffer alone, leaving Redis under maxmemory
+      // Filling up to maxmemory leaves Redis hovering at the line (a freed query buffer can let the next
+      // write through). Fill ~4 MB first, then put the line far below: every write is refused from then on.
       const filler = 'x'.repeat(1024)
-      for (let i = 0; i < 100_000; i++) {
-        try {
-          await client.set(`filler:${i}`, filler)
-        } catch {
-          break
-        }
-      }
+      const fill = client.pipeline()
+      for (let i = 0; i < 4_000; i++) fill.set(`filler:${i}`, filler)
+      await fill.exec()
+      await client.config('SET', 'maxmemory', '1mb')
+      await expect(client.set('one-more', 'x')).rejects.toThrow(/OOM/)
       for (let i = 0; i < 5; i++) {
         await expect(
           store.reserve({ id: `full${i}`, charges: charge('tenant:a'), leaseMs: 60_000 }),
