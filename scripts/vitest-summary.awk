@@ -8,8 +8,13 @@
     if ($(i + 1) ~ /^skipped/) s += $i
   }
 }
+# Each failing test's heading and first lines, kept to print again at the end, where a truncated CI log
+# still shows them.
+/ FAIL / { grab = 12 }
+grab > 0 && NF { failures = failures $0 "\n"; grab--; nfail++ }
 # turbo --continue lists what failed, such as "Failed:    @keyguard/node#test, @keyguard/redis#test".
 /^ *Failed: / { sub(/^ *Failed: +/, ""); failed = failed (failed ? ", " : "") $0 }
 END {
+  if (failures != "") printf "--- failing tests (first lines of each) ---\n%s---\n", substr(failures, 1, 6000)
   printf "vitest: %d passed, %d failed%s%s\n", p, f, (s ? ", " s " skipped" : ""), (failed ? " (failed tasks: " failed ")" : "")
 }
