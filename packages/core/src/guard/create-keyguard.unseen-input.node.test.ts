@@ -23,7 +23,7 @@ afterAll(async () => {
 
 const stores: [name: string, make: (now: () => number) => KeyguardStore][] = [
   ['memory', (now) => memoryStore({ now })],
-  ['redis', () => redisStore({ client: redis!.ioredis, prefix: testPrefix('unseen') })],
+  ['redis', () => redisStore({ client: redis!.ioredis, prefix: testPrefix('unseen'), timeoutMs: 5_000 })],
 ]
 
 function setup(

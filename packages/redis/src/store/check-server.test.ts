@@ -68,7 +68,12 @@ describe('redisStore', () => {
           const { client, close } = await make(redis.port)
           const logger = { warn: vi.fn(), error: vi.fn() }
           try {
-            const store = redisStore({ client, prefix: testPrefix(`check-${name}`), logger })
+            const store = redisStore({
+              client,
+              prefix: testPrefix(`check-${name}`),
+              logger,
+              timeoutMs: 5_000,
+            })
             for (let i = 0; i < 3; i++) await store.reserve({ id: `r${i}`, charges, leaseMs: 60_000 })
             await settle()
             if (warning) {
@@ -93,7 +98,13 @@ describe('redisStore', () => {
     const { client, close } = await connect.ioredis(redis.port)
     try {
       const logger = { warn: vi.fn(), error: vi.fn() }
-      const store = redisStore({ client, prefix: testPrefix('strict'), logger, strict: true })
+      const store = redisStore({
+        client,
+        prefix: testPrefix('strict'),
+        logger,
+        strict: true,
+        timeoutMs: 5_000,
+      })
       await expect(store.reserve({ id: 'a', charges, leaseMs: 60_000 })).rejects.toMatchObject({
         code: 'store.misconfigured',
         clientStatus: 503,

@@ -29,7 +29,7 @@ function setup(client: RedisClientLike) {
     // Costs here are at the standard tier; an unnamed tier would be held (and, unread, settled) at priority.
     defaultServiceTier: 'default',
     fetch: createMockOpenAI({ reply: 'one two three' }).fetch,
-    store: redisStore({ client, prefix: testPrefix('guard-bodies') }),
+    store: redisStore({ client, prefix: testPrefix('guard-bodies'), timeoutMs: 5_000 }),
     limits: [
       concurrencyLimit({ scope: 'tenant', limit: 1 }),
       spendLimit({ scope: 'tenant', limit: 1_000_000_000, period: 'day' }),

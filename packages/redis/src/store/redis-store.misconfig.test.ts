@@ -51,6 +51,7 @@ describe('redisStore', () => {
         client: client(),
         prefix: testPrefix('surrogate'),
         logger: quiet(),
+        timeoutMs: 5_000,
         onStoreError,
       })
       for (let i = 0; i < 5; i++) {
@@ -75,7 +76,7 @@ describe('redisStore', () => {
     it('reports WRONGTYPE as store.misconfigured by name, and other tenants keep Redis', async () => {
       const prefix = testPrefix('wrongtype')
       const logger = quiet()
-      const store = redisStore({ client: client(), prefix, logger })
+      const store = redisStore({ client: client(), prefix, logger, timeoutMs: 5_000 })
       // something else wrote a string where keyguard keeps tenant:w's spend hash
       await connection.ioredis.set(`${keyBase(prefix)}s:8.tenant:w:5.spend:1.p`, 'not keyguard', 'EX', 60)
       for (let i = 0; i < 5; i++) {
@@ -103,7 +104,7 @@ describe('redisStore', () => {
     client.on('error', () => {})
     try {
       const logger = quiet()
-      const store = redisStore({ client, prefix: testPrefix('oom'), logger })
+      const store = redisStore({ client, prefix: testPrefix('oom'), logger, timeoutMs: 5_000 })
       expect((await store.reserve({ id: 'before', charges: charge('tenant:a'), leaseMs: 60_000 })).ok).toBe(
         true,
       )

@@ -76,7 +76,7 @@ async function burst(store: KeyguardStore, afterMs: number, fault: () => Promise
     }
   }
   const callers = Array.from({ length: 8 }, caller)
-  await sleep(300)
+  await until(async () => admitted.length > 0, 30_000, 'a first call to be admitted')
   await fault()
   await sleep(afterMs)
   running = false
@@ -106,7 +106,8 @@ async function setup(name: string, label: string) {
   const store = redisStore({
     client,
     prefix: testPrefix(`${label}-${name}`),
-    timeoutMs: 100,
+    // long enough for a loaded machine's round trips; the faults below outlast it, so calls are refused
+    timeoutMs: 1_000,
     logger: { warn() {}, error() {} },
   })
   return { redis, store, close }
