@@ -75,5 +75,5 @@ describe('LedgerQueries.statement', () => {
       [tenant],
     )
     expect(JSON.stringify(rows)).not.toContain(canary)
-  })
+  }, 120_000)
 })
