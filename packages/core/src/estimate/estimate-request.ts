@@ -204,6 +204,10 @@ export async function estimateRequest(
   // What is unseen may be audio: held at the dearer of the text and audio input rates.
   const unseenRate = Math.max(rates.input, rates.audioInput)
   const cacheable = inputTokens >= CACHE_MIN ? inputTokens - ((inputTokens - CACHE_MIN) % CACHE_STEP) : 0
+  // Audio is billed at the audio rates: held at the dearer input rate, and taken as cached for the minimum.
+  const audio = tally.audioTokens
+  const text = inputTokens - audio
+  const cachedText = Math.min(cacheable, text)
   return {
     endpoint: path,
     model: info.requested,
@@ -212,10 +216,12 @@ export async function estimateRequest(
     inputTokens: heldInput,
     maxOutputTokens,
     minCostNanos:
-      priceTokens(cacheable, minRates.cachedInput, 'down') +
-      priceTokens(inputTokens - cacheable, minRates.input, 'down'),
+      priceTokens(cachedText, minRates.cachedInput, 'down') +
+      priceTokens(text - cachedText, minRates.input, 'down') +
+      priceTokens(audio, minRates.cachedAudioInput, 'down'),
     maxCostNanos:
-      priceTokens(inputTokens, rates.input, 'up') +
+      priceTokens(text, rates.input, 'up') +
+      priceTokens(audio, unseenRate, 'up') +
       priceTokens(heldInput - inputTokens, unseenRate, 'up') +
       priceTokens(maxOutputTokens, outputRate, 'up'),
     exact: tally.exact,

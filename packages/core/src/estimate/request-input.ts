@@ -43,6 +43,9 @@ function contentPart(tally: Tally, part: unknown) {
     case 'input_image':
       return tally.image(part.image_url, part.detail)
     case 'input_audio':
+      return isObject(part.input_audio)
+        ? tally.audio(part.input_audio.data, part.input_audio.format)
+        : tally.unknowable()
     case 'file':
     case 'input_file':
       return tally.unknowable()

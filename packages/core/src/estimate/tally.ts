@@ -1,3 +1,4 @@
+import { audioTokenBound } from './audio-tokens'
 import { type CountFn, countSlices, tokenUpperBound } from './count-tokens'
 import { imageSize } from './image-size'
 import { imageTokens } from './image-tokens'
@@ -49,6 +50,15 @@ export class Tally {
     const image = imageTokens(this.model, detail, imageSize(url))
     if (!image.exact) this.exact = false
     this.tokens += image.tokens
+  }
+  /** Input audio tokens (part of `tokens`), billed at the audio input rate. */
+  audioTokens = 0
+  audio(data: unknown, format: unknown): void {
+    const bound = audioTokenBound(data, format)
+    if (bound === undefined) return this.unknowable()
+    this.exact = false
+    this.tokens += bound
+    this.audioTokens += bound
   }
   /** Input not in the body (earlier turns, stored prompts, references) or not countable (audio, files). */
   unseen = false
