@@ -55,7 +55,10 @@ export class Tally {
   audioTokens = 0
   audio(data: unknown, format: unknown): void {
     const bound = audioTokenBound(data, format)
-    if (bound === undefined) return this.unknowable()
+    if (bound === undefined) {
+      this.unknowable()
+      return
+    }
     this.exact = false
     this.tokens += bound
     this.audioTokens += bound
