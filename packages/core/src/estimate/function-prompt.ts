@@ -32,6 +32,7 @@ export interface FunctionPrompt {
 const PROPERTY_KEYS = new Set(['type', 'description', 'enum', 'items', 'properties', 'required'])
 const PARAMETER_KEYS = new Set(['type', 'properties', 'required'])
 const FUNCTION_KEYS = new Set(['name', 'description', 'parameters', 'strict'])
+const MAX_DEPTH = 32
 
 class Renderer {
   exact = true
@@ -52,11 +53,23 @@ class Renderer {
     return ` // ${JSON.stringify(extra)}`
   }
 
+  private depth = 0
+
   type(schema: unknown, indent: number): string {
-    if (!isObject(schema)) {
+    // Deeper than any schema OpenAI accepts (it allows 10 levels of objects): charged as JSON, not walked.
+    if (!isObject(schema) || this.depth >= MAX_DEPTH) {
       this.exact = false
       return JSON.stringify(schema) ?? 'any'
     }
+    this.depth++
+    try {
+      return this.shape(schema, indent)
+    } finally {
+      this.depth--
+    }
+  }
+
+  private shape(schema: Json, indent: number): string {
     const { type } = schema
     const values = schema.enum
     if (values !== undefined) {

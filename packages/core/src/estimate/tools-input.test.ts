@@ -59,6 +59,14 @@ describe('renderFunctions', () => {
     expect(union).toMatchObject({ exact: false })
     expect(union.text).toContain('x?: {"anyOf":[{"type":"string"},{"type":"null"}]},')
   })
+
+  it('charges a schema nested deeper than any OpenAI accepts as JSON, without walking it', () => {
+    let items: Record<string, unknown> = { type: 'string' }
+    for (let depth = 0; depth < 2000; depth++) items = { type: 'array', items }
+    const deep = renderFunctions([{ name: 'f', parameters: { type: 'object', properties: { x: items } } }])
+    expect(deep.exact).toBe(false)
+    expect(deep.text).toContain('[][][]')
+  })
 })
 
 describe('estimateRequest with tools', () => {
@@ -98,6 +106,13 @@ describe('estimateRequest with tools', () => {
     const later = await chat(body({ model: 'gpt-4.1' }))
     expect(later.exact).toBe(false)
     expect(later.inputTokens).toBeGreaterThan(published.inputTokens)
+  })
+
+  it('charges a malformed tool as its JSON', async () => {
+    const estimate = await chat(body({ tools: [{ type: 'function', name: 'not_nested_here' }] }))
+    const none = await chat(body({ tools: undefined }))
+    expect(estimate.exact).toBe(false)
+    expect(estimate.inputTokens).toBeGreaterThan(none.inputTokens + 5)
   })
 
   it('holds a hosted tool at the context window: what it finds is input no request shows', async () => {

@@ -34,9 +34,11 @@ function definitionOf(tool: unknown, endpoint: 'chat' | 'responses', tally: Tall
     return undefined
   }
   if (tool.type === 'function') {
-    if (endpoint === 'chat') return tool.function
-    const { type: _type, ...definition } = tool
-    return definition
+    if (endpoint === 'responses') {
+      const { type: _type, ...definition } = tool
+      return definition
+    }
+    if (isObject(tool.function)) return tool.function
   }
   // A hosted tool (web or file search, code interpreter, MCP, computer use…) feeds the model what it
   // finds, billed as input that no request shows: held at the window. A custom tool's grammar is
