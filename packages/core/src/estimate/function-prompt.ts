@@ -100,7 +100,8 @@ class Renderer {
   properties(schema: Json, indent: number): string[] {
     const lines: string[] = []
     const properties = isObject(schema.properties) ? schema.properties : {}
-    const required = Array.isArray(schema.required) ? schema.required : []
+    // A Set: a schema may list thousands of properties, all required.
+    const required = new Set(Array.isArray(schema.required) ? schema.required : [])
     for (const [name, property] of Object.entries(properties)) {
       const description = isObject(property) ? property.description : undefined
       if (typeof description === 'string' && description.length > 0) {
@@ -111,7 +112,7 @@ class Renderer {
       }
       const type = this.type(property, indent)
       const extra = isObject(property) ? this.unknownKeys(property, PROPERTY_KEYS) : ''
-      lines.push(`${name}${required.includes(name) ? '' : '?'}: ${type},${extra}`)
+      lines.push(`${name}${required.has(name) ? '' : '?'}: ${type},${extra}`)
     }
     const pad = ' '.repeat(indent)
     return lines.map((line) => pad + line)
