@@ -58,11 +58,15 @@ export interface RequestEstimate {
   minCostNanos: Nanos
   /** Uncached input plus the full output bound, rounded up. */
   maxCostNanos: Nanos
-  /** True when `inputTokens` is an exact count (text only, exact counter). */
+  /**
+   * True when `inputTokens` is the count OpenAI reports (an exact counter, and nothing in the request
+   * counted by a bound: see the README's "What an estimate knows"). When false, `inputTokens` is above it.
+   */
   exact: boolean
   /**
    * True when part of the input is out of sight (`previous_response_id`, `conversation`, a stored
-   * `prompt`, an `item_reference`, audio or a file): `inputTokens` then holds the rest of the context window.
+   * `prompt`, an `item_reference`, audio it cannot read, a file, a hosted tool's findings): `inputTokens`
+   * then holds the rest of the context window.
    */
   unseenInput: boolean
   /** The service tier the hold is priced at: the request's, else `defaultServiceTier`. */
@@ -137,8 +141,10 @@ async function counterFor(
 }
 
 /**
- * Estimates a request before it is sent: input tokens (exact for text, approximate for tools and
- * images, unknowable for audio, files and earlier turns), the output bound (`max_tokens`,
+ * Estimates a request before it is sent: input tokens (exact for text and chat framing, and as OpenAI
+ * counts them for tool definitions on the families it published and images of known size; bounded from
+ * above where unsure; the context window for files, unreadable audio, hosted tools and earlier turns),
+ * the output bound (`max_tokens`,
  * `max_completion_tokens` or `max_output_tokens`, else the model's max output capped by
  * `defaultMaxOutputTokens`; `n` multiplies it) and the cost range in nano-USD. Returns `null` for an
  * endpoint it does not price. Throws `estimate.unknown_model` for a model it cannot price and
