@@ -1,6 +1,6 @@
 // estimate-max-block-ms: the longest event-loop block while estimating the worst of an adversarial set of
 // bodies near the 4 MiB cap (base64, one giant word, random letters, a giant whitespace run, many tiny
-// messages, deep nesting, CJK, emoji), each measured with perf_hooks.monitorEventLoopDelay.
+// messages, deep nesting, a wide schema, CJK, emoji), each measured with perf_hooks.monitorEventLoopDelay.
 // Mirrors src/estimate/__fixtures__/adversarial-bodies.ts.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { report } from '../../../scripts/bench-kit.mjs'
@@ -40,6 +40,12 @@ const bodies = {
     for (let depth = 0; depth < 2000; depth++) nested = { a: nested }
     return { ...chat('hi'), tools: [{ type: 'function', function: { name: 'f', parameters: nested } }] }
   },
+  'wide schema': () => {
+    const names = Array.from({ length: Math.floor(CAP / 40) }, (_, i) => `property_${i}`)
+    const properties = Object.fromEntries(names.map((name) => [name, { type: 'string' }]))
+    const parameters = { type: 'object', properties, required: names }
+    return { ...chat('hi'), tools: [{ type: 'function', function: { name: 'f', parameters } }] }
+  },
   cjk: () =>
     chat(
       randomText(
@@ -72,6 +78,6 @@ report({
   name: 'estimate-max-block-ms',
   value: Math.max(...Object.values(blocks)),
   unit: 'ms',
-  baseline: 'worst body of 8 adversarial ~4 MiB bodies, monitorEventLoopDelay max, best of 3 runs each',
+  baseline: 'worst body of 9 adversarial ~4 MiB bodies, monitorEventLoopDelay max, best of 3 runs each',
   target: '<= 50',
 })

@@ -204,7 +204,7 @@ describe('estimateRequest', () => {
     ).toBe(3)
   })
 
-  it('bounds images by the model formula and marks the estimate approximate', async () => {
+  it('counts images by the model formula, inexact where the size or the choice is unknown', async () => {
     const withImage = (detail: string, model = 'gpt-4o') => ({
       model,
       messages: [
@@ -214,7 +214,9 @@ describe('estimateRequest', () => {
     })
     const low = await estimateRequest('/v1/chat/completions', withImage('low'))
     const high = await estimateRequest('/v1/chat/completions', withImage('high'))
-    expect(low?.exact).toBe(false)
+    // `low` is 85 tokens whatever the size; `high` on a URL is held at the largest shape.
+    expect(low?.exact).toBe(true)
+    expect(high?.exact).toBe(false)
     expect((high?.inputTokens ?? 0) - (low?.inputTokens ?? 0)).toBe(170 * 8)
     const patch = await estimateRequest('/v1/chat/completions', withImage('high', 'gpt-4.1-mini'))
     expect(patch?.inputTokens).toBeGreaterThan(Math.ceil(1536 * 1.62))

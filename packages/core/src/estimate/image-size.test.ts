@@ -1,35 +1,14 @@
 import { describe, expect, it } from 'vitest'
+import { pngDataUrl as png } from './__fixtures__/png-data-url'
 import { imageSize } from './image-size'
 
 const dataUrl = (mime: string, bytes: number[]) => {
   const padded = [...bytes, ...new Array(Math.max(0, 40 - bytes.length)).fill(0)]
   return `data:${mime};base64,${btoa(String.fromCharCode(...padded))}`
 }
-const be32 = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]
 const le16 = (n: number) => [n & 255, (n >> 8) & 255]
 const le24 = (n: number) => [n & 255, (n >> 8) & 255, (n >> 16) & 255]
 
-const png = (w: number, h: number) =>
-  dataUrl('image/png', [
-    0x89,
-    0x50,
-    0x4e,
-    0x47,
-    0x0d,
-    0x0a,
-    0x1a,
-    0x0a,
-    0,
-    0,
-    0,
-    13,
-    0x49,
-    0x48,
-    0x44,
-    0x52,
-    ...be32(w),
-    ...be32(h),
-  ])
 const gif = (w: number, h: number) =>
   dataUrl('image/gif', [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, ...le16(w), ...le16(h)])
 const jpeg = (w: number, h: number) =>

@@ -55,6 +55,20 @@ export function adversarialBodies(): Record<string, () => Record<string, unknown
       ...chat('hi'),
       tools: [{ type: 'function', function: { name: 'f', parameters: deep() } }],
     }),
+    'wide schema': () => {
+      // One function with as many required properties as fit: each rendered, each looked up.
+      const names = Array.from({ length: Math.floor(CAP / 40) }, (_, index) => `property_${index}`)
+      const properties = Object.fromEntries(names.map((name) => [name, { type: 'string' }]))
+      return {
+        ...chat('hi'),
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'f', parameters: { type: 'object', properties, required: names } },
+          },
+        ],
+      }
+    },
     cjk: () => chat(randomText(CAP / 3, cjk, 3)),
     emoji: () => chat(randomText(CAP / 4, emoji, 4)),
   }
