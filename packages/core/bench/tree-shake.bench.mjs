@@ -36,4 +36,9 @@ report({
   unit: 'bytes',
   baseline: `import { estimateRequest, costOfUsage }; ${baseline}`,
 })
-report({ name: 'core-all-min-gz-bytes', value: everything, unit: 'bytes', baseline: 'export * from core; esbuild --minify, gzip -9, tokenizer external, zod bundled' })
+report({
+  name: 'core-all-min-gz-bytes',
+  value: everything,
+  unit: 'bytes',
+  baseline: 'export * from core; esbuild --minify, gzip -9, tokenizer external, zod bundled',
+})

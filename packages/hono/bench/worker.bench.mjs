@@ -30,7 +30,13 @@ const completion = {
   object: 'chat.completion',
   created: 0,
   model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, nice to meet.' }, finish_reason: 'stop' }],
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello there, nice to meet.' },
+      finish_reason: 'stop',
+    },
+  ],
   usage: { prompt_tokens: 14, completion_tokens: 7, total_tokens: 21 },
 }
 

@@ -50,26 +50,32 @@ export interface SseReader {
 export function sseReader(handlers: SseHandlers): SseReader {
   // The unfinished line's pieces (copies: a chunk handed on may be reused by its reader).
   let partial: Uint8Array[] = []
-  // The current event's data lines (views into the chunk being read, copied at its end).
-  let data: Uint8Array[] = []
+  // The current event's data: its first line as a range (most events have one line, read with no
+  // allocation), further lines as views; views into the chunk being read are copied at its end.
+  let dataBytes: Uint8Array | undefined
+  let dataFrom = 0
+  let dataTo = 0
+  let moreData: Uint8Array[] | undefined
   let firstLine = true
   let skipLineFeed = false
   let stopped = false
 
   const dispatch = () => {
-    const parts = data
-    data = []
-    if (parts.length === 1) {
-      const only = parts[0] as Uint8Array
-      handlers.event(only, 0, only.length)
+    const bytes = dataBytes as Uint8Array
+    const more = moreData
+    dataBytes = undefined
+    moreData = undefined
+    if (!more) {
+      handlers.event(bytes, dataFrom, dataTo)
       return
     }
-    let length = parts.length - 1
-    for (const part of parts) length += part.length
+    let length = dataTo - dataFrom + more.length
+    for (const part of more) length += part.length
     const joined = new Uint8Array(length)
-    let offset = 0
-    for (const part of parts) {
-      if (offset > 0) joined[offset++] = lf
+    joined.set(bytes.subarray(dataFrom, dataTo))
+    let offset = dataTo - dataFrom
+    for (const part of more) {
+      joined[offset++] = lf
       joined.set(part, offset)
       offset += part.length
     }
@@ -83,7 +89,7 @@ export function sseReader(handlers: SseHandlers): SseReader {
       if (bytes[from] === 0xef && bytes[from + 1] === 0xbb && bytes[from + 2] === 0xbf) from += 3
     }
     if (from === to) {
-      if (data.length > 0) dispatch()
+      if (dataBytes) dispatch()
     } else if (
       bytes[from] === 100 && // data
       bytes[from + 1] === 97 &&
@@ -93,7 +99,11 @@ export function sseReader(handlers: SseHandlers): SseReader {
     ) {
       let value = Math.min(from + 5, to)
       if (bytes[value] === space && value < to) value++
-      data.push(bytes.subarray(value, to))
+      if (!dataBytes) {
+        dataBytes = bytes
+        dataFrom = value
+        dataTo = to
+      } else (moreData ??= []).push(bytes.subarray(value, to))
     }
     handlers.line?.(bytes, rawFrom, from, to, end)
   }
@@ -133,7 +143,12 @@ export function sseReader(handlers: SseHandlers): SseReader {
       }
       if (stopped) return
       if (start < chunk.length) partial.push(chunk.slice(start))
-      if (data.length > 0) data = data.map((part) => (part.buffer === chunk.buffer ? part.slice() : part))
+      if (dataBytes === chunk) {
+        dataBytes = chunk.slice(dataFrom, dataTo)
+        dataTo -= dataFrom
+        dataFrom = 0
+      }
+      if (moreData) moreData = moreData.map((part) => (part.buffer === chunk.buffer ? part.slice() : part))
     },
     finish() {
       if (stopped) return
@@ -142,7 +157,7 @@ export function sseReader(handlers: SseHandlers): SseReader {
         partial = []
         readLine(line, 0, line.length, line.length)
       }
-      if (data.length > 0 && !stopped) dispatch()
+      if (dataBytes && !stopped) dispatch()
     },
     stop() {
       stopped = true
