@@ -103,7 +103,10 @@ export function sseReader(handlers: SseHandlers): SseReader {
         dataBytes = bytes
         dataFrom = value
         dataTo = to
-      } else (moreData ??= []).push(bytes.subarray(value, to))
+      } else {
+        moreData ??= []
+        moreData.push(bytes.subarray(value, to))
+      }
     }
     handlers.line?.(bytes, rawFrom, from, to, end)
   }
