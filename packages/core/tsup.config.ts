@@ -3,6 +3,14 @@ import { packageBuild } from '../../tsup.base'
 
 export default defineConfig(
   packageBuild({
+    // `#tokenizer` (package.json `imports`) is resolved by the user's runtime or bundler: gpt-tokenizer
+    // by default, nothing under the `keyguard-no-tokenizer` condition. Each side is its own file.
+    entry: {
+      index: 'src/index.ts',
+      'tokenizer/gpt-tokenizer': 'src/estimate/tokenizer/gpt-tokenizer.ts',
+      'tokenizer/no-tokenizer': 'src/estimate/tokenizer/no-tokenizer.ts',
+    },
+    external: ['#tokenizer'],
     esbuildOptions(options, { format }) {
       // The CommonJS build `require`s the tokenizer instead of `import()`ing it: a CommonJS host
       // without dynamic import (Jest without --experimental-vm-modules) would otherwise lose exact

@@ -12,6 +12,7 @@ const resolve = {
     ),
     '@keyguard/testing': fileURLToPath(new URL('../testing/src/index.ts', import.meta.url)),
     '@keyguard/core': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+    '#tokenizer': fileURLToPath(new URL('./src/estimate/tokenizer/gpt-tokenizer.ts', import.meta.url)),
   },
 }
 

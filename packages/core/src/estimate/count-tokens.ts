@@ -1,5 +1,8 @@
+import { loadEncoding } from '#tokenizer'
+import { KeyguardError } from '../errors/keyguard-error'
 import type { PriceTable, TokenizerEncoding } from '../pricing/define-prices'
 import { modelInfo } from '../pricing/model-info'
+import type { Encoder } from './tokenizer/encoding-loader'
 
 /** Counts the tokens of one string, synchronously. */
 export type CountFn = (text: string) => number
@@ -166,36 +169,7 @@ const BOUND_PIECE = 65_536
 
 const SLICE_CHARS = 2048
 
-type Encoder = {
-  countTokens: (
-    text: string,
-    options?: { disallowedSpecial?: Set<string>; allowedSpecial?: Set<string> },
-  ) => number
-}
-
 const encoders = new Map<TokenizerEncoding, Promise<CountFn>>()
-
-async function importEncoding(encoding: TokenizerEncoding): Promise<Encoder> {
-  // Literal specifiers so bundlers split each vocabulary into its own lazily loaded chunk.
-  const [{ GptEncoding }, ranks] = await Promise.all([
-    import('gpt-tokenizer/GptEncoding'),
-    encoding === 'cl100k_base'
-      ? import('gpt-tokenizer/bpeRanks/cl100k_base')
-      : import('gpt-tokenizer/bpeRanks/o200k_base'),
-  ])
-  // Our own instance, not the shared module's: its merge cache is a Map used as an LRU, and once full
-  // (100k pieces, which one base64 blob fills) evicting from it stalls the event loop for 100+ ms at a
-  // time. Whole-word vocabulary hits skip BPE anyway, so counting without the cache costs little.
-  // The CommonJS build require()s the vocabulary in Node compatibility mode: its `default` is then the
-  // whole CJS exports object, whose own `default` is the table.
-  const loaded: unknown = ranks.default
-  const table = (
-    Array.isArray(loaded) ? loaded : (loaded as { default: unknown }).default
-  ) as typeof ranks.default
-  const api = GptEncoding.getEncodingApi(encoding, () => table)
-  api.setMergeCacheSize(0)
-  return api
-}
 
 // Special-token strings (`<|endoftext|>`) in user text are counted as the plain text OpenAI sees.
 const asPlainText = { disallowedSpecial: new Set<string>(), allowedSpecial: new Set<string>() }
@@ -227,7 +201,8 @@ function guarded(encoder: Encoder): CountFn {
 export async function loadTokenizer(encoding: TokenizerEncoding): Promise<CountFn> {
   let pending = encoders.get(encoding)
   if (!pending) {
-    pending = importEncoding(encoding).then(guarded)
+    if (!loadEncoding) return Promise.reject(noTokenizer(encoding))
+    pending = loadEncoding(encoding).then(guarded)
     encoders.set(encoding, pending)
     // A failed import (tokenizer absent) is retried on the next call rather than cached.
     pending.catch(() => encoders.delete(encoding))
@@ -235,19 +210,28 @@ export async function loadTokenizer(encoding: TokenizerEncoding): Promise<CountF
   return pending
 }
 
+function noTokenizer(encoding: TokenizerEncoding): KeyguardError {
+  return new KeyguardError({
+    code: 'config.invalid',
+    message: `keyguard was bundled with the "keyguard-no-tokenizer" condition, so it has no tokenizer to load ${encoding}.`,
+    operatorHint:
+      'Count with byteUpperBoundCounter (the default in such a build), or bundle without the keyguard-no-tokenizer condition for exact counts.',
+  })
+}
+
 /**
- * The default counter: `gpt-tokenizer`, exact for text, each vocabulary imported on first use.
+ * The default counter: `gpt-tokenizer`, exact for text, each vocabulary imported on first use. In a build
+ * bundled with the `keyguard-no-tokenizer` export condition (no tokenizer shipped), it is the UTF-8
+ * byte bound instead (`exact: false`, named `utf8-bytes`), so every default estimate stays an upper bound.
  *
  * @example
  * ```ts
  * const count = await gptTokenizerCounter.forEncoding('o200k_base')
  * ```
  */
-export const gptTokenizerCounter: TokenCounter = Object.freeze({
-  name: 'gpt-tokenizer',
-  exact: true,
-  forEncoding: loadTokenizer,
-})
+export const gptTokenizerCounter: TokenCounter = loadEncoding
+  ? Object.freeze({ name: 'gpt-tokenizer', exact: true, forEncoding: loadTokenizer })
+  : byteUpperBoundCounter
 
 /**
  * Counts the tokens of `text` as `model` sees it (plain text: no chat framing). Special-token strings

@@ -7,6 +7,7 @@
 const usageKey = [117, 115, 97, 103, 101, 34] // usage"
 const deltaKey = [100, 101, 108, 116, 97, 34] // delta"
 const errorKey = [101, 114, 114, 111, 114, 34] // error"
+const isJsonSpace = (byte: number | undefined) => byte === 32 || byte === 10 || byte === 9 || byte === 13
 /** `[DONE]`: chat's last data line. */
 export const done = [91, 68, 79, 78, 69, 93] // [DONE]
 /** {@link classify} flags: a usage object, a delta, an error. */
@@ -41,11 +42,12 @@ export function classify(bytes: Uint8Array, from: number, to: number): number {
     if (last === 34 && bytes[at] === 34) {
       const next = bytes[at + 1]
       if (next === 117 && matches(bytes, at + 1, usageKey)) {
+        // JSON whitespace may sit around the ':' (an LF, where a data field was split over lines).
         let index = at + keyLength
-        while (index < to && bytes[index] === 32) index++
+        while (index < to && isJsonSpace(bytes[index])) index++
         if (index < to && bytes[index] === 58) {
           index++ // ':'
-          while (index < to && bytes[index] === 32) index++
+          while (index < to && isJsonSpace(bytes[index])) index++
           if (index < to && bytes[index] === 123) found |= hasUsageObject // '{'
         }
       } else if (next === 100 && matches(bytes, at + 1, deltaKey)) found |= hasDelta
@@ -73,8 +75,6 @@ export function indexOf(bytes: Uint8Array, pattern: readonly number[], from: num
 /** JSON whitespace and the other ASCII controls SSE trims. */
 export const isSpace = (byte: number | undefined) =>
   byte === 32 || (byte !== undefined && byte >= 9 && byte <= 13)
-/** The line feed byte. */
-export const newline = 10
 
 /** Output tokens in one delta event's texts (content, refusal, tool-call names and arguments, transcripts). */
 export function deltaTokens(event: unknown, count: ((text: string) => number) | undefined): number {

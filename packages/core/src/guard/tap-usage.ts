@@ -11,9 +11,9 @@ import {
   isSpace,
   lineFeed,
   matches,
-  newline,
   nullUsage,
 } from './sse-bytes'
+import { sseReader } from './sse-reader'
 
 /** What a tapped response body told us once it ended. */
 export interface TappedUsage {
@@ -151,7 +151,6 @@ export function tapUsage(
   // Data events seen: the responses API numbers its events from 0, so this is the next sequence number.
   let dataEvents = 0
   const jsonParts: Uint8Array[] = []
-  let line: Uint8Array[] = []
   let ended = false
   // Clients stop reading at `data: [DONE]` or `response.completed`, and may cancel before the body's
   // own end: a stream whose final event arrived counts as complete.
@@ -232,103 +231,62 @@ export function tapUsage(
     if (counted > stream.maxOutputTokens) overBound = true
   }
 
-  const readLine = (bytes: Uint8Array, from = 0, to = bytes.length) => {
-    // `data:` is ASCII, so the prefix is checked on bytes before decoding anything.
-    if (
-      to - from < 5 ||
-      bytes[from] !== 100 ||
-      bytes[from + 1] !== 97 ||
-      bytes[from + 2] !== 116 ||
-      bytes[from + 3] !== 97 ||
-      bytes[from + 4] !== 58
-    )
-      return
-    dataEvents++
-    readEvent(bytes, from + 5, to)
-  }
-
-  const scan = (chunk: Uint8Array) => {
-    let start = 0
-    for (let index = chunk.indexOf(newline); index !== -1; index = chunk.indexOf(newline, start)) {
-      if (line.length === 0) readLine(chunk, start, index)
-      else {
-        line.push(chunk.subarray(start, index))
-        readLine(concat(line))
-        line = []
-      }
-      start = index + 1
-    }
-    if (start < chunk.length) line.push(chunk.slice(start))
-  }
-
-  const flush = () => {
-    if (format === 'json') {
-      const whole = jsonUsage(concat(jsonParts))
-      tapped.usage = whole.usage
-      tapped.serviceTier = whole.serviceTier
-    } else if (format === 'sse' && line.length > 0) readLine(concat(line))
+  const flushJson = () => {
+    const whole = jsonUsage(concat(jsonParts))
+    tapped.usage = whole.usage
+    tapped.serviceTier = whole.serviceTier
   }
 
   // Evented: only whole events are forwarded, so the event that passes a cut's bound is never half
   // sent and a dropped event never partly. `pending` is the event being read, `ready` whole events.
   let pending: Uint8Array[] = []
   let ready: Uint8Array[] = []
-  /** Keeps a line (`newline`: `bytes[to]` is its '\n'), without the `"usage":null` keyguard caused. */
-  const keepLine = (bytes: Uint8Array, from: number, to: number, newline: boolean) => {
-    const end = newline ? to + 1 : to
+  // Where the last line went, for the LF of a CRLF split across chunks: the line's event, a whole
+  // event (forwarded), or a dropped one.
+  let lastLineWent: 'pending' | 'ready' | 'dropped' = 'pending'
+  /** Keeps a line's raw bytes `[rawFrom, end)`, without the `"usage":null` keyguard caused. */
+  const keepLine = (bytes: Uint8Array, rawFrom: number, from: number, to: number, end: number) => {
     const at = dropUsageChunk ? indexOf(bytes, nullUsage, from, to) : -1
-    if (at === -1) pending.push(bytes.subarray(from, end))
+    if (at === -1) pending.push(bytes.subarray(rawFrom, end))
     else {
       // `,"usage":null` (it comes last in OpenAI's chunks), or `"usage":null,` when it came first.
       const [cutFrom, cutTo] =
         at > from && bytes[at - 1] === 44
           ? [at - 1, at + nullUsage.length]
           : [at, at + nullUsage.length + (bytes[at + nullUsage.length] === 44 ? 1 : 0)]
-      pending.push(bytes.subarray(from, cutFrom), bytes.subarray(cutTo, end))
+      pending.push(bytes.subarray(rawFrom, cutFrom), bytes.subarray(cutTo, end))
     }
-    if (!newline && bytes !== lastLine) pending.push(lineFeed)
   }
-  // The line still open when the body ended: kept without a '\n' of its own.
-  let lastLine: Uint8Array | undefined
-  /** Scans a chunk's lines into events; stops at a cut. */
-  const scanEvents = (chunk: Uint8Array) => {
-    let start = 0
-    for (let index = chunk.indexOf(newline); index !== -1; index = chunk.indexOf(newline, start)) {
-      let bytes = chunk
-      let from = start
-      let to = index
-      if (line.length > 0) {
-        line.push(chunk.subarray(start, index))
-        bytes = concat(line)
-        from = 0
-        to = bytes.length
-        line = []
-      }
-      const lineEnd = to
-      if (to > from && bytes[to - 1] === 13) to-- // '\r'
-      start = index + 1
-      if (to === from) {
-        // A blank line: the event is whole.
-        keepLine(bytes, from, lineEnd, bytes === chunk)
-        if (!dropEvent) ready.push(...pending)
-        pending = []
-        dropEvent = false
-      } else {
-        readLine(bytes, from, to)
-        if (overBound) return
-        keepLine(bytes, from, lineEnd, bytes === chunk)
-      }
-    }
-    if (start < chunk.length) line.push(chunk.slice(start))
-  }
-  /** The body ended: its last line, if it had no '\n', is read and kept. */
-  const endEvents = () => {
-    if (line.length === 0) return
-    lastLine = concat(line)
-    line = []
-    readLine(lastLine)
-    keepLine(lastLine, 0, lastLine.length, false)
-  }
+  const sse = sseReader({
+    event(bytes, from, to) {
+      dataEvents++
+      readEvent(bytes, from, to)
+    },
+    line: evented
+      ? (bytes, rawFrom, from, to, end) => {
+          // The event that passed the bound is in `pending`: the stream stops before its blank line.
+          if (overBound) return sse.stop()
+          keepLine(bytes, rawFrom, from, to, end)
+          lastLineWent = 'pending'
+          if (from !== to) return
+          // A blank line: the event is whole.
+          if (dropEvent) lastLineWent = 'dropped'
+          else {
+            ready.push(...pending)
+            lastLineWent = 'ready'
+          }
+          pending = []
+          dropEvent = false
+        }
+      : undefined,
+    splitLineFeed: evented
+      ? () => {
+          if (lastLineWent === 'pending') pending.push(lineFeed)
+          else if (lastLineWent === 'ready') ready.push(lineFeed)
+        }
+      : undefined,
+  })
+
   const encoder = new TextEncoder()
   const cutEvents = (error: ReturnType<StreamCut['onCut']>): Uint8Array => {
     const { api } = cut as StreamCut
@@ -357,7 +315,7 @@ export function tapUsage(
     reader.read().then(
       (result) => {
         if (result.done) {
-          endEvents()
+          sse.finish()
           if (overBound) return stopAtBound(controller)
           if (!dropEvent) ready.push(...pending)
           pending = []
@@ -367,7 +325,7 @@ export function tapUsage(
           controller.close()
           return
         }
-        scanEvents(result.value)
+        sse.feed(result.value)
         if (overBound) return stopAtBound(controller)
         if (ready.length === 0) return pullEvents(controller)
         controller.enqueue(concat(ready))
@@ -414,13 +372,14 @@ export function tapUsage(
         return reader.read().then(
           (result) => {
             if (result.done) {
-              flush()
+              if (format === 'json') flushJson()
+              else if (format === 'sse') sse.finish()
               end('complete')
               controller.close()
               return
             }
             controller.enqueue(result.value)
-            if (format === 'sse') scan(result.value)
+            if (format === 'sse') sse.feed(result.value)
             else if (format === 'json') jsonParts.push(result.value)
             answered()
           },
