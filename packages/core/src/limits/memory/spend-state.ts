@@ -31,6 +31,11 @@ export function freshSpend(rule: SpendRule, key: string): SpendState {
     held: 0,
     minLease: Number.POSITIVE_INFINITY,
     key,
+    prev: null,
+    next: null,
+    stamp: 0,
+    kept: false,
+    gone: false,
   }
 }
 
