@@ -121,7 +121,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
 
   /** The state a record's charge holds in, as `load` finds it, without the lookup while it is current. */
   const stateOf = (charge: RecordCharge, at: number): State =>
-    charge.state.gone === true ? load(charge.key, charge.rule, at) : use(charge.state, charge.rule, at)
+    charge.state === null || charge.state.gone
+      ? load(charge.key, charge.rule, at)
+      : use(charge.state, charge.rule, at)
 
   const reclaimRecord = (record: Reservation, at: number, events: Events): void => {
     if (record.status !== 'live') return
@@ -132,6 +134,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       const ended = endHold(state, record.id, charge.rule, 'reclaim', 0, charge.hold)
       // a finished record keeps no hold alive (it is remembered for minutes)
       charge.hold = null
+      charge.state = null
       if (!ended) continue
       const reclaimedAs =
         charge.rule.kind === 'spend' || charge.rule.kind === 'credits' ? 'spent' : 'released'
@@ -344,6 +347,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
         const hold = charge.hold
         charge.hold = null
+        charge.state = null
         if (endHold(state, record.id, charge.rule, 'settle', spent, hold)) afterMoney(state, charge, events)
         table.settled(state, at)
       }
@@ -380,6 +384,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         reclaimIn(state, at, null)
         endHold(state, id, charge.rule, 'release', 0, charge.hold)
         charge.hold = null
+        charge.state = null
         table.settled(state, at)
       }
       return { status: 'released' }
