@@ -1,8 +1,8 @@
 import { checkOptions } from '../config/check-options'
+import type { KeyguardProblem } from '../errors/keyguard-error'
 import { consume, creditEvents, grant, netOf } from './memory/credits-state'
 import { denialOf } from './memory/denial-of'
 import { describe, remainingOf } from './memory/describe'
-import { evictIdle } from './memory/forgettable'
 import type { Hold } from './memory/hold-set'
 import { objectOwners } from './memory/object-owners'
 import type { Entry } from './memory/requests-state'
@@ -26,6 +26,7 @@ import {
   type State,
   stateKey,
 } from './memory/state'
+import { stateTable } from './memory/state-table'
 import { isAmount, validateReserve } from './memory/validate-reserve'
 import type {
   AdjustInput,
@@ -49,21 +50,29 @@ export interface MemoryStoreOptions {
   /** The clock, in epoch ms. @default `Date.now` */
   now?: () => number
   /**
-   * Most `(scope, policy)` states kept; beyond it the least recently used rate states without live
-   * holds are dropped. Money is never dropped to save memory: spend states stay until their period ends
-   * and credit balances stay, even beyond this bound. Also the most
-   * reservation records kept: beyond it finished ones are forgotten oldest first, before their
-   * 10 minutes. And the most object owners kept (see `claim`), oldest forgotten first. @default 100_000
+   * Most states kept that may be forgotten: rate states (requests, tokens, concurrency) and money states
+   * that hold no money. Beyond it the least recently used without live holds is dropped (it then reads
+   * as fresh). Also the most finished reservation records kept (beyond it they are forgotten oldest
+   * first, before their 10 minutes) and the most object owners (see `claim`). @default 100_000
    */
   maxKeys?: number
+  /**
+   * Most money states kept: spend states of a running period and credit balances that hold or held
+   * money (about 0.3 kB each, see the README). Money is never forgotten to save memory, so once this many
+   * are kept, a `reserve` or `adjust` that needs one more throws `store.misconfigured` naming this
+   * option; the states already kept go on. A spend state leaves when its period ends, or when its
+   * reservations ended having spent nothing. @default 1_000_000
+   */
+  maxMoneyStates?: number
 }
 
 /**
  * Create an in-process {@link KeyguardStore}: exact, atomic (every call runs synchronously), bounded
- * (LRU over scopes), with lazy expiry and no timers. It implements `docs/store-semantics.md`; use it
- * for one process, and `@keyguard/redis` when several processes share limits.
+ * (LRU over the states that may go, a fixed room for money), with lazy expiry and no timers. It
+ * implements `docs/store-semantics.md`; use it for one process, and `@keyguard/redis` when several
+ * processes share limits.
  *
- * @param options - the clock and the size bound.
+ * @param options - the clock and the size bounds.
  * @example
  * ```ts
  * const store = memoryStore()
@@ -75,45 +84,46 @@ export interface MemoryStoreOptions {
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
-  checkOptions('memoryStore', options, ['now', 'maxKeys'])
-  const { now = Date.now, maxKeys = 100_000 } = options
-  const states = new Map<string, State>()
+  checkOptions(
+    'memoryStore',
+    options,
+    ['now', 'maxKeys', 'maxMoneyStates'],
+    [
+      ...countProblems('maxKeys', options.maxKeys),
+      ...countProblems('maxMoneyStates', options.maxMoneyStates),
+    ],
+  )
+  const { now = Date.now, maxKeys = 100_000, maxMoneyStates = 1_000_000 } = options
+  const table = stateTable({ maxKeys, maxMoneyStates })
   const records = new Map<string, Reservation>()
   const scratchKeys: string[] = []
   const scratchStates: State[] = []
 
-  let calls = 0
-  // The first stamp of the operation in progress: a state it has loaded may be about to take a hold,
-  // so eviction never picks one (it would strand the hold on a state no longer in the map).
-  let operationStart = 1
-  // A stamp per use instead of re-inserting into the Map: eviction sorts by stamp, rarely.
-  const evict = (at: number): void =>
-    evictIdle(states, maxKeys - Math.floor(maxKeys / 10), at, operationStart)
-
   /** The state for a charge, created when missing, with time applied. */
   const load = (key: string, rule: LimitRule, at: number): State => {
-    let state = states.get(key)
-    if (state === undefined || state.kind !== rule.kind) {
-      if (state !== undefined) state.gone = true
-      state = fresh(rule, at, key)
-      state.stamp = ++calls
-      states.set(key, state)
-      if (states.size > maxKeys) evict(at)
-    } else state.stamp = ++calls
+    const found = table.get(key)
+    let state: State
+    if (found === undefined || found.kind !== rule.kind) state = table.add(fresh(rule, at, key), found, at)
+    else {
+      state = found
+      table.touch(state)
+    }
     applyTime(state, rule, at)
     return state
   }
 
   /** A state known to be the map's for its key (not `gone`): mark it used and apply time, as `load` does. */
   const use = (state: State, rule: LimitRule, at: number): State => {
-    state.stamp = ++calls
+    table.touch(state)
     applyTime(state, rule, at)
     return state
   }
 
   /** The state a record's charge holds in, as `load` finds it, without the lookup while it is current. */
   const stateOf = (charge: RecordCharge, at: number): State =>
-    charge.state.gone === true ? load(charge.key, charge.rule, at) : use(charge.state, charge.rule, at)
+    charge.state === null || charge.state.gone
+      ? load(charge.key, charge.rule, at)
+      : use(charge.state, charge.rule, at)
 
   const reclaimRecord = (record: Reservation, at: number, events: Events): void => {
     if (record.status !== 'live') return
@@ -124,6 +134,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       const ended = endHold(state, record.id, charge.rule, 'reclaim', 0, charge.hold)
       // a finished record keeps no hold alive (it is remembered for minutes)
       charge.hold = null
+      charge.state = null
       if (!ended) continue
       const reclaimedAs =
         charge.rule.kind === 'spend' || charge.rule.kind === 'credits' ? 'spent' : 'released'
@@ -135,6 +146,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         reclaimedAs,
       })
       afterMoney(state, charge, events)
+      table.settled(state, at)
     }
   }
 
@@ -143,7 +155,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     for (const id of expiredHolds(state, at)) {
       const record = records.get(id)
       if (record && record.status === 'live') reclaimRecord(record, at, events)
-      else removeHold(state, id)
+      else {
+        removeHold(state, id)
+        table.settled(state, at)
+      }
     }
   }
 
@@ -153,6 +168,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
   const forgotten: Reservation = { id: '', status: 'expired', leaseEnd: 0, finishedAt: 0, charges: [] }
   let head = 0
   const purge = (at: number, events: Events): void => {
+    table.expire(at)
     for (; head < order.length; head++) {
       const record = order[head] as Reservation
       if (record.status === 'live') {
@@ -180,7 +196,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     at: number,
     key = stateKey(scope, policy, rule),
   ): ChargeState => {
-    const existing = states.get(key)
+    const existing = table.get(key)
     let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at, key)
     // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
@@ -202,7 +218,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     ownerOf: owners.ownerOf,
 
     reserve(input: ReserveInput): ReserveResult {
-      operationStart = calls + 1
+      table.begin()
       validateReserve(input)
       const at = now()
       const events: StoreEvent[] = []
@@ -240,6 +256,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
           return { ok: false, denial: denialOf(charge, state, taken, left, at), events }
         }
       }
+      // money put in a state is never forgotten: keep its state or refuse the reserve (nothing written)
+      table.keepMoney(loaded, count, at, charges)
       const leaseEnd = at + input.leaseMs
       const recordCharges: RecordCharge[] = new Array(count)
       const record: Reservation = {
@@ -293,7 +311,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     },
 
     settle(input: SettleInput): SettleResult {
-      operationStart = calls + 1
+      table.begin()
       const actual = input.actual
       const costNanos = actual.costNanos
       const tokens = actual.tokens
@@ -329,7 +347,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
         const hold = charge.hold
         charge.hold = null
+        charge.state = null
         if (endHold(state, record.id, charge.rule, 'settle', spent, hold)) afterMoney(state, charge, events)
+        table.settled(state, at)
       }
       // every expired hold of these states was reclaimed above, so a state still in the map
       // describes as `peek` would show it
@@ -346,7 +366,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     },
 
     release(id: string): ReleaseResult {
-      operationStart = calls + 1
+      table.begin()
       const at = now()
       purge(at, null)
       const record = records.get(id)
@@ -364,18 +384,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         reclaimIn(state, at, null)
         endHold(state, id, charge.rule, 'release', 0, charge.hold)
         charge.hold = null
+        charge.state = null
+        table.settled(state, at)
       }
       return { status: 'released' }
     },
 
     peek(input: PeekInput): ChargeState[] {
-      operationStart = calls + 1
+      table.begin()
       const at = now()
       return input.policies.map(({ policy, rule }) => view(input.scope, policy, rule, at))
     },
 
     adjust(input: AdjustInput): ChargeState {
-      operationStart = calls + 1
+      table.begin()
       const { scope, policy, rule, delta, idempotencyKey } = input
       if (!Number.isSafeInteger(delta)) throw new RangeError('adjust: delta must be a safe integer')
       if (rule.kind === 'requests' || rule.kind === 'concurrency') {
@@ -392,6 +414,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       for (const [key, until] of keys) if (until <= at) keys.delete(key)
       if (idempotencyKey !== undefined && keys.has(idempotencyKey))
         return describe(scope, policy, rule, state, at)
+      table.keepMoney([state], 1, at, [input])
       if (state.kind === 'spend') {
         if (delta > 0) state.bonus += delta
         else state.spent = Math.max(0, state.spent + delta)
@@ -405,7 +428,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         state.level = Math.min(rule.capacity, state.level + delta)
       }
       if (idempotencyKey !== undefined) keys.set(idempotencyKey, at + ADJUST_KEY_MS)
+      table.settled(state, at)
       return describe(scope, policy, rule, state, at)
     },
   }
+}
+
+/** A problem when a count option is given but is not a safe integer ≥ 1. */
+function countProblems(name: string, value: unknown): KeyguardProblem[] {
+  if (value === undefined || (Number.isSafeInteger(value) && (value as number) >= 1)) return []
+  return [
+    {
+      code: 'not_a_count',
+      path: name,
+      message: `memoryStore: ${name} must be a whole number ≥ 1, not ${typeof value === 'number' ? value : typeof value}`,
+      fix: `pass ${name} as a whole number ≥ 1, or leave it out for the default`,
+    },
+  ]
 }

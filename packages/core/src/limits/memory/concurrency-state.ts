@@ -18,7 +18,18 @@ export interface ConcurrencyState extends Common, Held {
 
 /** Nothing in flight. */
 export function freshConcurrency(key: string): ConcurrencyState {
-  return { kind: 'concurrency', holds: new HoldSet(), held: 0, minLease: Number.POSITIVE_INFINITY, key }
+  return {
+    kind: 'concurrency',
+    holds: new HoldSet(),
+    held: 0,
+    minLease: Number.POSITIVE_INFINITY,
+    key,
+    prev: null,
+    next: null,
+    stamp: 0,
+    kept: false,
+    gone: false,
+  }
 }
 
 /** When `amount` more fits: the lease ends of the holds that must end first. */

@@ -40,6 +40,11 @@ export function freshCredits(key: string): CreditsState {
     recharges: null,
     minLease: Number.POSITIVE_INFINITY,
     key,
+    prev: null,
+    next: null,
+    stamp: 0,
+    kept: false,
+    gone: false,
   }
 }
 

@@ -28,23 +28,3 @@ export function forgettable(state: State, at: number): boolean {
   }
   return true
 }
-
-/**
- * Drop forgettable states least recently used first until `states` holds `target`; a state stamped
- * at or after `operationStart` (loaded by the operation in progress) stays.
- */
-export function evictIdle(
-  states: Map<string, State>,
-  target: number,
-  at: number,
-  operationStart: number,
-): void {
-  const idle = [...states]
-    .filter(([, state]) => forgettable(state, at) && (state.stamp ?? 0) < operationStart)
-    .sort((a, b) => (a[1].stamp ?? 0) - (b[1].stamp ?? 0))
-  for (const [key, state] of idle) {
-    if (states.size <= target) return
-    states.delete(key)
-    state.gone = true
-  }
-}

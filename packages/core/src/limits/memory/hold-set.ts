@@ -51,6 +51,8 @@ export class HoldSet<T extends Slotted> {
       this.items[item.slot] = last
     }
     item.slot = -1
+    // pop keeps the array's room; an idle state (most of a million tenants) should not
+    if (this.items.length === 0) this.items.length = 0
   }
 }
 

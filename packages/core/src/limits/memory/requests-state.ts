@@ -47,6 +47,11 @@ export function freshRequests(key: string): RequestsState {
     pending: new HoldSet(),
     minLease: Number.POSITIVE_INFINITY,
     key,
+    prev: null,
+    next: null,
+    stamp: 0,
+    kept: false,
+    gone: false,
   }
 }
 

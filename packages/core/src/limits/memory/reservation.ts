@@ -22,8 +22,11 @@ export interface RecordCharge {
   key: string
   /** The hold this charge made (requests: its reservation's first entry), to end it without a lookup. */
   hold: Hold | Entry | null
-  /** The state it was held in: while that state is not `gone`, it is the map's state for `key`. */
-  state: State
+  /**
+   * The state it was held in: while that state is not `gone`, it is the map's state for `key`. Null
+   * once the record has finished, so a remembered record keeps no evicted state alive.
+   */
+  state: State | null
 }
 
 /**

@@ -16,8 +16,12 @@ export interface SpendState extends Common, Held {
   endsAt: number
   spent: number
   bonus: number
+  /** Soft thresholds fired this period; {@link noneFired} (shared, never written) until the first. */
   fired: number[]
 }
+
+/** No soft threshold fired: shared by every state until its first, so an idle state holds no array. */
+export const noneFired: number[] = Object.freeze([]) as unknown as number[]
 
 /** Nothing spent in the rule's period. */
 export function freshSpend(rule: SpendRule, key: string): SpendState {
@@ -26,11 +30,16 @@ export function freshSpend(rule: SpendRule, key: string): SpendState {
     endsAt: rule.period.endsAt,
     spent: 0,
     bonus: 0,
-    fired: [],
+    fired: noneFired,
     holds: new HoldSet(),
     held: 0,
     minLease: Number.POSITIVE_INFINITY,
     key,
+    prev: null,
+    next: null,
+    stamp: 0,
+    kept: false,
+    gone: false,
   }
 }
 
@@ -42,8 +51,10 @@ export function softCheck(
   policy: string,
   events: StoreEvent[],
 ): void {
+  if (rule.softNanos.length === 0) return
   for (const threshold of [...rule.softNanos].sort((a, b) => a - b)) {
     if (state.spent < threshold || state.fired.includes(threshold)) continue
+    if (state.fired === noneFired) state.fired = []
     state.fired.push(threshold)
     events.push({
       type: 'soft-limit',

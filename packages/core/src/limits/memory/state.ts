@@ -19,12 +19,17 @@ export interface Common {
   /** The state's key in the map: records share this string instead of keeping their own copy. */
   key: string
   adjustKeys?: Map<string, number>
-  /** When the state was last used, in calls: the LRU order. */
-  stamp?: number
+  /** When the state was last used, in the table's count of uses: protects what an operation loaded. */
+  stamp: number
   /** No hold in the state has a lease ending before this (a lower bound: skips the scan for expired holds). */
   minLease: number
+  /** Its neighbours in the one list of the state table it is in (null: in none). */
+  prev: Common | null
+  next: Common | null
+  /** Counted against `maxMoneyStates`: a spend or credits state that holds or held money. */
+  kept: boolean
   /** Set once the state has left the map (evicted or rewritten as another kind). */
-  gone?: boolean
+  gone: boolean
 }
 
 /**

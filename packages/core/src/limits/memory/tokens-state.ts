@@ -28,6 +28,11 @@ export function freshTokens(rule: TokensRule, at: number, key: string): TokensSt
     held: 0,
     minLease: Number.POSITIVE_INFINITY,
     key,
+    prev: null,
+    next: null,
+    stamp: 0,
+    kept: false,
+    gone: false,
   }
 }
 

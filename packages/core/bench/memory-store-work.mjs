@@ -1,0 +1,62 @@
+// The work both sides of memory-store.bench.mjs do, shared with its tenants worker and with
+// instruction-count runs (`valgrind --tool=callgrind node bench/memory-store-count.mjs`).
+
+const huge = 1e12
+const period = { id: '2026-11', endsAt: Date.UTC(2099, 0, 1) }
+/** The guard's three limits for a call: requests per minute, a token bucket and a monthly spend limit. */
+export const rules = {
+  rpm: { kind: 'requests', limit: huge, windowMs: 60_000 },
+  tpm: { kind: 'tokens', capacity: huge, refillPerSecond: huge },
+  spend: { kind: 'spend', limitNanos: huge * 1000, period, softNanos: [] },
+}
+/** What each call reserves (tokens: its estimate) and what it settles at. */
+export const reserved = { requests: 1, tokens: 500, costNanos: 1_000 }
+export const actual = { tokens: 450, costNanos: 900 }
+
+/**
+ * One keyguard call against `store`: reserve three limits of one tenant, then settle, both awaited as
+ * the guard awaits them. `tenant(n)` picks the tenant of the n-th call.
+ */
+export function keyguardCall(store, tenant) {
+  let n = 0
+  return async () => {
+    const id = `r${n}`
+    const scope = `tenant:t${tenant(n++)}`
+    // the charges a guard builds for each call: plain literals, as chargesFor makes them
+    const charges = [
+      { scope, policy: 'rpm', rule: rules.rpm, amount: reserved.requests },
+      { scope, policy: 'tpm', rule: rules.tpm, amount: reserved.tokens },
+      { scope, policy: 'spend', rule: rules.spend, amount: reserved.costNanos },
+    ]
+    await store.reserve({ id, leaseMs: 60_000, charges })
+    await store.settle({ id, actual })
+  }
+}
+
+/**
+ * The same call with rate-limiter-flexible: three consumes (one limiter per limit), the two refunds a
+ * settle makes (tokens and spend held above the actual), and a record of the reservation kept for
+ * idempotency (as a settle must find it), bounded like the store's records. Every promise awaited. The
+ * spend limiter counts a day: rate-limiter-flexible keeps a key with a timer, and one past 24.8 days overflows.
+ */
+export function rlfCall(RateLimiterMemory, tenant) {
+  const requests = new RateLimiterMemory({ points: huge, duration: 60 })
+  const tokens = new RateLimiterMemory({ points: huge, duration: 60 })
+  const spend = new RateLimiterMemory({ points: huge * 1000, duration: 86_400 })
+  const records = new Map()
+  let n = 0
+  return async () => {
+    const id = `r${n}`
+    const key = `tenant:t${tenant(n++)}`
+    await requests.consume(key, reserved.requests)
+    await tokens.consume(key, reserved.tokens)
+    await spend.consume(key, reserved.costNanos)
+    const record = { key, status: 'live', tokens: reserved.tokens, costNanos: reserved.costNanos }
+    records.set(id, record)
+    if (records.size > 100_000) records.delete(records.keys().next().value)
+    const found = records.get(id)
+    found.status = 'settled'
+    await tokens.reward(key, found.tokens - actual.tokens)
+    await spend.reward(key, found.costNanos - actual.costNanos)
+  }
+}
