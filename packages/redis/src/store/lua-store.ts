@@ -386,7 +386,7 @@ export function luaStore({
       const idem = `${base}idem:${part(scope)}:${part(policy)}:${idempotencyKey ?? ''}`
       const [, state] = await withPeriods(
         [{ scope, policy, rule, amount: 0 }],
-        ([c], keys) =>
+        ([c]) =>
           run(
             scripts.adjust,
             [...keysOf((c as LuaCharge).k, 'credits'), idem],
