@@ -92,7 +92,7 @@ export type { LimitPolicy, RequestScope, WhenScopeMissing } from './limits/limit
 export type { MemoryStoreOptions } from './limits/memory-store'
 export { memoryStore } from './limits/memory-store'
 export type { PeriodOptions } from './limits/period-of'
-export { periodOf } from './limits/period-of'
+export { periodOf, periodSpanOf } from './limits/period-of'
 export type { RequestLimitOptions } from './limits/request-limit'
 export { requestLimit } from './limits/request-limit'
 export type { BuiltInScopeKind, ScopeOf } from './limits/scope-kinds'

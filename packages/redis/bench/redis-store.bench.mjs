@@ -1,38 +1,13 @@
 // Redis store throughput, latency and round trips, each measured against a baseline in the same run
 // on the same Redis. The bench starts its own redis-server on a spare port (so INFO commandstats
 // counts only its own traffic); without redis-server it uses KEYGUARD_REDIS_URL or 127.0.0.1:6379.
-import { spawn, spawnSync } from 'node:child_process'
-import { createServer } from 'node:net'
-import { Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { opsPerSecond, ratio, report } from '../../../scripts/bench-kit.mjs'
 import { redisStore } from '../dist/index.js'
+import { ownRedis } from './own-redis.mjs'
 
-const spare = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-
-let server
-let url = process.env.KEYGUARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
-if (spawnSync('redis-server', ['--version']).status === 0) {
-  const port = await spare()
-  server = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  )
-  url = `redis://127.0.0.1:${port}`
-}
-const client = new Redis(url, { retryStrategy: (times) => (times > 50 ? null : 100) })
-client.on('error', () => {})
-await client.ping()
-const where = server ? 'own redis-server' : url
+const redis = await ownRedis()
+const { client, server, where } = redis
 
 const store = redisStore({ client, prefix: 'kgbench', timeoutMs: 5000, fallback: 'deny' })
 const limiter = new RateLimiterRedis({
@@ -159,5 +134,4 @@ if (server) {
   })
 }
 
-client.disconnect()
-server?.kill('SIGKILL')
+redis.close()

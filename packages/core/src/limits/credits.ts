@@ -71,6 +71,7 @@ export function credits<const Scope extends string>(options: CreditsOptions<Scop
   const parsed = parseOptions(schema, options, 'credits', problemsOf)
   const auto = parsed.autoRecharge
   const recharge = options.autoRecharge?.recharge
+  const recharges = { period: auto?.period ?? 'month', timeZone: auto?.timeZone ?? 'UTC' } as const
   const ruleFor = (_id: string, now: number): CreditsRule => {
     const rule: CreditsRule = { kind: 'credits' }
     if (parsed.lowBalance !== undefined) rule.lowBalanceNanos = parsed.lowBalance
@@ -79,7 +80,7 @@ export function credits<const Scope extends string>(options: CreditsOptions<Scop
         thresholdNanos: auto.threshold,
         amountNanos: auto.amount,
         maxPerPeriod: auto.maxPerPeriod,
-        period: periodOf(now, { period: auto.period ?? 'month', timeZone: auto.timeZone ?? 'UTC' }),
+        period: { ...periodOf(now, recharges), of: recharges },
       }
     }
     return rule

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isTimeZone, periodOf } from './period-of'
+import { isTimeZone, periodOf, periodSpanOf } from './period-of'
 
 describe('periodOf', () => {
   it('cuts UTC months at the first of the month', () => {
@@ -83,5 +83,19 @@ describe('isTimeZone', () => {
   it('tells known zones from unknown ones', () => {
     expect(isTimeZone('Europe/Paris')).toBe(true)
     expect(isTimeZone('Mars/Olympus')).toBe(false)
+  })
+})
+
+describe('periodSpanOf', () => {
+  it('gives the period with the instant it starts, cached or not', () => {
+    const month = { period: 'month' } as const
+    const span = { id: '2026-11', startsAt: Date.UTC(2026, 10, 1), endsAt: Date.UTC(2026, 11, 1) }
+    expect(periodSpanOf(Date.UTC(2026, 10, 28), month)).toEqual(span)
+    expect(periodSpanOf(Date.UTC(2026, 10, 2), month)).toEqual(span)
+    expect(periodSpanOf(Date.UTC(2026, 11, 2), { period: 'day', timeZone: 'Europe/Paris' })).toEqual({
+      id: '2026-12-02',
+      startsAt: Date.UTC(2026, 11, 1, 23),
+      endsAt: Date.UTC(2026, 11, 2, 23),
+    })
   })
 })

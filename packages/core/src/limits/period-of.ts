@@ -124,6 +124,25 @@ export function periodOf(at: number, { period, timeZone = 'UTC', anchorDay = 1 }
   return computed.ref
 }
 
+/**
+ * The calendar period containing an instant, with the instant it starts: what a store with its own
+ * clock needs to recompute a {@link PeriodRef} (its `of`) and check its clock is inside it.
+ *
+ * @example
+ * ```ts
+ * periodSpanOf(Date.UTC(2026, 10, 28), { period: 'month' })
+ * // { id: '2026-11', startsAt: Date.UTC(2026, 10, 1), endsAt: Date.UTC(2026, 11, 1) }
+ * ```
+ */
+export function periodSpanOf(at: number, options: PeriodOptions): PeriodRef & { startsAt: number } {
+  const ref = periodOf(at, options)
+  const { period, timeZone = 'UTC', anchorDay = 1 } = options
+  const cached = periods.get(`${period}|${timeZone}|${anchorDay}`)
+  const startsAt =
+    cached?.ref === ref ? cached.startsAt : computePeriod(at, period, timeZone, anchorDay).startsAt
+  return { id: ref.id, startsAt, endsAt: ref.endsAt }
+}
+
 const maxCachedPeriods = 256
 const periods = new Map<string, { startsAt: number; ref: PeriodRef }>()
 

@@ -63,7 +63,7 @@ describe('credits', () => {
         thresholdNanos: 10,
         amountNanos: 100,
         maxPerPeriod: 2,
-        period: { id: '2026-11', endsAt: Date.UTC(2026, 11, 1) },
+        period: { id: '2026-11', endsAt: Date.UTC(2026, 11, 1), of: { period: 'month', timeZone: 'UTC' } },
       },
     })
   })

@@ -11,7 +11,11 @@ describe('spendLimit', () => {
     expect(await policy.ruleFor('t1', at)).toEqual({
       kind: 'spend',
       limitNanos: 1000,
-      period: { id: '2026-11', endsAt: Date.UTC(2026, 11, 1) },
+      period: {
+        id: '2026-11',
+        endsAt: Date.UTC(2026, 11, 1),
+        of: { period: 'month', timeZone: 'UTC', anchorDay: 1 },
+      },
       softNanos: [500, 800],
     })
   })

@@ -99,7 +99,7 @@ export function spendLimit<const Scope extends string>(
     return {
       kind: 'spend',
       limitNanos: mode === 'hard' && resolved !== undefined ? resolved : null,
-      period: periodOf(now, { period, timeZone, anchorDay }),
+      period: { ...periodOf(now, { period, timeZone, anchorDay }), of: { period, timeZone, anchorDay } },
       softNanos: soft,
     }
   }

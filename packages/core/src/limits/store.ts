@@ -11,6 +11,8 @@
  * - `settle` charges the period the reservation charged, even if it has rolled over since.
  */
 
+import type { PeriodOptions } from './period-of'
+
 /** Who pays: `global`, or a kind and an id such as `tenant:t1`, `user:u9`, `key:default`, `model:gpt-4o`. */
 export type ScopeKey = string
 
@@ -23,6 +25,12 @@ export interface PeriodRef {
   id: string
   /** When the period ends, in epoch ms: the reset time, and the floor for the state's TTL. */
   endsAt: number
+  /**
+   * How the period was cut (from the app host's clock). A store that keeps its own clock (Redis)
+   * recomputes the period for its own time with `periodSpanOf`, so every instance of a fleet counts
+   * in the same period whatever its host's clock says. Optional: stores may ignore it.
+   */
+  of?: PeriodOptions
 }
 
 /** Sliding-window request counter: at most `limit` requests in any `windowMs`. */

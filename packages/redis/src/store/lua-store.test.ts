@@ -176,6 +176,51 @@ describe.each(['ioredis', 'node-redis'])('luaStore with %s', (name) => {
     expect(await connection.ioredis.type(key)).toBe('string')
   })
 
+  it('settles a reservation whose record an earlier version wrote with its charges as JSON', async () => {
+    const prefix = testPrefix('legacy-json')
+    const store = make(prefix)
+    const rule = rules.conc as LimitRule
+    await store.reserve({
+      id: 'old',
+      charges: [{ scope: 's', policy: 'conc', rule, amount: 1 }],
+      leaseMs: 60_000,
+    })
+    const key = `${keyBase(prefix)}r:old`
+    const [st, exp, lease, k] = ((await connection.ioredis.get(key)) as string).split('|') as string[]
+    const state = `${keyBase(prefix)}${k}`
+    const charges = [{ s: 's', p: 'conc', a: 1, r: rule, k: state, h: `${state}:holds`, x: `${state}:log` }]
+    await connection.ioredis.set(key, `${st}|${exp}|${lease}|${JSON.stringify(charges)}`, 'PX', 660_000)
+    const settled = await store.settle({ id: 'old', actual: { costNanos: 0, tokens: 0 } })
+    expect(settled.status).toBe('settled')
+    expect(settled.states[0]).toMatchObject({ scope: 's', policy: 'conc', held: 0 })
+  })
+
+  it('reads a credits balance an earlier version kept as grants only, dropping the expired', async () => {
+    const prefix = testPrefix('legacy-credits')
+    const store = make(prefix)
+    const rule = rules.credits as LimitRule
+    const k = `${keyBase(prefix)}m:1.t:7.credits`
+    const g1 = '0000000000000001'
+    const g2 = '0000000000000002'
+    await connection.ioredis.hset(k, {
+      seq: 2,
+      [`ga:${g1}`]: 700,
+      [`ge:${g1}`]: '',
+      [`ga:${g2}`]: 300,
+      [`ge:${g2}`]: 1,
+    })
+    await connection.ioredis.zadd(`${k}:log`, 1, g1, 2, g2)
+    await connection.ioredis.pexpire(k, 600_000)
+    await connection.ioredis.pexpire(`${k}:log`, 600_000)
+    const [before] = await store.peek({ scope: 't', policies: [{ policy: 'credits', rule }] })
+    expect(before).toMatchObject({ limit: 700, remaining: 700 })
+    const charges = (amount: number) => [{ scope: 't', policy: 'credits', rule, amount }]
+    expect((await store.reserve({ id: 'a', charges: charges(500), leaseMs: 60_000 })).ok).toBe(true)
+    expect((await store.reserve({ id: 'b', charges: charges(300), leaseMs: 60_000 })).ok).toBe(false)
+    const settled = await store.settle({ id: 'a', actual: { costNanos: 450, tokens: 0 } })
+    expect(settled.states[0]).toMatchObject({ limit: 250, used: 450, remaining: 250 })
+  })
+
   it('keeps a scope and policy that contain colons apart from their neighbours', async () => {
     const store = make(testPrefix('colons'))
     const rule = rules.conc as LimitRule

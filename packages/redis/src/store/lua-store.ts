@@ -6,14 +6,24 @@ import type {
   KeyguardStore,
   LimitKind,
   LimitRule,
+  PeriodRef,
   ReleaseResult,
   ReserveResult,
   SettleResult,
   StoreEvent,
 } from '@keyguard/core'
+import { periodSpanOf } from '@keyguard/core'
 import { type LuaScript, luaScript, type RedisClientLike } from '../client/redis-client'
 import type { RedisClock } from './replay-guard'
-import { adjustScript, cancelScript, peekScript, releaseScript, reserveScript, settleScript } from './scripts'
+import {
+  adjustScript,
+  cancelScript,
+  peekScript,
+  releaseScript,
+  renewScript,
+  reserveScript,
+  settleScript,
+} from './scripts'
 
 const scripts = {
   // first claim wins; the answer is the owner after the call
@@ -27,6 +37,7 @@ const scripts = {
   peek: luaScript(peekScript),
   adjust: luaScript(adjustScript),
   cancel: luaScript(cancelScript),
+  renew: luaScript(renewScript),
 }
 
 /** Options of the bare Lua store: no timeout, no fallback (that is {@link redisStore}'s job). */
@@ -57,6 +68,11 @@ export type LuaStore = KeyguardStore &
   Required<Pick<KeyguardStore, 'claim' | 'ownerOf'>> & {
     /** Release `id`'s hold whatever its lease says, or leave a tombstone that stops a later reserve of it. */
     cancel(id: string): Promise<'released' | 'tombstone' | string>
+    /**
+     * Move the lease end of each live reservation to `leaseMs` from Redis's now, but never past its
+     * `until` (Redis ms); answers how many were renewed (an ended or expired one is not).
+     */
+    renew(leases: readonly { id: string; until: number }[], leaseMs: number): Promise<number>
   }
 
 /** `{prefix}:` — every key shares the hash tag, so a multi-scope reserve stays in one Cluster slot. */
@@ -67,14 +83,13 @@ export function keyBase(prefix: string): string {
 // Scope and policy are user-chosen strings; a length prefix keeps `a:b` + `c` apart from `a` + `b:c`.
 const part = (value: string) => `${value.length}.${value}`
 
+/** A charge as the scripts read it (decode_charges): the rule travels as JSON text, stored as is. */
 interface LuaCharge {
   s: string
   p: string
   a: number
-  r: LimitRule
   k: string
-  h: string
-  x: string
+  rj: string
 }
 
 const kindCode: Record<LimitKind, string> = {
@@ -85,17 +100,36 @@ const kindCode: Record<LimitKind, string> = {
   credits: 'm',
 }
 
-/** The three keys of one state: aggregates hash, live holds by lease end, and the log or grants. */
-function stateKeys(
-  base: string,
-  scope: string,
-  policy: string,
-  rule: LimitRule,
-): { k: string; h: string; x: string } {
+/** The key of one state's aggregates hash; its other keys add `:holds`, `:log` and (credits) `:exp`. */
+function stateKey(base: string, scope: string, policy: string, rule: LimitRule): string {
   const period = rule.kind === 'spend' ? `:${part(rule.period.id)}` : ''
-  const k = `${base}${kindCode[rule.kind]}:${part(scope)}:${part(policy)}${period}`
-  return { k, h: `${k}:holds`, x: `${k}:log` }
+  return `${base}${kindCode[rule.kind]}:${part(scope)}:${part(policy)}${period}`
 }
+
+const keysOf = (k: string, kind: LimitKind) =>
+  kind === 'credits' ? [k, `${k}:holds`, `${k}:log`, `${k}:exp`] : [k, `${k}:holds`, `${k}:log`]
+
+/**
+ * A period as of Redis's clock: a rule's period that says how it was cut (`of`) is cut again at
+ * `redisNow`, with `startsAt`, so the script can check that its own TIME is inside it (one clock for
+ * a whole fleet, whatever each host's clock says). A period without `of` is the caller's, as given.
+ */
+function periodAt(period: PeriodRef, redisNow: number) {
+  return period.of ? periodSpanOf(redisNow, period.of) : { id: period.id, endsAt: period.endsAt }
+}
+
+function ruleAt(rule: LimitRule, redisNow: number): LimitRule {
+  if (rule.kind === 'spend') return { ...rule, period: periodAt(rule.period, redisNow) }
+  if (rule.kind === 'credits' && rule.autoRecharge)
+    return {
+      ...rule,
+      autoRecharge: { ...rule.autoRecharge, period: periodAt(rule.autoRecharge.period, redisNow) },
+    }
+  return rule
+}
+
+/** Reply code of a script that found a period (cut at the sender's estimate of Redis's time) not holding its TIME. */
+const PERIOD_MOVED = 3
 
 const nullable = (value: unknown): number | null => (value === '' || value === null ? null : Number(value))
 
@@ -211,14 +245,35 @@ export function luaStore({
   const record = (id: string) => `${base}r:${id}`
   const run = (lua: LuaScript, keys: string[], args: (string | number)[]) =>
     lua.run(client, keys, [...head, ...args])
-  const toLua = (charge: Pick<Charge, 'scope' | 'policy' | 'rule'> & { amount: number }): LuaCharge => ({
-    s: charge.scope,
-    p: charge.policy,
-    a: charge.amount,
-    r: charge.rule,
-    ...stateKeys(base, charge.scope, charge.policy, charge.rule),
-  })
-  const stateKeyList = (charges: LuaCharge[]) => charges.flatMap((c) => [c.k, c.h, c.x])
+  type ChargeLike = Pick<Charge, 'scope' | 'policy' | 'rule'> & { amount: number }
+  const toLua = (charge: ChargeLike, redisNow: number): LuaCharge => {
+    const rule = ruleAt(charge.rule, redisNow)
+    return {
+      s: charge.scope,
+      p: charge.policy,
+      a: charge.amount,
+      k: stateKey(base, charge.scope, charge.policy, rule),
+      rj: JSON.stringify(rule),
+    }
+  }
+  const stateKeyList = (charges: readonly ChargeLike[], lua: LuaCharge[]) =>
+    lua.flatMap((c, i) => keysOf(c.k, (charges[i] as ChargeLike).rule.kind))
+  // Runs a script that takes charges; when a period cut at this host's estimate of Redis's time does
+  // not hold the script's TIME (the first call, or a period's edge), it runs once more cut at that TIME.
+  const withPeriods = async (
+    charges: readonly ChargeLike[],
+    call: (lua: LuaCharge[], keys: string[]) => Promise<unknown[]>,
+    codeAt: number,
+  ): Promise<unknown[]> => {
+    let redisNow = clock?.now() ?? Date.now()
+    for (let attempt = 0; ; attempt++) {
+      const lua = charges.map((charge) => toLua(charge, redisNow))
+      const reply = await call(lua, stateKeyList(charges, lua))
+      if (Number(reply[codeAt]) !== PERIOD_MOVED) return reply
+      redisNow = Number(reply[reply.length - 1])
+      if (attempt === 2) throw new Error(`Redis time ${redisNow} is in no period keyguard can cut`)
+    }
+  }
 
   return {
     async reserve({ id, charges, leaseMs }): Promise<ReserveResult> {
@@ -230,13 +285,17 @@ export function luaStore({
         if (!isCount(charge.amount))
           throw new RangeError(`reserve ${charge.scope}/${charge.policy}: amount must be a safe integer >= 0`)
       }
-      const lua = charges.map(toLua)
       const sentAt = performance.now()
-      const reply = (await run(
-        scripts.reserve,
-        [record(id), ...stateKeyList(lua)],
-        [id, leaseMs, JSON.stringify(lua), clock?.deadline(sentAt) ?? ''],
-      )) as unknown[]
+      const reply = await withPeriods(
+        charges,
+        (lua, keys) =>
+          run(
+            scripts.reserve,
+            [record(id), ...keys],
+            [id, leaseMs, JSON.stringify(lua), clock?.deadline(sentAt) ?? ''],
+          ) as Promise<unknown[]>,
+        1,
+      )
       const [ok, replayed, states, events, denial, redisNow] = reply
       if (Number(replayed) === 2) throw new StaleReserveError(id)
       clock?.observe(sentAt, Number(redisNow))
@@ -291,13 +350,22 @@ export function luaStore({
       return String(await run(scripts.cancel, [record(id)], [id]))
     },
 
+    async renew(leases, leaseMs) {
+      if (leases.length === 0) return 0
+      const keys = leases.map(({ id }) => record(id))
+      const args = leases.flatMap(({ id, until }) => [id, Math.floor(until)])
+      return Number(await run(scripts.renew, keys, [leaseMs, ...args]))
+    },
+
     async peek({ scope, policies }): Promise<ChargeState[]> {
       for (const policy of policies) checkRule(policy.rule, `peek ${scope}/${policy.policy}`)
-      const lua = policies.map((policy) =>
-        toLua({ scope, policy: policy.policy, rule: policy.rule, amount: 0 }),
+      const charges = policies.map(({ policy, rule }) => ({ scope, policy, rule, amount: 0 }))
+      const [, states] = await withPeriods(
+        charges,
+        (lua, keys) => run(scripts.peek, keys, [JSON.stringify(lua)]) as Promise<unknown[]>,
+        0,
       )
-      const reply = await run(scripts.peek, stateKeyList(lua), [JSON.stringify(lua)])
-      return rows(reply).map(toState)
+      return rows(states).map(toState)
     },
 
     async adjust({
@@ -315,18 +383,22 @@ export function luaStore({
       }
       if (expiresAt !== undefined && !Number.isFinite(expiresAt))
         throw new RangeError('adjust: expiresAt must be epoch ms')
-      const c = toLua({ scope, policy, rule, amount: 0 })
       const idem = `${base}idem:${part(scope)}:${part(policy)}:${idempotencyKey ?? ''}`
-      const state = await run(
-        scripts.adjust,
-        [c.k, c.h, c.x, idem],
-        [
-          JSON.stringify(c),
-          delta,
-          expiresAt === undefined ? '' : Math.floor(expiresAt),
-          idempotencyKey ?? '',
-          IDEMPOTENCY_MS,
-        ],
+      const [, state] = await withPeriods(
+        [{ scope, policy, rule, amount: 0 }],
+        ([c]) =>
+          run(
+            scripts.adjust,
+            [...keysOf((c as LuaCharge).k, 'credits'), idem],
+            [
+              JSON.stringify(c),
+              delta,
+              expiresAt === undefined ? '' : Math.floor(expiresAt),
+              idempotencyKey ?? '',
+              IDEMPOTENCY_MS,
+            ],
+          ) as Promise<unknown[]>,
+        0,
       )
       return toState(state as unknown[])
     },

@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisUrl, testPrefix } from '../client/test-redis'
+import { bundleFixture } from './__fixtures__/bundle-fixture'
 import { keyBase } from './lua-store'
 
 // 4 app instances (separate Node processes, two per client library) share one Redis and fire 250
@@ -16,26 +14,13 @@ const K = 137
 const AMOUNT = 12_345_678_901_234
 const LIMIT = K * AMOUNT + (AMOUNT - 1)
 
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
-const outDir = here('../../node_modules/.cache/keyguard-redis-tests')
-const workerFile = `${outDir}/fleet-worker-${process.pid}.mjs`
-
 let redis: Redis
+let workerFile: string
 
 beforeAll(async () => {
   redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
-  mkdirSync(outDir, { recursive: true })
-  // Plain Node cannot load the TypeScript sources: bundle the worker (ioredis and redis stay external).
-  await build({
-    entryPoints: [here('./__fixtures__/fleet-worker.ts')],
-    outfile: workerFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    external: ['ioredis', 'redis'],
-    alias: { '@keyguard/core': here('../../../core/src/index.ts') },
-    logLevel: 'error',
-  })
+  // Plain Node cannot load the TypeScript sources: bundle the worker
+  workerFile = await bundleFixture('fleet-worker')
 })
 afterAll(async () => {
   await redis.quit()

@@ -16,6 +16,7 @@ import type { RedisClientLike } from '../client/redis-client'
 import { checkServer, describeProblems, type ServerCheck } from './check-server'
 import { type CircuitState, circuitBreaker } from './circuit-breaker'
 import { checkId, prefixProblem } from './key-checks'
+import { leaseKeeper } from './lease-keeper'
 import { luaStore } from './lua-store'
 import { misconfiguration, misconfigured } from './redis-errors'
 import { redisClock, retryQueue } from './replay-guard'
@@ -101,6 +102,15 @@ export interface RedisStoreOptions {
    */
   creditsTtlMs?: number
   /**
+   * The lease a reservation is written with while this process has it open: renewed every third of
+   * it until settle or release, up to the `leaseMs` the guard asked for. A process that dies stops
+   * renewing, so its holds (concurrency slots, spend held) end within `liveLeaseMs` instead of the
+   * guard's whole lease. A process stalled longer than this loses its lease as a crash would
+   * (spend and credits reclaimed as spent, so never under-charged).
+   * @default 30_000
+   */
+  liveLeaseMs?: number
+  /**
    * At first contact the store reads Redis's persistence and eviction settings (README, "What Redis
    * keyguard needs") and warns once through `logger` about each one that loses money. With `strict`
    * it refuses every call with `store.misconfigured` instead, until Redis is configured right.
@@ -158,6 +168,10 @@ const optionsSchema = z.object({
   rememberMs: positiveInt.default(600_000),
   reclaimPerReserve: positiveInt.max(10_000).default(100),
   creditsTtlMs: positiveInt.default(157_680_000_000),
+  liveLeaseMs: positiveInt
+    .min(1000)
+    .max(2 ** 31 - 1)
+    .default(30_000),
   strict: z.boolean().default(false),
 })
 
@@ -286,14 +300,20 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
   const logger: StoreLogger = options.logger ?? console
   const onStoreError = options.onStoreError
   const instances = resolved.expectedInstances as RedisStoreOptions['expectedInstances']
+  // a reserve may run up to twice its timeout after it was sent; later it writes nothing
+  const clock = redisClock(2 * timeoutMs)
   const redis = luaStore({
     client: resolved.client,
     prefix: resolved.prefix,
     rememberMs,
     reclaimPerReserve,
     creditsTtlMs,
-    // a reserve may run up to twice its timeout after it was sent; later it writes nothing
-    clock: redisClock(2 * timeoutMs),
+    clock,
+  })
+  const leases = leaseKeeper({
+    liveLeaseMs: resolved.liveLeaseMs,
+    renew: (open, leaseMs) => withTimeout(redis.renew(open, leaseMs), 'renew'),
+    redisNow: () => clock.now(),
   })
   const giveUp = (what: string) => (id: string, error: unknown) =>
     logger.error(`keyguard: could not ${what} in Redis; its hold ends with its lease, as spent`, {
@@ -314,10 +334,12 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       const input = unsettled.get(id)
       if (input) await redis.settle(input)
       unsettled.delete(id)
+      leases.close(id)
     },
     giveUpMs: rememberMs,
     onGiveUp: (id, error) => {
       unsettled.delete(id)
+      leases.close(id)
       giveUp('settle a reservation')(id, error)
     },
   })
@@ -476,8 +498,13 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       }
       if (localIds.has(input.id) && local)
         return local.reserve({ ...input, charges: input.charges.map(localCharge) })
-      const result = await attempt('reserve', () => redis.reserve(input))
-      if (result.ok) return result.value
+      const result = await attempt('reserve', () =>
+        redis.reserve({ ...input, leaseMs: leases.leaseFor(input.leaseMs) }),
+      )
+      if (result.ok) {
+        if (result.value.ok) leases.open(input.id, input.leaseMs)
+        return result.value
+      }
       // it may still run on Redis (a client replay): cancel it, in order behind it
       if (!result.circuitOpen) cancels.add(input.id)
       const money = input.charges.find((charge) => moneyKinds.has(charge.rule.kind))
@@ -498,7 +525,11 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
         return answer
       }
       const result = await attempt('settle', () => redis.settle(input))
-      if (result.ok) return result.value
+      // an unsettled reservation keeps its lease (renewed) while its settle is retried
+      if (result.ok) {
+        leases.close(input.id)
+        return result.value
+      }
       unsettled.set(input.id, input)
       settles.add(input.id)
       report(result.error, { operation: 'settle', outcome: 'denied', circuitOpen: result.circuitOpen })
@@ -511,6 +542,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
         localIds.delete(id)
         return answer
       }
+      leases.close(id)
       const result = await attempt('release', () => redis.release(id))
       if (result.ok) return result.value
       // the call is over and not charged: make sure Redis hears it, not the lease's reclaim

@@ -55,7 +55,7 @@ describe('cancel (luaStore)', () => {
   })
 
   it('makes a reserve that arrives after its deadline write nothing', async () => {
-    const store = make({ deadline: () => 1, observe() {} })
+    const store = make({ deadline: () => 1, observe() {}, now: () => undefined })
     await expect(store.reserve({ id: 'c', charges, leaseMs: 60_000 })).rejects.toBeInstanceOf(
       StaleReserveError,
     )

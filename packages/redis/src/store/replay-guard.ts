@@ -14,6 +14,8 @@ export interface RedisClock {
   deadline(sentAt: number): number | undefined
   /** Record a reply: the call was sent at `sentAt` (performance.now()) and Redis ran it at `redisNow`. */
   observe(sentAt: number, redisNow: number): void
+  /** Redis's time now (ms), as last learned (a little late by up to one round trip), or undefined before the first reply. */
+  now(): number | undefined
 }
 
 /**
@@ -30,6 +32,9 @@ export function redisClock(budgetMs: number): RedisClock {
   return {
     deadline(sentAt) {
       return offset === undefined ? undefined : Math.ceil(sentAt + offset + budgetMs)
+    },
+    now() {
+      return offset === undefined ? undefined : performance.now() + offset
     },
     observe(sentAt, redisNow) {
       if (!Number.isFinite(redisNow)) return

@@ -6,12 +6,17 @@
 // - money is integer nanos, written as integers (never INCRBYFLOAT); a token level is the one float;
 // - nothing a script returns is nil inside a table (that would truncate it): a null is ''.
 //
-// A charge's state is three keys, all under the one `{prefix}` hash tag: `k` a hash of aggregates
-// (held, spent, level…) and hold amounts (`h:<id>`), `h` a ZSET of live holds scored by lease end,
-// and `x` a ZSET log (requests: entries scored by time; credits: grants in insertion order). The
-// hash's `e` is the instant all three expire at. A reservation record (`r:<id>`) is one string.
+// A charge's state is up to four keys, all under the one `{prefix}` hash tag: `k` a hash of
+// aggregates (held, spent, level, balance…), the rule (`r`, as JSON) and hold amounts (`h:<id>`),
+// `h` a ZSET of live holds scored by lease end, `x` a ZSET log (requests: entries scored by time;
+// credits: grants in insertion order) and, for credits, `y` the grants that expire, by expiry. The
+// hash's `e` is the instant they all expire at. A reservation record (`r:<id>`) is one short string
+// naming its states' keys. Every script costs O(log n) in the size of a limit, its holds and grants
+// (amortized: an entry, hold or grant is removed once, by the call that finds it expired).
 // A state is loaded into a Lua table; with S.write every change is also written through, without it
 // (peek, replays) the same code computes what the state would be and writes nothing.
+
+import { CREDITS_LUA } from './lua-credits'
 
 const LIB = /* lua */ `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -23,8 +28,12 @@ local function nz(v) if v == nil or v == cjson.null then return nil end return v
 local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
 local function orq(v) if v == nil then return '' end return v end
 
+-- a write-through: only with S.write, and it marks the state for saving (a denial saves only those)
 local function w(S, ...)
-  if S.write then return redis.call(...) end
+  if S.write then
+    S.dirty = true
+    return redis.call(...)
+  end
 end
 
 local function effective_limit(S)
@@ -34,9 +43,7 @@ local function effective_limit(S)
 end
 
 local function balance(S)
-  local total = 0
-  for _, g in ipairs(S.grants) do if not g.gone then total = total + g.amount end end
-  return total
+  return S.bal
 end
 
 -- Credits events on the state after a change (spec 3.5), write mode only.
@@ -75,30 +82,10 @@ local function soft_check(S, events)
   end
 end
 
--- Credits: take c from unexpired grants, oldest first; the rest becomes debt.
-local function consume(S, c)
-  local left = c
-  for _, g in ipairs(S.grants) do
-    if left <= 0 then break end
-    if not g.gone then
-      local take = math.min(left, g.amount)
-      g.amount = g.amount - take
-      left = left - take
-      if g.amount == 0 then
-        g.gone = true
-        w(S, 'ZREM', S.c.x, g.id)
-        w(S, 'HDEL', S.c.k, 'ga:' .. g.id, 'ge:' .. g.id)
-      else
-        w(S, 'HSET', S.c.k, 'ga:' .. g.id, fmt(g.amount))
-      end
-    end
-  end
-  S.debt = S.debt + left
-  S.consumed = S.consumed + c
-end
-
--- Remove one log entry (requests).
-local function drop_entry(S, id)
+${CREDITS_LUA}
+-- Remove one log entry (requests); a = its amount, for the count of non-unit entries ('nu').
+local function drop_entry(S, id, a)
+  if a ~= 1 then S.nu = S.nu - 1 end
   S.gone[id] = true
   if S.new_fields then S.new_fields['a:' .. id], S.new_fields['s:' .. id] = nil, nil end
   w(S, 'ZREM', S.c.x, id)
@@ -108,6 +95,7 @@ end
 -- Remove a live hold from the state's hold index (not its effect: the caller applies that).
 local function drop_hold(S, id, amount)
   S.held = S.held - amount
+  if S.kind == 'concurrency' and amount ~= 1 then S.nu = S.nu - 1 end
   S.holds_gone[id] = true
   w(S, 'ZREM', S.c.h, id)
   w(S, 'HDEL', S.c.k, 'h:' .. id)
@@ -126,7 +114,7 @@ local function finish_hold(S, id, amount, how, actual, events)
         S.new_fields['s:' .. id] = 1
       end
     else
-      drop_entry(S, id)
+      drop_entry(S, id, amount)
     end
   elseif kind == 'tokens' then
     if how == 'settle' then
@@ -171,29 +159,51 @@ local function aggregates(S, ...)
   return v
 end
 
--- Load a state, apply time and reclaim expired holds (spec 2.3, 4).
+-- The rule a state was last reserved with (its hash's 'r'), for a call that names the state but not
+-- the rule (settle, release, a reclaim, a renew); a state that is gone gets a rule that holds nothing.
+local function stored_rule(kind, r)
+  if r then return cjson.decode(r) end
+  if kind == 'spend' then return { kind = kind, limitNanos = 0, period = { id = '', endsAt = NOW }, softNanos = {} } end
+  if kind == 'tokens' then return { kind = kind, capacity = 0, refillPerSecond = 0 } end
+  if kind == 'requests' then return { kind = kind, limit = 0, windowMs = 1 } end
+  return { kind = kind, limit = 0 }
+end
+
+-- Load a state, apply time and reclaim expired holds (spec 2.3, 4). c: { s, p, k, kind, r?, rj? }
+-- (a reserve, peek or adjust sends the rule; a record names only the key).
 local function load(c, write, events)
-  local r = c.r
-  local S = { c = c, r = r, kind = r.kind, write = write, gone = {}, holds_gone = {}, grants = {} }
-  local kind = S.kind
+  local kind = c.kind
+  local S = { c = c, kind = kind, write = write, gone = {}, holds_gone = {}, nu = 0 }
+  local v
   if kind == 'spend' then
-    local v = aggregates(S, 'held', 'spent', 'bonus', 'u', 'e')
-    S.held, S.spent, S.bonus, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[5])
+    v = aggregates(S, 'r', 'held', 'u', 'e', 'spent', 'bonus')
+    S.spent, S.bonus = num(v[5]), num(v[6])
   elseif kind == 'tokens' then
-    local v = aggregates(S, 'held', 'level', 'at', 'u', 'e')
-    S.held, S.lease_max, S.e = num(v[1]), num(v[4]), num(v[5])
-    if v[2] then
+    v = aggregates(S, 'r', 'held', 'u', 'e', 'level', 'at')
+  elseif kind == 'requests' or kind == 'concurrency' then
+    v = aggregates(S, 'r', 'held', 'u', 'e', 'used', 'nu')
+    S.used, S.nu = num(v[5]), num(v[6])
+  else
+    v = aggregates(S, 'r', 'held', 'u', 'e', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'bal')
+    S.debt, S.consumed, S.low, S.pk, S.pa = num(v[5]), num(v[6]), num(v[7]), v[8] or '', num(v[9])
+    S.rp, S.rc = v[10] or '', num(v[11])
+  end
+  S.held, S.lease_max, S.e = num(v[2]), num(v[3]), num(v[4])
+  S.rule_stored = v[1]
+  if c.r == nil then c.r = stored_rule(kind, v[1]) end
+  local r = c.r
+  S.r = r
+  if kind == 'tokens' then
+    if v[5] then
       -- a server clock that stepped back neither drains nor refills the bucket
-      local at = tonumber(v[3])
-      S.level = math.min(r.capacity, tonumber(v[2]) + math.max(0, NOW - at) * r.refillPerSecond / 1000)
+      local at = tonumber(v[6])
+      S.level = math.min(r.capacity, tonumber(v[5]) + math.max(0, NOW - at) * r.refillPerSecond / 1000)
       S.at = math.max(at, NOW)
     else
       S.level = r.capacity
       S.at = NOW
     end
   elseif kind == 'requests' then
-    local v = aggregates(S, 'held', 'used', 'u', 'e')
-    S.held, S.used, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3]), num(v[4])
     -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
     -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
     local first = redis.call('ZRANGE', c.x, 0, 0, 'WITHSCORES')
@@ -215,26 +225,21 @@ local function load(c, write, events)
         local held = hold_amount(S, id)
         if held then drop_hold(S, id, held) end
       end
-      drop_entry(S, id)
+      drop_entry(S, id, amount)
     end
   elseif kind == 'credits' then
-    local v = aggregates(S, 'held', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'u', 'e')
-    S.held, S.debt, S.consumed, S.low, S.lease_max = num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[9])
-    S.e = num(v[10])
-    S.pk, S.pa, S.rp, S.rc = v[5] or '', num(v[6]), v[7] or '', num(v[8])
-    for _, gid in ipairs(redis.call('ZRANGE', c.x, 0, -1)) do
-      local g = redis.call('HMGET', c.k, 'ga:' .. gid, 'ge:' .. gid)
-      local grant = { id = gid, amount = num(g[1]), expires = g[2] }
-      if grant.expires and grant.expires ~= '' and tonumber(grant.expires) <= NOW then
-        grant.gone = true
-        w(S, 'ZREM', c.x, gid)
-        w(S, 'HDEL', c.k, 'ga:' .. gid, 'ge:' .. gid)
-      end
-      S.grants[#S.grants + 1] = grant
+    S.gamt, S.ggone, S.gcur = {}, {}, 0
+    S.bal = tonumber(v[12])
+    if S.bal == nil then
+      if redis.call('EXISTS', c.x) == 1 then S.bal = migrate_grants(S) else S.bal = 0 end
     end
-  else
-    local v = aggregates(S, 'held', 'u', 'e')
-    S.held, S.lease_max, S.e = num(v[1]), num(v[2]), num(v[3])
+    -- grants whose expiry has come: each found (and dropped) once
+    for _, gid in ipairs(redis.call('ZRANGEBYSCORE', c.y, '-inf', fmt(NOW))) do
+      if not S.ggone[gid] then
+        S.bal = S.bal - grant_amount(S, gid)
+        drop_grant(S, gid)
+      end
+    end
   end
   return S
 end
@@ -248,12 +253,37 @@ local CANCELLING = nil
 local LEASE = 0
 local get_state
 
--- A reservation record is one string, 'status|leaseEnd|leaseMs|charges JSON', so that writing it
--- with its TTL is one SET (and a reserve's SET NX is also its "is this id known" check).
+-- A state key is BASE .. kind letter .. ':' .. len '.' scope .. ':' .. len '.' policy, and for spend
+-- .. ':' .. len '.' period id: self-delimiting, so a record lists its states' keys back to back.
+local KINDS = { q = 'requests', t = 'tokens', s = 'spend', c = 'concurrency', m = 'credits' }
+local function part_at(str, i)
+  local dot = string.find(str, '.', i, true)
+  local n = tonumber(string.sub(str, i, dot - 1))
+  return string.sub(str, dot + 1, dot + n), dot + n + 1
+end
+local function parse_keys(str)
+  local list, i = {}, 1
+  while i <= #str do
+    local from = i
+    local kind = KINDS[string.sub(str, i, i)]
+    local s, p
+    s, i = part_at(str, i + 2)
+    p, i = part_at(str, i + 1)
+    if kind == 'spend' then
+      local _
+      _, i = part_at(str, i + 1)
+    end
+    list[#list + 1] = { s = s, p = p, kind = kind, k = BASE .. string.sub(str, from, i - 1) }
+  end
+  return list
+end
+
+-- A reservation record is one string, 'status|leaseEnd|leaseMs|keys', the keys of its charges'
+-- states in charge order (parse_keys), so that writing it with its TTL is one SET. An earlier
+-- version wrote the charges as JSON ('[' …) or as a hash: both are still read.
 local function record_get(rkey)
   local v = redis.pcall('GET', rkey)
   if type(v) == 'table' and v.err then
-    -- a record an earlier version wrote as a hash (st, exp, lease, c): read it, rewrite it as a string
     local h = redis.call('HMGET', rkey, 'st', 'exp', 'lease', 'c')
     if not h[1] then return nil end
     return { st = h[1], exp = tonumber(h[2]), lease = tonumber(h[3]), c = h[4] }
@@ -261,6 +291,13 @@ local function record_get(rkey)
   if not v then return nil end
   local st, exp, lease, c = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
   return { st = st, exp = tonumber(exp), lease = tonumber(lease), c = c }
+end
+
+local function record_charges(rec)
+  if string.sub(rec.c, 1, 1) ~= '[' then return parse_keys(rec.c) end
+  local list = cjson.decode(rec.c)
+  for _, c in ipairs(list) do c.kind = c.r.kind end
+  return list
 end
 
 local function record_set(rkey, rec, st, ttl)
@@ -275,7 +312,7 @@ local function reclaim_reservation(id, events)
   local rkey = BASE .. 'r:' .. id
   local rec = record_get(rkey)
   if not rec or rec.st ~= 'live' then return end
-  for _, c in ipairs(cjson.decode(rec.c)) do
+  for _, c in ipairs(record_charges(rec)) do
     local S = get_state(c, true, events)
     local amount = hold_amount(S, id)
     if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
@@ -285,6 +322,7 @@ local function reclaim_reservation(id, events)
 end
 
 get_state = function(c, write, events)
+  c.h, c.x, c.y = c.k .. ':holds', c.k .. ':log', c.k .. ':exp'
   local S = STATES[c.k]
   if S then return S end
   S = load(c, write, events)
@@ -317,35 +355,39 @@ local function ttl_of(S, lease)
     return math.ceil(r.capacity * 1000 / r.refillPerSecond) + lease + REMEMBER
   end
   if kind == 'concurrency' then return lease + REMEMBER end
-  local latest = 0
-  for _, g in ipairs(S.grants) do
-    if not g.gone and g.expires and g.expires ~= '' then latest = math.max(latest, tonumber(g.expires) - NOW) end
-  end
-  return latest + CREDITS_TTL
+  -- credits: kept past the latest expiry of a grant
+  local latest = redis.call('ZRANGE', S.c.y, -1, -1, 'WITHSCORES')
+  if latest[1] == nil then return CREDITS_TTL end
+  return math.max(0, tonumber(latest[2]) - NOW) + CREDITS_TTL
 end
 
--- Write a state's aggregates and keep all three keys alive.
+-- Write a state's aggregates and keep its keys alive.
 -- TTLs: 'u' in the hash is the latest lease end any hold of this state ever had, so the TTL
--- computed here can never cut a longer-leased hold short. 'e' is the instant the three keys expire
+-- computed here can never cut a longer-leased hold short. 'e' is the instant the keys expire
 -- at (one PEXPIREAT each, with some slack: min(ttl / 8, 60 s) past what is needed); while it is
 -- far enough ahead no PEXPIRE runs at all, except on a holds or log key this call (re)created.
 local function save(S, lease)
   local c, kind = S.c, S.kind
   if S.held < 0 then S.held = 0 end
+  if S.nu < 0 then S.nu = 0 end
   if S.grew_h then S.lease_max = math.max(S.lease_max, NOW + lease) end
   local f = { 'held', fmt(S.held), 'u', fmt(S.lease_max) }
   local function add(...)
     for _, v in ipairs({ ... }) do f[#f + 1] = v end
   end
+  -- the rule, for the calls that name only the state (settle, release, reclaim)
+  if c.rj and c.rj ~= S.rule_stored then add('r', c.rj) end
   if kind == 'spend' then
     add('spent', fmt(S.spent), 'bonus', fmt(S.bonus))
   elseif kind == 'tokens' then
     add('level', flt(S.level), 'at', fmt(S.at))
   elseif kind == 'requests' then
-    add('used', fmt(math.max(0, S.used)))
+    add('used', fmt(math.max(0, S.used)), 'nu', fmt(S.nu))
+  elseif kind == 'concurrency' then
+    add('nu', fmt(S.nu))
   elseif kind == 'credits' then
     add('debt', fmt(S.debt), 'consumed', fmt(S.consumed), 'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa),
-      'rp', S.rp, 'rc', fmt(S.rc))
+      'rp', S.rp, 'rc', fmt(S.rc), 'bal', fmt(S.bal))
   end
   -- fields of holds taken (and log entries settled) by this call, written with the aggregates in one HSET
   for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
@@ -361,12 +403,14 @@ local function save(S, lease)
     redis.call('PEXPIREAT', c.k, at)
     redis.call('PEXPIREAT', c.h, at)
     redis.call('PEXPIREAT', c.x, at)
+    if kind == 'credits' then redis.call('PEXPIREAT', c.y, at) end
     return
   end
   -- a holds or log key emptied (so deleted) and written again, or new, has no TTL yet; the two only
   -- grow in a reserve (or a grant). Grants are kept with the balance, always.
   if S.grew_h and (S.h_new or next(S.holds_gone) ~= nil) then redis.call('PEXPIREAT', c.h, at) end
   if (S.grew_x and (S.x_new or next(S.gone) ~= nil)) or kind == 'credits' then redis.call('PEXPIREAT', c.x, at) end
+  if kind == 'credits' then redis.call('PEXPIREAT', c.y, at) end
 end
 
 -- First live log entry (requests), skipping entries this call removed.
@@ -417,21 +461,44 @@ local function state_of(S, pend, no_reset)
   return { c.s, c.p, kind, bal, S.consumed, held, math.max(0, bal - S.debt - held), '' }
 end
 
--- retryAfterMs for a denied charge (spec 6).
+-- The walk of spec 6 over a ZSET of (id, score) whose amounts are hash fields prefix .. id: the
+-- score of the first member after whose removal 'total + amount <= limit'. Linear: only used while
+-- the state has a member whose amount is not 1 ('nu' > 0); otherwise walk_units finds it by rank.
+local function walk(S, zkey, from, prefix, gone, total, amount, limit)
+  local rows = redis.call('ZRANGEBYSCORE', zkey, from, '+inf', 'WITHSCORES')
+  for i = 1, #rows, 2 do
+    local id = rows[i]
+    if not gone[id] then
+      total = total - num(redis.call('HGET', S.c.k, prefix .. id))
+      if total + amount <= limit then return tonumber(rows[i + 1]) end
+    end
+  end
+  return nil
+end
+
+-- The same walk when every member counts 1: the (total + amount - limit)-th member from 'skip'.
+local function walk_units(zkey, skip, total, amount, limit)
+  local at = skip + total + amount - limit - 1
+  local row = redis.call('ZRANGE', zkey, at, at, 'WITHSCORES')
+  if row[1] == nil then return nil end
+  return tonumber(row[2])
+end
+
+-- retryAfterMs for a denied charge (spec 6). Runs in a reserve, after load: the log holds no entry
+-- older than the window and no hold this call dropped.
 local function retry_after(S, amount, pend)
   local r, kind = S.r, S.kind
   if kind == 'requests' then
     if amount > r.limit then return '' end
     local total = math.max(0, S.used) + S.held + pend
-    local rows = redis.call('ZRANGEBYSCORE', S.c.x, '(' .. fmt(NOW - r.windowMs), '+inf', 'WITHSCORES')
-    for i = 1, #rows, 2 do
-      local id = rows[i]
-      if not S.gone[id] then
-        total = total - num(redis.call('HGET', S.c.k, 'a:' .. id))
-        if total + amount <= r.limit then return math.max(0, tonumber(rows[i + 1]) + r.windowMs - NOW) end
-      end
+    local at
+    if S.nu > 0 then
+      at = walk(S, S.c.x, '(' .. fmt(NOW - r.windowMs), 'a:', S.gone, total, amount, r.limit)
+    else
+      at = walk_units(S.c.x, 0, total, amount, r.limit)
     end
-    return r.windowMs
+    if at == nil then return r.windowMs end
+    return math.max(0, at + r.windowMs - NOW)
   end
   if kind == 'tokens' then
     if amount > r.capacity or r.refillPerSecond <= 0 then return '' end
@@ -445,15 +512,15 @@ local function retry_after(S, amount, pend)
   if kind == 'concurrency' then
     if amount > r.limit then return '' end
     local total = S.held + pend
-    local rows = redis.call('ZRANGEBYSCORE', S.c.h, '(' .. fmt(NOW), '+inf', 'WITHSCORES')
-    for i = 1, #rows, 2 do
-      local id = rows[i]
-      if not S.holds_gone[id] then
-        total = total - num(redis.call('HGET', S.c.k, 'h:' .. id))
-        if total + amount <= r.limit then return math.max(0, tonumber(rows[i + 1]) - NOW) end
-      end
+    local at
+    if S.nu > 0 then
+      at = walk(S, S.c.h, '(' .. fmt(NOW), 'h:', S.holds_gone, total, amount, r.limit)
+    else
+      -- expired holds not reclaimed yet (past RECLAIM) still count in held, but free nothing later
+      at = walk_units(S.c.h, redis.call('ZCOUNT', S.c.h, '-inf', fmt(NOW)), total, amount, r.limit)
     end
-    return ''
+    if at == nil then return '' end
+    return math.max(0, at - NOW)
   end
   return ''
 end
@@ -465,13 +532,16 @@ local function load_all(charges, write, events)
   return list
 end
 
-local function save_all()
-  for _, S in pairs(STATES) do save(S, LEASE) end
+-- only_dirty: a denial saves only the states its reclaims and expiries changed (a new one: nothing)
+local function save_all(only_dirty)
+  for _, S in pairs(STATES) do
+    if not only_dirty or S.dirty then save(S, LEASE) end
+  end
 end
 
 -- Finish every remaining hold of a reservation (settle, release or reclaim), then save.
 local function finish_reservation(rec, id, how, actual, events)
-  local charges = cjson.decode(rec.c)
+  local charges = record_charges(rec)
   LEASE = rec.lease
   FINISH = id
   if how == 'reclaim' then reclaim_reservation(id, events) end
@@ -493,6 +563,28 @@ local function peek_states(charges)
   for i = 1, #charges do out[i] = state_of(list[i]) end
   return out
 end
+
+-- Charges as a reserve, peek or adjust sends them: JSON [{ s, p, a, k, rj }], rj the rule as JSON
+-- (stored as the state's 'r' when it changed). A period the sender computed from its estimate of
+-- Redis's clock carries startsAt; false when NOW is outside it (the sender recomputes and resends).
+local function decode_charges(json)
+  local charges = cjson.decode(json)
+  for _, c in ipairs(charges) do
+    c.r = cjson.decode(c.rj)
+    c.kind = c.r.kind
+  end
+  return charges
+end
+
+local function periods_hold(charges)
+  for _, c in ipairs(charges) do
+    local period = c.r.period or (type(c.r.autoRecharge) == 'table' and c.r.autoRecharge.period)
+    if type(period) == 'table' and nz(period.startsAt) and (NOW < period.startsAt or NOW >= period.endsAt) then
+      return false
+    end
+  end
+  return true
+end
 `
 
 // ARGV[1] key base, ARGV[2] remember ms, ARGV[3] credits ttl ms, ARGV[4] reclaim limit per state.
@@ -506,22 +598,24 @@ local RECLAIM = tonumber(ARGV[4])
 const script = (body: string) => HEAD + LIB + body
 
 /**
- * KEYS: record, then k, h, x per charge. ARGV[5..]: id, lease ms, charges JSON, deadline (Redis ms,
- * or '' when the sender does not know Redis's clock yet). Every reply ends with Redis's TIME in ms.
+ * KEYS: record, then k, h, x (credits: and y) per charge. ARGV[5..]: id, lease ms, charges JSON
+ * (decode_charges), deadline (Redis ms, or '' when the sender does not know Redis's clock yet).
+ * Replies { ok, code, states, events, denial, NOW }: code 0 new, 1 replayed, 2 stale (wrote
+ * nothing), 3 a period does not hold NOW (wrote nothing; resend with periods for NOW).
  */
 export const reserveScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id, lease = ARGV[5], tonumber(ARGV[6])
-local charges = cjson.decode(ARGV[7])
+local charges = decode_charges(ARGV[7])
 local lease_end = NOW + lease
 -- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
 -- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
-if ARGV[8] ~= '' and NOW > tonumber(ARGV[8]) then return { 0, 2, {}, {}, {} } end
--- the record goes in first (SET NX: a known id is a replay); a denial deletes it again, so a denied
--- reserve still records nothing (the script is atomic: no one sees it in between)
-if not redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. ARGV[7], 'NX', 'PX', fmt(lease + REMEMBER)) then
+if ARGV[8] ~= '' and NOW > tonumber(ARGV[8]) then return { 0, 2, {}, {}, {}, NOW } end
+if not periods_hold(charges) then return { 0, 3, {}, {}, {}, NOW } end
+local known = redis.call('GET', rkey)
+if known then
   -- a tombstone: the sender cancelled this id before the reserve arrived
-  if string.sub(redis.call('GET', rkey) or '', 1, 10) == 'cancelled|' then return { 0, 2, {}, {}, {} } end
+  if string.sub(known, 1, 10) == 'cancelled|' then return { 0, 2, {}, {}, {}, NOW } end
   return { 1, 1, peek_states(charges), {}, {}, NOW }
 end
 -- a hold of a forgotten reservation with this same id is reclaimed in its state only, as before
@@ -536,14 +630,16 @@ for i, c in ipairs(charges) do
   local st = state_of(S, p, true)
   local remaining = st[7]
   if remaining ~= '' and c.a > remaining then
-    save_all()
-    redis.call('DEL', rkey)
+    -- a denial writes nothing but what its reclaims and expiries changed
+    save_all(true)
     return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] }, NOW }
   end
   pend[c.k] = p + c.a
 end
+local keys = {}
 for i, c in ipairs(charges) do
   local S = list[i]
+  keys[i] = string.sub(c.k, #BASE + 1)
   S.held = S.held + c.a
   redis.call('ZADD', c.h, fmt(lease_end), id)
   S.new_fields = S.new_fields or {}
@@ -561,11 +657,14 @@ end
 local seen = {}
 for i, c in ipairs(charges) do
   local S = list[i]
-  if S.kind == 'credits' and not seen[c.k] then
+  if not seen[c.k] then
     seen[c.k] = true
-    credit_events(S, events)
+    -- the count of entries (requests) or holds (concurrency) whose amount is not 1 (retry_after)
+    if (S.kind == 'requests' or S.kind == 'concurrency') and S.new_fields['h:' .. id] ~= 1 then S.nu = S.nu + 1 end
+    if S.kind == 'credits' then credit_events(S, events) end
   end
 end
+redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. table.concat(keys), 'PX', fmt(lease + REMEMBER))
 save_all()
 local out = {}
 for i = 1, #charges do out[i] = state_of(list[i]) end
@@ -592,7 +691,7 @@ end
 local status = st
 if st == 'settled' then status = 'already-settled' end
 if st == 'cancelled' then status = 'released' end
-return { status, peek_states(cjson.decode(rec.c)), {} }
+return { status, peek_states(record_charges(rec)), {} }
 `)
 
 /** KEYS: record. ARGV[5]: id. */
@@ -634,19 +733,25 @@ record_set(rkey, rec, 'cancelled', math.max(rec.exp - NOW, 0) + REMEMBER)
 return 'released'
 `)
 
-/** KEYS: k, h, x per policy. ARGV[5]: charges JSON (amount 0). */
+/** KEYS: k, h, x (credits: and y) per policy. ARGV[5]: charges JSON (amount 0). Replies { code, states, NOW }: code 3 as in reserve. */
 export const peekScript = script(/* lua */ `
-return peek_states(cjson.decode(ARGV[5]))
+local charges = decode_charges(ARGV[5])
+if not periods_hold(charges) then return { 3, {}, NOW } end
+return { 0, peek_states(charges), NOW }
 `)
 
-/** KEYS: k, h, x, idempotency key. ARGV[5..]: charge JSON, delta, expiresAt|'', idempotency key|'', idem ttl. */
+/**
+ * KEYS: k, h, x, y, idempotency key. ARGV[5..]: charge JSON (as one of decode_charges), delta,
+ * expiresAt|'', idempotency key|'', idem ttl. Replies { code, state, NOW }: code 3 as in reserve.
+ */
 export const adjustScript = script(/* lua */ `
-local c = cjson.decode(ARGV[5])
+local c = decode_charges('[' .. ARGV[5] .. ']')[1]
 local delta, expires, idem, idem_ttl = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
+if not periods_hold({ c }) then return { 3, {}, NOW } end
 local S = get_state(c, true, {})
-if idem ~= '' and redis.call('EXISTS', KEYS[4]) == 1 then
+if idem ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
   save_all()
-  return state_of(S)
+  return { 0, state_of(S), NOW }
 end
 local kind = S.kind
 if kind == 'spend' then
@@ -660,7 +765,8 @@ elseif kind == 'credits' then
       local gid = string.format('%016d', seq)
       redis.call('ZADD', c.x, seq, gid)
       redis.call('HSET', c.k, 'ga:' .. gid, fmt(delta - paid), 'ge:' .. gid, expires)
-      S.grants[#S.grants + 1] = { id = gid, amount = delta - paid, expires = expires }
+      if expires ~= '' then redis.call('ZADD', c.y, expires, gid) end
+      S.bal = S.bal + delta - paid
     end
   elseif delta < 0 then
     consume(S, -delta)
@@ -671,7 +777,47 @@ elseif kind == 'credits' then
 elseif kind == 'tokens' then
   S.level = math.min(S.r.capacity, S.level + delta)
 end
-if idem ~= '' then redis.call('SET', KEYS[4], '1', 'PX', idem_ttl) end
+if idem ~= '' then redis.call('SET', KEYS[5], '1', 'PX', idem_ttl) end
 save_all()
-return state_of(S)
+return { 0, state_of(S), NOW }
+`)
+
+/**
+ * KEYS: the records. ARGV[5..]: lease ms, then per record its id and the latest lease end it may
+ * reach (Redis ms). Moves each live, unexpired reservation's lease end to min(NOW + lease, latest):
+ * in its record, in each of its holds' scores, and in its states' TTLs. Replies the count renewed.
+ */
+export const renewScript = script(/* lua */ `
+-- keep a state's hash and its lease-end marks alive to lease_end + REMEMBER, as save() would
+local function extend(k, lease_end)
+  local v = redis.call('HMGET', k, 'u', 'e')
+  if not v[2] then return end -- a state that is gone keeps nothing to renew
+  local f = {}
+  if num(v[1]) < lease_end then f = { 'u', fmt(lease_end) } end
+  if num(v[2]) < lease_end + REMEMBER then
+    local e = fmt(lease_end + REMEMBER + math.min(math.ceil(REMEMBER / 8), 60000))
+    f[#f + 1] = 'e'
+    f[#f + 1] = e
+    for _, key in ipairs({ k, k .. ':holds', k .. ':log', k .. ':exp' }) do redis.call('PEXPIREAT', key, e) end
+  end
+  if #f > 0 then redis.call('HSET', k, unpack(f)) end
+end
+
+local lease = tonumber(ARGV[5])
+local renewed = 0
+for i, rkey in ipairs(KEYS) do
+  local id, latest = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
+  local rec = record_get(rkey)
+  local lease_end = math.min(NOW + lease, latest)
+  if rec and rec.st == 'live' and rec.exp > NOW and lease_end > rec.exp then
+    for _, c in ipairs(record_charges(rec)) do
+      redis.call('ZADD', c.k .. ':holds', 'XX', fmt(lease_end), id)
+      extend(c.k, lease_end)
+    end
+    rec.exp = lease_end
+    record_set(rkey, rec, 'live', lease_end - NOW + REMEMBER)
+    renewed = renewed + 1
+  end
+end
+return renewed
 `)
