@@ -46,7 +46,7 @@ describe('createApp', () => {
     expect(await spent('acme')).toBe(0)
   })
 
-  it('answers the README steps: cost and RateLimit headers, then a 429 once the budget is spent', async () => {
+  it('answers the README steps: cost and RateLimit headers, then a 402 once the budget is spent', async () => {
     const first = await chat({ authorization: 'Bearer demo-acme' })
     expect(first.status).toBe(200)
     expect(first.headers.get('ratelimit-policy')).toContain('"rpm";q=20')
@@ -59,7 +59,7 @@ describe('createApp', () => {
       if (response.status === 200) await response.arrayBuffer()
       else refused = response
     }
-    expect(refused?.status).toBe(429)
+    expect(refused?.status).toBe(402)
     expect(await refused?.json()).toMatchObject({ code: 'budget.hard_limit' })
     expect((await chat({ authorization: 'Bearer demo-globex' })).status).toBe(200)
   })

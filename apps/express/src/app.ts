@@ -27,7 +27,7 @@ export interface AppOptions {
   fetch?: typeof fetch
   /** Where the upstream API lives, such as a mock on loopback. @default 'https://api.openai.com/v1' */
   baseUrl?: string
-  /** Hard monthly spend limit per tenant. @default usd(0.0005): tiny, so the 429 shows after a few calls. */
+  /** Hard monthly spend limit per tenant. @default usd(0.0005): tiny, so the 402 shows after a few calls. */
   tenantMonthlyLimit?: number
   /** Virtual keys for the /v1 proxy: hash (or key) → scope. */
   virtualKeys?: Record<string, { tenant: string }>

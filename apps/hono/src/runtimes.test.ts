@@ -16,7 +16,7 @@ const chat =
     })
 const as = (token: string) => ({ authorization: `Bearer ${token}` })
 
-// What a user of the example sees on any runtime: costs and limits on the first call, a 429 once
+// What a user of the example sees on any runtime: costs and limits on the first call, a 402 once
 // the tenant's daily budget is spent, other tenants unaffected, and a 401 without a demo token:
 // the tenant who pays comes from the token, so naming one in a header gets a caller nothing.
 async function tour(send: Send) {
@@ -32,7 +32,7 @@ async function tour(send: Send) {
     if (response.status !== 200) denied = response
     else await response.arrayBuffer()
   }
-  expect(denied?.status).toBe(429)
+  expect(denied?.status).toBe(402)
   expect(denied?.headers.get('content-type')).toBe('application/problem+json')
   expect(await denied?.json()).toMatchObject({ code: 'budget.hard_limit' })
   expect((await send(as('demo-globex'))).status).toBe(200)
@@ -66,7 +66,7 @@ describe('the Hono example in workerd (miniflare)', () => {
   })
   afterAll(() => miniflare?.dispose())
 
-  it('serves signed-in tenants with limits, cost headers and a 429 at the budget, and 401 to anyone else', async () => {
+  it('serves signed-in tenants with limits, cost headers and a 402 at the budget, and 401 to anyone else', async () => {
     await tour(chat('http://localhost', (url, init) => miniflare.dispatchFetch(url, init as never) as never))
   })
 })
@@ -98,7 +98,7 @@ describe('the Hono example in Bun', () => {
   })
   afterAll(() => bun?.kill())
 
-  it('serves signed-in tenants with limits, cost headers and a 429 at the budget, and 401 to anyone else', async () => {
+  it('serves signed-in tenants with limits, cost headers and a 402 at the budget, and 401 to anyone else', async () => {
     await tour(chat(base, fetch))
   })
 })

@@ -47,7 +47,10 @@ export type KeyguardErrorCode =
 
 /** How an app should answer one code to its own client. */
 export interface ErrorCodeInfo {
-  /** HTTP status for the app's own client. Operator problems (key, billing) are 503, never a blame on the client. */
+  /**
+   * HTTP status for the app's own client. Operator problems (key, billing) are 503, never a blame on the
+   * client. A 429 is only ever answered for a retryable error (see `KeyguardError.clientStatus`).
+   */
   clientStatus: number
   /**
    * Whether a client may retry the same request automatically and succeed (`x-should-retry`). Money
@@ -63,9 +66,11 @@ const operatorProblem = 'The AI service is temporarily unavailable. Please try a
 
 /** The one table that maps each code to its client status, retryability and user-safe message. */
 export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> = Object.freeze({
-  // a money refusal is the app's to surface, never retried automatically; retryAfterMs says when it resets
+  // a money refusal is the app's to surface, never retried automatically; retryAfterMs says when it resets.
+  // 402, not 429: clients that decide retries by status alone (the Vercel AI SDK, LangChain) retry every
+  // 429 whatever x-should-retry says, and none retries a 402
   'budget.hard_limit': {
-    clientStatus: 429,
+    clientStatus: 402,
     retryable: false,
     userMessage: 'The spending limit for this period has been reached.',
   },

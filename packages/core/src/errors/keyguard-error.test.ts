@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { errorCodeTable, keyguardErrorCodes } from './codes'
-import { isKeyguardError, KeyguardError } from './keyguard-error'
+import { isKeyguardError, KeyguardError, type KeyguardErrorOptions } from './keyguard-error'
 
 describe('KeyguardError', () => {
   it('takes status, retryability and the user message from the code table', () => {
@@ -29,6 +29,16 @@ describe('KeyguardError', () => {
     const json = JSON.parse(JSON.stringify(error))
     expect(json).toMatchObject({ code: 'store.unavailable', clientStatus: 503, retryable: true })
     expect(json).not.toHaveProperty('cause')
+  })
+
+  it('answers 429 only while retryable: 403 for a rate limit waiting over a minute, 402 for a spent budget', () => {
+    const status = (options: Omit<KeyguardErrorOptions, 'message'>) =>
+      new KeyguardError({ message: 'x', ...options }).clientStatus
+    expect(status({ code: 'rate.requests', retryAfterMs: 60_000 })).toBe(429)
+    expect(status({ code: 'rate.requests', retryAfterMs: 60_001 })).toBe(403)
+    expect(status({ code: 'rate.concurrency', retryable: false })).toBe(403)
+    expect(status({ code: 'rate.tokens', retryAfterMs: 3_600_000, clientStatus: 429 })).toBe(429)
+    expect(status({ code: 'budget.hard_limit', retryAfterMs: 1000 })).toBe(402)
   })
 })
 

@@ -14,6 +14,12 @@ const marker = Symbol.for('keyguard.error')
  */
 export const maxAutoRetryWaitMs = 60_000
 
+// The status a rate refusal takes when it is not retryable (a wait over maxAutoRetryWaitMs, or none
+// known). Clients that decide retries by status alone (the Vercel AI SDK, LangChain) retry every 429
+// whatever x-should-retry says, so a refusal no client should retry is never a 429; 403 with Retry-After
+// is how other APIs (GitHub, Google) refuse a quota that resets later.
+const notRetryableRateLimitStatus = 403
+
 /** What OpenAI said, when an error came from upstream. Never holds a key. */
 export interface UpstreamErrorInfo {
   status?: number
@@ -87,6 +93,11 @@ export class KeyguardError extends Error {
    * (a budget that resets next month). `retry-after-ms` and `Retry-After` (seconds, rounded up) say this.
    */
   readonly retryAfterMs: number | undefined
+  /**
+   * The HTTP status for the app's own client: the override, else the code's table value, except that
+   * a 429 that is not retryable becomes 403: clients that decide retries by status alone (the Vercel
+   * AI SDK, LangChain) retry every 429, whatever `x-should-retry` says.
+   */
   readonly clientStatus: number
   readonly userMessage: string
   readonly operatorHint: string
@@ -105,7 +116,9 @@ export class KeyguardError extends Error {
     this.retryable =
       (options.retryable ?? info.retryable) &&
       (this.retryAfterMs === undefined || this.retryAfterMs <= maxAutoRetryWaitMs)
-    this.clientStatus = options.clientStatus ?? info.clientStatus
+    this.clientStatus =
+      options.clientStatus ??
+      (info.clientStatus === 429 && !this.retryable ? notRetryableRateLimitStatus : info.clientStatus)
     this.userMessage = options.userMessage ?? info.userMessage
     this.operatorHint = options.operatorHint ?? options.message
     this.upstream = options.upstream

@@ -13,6 +13,9 @@ const localTypes: Partial<Record<KeyguardErrorCode, string>> = {
   'budget.hard_limit': 'keyguard_budget_exceeded',
   'credits.exhausted': 'keyguard_credits_exhausted',
   'rate.tokens': 'tokens',
+  // by code, not status: a rate refusal with a wait over a minute is a 403 (see KeyguardError.clientStatus)
+  'rate.requests': 'requests',
+  'rate.concurrency': 'requests',
 }
 
 function typeFor(error: KeyguardError): string {

@@ -1,9 +1,9 @@
-import { createOpenAI } from '@ai-sdk/openai'
 import { createMockOpenAI, fakeClock } from '@keyguard/testing'
-import { generateText, streamText } from 'ai'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
+import type { LimitPolicy } from '../limits/limit-policy'
 import { memoryStore } from '../limits/memory-store'
+import { requestLimit } from '../limits/request-limit'
 import { spendLimit } from '../limits/spend-limit'
 import { createKeyguard } from './create-keyguard'
 import type { SettleEvent } from './keyguard-events'
@@ -150,45 +150,42 @@ describe('createKeyguard with openai-node', () => {
     expect(mock.requests).toHaveLength(3)
   })
 
-  it('surfaces a local hard limit as RateLimitError with the keyguard code, without retrying', async () => {
+  // openai-node's default maxRetries (2): x-should-retry: false is what stops it, whatever the status
+  const refusedOnce = async (limits: LimitPolicy<'global'>[], warmUp = 0) => {
     const mock = createMockOpenAI()
-    const guard = createKeyguard({
-      key: canary,
-      fetch: mock.fetch,
-      limits: [spendLimit({ scope: 'global', limit: 1, period: 'month' })],
+    const guard = createKeyguard({ key: canary, fetch: mock.fetch, limits })
+    let calls = 0
+    const openai = new OpenAI({
+      apiKey: 'unused',
+      fetch: (input, init) => {
+        calls++
+        return guard.fetch(input, init)
+      },
     })
-    const openai = new OpenAI({ apiKey: 'unused', fetch: guard.fetch })
-    const error = await openai.chat.completions
-      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] })
-      .catch((caught: unknown) => caught)
-    expect(error).toBeInstanceOf(OpenAI.RateLimitError)
-    expect((error as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('budget.hard_limit')
-    expect(mock.requests).toHaveLength(0)
-  })
-})
+    const chat = () =>
+      openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] })
+    for (let i = 0; i < warmUp; i++) await chat()
+    const error = await chat().catch((caught: unknown) => caught)
+    return { error, calls: calls - warmUp, upstream: mock.requests.length - warmUp }
+  }
 
-describe('createKeyguard with the Vercel AI SDK', () => {
-  it('generates text through the guarded fetch', async () => {
-    const { guard, settles, mock } = setup()
-    const openai = createOpenAI({ apiKey: 'unused', fetch: guard.fetch })
-    const result = await generateText({
-      model: openai.chat('gpt-4o-mini'),
-      prompt: 'Say hello',
-      maxRetries: 0,
-    })
-    expect(result.text.length).toBeGreaterThan(0)
-    expect(mock.requests[0]?.headers.authorization).toBe(`Bearer ${canary}`)
-    await expect.poll(() => settles.length).toBe(1)
+  it('surfaces a local hard limit as a 402 APIError with the keyguard code, without retrying', async () => {
+    const { error, calls, upstream } = await refusedOnce([
+      spendLimit({ scope: 'global', limit: 1, period: 'month' }),
+    ])
+    expect(error).toBeInstanceOf(OpenAI.APIError)
+    expect(error).toMatchObject({ status: 402, code: 'budget.hard_limit' })
+    expect(calls).toBe(1)
+    expect(upstream).toBe(0)
   })
 
-  it('streams text through the guarded fetch and settles from the usage chunk', async () => {
-    const { guard, settles } = setup()
-    const openai = createOpenAI({ apiKey: 'unused', fetch: guard.fetch })
-    const result = streamText({ model: openai('gpt-4o-mini'), prompt: 'Say hello', maxRetries: 0 })
-    let text = ''
-    for await (const part of result.textStream) text += part
-    expect(text.length).toBeGreaterThan(0)
-    await expect.poll(() => settles.length).toBe(1)
-    expect(settles[0]).toMatchObject({ estimated: false })
+  it('surfaces a rate limit that resets in an hour as a 403 with the keyguard code, without retrying', async () => {
+    const { error, calls } = await refusedOnce(
+      [requestLimit({ scope: 'global', limit: 1, windowMs: 3_600_000 })],
+      1,
+    )
+    expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError)
+    expect(error).toMatchObject({ status: 403, code: 'rate.requests', type: 'requests' })
+    expect(calls).toBe(1)
   })
 })

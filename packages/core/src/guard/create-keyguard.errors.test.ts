@@ -117,9 +117,10 @@ describe('createKeyguard', () => {
     mock.enqueue({ usage: { promptTokens: estimate?.inputTokens ?? 0, completionTokens: 50 } })
     await client('t1').chat.completions.create(body)
     const refused = await caught(client('t1').chat.completions.create(body))
-    expect(refused).toBeInstanceOf(OpenAI.RateLimitError)
-    const error = refused as InstanceType<typeof OpenAI.RateLimitError>
-    expect(error).toMatchObject({ code: 'budget.hard_limit', type: 'keyguard_budget_exceeded' })
+    // 402, an APIError of no narrower class: openai-node has none for it
+    expect(refused).toBeInstanceOf(OpenAI.APIError)
+    const error = refused as InstanceType<typeof OpenAI.APIError>
+    expect(error).toMatchObject({ status: 402, code: 'budget.hard_limit', type: 'keyguard_budget_exceeded' })
     // 2026-11-28T12:00Z to 2026-12-01T00:00Z
     expect(headerOf(error, 'retry-after')).toBe(String(60 * 60 * 60))
     expect(headerOf(error, 'x-should-retry')).toBe('false')

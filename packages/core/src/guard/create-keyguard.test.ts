@@ -173,7 +173,7 @@ describe('createKeyguard', () => {
       limits: [spendLimit({ scope: 'global', limit: 1, period: 'day' })],
     })
     const response = await post('/chat/completions', chatBody())
-    expect(response.status).toBe(429)
+    expect(response.status).toBe(402)
     expect(response.headers.get('x-keyguard-error-code')).toBe('budget.hard_limit')
     expect(response.headers.get('x-should-retry')).toBe('false')
     expect(mock.requests).toHaveLength(0)
@@ -205,7 +205,7 @@ describe('createKeyguard', () => {
       onInsufficientBudget: 'clamp',
       limits: [spendLimit({ scope: 'global', limit: 10, period: 'day' })],
     })
-    expect((await post('/chat/completions', chatBody())).status).toBe(429)
+    expect((await post('/chat/completions', chatBody())).status).toBe(402)
     expect(mock.requests).toHaveLength(0)
   })
 
@@ -234,7 +234,7 @@ describe('createKeyguard', () => {
       Array.from({ length: 10 }, () => post('/chat/completions', chatBody())),
     )
     expect(responses.filter((response) => response.ok)).toHaveLength(3)
-    expect(responses.filter((response) => response.status === 429)).toHaveLength(7)
+    expect(responses.filter((response) => response.status === 402)).toHaveLength(7)
     expect(mock.requests).toHaveLength(3)
     await Promise.all(responses.map((response) => response.arrayBuffer()))
   })

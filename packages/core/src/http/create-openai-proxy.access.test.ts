@@ -134,7 +134,7 @@ describe('createOpenAIProxy', () => {
       model: 'gpt-image-1',
       prompt: 'a cat',
     })
-    expect(refused.status).toBe(429)
+    expect(refused.status).toBe(402)
     expect(refused.headers.get('x-keyguard-error-code')).toBe('budget.hard_limit')
     expect(mock.requests).toHaveLength(1)
   })

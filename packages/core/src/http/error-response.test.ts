@@ -20,12 +20,12 @@ describe('errorResponse', () => {
       retryAfterMs: 1500,
     })
     const response = errorResponse(error)
-    expect(response.status).toBe(429)
+    expect(response.status).toBe(402)
     expect(response.headers.get('content-type')).toBe('application/problem+json')
     expect(response.headers.get('retry-after')).toBe('2')
     expect(response.headers.get('retry-after-ms')).toBe('1500')
     const text = await response.text()
-    expect(JSON.parse(text)).toMatchObject({ code: 'budget.hard_limit', status: 429, retryAfter: 2 })
+    expect(JSON.parse(text)).toMatchObject({ code: 'budget.hard_limit', status: 402, retryAfter: 2 })
     expect(text).not.toContain('acme')
   })
 

@@ -208,7 +208,7 @@ export function describeAdapterConformance(
       expect(mock.requests).toHaveLength(0)
     })
 
-    it('answers a budget the request can never fit with 429, x-should-retry: false and no Retry-After', async () => {
+    it('answers a budget the request can never fit with 402, x-should-retry: false and no Retry-After', async () => {
       const response = await app.fetch(
         '/v1/chat/completions',
         json(
@@ -216,7 +216,7 @@ export function describeAdapterConformance(
           { authorization: 'Bearer kg-broke-test-key' },
         ),
       )
-      expect(response.status).toBe(429)
+      expect(response.status).toBe(402)
       expect(response.headers.get('x-should-retry')).toBe('false')
       expect(response.headers.get('retry-after')).toBeNull()
       expect(await response.json()).toMatchObject({ error: { code: 'budget.hard_limit' } })
