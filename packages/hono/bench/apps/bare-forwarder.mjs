@@ -19,3 +19,5 @@ app.all('/v1/*', async (c) => {
 serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, ({ port }) =>
   process.stdout.write(`listening http://127.0.0.1:${port}/v1\n`),
 )
+// Exit cleanly on stop, so a --cpu-prof run writes its profile.
+process.on('SIGTERM', () => process.exit(0))

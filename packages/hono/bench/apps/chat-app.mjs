@@ -38,3 +38,5 @@ app.post('/chat', async (c) => c.json(await openai.chat.completions.create(body)
 serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, ({ port }) =>
   process.stdout.write(`listening http://127.0.0.1:${port}/chat\n`),
 )
+// Exit cleanly on stop, so a --cpu-prof run writes its profile.
+process.on('SIGTERM', () => process.exit(0))

@@ -23,3 +23,5 @@ app.use('/v1/*', openaiProxy({ guard, keys, ignoreWarnings: ['no-wait-until'] })
 serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, ({ port }) =>
   process.stdout.write(`listening http://127.0.0.1:${port}/v1\n`),
 )
+// Exit cleanly on stop, so a --cpu-prof run writes its profile.
+process.on('SIGTERM', () => process.exit(0))
