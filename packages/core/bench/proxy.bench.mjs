@@ -102,7 +102,8 @@ const streamGuard = createKeyguard({
 })
 const streamInit = {
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
+  // the mock wants a key; the guard sends its own instead
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
   body: JSON.stringify({
     model: 'gpt-4o-mini',
     messages: [{ role: 'user', content: 'Count.' }],
@@ -125,7 +126,10 @@ const passThrough = async (target, init) => {
   return new Response(body, upstream)
 }
 const streamCall = async (fetcher) => {
-  await call(fetcher, streamInit)
+  const response = await fetcher(url, streamInit)
+  if (!response.ok) throw new Error(`the stream bench got ${response.status}, not a stream`)
+  await response.arrayBuffer()
+  await keyguardResult(response)?.settled
   streamMock.reset()
 }
 report({
