@@ -45,34 +45,6 @@ export async function ratio(candidate, baseline, { rounds = 5, ms = 400 } = {}) 
 }
 
 /**
- * Requests per second of an HTTP route with a candidate server over a baseline one, measured with
- * autocannon in the same run: the two alternate for `rounds` rounds and the median ratio is returned.
- * `autocannon` is the package's default export (each package brings its own); `request` is its
- * request options (method, headers, body).
- */
-export async function httpRatio(
-  candidateUrl,
-  baselineUrl,
-  { autocannon, request = {}, rounds = 5, seconds = 2, connections = 10 },
-) {
-  const rps = async (url) => {
-    const result = await autocannon({ url, connections, duration: seconds, ...request })
-    if (result.non2xx > 0 || result.errors > 0)
-      throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-    return result.requests.average
-  }
-  await rps(baselineUrl) // warm-up, both
-  await rps(candidateUrl)
-  const ratios = []
-  for (let round = 0; round < rounds; round++) {
-    const baseline = await rps(baselineUrl)
-    ratios.push((await rps(candidateUrl)) / baseline)
-  }
-  ratios.sort((a, b) => a - b)
-  return ratios[Math.floor(ratios.length / 2)]
-}
-
-/**
  * What the adapter benchmarks share: the mock upstream on loopback, a guard in front of it with a
  * request and a spend limit per tenant (memory store), and a small chat body. Pass the packages in
  * (`import * as core from '@keyguard/core'`), since this file sits outside every package.
@@ -105,27 +77,4 @@ export async function minGzBytes(entry, external) {
     external,
   })
   return gzipSync(result.outputFiles[0].contents, { level: 9 }).length
-}
-
-/**
- * Report `<name>`: requests per second of a tenant's chat route with keyguard over the same route
- * without it (`{ url, server }` each), then close both servers and the upstream.
- */
-export async function reportWithVsWithout(name, framework, { autocannon, withIt, without, upstream }) {
-  const value = await httpRatio(withIt.url, without.url, {
-    autocannon,
-    request: { method: 'POST', headers: { 'x-tenant': 't1' } },
-  })
-  report({
-    name,
-    value,
-    unit: 'ratio',
-    baseline: `the same ${framework} chat route without keyguard, same mock upstream, autocannon in the same run`,
-    target: '>= 0.9',
-  })
-  for (const { server } of [withIt, without]) {
-    server.closeAllConnections?.()
-    server.close()
-  }
-  await upstream.close()
 }

@@ -2,7 +2,9 @@
 // guarded-vs-unguarded-json (the same ~1k-token chat each call: the guard's count cache is warm, as
 // for a chat app that resends its conversation and system prompt), guarded-vs-unguarded-json-cold (a
 // fresh ~1k-token prompt each call: every token BPE-counted), guarded-vs-unguarded-stream (a 500-chunk
-// stream), and the time to first byte the guard adds to a stream, at p50.
+// stream), and the time to first byte the guard adds to a stream, at p50. These ratios have no target
+// any more: against a ~40 µs in-process mock even a do-nothing body wrapper scores about 0.6. The
+// targets moved to fair figures (proxy.bench.mjs: guarded-json-added-cpu-us, guarded-stream-vs-passthrough).
 
 import { ratio, report } from '../../../scripts/bench-kit.mjs'
 import { createMockOpenAI } from '../../testing/dist/index.js'
@@ -69,7 +71,6 @@ report({
   value: json,
   unit: 'ratio',
   baseline: 'unguarded mock fetch, ~1k-token chat, same run',
-  target: '>= 0.9',
 })
 
 // A fresh prompt each call (both sides build the same body): the count cache never hits.
@@ -106,7 +107,6 @@ report({
   value: stream,
   unit: 'ratio',
   baseline: 'unguarded mock fetch, 500-chunk SSE stream, same run',
-  target: '>= 0.9',
 })
 
 // The ceiling of any guard that must see the body: a bare pull-through ReadableStream (no scanning,

@@ -11,6 +11,7 @@ import {
   toKeyguard,
 } from '@keyguard/core'
 import type { Request, RequestHandler } from 'express'
+import { runWithGuard } from './keyguard-fetch'
 
 /** Options for {@link keyguard}. */
 export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
@@ -28,7 +29,8 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
 /**
  * Express middleware that scopes the guard to each request (`getKeyguard(req)`), and adds IETF
  * `RateLimit` / `RateLimit-Policy` headers (and, with `costHeaders`, `x-keyguard-estimate` and
- * `x-keyguard-cost`) to the response the route sends.
+ * `x-keyguard-cost`) to the response the route sends. One OpenAI client built with `keyguardFetch()`
+ * serves every request as well as a client built per request with `getKeyguard(req).fetch`.
  *
  * @example
  * ```ts
@@ -45,13 +47,15 @@ export function keyguard(options: KeyguardMiddlewareOptions): RequestHandler {
   const { guard, scope = () => ({}), ...headerOptions } = options
   const resolved = toKeyguard(guard)
   return async function keyguardMiddleware(req, res, next) {
+    let guarded: GuardedRequest
     try {
-      const guarded = guardRequest(resolved, await scope(req), headerOptions, req)
+      guarded = guardRequest(resolved, await scope(req), headerOptions, req)
       addHeadersBeforeSending(res, guarded, headerOptions.costHeaders === true)
     } catch (error) {
       return next(error)
     }
-    next()
+    // keyguardFetch() finds this request's guard from anywhere the route calls OpenAI.
+    runWithGuard(guarded.guard, next)
   }
 }
 

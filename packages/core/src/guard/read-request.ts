@@ -1,5 +1,6 @@
 import { KeyguardError } from '../errors/keyguard-error'
 import { parseJson } from '../estimate/parse-json'
+import { parsedBodyOf } from './parsed-body'
 import { concat } from './sse-bytes'
 
 /** The API path from any URL or path a client used: `https://x/v1/chat/completions` → `/v1/chat/completions`. */
@@ -118,6 +119,12 @@ export async function readRequest(
     return incoming
   }
   incoming.text = text
+  // Parsed already by the code that guards it (the OpenAI proxy): one parse per request.
+  const parsedBefore = typeof body === 'string' ? parsedBodyOf(init, body) : undefined
+  if (parsedBefore) {
+    incoming.json = parsedBefore
+    return incoming
+  }
   let parsed: unknown
   try {
     // In pieces with turns of the event loop: a 4 MiB body never holds the process.

@@ -1,4 +1,4 @@
-import type { KeyguardError } from '../errors/keyguard-error'
+import { KeyguardError } from '../errors/keyguard-error'
 import { toProblemJson } from '../errors/problem-json'
 import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
 
@@ -45,4 +45,24 @@ export function errorResponse(
   const problem = { ...toProblemJson(error), status }
   const body = format === 'openai' ? { ...problem, error: toOpenAIErrorBody(error).error } : problem
   return new Response(JSON.stringify(body), { status, headers })
+}
+
+/**
+ * The answer of an adapter's shared `fetch` called outside a request its middleware guards: 500
+ * `scope.missing` in OpenAI's error format, so nothing is sent unguarded; `operatorHint` says what to register.
+ *
+ * @example
+ * ```ts
+ * if (!guard) return outsideRequestResponse('register app.use(keyguard({ guard, scope })) first')
+ * ```
+ */
+export function outsideRequestResponse(operatorHint: string): Response {
+  return errorResponse(
+    new KeyguardError({
+      code: 'scope.missing',
+      message: 'keyguardFetch() was called outside a request keyguard() guards, so nobody pays for it',
+      operatorHint,
+    }),
+    { format: 'openai' },
+  )
 }

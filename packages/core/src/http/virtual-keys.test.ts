@@ -18,6 +18,17 @@ describe('virtualKeys', () => {
       expect(await keys.find(wrong)).toBeUndefined()
   })
 
+  it('answers at once, without waiting on a digest, among a thousand keys', async () => {
+    const entries: Record<string, { tenant: string }> = {}
+    for (let index = 0; index < 1000; index++) entries[`kg-key-${index}`] = { tenant: `t${index}` }
+    const wanted = generateVirtualKey()
+    entries[(await hashVirtualKey(wanted)).toUpperCase().replace('SHA256:', 'sha256:')] = { tenant: 'acme' }
+    const keys = virtualKeys(entries)
+    expect(keys.find(wanted)).toEqual({ tenant: 'acme' })
+    expect(keys.find('kg-key-999')).toEqual({ tenant: 't999' })
+    expect(keys.find('kg-key-1000')).toBeUndefined()
+  })
+
   it('refuses a malformed hash at construction', () => {
     expect(() => virtualKeys({ 'sha256:abc': { tenant: 'acme' } })).toThrow(/64 hex digits/)
   })

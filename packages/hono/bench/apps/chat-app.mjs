@@ -1,0 +1,42 @@
+// The Hono chat route under bench, in its own process: one OpenAI client shared by every request,
+// through keyguard() and keyguardFetch(getContext) when BENCH_KEYGUARD=1 (a request and a spend limit
+// per tenant, memory store), straight to BENCH_UPSTREAM with the key otherwise.
+import { serve } from '@hono/node-server'
+import { createKeyguard, requestLimit, spendLimit, usd } from '@keyguard/core'
+import { exampleMockKey } from '@keyguard/testing'
+import { Hono } from 'hono'
+import { contextStorage, getContext } from 'hono/context-storage'
+import OpenAI from 'openai'
+import { keyguard, keyguardErrorHandler, keyguardFetch } from '../../dist/index.js'
+
+const upstream = process.env.BENCH_UPSTREAM
+const withKeyguard = process.env.BENCH_KEYGUARD === '1'
+const app = new Hono()
+let openai = new OpenAI({ apiKey: exampleMockKey, baseURL: upstream, maxRetries: 0 })
+if (withKeyguard) {
+  const guard = createKeyguard({
+    key: exampleMockKey,
+    baseUrl: upstream,
+    limits: [
+      requestLimit({ scope: 'tenant', limit: 1e9, windowMs: 60_000 }),
+      spendLimit({ scope: 'tenant', limit: usd(1e6), period: 'month' }),
+    ],
+  })
+  app.use(contextStorage())
+  app.use(
+    keyguard({
+      guard,
+      scope: (c) => ({ tenant: c.req.header('x-tenant') }),
+      ignoreWarnings: ['no-wait-until'],
+    }),
+  )
+  app.onError(keyguardErrorHandler())
+  openai = new OpenAI({ apiKey: 'unused', fetch: keyguardFetch(getContext), maxRetries: 0 })
+}
+const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 }
+app.post('/chat', async (c) => c.json(await openai.chat.completions.create(body)))
+serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, ({ port }) =>
+  process.stdout.write(`listening http://127.0.0.1:${port}/chat\n`),
+)
+// Exit cleanly on stop, so a --cpu-prof run writes its profile.
+process.on('SIGTERM', () => process.exit(0))
