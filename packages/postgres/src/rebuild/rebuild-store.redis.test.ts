@@ -29,13 +29,17 @@ describe('rebuildStore on Redis', () => {
   it('brings a Redis without persistence back to where it was after kill -9, so exactly K more are admitted', async () => {
     redis = await ownRedis(['--save', '', '--appendonly', 'no'])
     const ledger = postgresLedger({ pool, schema })
-    const before = await spendAndRecord(redisStore({ client: connect(redis.port) }), ledger, 'redis')
+    // the store warns that this Redis forgets: the loss the ledger is there for
+    const warnings: string[] = []
+    const logger = { warn: (message: string) => warnings.push(message), error: () => {} }
+    const before = await spendAndRecord(redisStore({ client: connect(redis.port), logger }), ledger, 'redis')
+    expect(warnings.join('\n')).toContain('appendonly no')
 
     await redis.kill()
     await redis.start()
     const client = connect(redis.port)
     expect(await client.dbsize()).toBe(0) // everything the store counted is gone
 
-    await rebuildAndAdmit(redisStore({ client }), ledger, before)
+    await rebuildAndAdmit(redisStore({ client, logger }), ledger, before)
   }, 60_000)
 })
