@@ -22,6 +22,7 @@ export default defineConfig({
         find: /^@keyguard\/testing\/conformance$/,
         replacement: source('../testing/src/conformance/index.ts'),
       },
+      { find: /^@keyguard\/redis$/, replacement: source('../redis/src/index.ts') },
       { find: /^@keyguard\/testing$/, replacement: source('../testing/src/index.ts') },
     ],
   },

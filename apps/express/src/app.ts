@@ -1,5 +1,6 @@
 import { createKeyguard, formatUsd, type Keyguard, requestLimit, spendLimit, usd } from '@keyguard/core'
 import { getKeyguard, keyguard, keyguardErrorHandler, openaiProxy } from '@keyguard/express'
+import type { PostgresLedger } from '@keyguard/postgres'
 import express from 'express'
 import OpenAI from 'openai'
 
@@ -33,6 +34,8 @@ export interface AppOptions {
   virtualKeys?: Record<string, { tenant: string }>
   /** Bearer token → account for `/chat` and `/usage`. @default demoAccounts */
   accounts?: ReadonlyMap<string, Account>
+  /** A durable record of every settled call (`openLedger(DATABASE_URL)`); `GET /ledger` shows it. @default none */
+  ledger?: PostgresLedger
   log?: (line: string) => void
 }
 
@@ -42,10 +45,12 @@ export function createGuard({
   fetch,
   baseUrl,
   tenantMonthlyLimit = usd(0.0005),
+  ledger,
   log = console.log,
 }: AppOptions): Keyguard {
   const guard = createKeyguard({
     key,
+    ...(ledger ? { ledger } : {}),
     ...(fetch ? { fetch } : {}),
     ...(baseUrl ? { baseUrl } : {}),
     limits: [
@@ -103,6 +108,17 @@ export function createApp(options: AppOptions): { app: express.Express; guard: K
   })
   app.get('/usage', async (req, res) => {
     res.json(await getKeyguard(req).usage())
+  })
+  app.get('/ledger', async (req, res) => {
+    const { ledger } = options
+    if (!ledger) {
+      res.status(404).json({ ledger: 'off', hint: 'set DATABASE_URL to record every call in Postgres' })
+      return
+    }
+    // writes are batched off the request path: flush so this answer includes the latest calls
+    await ledger.flush()
+    const tenant = req.account?.tenant as string
+    res.json({ tenant, spend: await ledger.spend({ where: { tenant }, groupBy: ['user', 'model'] }) })
   })
   app.use(keyguardErrorHandler({ logger: { warn: (line) => (options.log ?? console.log)(line) } }))
   return { app, guard }

@@ -7,9 +7,18 @@ export const postgresUrl = process.env.KEYGUARD_POSTGRES_URL ?? 'postgres://post
 export const testSchema = (label: string) =>
   `kgtest_${label}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
 
-/** A pool on the test database; fails with how to start Postgres when it does not answer. */
-export async function testPool(max = 10): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: postgresUrl, max, connectionTimeoutMillis: 10_000 })
+/**
+ * A pool on the test database; fails with how to start Postgres when it does not answer. Small and
+ * patient: the server's 100 connections are shared by every test file of every package running at once
+ * (a pool of 10 per file ran it out of slots in CI), and on a busy machine a connection may take seconds.
+ */
+export async function testPool(max = 4): Promise<pg.Pool> {
+  const pool = new pg.Pool({
+    connectionString: postgresUrl,
+    max,
+    connectionTimeoutMillis: 60_000,
+    idleTimeoutMillis: 1_000,
+  })
   pool.on('error', () => {})
   try {
     await pool.query('SELECT 1')

@@ -1,5 +1,6 @@
 import type { ScopeKey } from '@keyguard/core'
 import type { Queryable } from '../client/pool-like'
+import { replayCredits } from './replay-credits'
 
 /** A column spend can be grouped by: a scope value (`tenant`, `user`, `key`…), `model`, `endpoint`, or a period. */
 export type SpendGroup = 'model' | 'endpoint' | 'day' | 'month' | (string & {})
@@ -52,7 +53,11 @@ export interface LedgerQueries {
   spend(query?: SpendQuery): Promise<SpendRow[]>
   /** What calls charged to one spend state: its scope, policy and period (by the period's end, epoch ms). */
   spentIn(target: { scope: ScopeKey; policy: string; periodEndsAt: number }): Promise<number>
-  /** The credits statement of one scope and credits policy, movements in order. */
+  /**
+   * The credits statement of one scope and credits policy, movements in order. Expiries are derived from
+   * the grants (what was left of a grant when its `expiresAt` passed) and recorded as `expiry` rows the
+   * first time a statement finds them.
+   */
   statement(target: { scope: ScopeKey; policy: string; from?: number; to?: number }): Promise<CreditStatement>
 }
 
@@ -83,6 +88,20 @@ const groupExpression = (group: SpendGroup): string => {
 
 /** @internal The queries of a ledger whose tables live in `quoted` (an already quoted schema). */
 export function ledgerQueries(pool: Queryable, quoted: string): LedgerQueries {
+  const recordExpiries = (scope: ScopeKey, policy: string, expiries: CreditMovement[]) =>
+    pool.query(
+      `INSERT INTO ${quoted}.keyguard_credit_movements (id, kind, scope, policy, amount_nanos, at)
+       SELECT id, 'expiry', $1, $2, amount, to_timestamp(at / 1000.0)
+       FROM unnest($3::text[], $4::bigint[], $5::bigint[]) AS x(id, amount, at)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        scope,
+        policy,
+        expiries.map((e) => e.id),
+        expiries.map((e) => e.amountNanos),
+        expiries.map((e) => e.at),
+      ],
+    )
   return {
     async spend({ from, to, groupBy = [], where = {} } = {}) {
       const values: unknown[] = []
@@ -120,17 +139,15 @@ export function ledgerQueries(pool: Queryable, quoted: string): LedgerQueries {
     },
 
     async statement({ scope, policy, from, to }) {
-      const values: unknown[] = [scope, policy]
-      let range = ''
-      if (from !== undefined) range += ` AND at >= to_timestamp($${values.push(from / 1000)})`
-      if (to !== undefined) range += ` AND at < to_timestamp($${values.push(to / 1000)})`
+      // the whole history: expiries depend on every movement before them
       const { rows } = await pool.query(
-        `SELECT id, kind, amount_nanos::text AS amount, at, expires_at, reservation_id
-         FROM ${quoted}.keyguard_credit_movements WHERE scope = $1 AND policy = $2${range}
+        `SELECT id, kind, amount_nanos::text AS amount, at, expires_at, reservation_id,
+           ${quoted}.keyguard_now() AS now
+         FROM ${quoted}.keyguard_credit_movements WHERE scope = $1 AND policy = $2
          ORDER BY at, recorded_at, id`,
-        values,
+        [scope, policy],
       )
-      const movements = rows.map((row) => ({
+      const recorded = rows.map((row) => ({
         id: row.id as string,
         kind: row.kind as CreditMovement['kind'],
         amountNanos: nanos(row.amount),
@@ -138,6 +155,15 @@ export function ledgerQueries(pool: Queryable, quoted: string): LedgerQueries {
         expiresAt: ms(row.expires_at),
         reservationId: (row.reservation_id as string | null) ?? null,
       }))
+      const now = rows.length > 0 ? Number(rows[0]?.now) : 0
+      const { expiries } = replayCredits(recorded, now)
+      const known = new Set(recorded.map((movement) => movement.id))
+      const unrecorded = expiries.filter((expiry) => !known.has(expiry.id))
+      // the ledger keeps what it derives: an expiry becomes a row the first time a statement sees it
+      if (unrecorded.length > 0) await recordExpiries(scope, policy, unrecorded)
+      const movements = [...recorded.filter((m) => m.kind !== 'expiry'), ...expiries]
+        .sort((a, b) => a.at - b.at)
+        .filter((m) => (from === undefined || m.at >= from) && (to === undefined || m.at < to))
       const sum = (kinds: readonly string[]) =>
         movements.filter((m) => kinds.includes(m.kind)).reduce((total, m) => total + m.amountNanos, 0)
       const inNanos = sum(['grant', 'recharge'])

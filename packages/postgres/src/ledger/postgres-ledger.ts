@@ -21,6 +21,8 @@ export interface PostgresLedgerOptions {
   schema?: string
   /** Most entries written in one INSERT. @default 500 */
   batchSize?: number
+  /** Most batches written at once, each on its own connection of the pool. @default 4 */
+  concurrency?: number
   /** How long an entry may wait for companions before its batch is written. @default 50 */
   flushIntervalMs?: number
   /** Most entries kept while the database cannot take them; beyond it new entries are dropped, with a `dropped` event. @default 100_000 */
@@ -43,42 +45,66 @@ export interface PostgresLedger extends KeyguardLedger, LedgerQueries {
   readonly buffered: number
 }
 
-const row = (entry: Extract<LedgerEntry, { type: 'call' }>) => ({
-  reservation_id: entry.reservationId,
-  scope: entry.scope,
-  key_name: entry.keyName,
-  key_fingerprint: entry.fingerprint,
-  model: entry.model ?? null,
-  endpoint: entry.endpoint,
-  input_tokens: entry.tokens.input ?? 0,
-  cached_input_tokens: entry.tokens.cachedInput ?? 0,
-  output_tokens: entry.tokens.output ?? 0,
-  reasoning_tokens: entry.tokens.reasoning ?? 0,
-  total_tokens: entry.tokens.total ?? 0,
-  cost_nanos: entry.costNanos,
-  ending: entry.ending,
-  estimated: entry.estimated,
-  charges: entry.charges,
-  started_at: entry.startedAt,
-  settled_at: entry.settledAt,
-  upstream_request_id: entry.upstreamRequestId ?? null,
-})
+type CallEntry = Extract<LedgerEntry, { type: 'call' }>
+type CreditEntry = Extract<LedgerEntry, { type: 'credit' }>
 
-const creditRow = (entry: Extract<LedgerEntry, { type: 'credit' }>) => ({
-  id: entry.id,
-  kind: entry.kind,
-  scope: entry.scope,
-  policy: entry.policy,
-  amount_nanos: entry.amountNanos,
-  expires_at: entry.expiresAt ?? null,
-  reservation_id: entry.reservationId ?? null,
-  at: entry.at,
-})
+// Each column travels as one typed array and `unnest` turns them back into rows: Postgres parses
+// arrays of plain values far faster than a JSON document of objects (jsonb_to_recordset).
+const callColumns: [name: string, type: string, value: (entry: CallEntry) => unknown][] = [
+  ['reservation_id', 'text', (e) => e.reservationId],
+  ['scope', 'jsonb', (e) => JSON.stringify(e.scope)],
+  ['key_name', 'text', (e) => e.keyName],
+  ['key_fingerprint', 'text', (e) => e.fingerprint],
+  ['model', 'text', (e) => e.model ?? null],
+  ['endpoint', 'text', (e) => e.endpoint],
+  ['input_tokens', 'bigint', (e) => e.tokens.input ?? 0],
+  ['cached_input_tokens', 'bigint', (e) => e.tokens.cachedInput ?? 0],
+  ['output_tokens', 'bigint', (e) => e.tokens.output ?? 0],
+  ['reasoning_tokens', 'bigint', (e) => e.tokens.reasoning ?? 0],
+  ['total_tokens', 'bigint', (e) => e.tokens.total ?? 0],
+  ['cost_nanos', 'bigint', (e) => e.costNanos],
+  ['ending', 'text', (e) => e.ending],
+  ['estimated', 'boolean', (e) => e.estimated],
+  ['charges', 'jsonb', (e) => JSON.stringify(e.charges)],
+  ['started_at', 'timestamptz', (e) => e.startedAt],
+  ['settled_at', 'timestamptz', (e) => e.settledAt],
+  ['upstream_request_id', 'text', (e) => e.upstreamRequestId ?? null],
+]
+const creditColumns: [name: string, type: string, value: (entry: CreditEntry) => unknown][] = [
+  ['id', 'text', (e) => e.id],
+  ['kind', 'text', (e) => e.kind],
+  ['scope', 'text', (e) => e.scope],
+  ['policy', 'text', (e) => e.policy],
+  ['amount_nanos', 'bigint', (e) => e.amountNanos],
+  ['expires_at', 'timestamptz', (e) => e.expiresAt ?? null],
+  ['reservation_id', 'text', (e) => e.reservationId ?? null],
+  ['at', 'timestamptz', (e) => e.at],
+]
+
+/** `INSERT … SELECT … FROM unnest($first::t[], …)`: times travel as epoch ms, JSON as text. */
+function insertFrom(
+  table: string,
+  columns: readonly [string, string, unknown][],
+  first: number,
+  key: string,
+) {
+  const names = columns.map(([name]) => name)
+  const arrays = columns.map(([, type], i) => {
+    const travels = type === 'timestamptz' ? 'bigint' : type === 'jsonb' ? 'text' : type
+    return `$${first + i}::${travels}[]`
+  })
+  const values = columns.map(([name, type]) =>
+    type === 'timestamptz' ? `to_timestamp(${name} / 1000.0)` : type === 'jsonb' ? `${name}::jsonb` : name,
+  )
+  return `INSERT INTO ${table} (${names.join(', ')})
+      SELECT ${values.join(', ')} FROM unnest(${arrays.join(', ')}) AS x(${names.join(', ')})
+      ON CONFLICT (${key}) DO NOTHING RETURNING 1`
+}
 
 /**
  * Create the Postgres ledger: an append-only record of every settled call and credit movement, for
  * `createKeyguard({ ledger })`. `record` only queues (never blocks a call); batches are written with one
- * multi-row `INSERT … ON CONFLICT DO NOTHING` (idempotent on the reservation id and the movement id).
+ * multi-row `INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING`, several at once (idempotent on the reservation id and the movement id).
  * When the database fails, entries stay buffered and are retried with backoff, with `write-failed` and
  * `lag` events; nothing is dropped unless the buffer is full, and then with a `dropped` event that
  * carries the entries. Call `flush()` at shutdown. Run `migrate()` first.
@@ -101,6 +127,7 @@ export function postgresLedger({
   pool,
   schema = 'keyguard',
   batchSize = 500,
+  concurrency = 4,
   flushIntervalMs = 50,
   maxBuffered = 100_000,
   retryMs = 100,
@@ -110,50 +137,55 @@ export function postgresLedger({
   now = Date.now,
 }: PostgresLedgerOptions): PostgresLedger {
   const quoted = quoteSchema(schema)
-  const insert = `WITH calls AS (
-      INSERT INTO ${quoted}.keyguard_calls (reservation_id, scope, key_name, key_fingerprint, model, endpoint,
-        input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, total_tokens, cost_nanos, ending,
-        estimated, charges, started_at, settled_at, upstream_request_id)
-      SELECT reservation_id, scope, key_name, key_fingerprint, model, endpoint, input_tokens, cached_input_tokens,
-        output_tokens, reasoning_tokens, total_tokens, cost_nanos, ending, estimated, charges,
-        to_timestamp(started_at / 1000.0), to_timestamp(settled_at / 1000.0), upstream_request_id
-      FROM jsonb_to_recordset($1::jsonb) AS x(reservation_id text, scope jsonb, key_name text, key_fingerprint text,
-        model text, endpoint text, input_tokens bigint, cached_input_tokens bigint, output_tokens bigint,
-        reasoning_tokens bigint, total_tokens bigint, cost_nanos bigint, ending text, estimated boolean,
-        charges jsonb, started_at bigint, settled_at bigint, upstream_request_id text)
-      ON CONFLICT (reservation_id) DO NOTHING RETURNING 1),
-    credits AS (
-      INSERT INTO ${quoted}.keyguard_credit_movements (id, kind, scope, policy, amount_nanos, expires_at, reservation_id, at)
-      SELECT id, kind, scope, policy, amount_nanos, to_timestamp(expires_at / 1000.0), reservation_id, to_timestamp(at / 1000.0)
-      FROM jsonb_to_recordset($2::jsonb) AS x(id text, kind text, scope text, policy text, amount_nanos bigint,
-        expires_at bigint, reservation_id text, at bigint)
-      ON CONFLICT (id) DO NOTHING RETURNING 1)
+  const insert = `WITH calls AS (${insertFrom(`${quoted}.keyguard_calls`, callColumns, 1, 'reservation_id')}),
+    credits AS (${insertFrom(`${quoted}.keyguard_credit_movements`, creditColumns, callColumns.length + 1, 'id')})
     SELECT (SELECT count(*) FROM calls)::int + (SELECT count(*) FROM credits)::int AS written`
+  const columnsOf = <E>(entries: E[], columns: [string, string, (entry: E) => unknown][]) =>
+    columns.map(([, , value]) => entries.map(value))
 
-  const buffer: { entry: LedgerEntry; at: number }[] = []
+  type Buffered = { entry: LedgerEntry; at: number }
+  const buffer: Buffered[] = []
+  let inFlight = 0
   let timer: ReturnType<typeof setTimeout> | undefined
   let writing: Promise<void> | undefined
   let failures = 0
   let lagReported = false
-  // every write goes through this chain: a flush and a timed drain never take the same batch twice
+  // every write round goes through this chain: a flush and a timed drain never take the same batch twice
   let lock: Promise<unknown> = Promise.resolve()
   const locked = (): Promise<void> => {
-    const run = lock.then(writeBatch)
+    const run = lock.then(writeRound)
     lock = run.catch(() => {})
     return run
   }
 
-  const writeBatch = async (): Promise<void> => {
-    if (buffer.length === 0) return
-    const batch = buffer.slice(0, batchSize)
-    const calls = batch.flatMap(({ entry }) => (entry.type === 'call' ? [row(entry)] : []))
-    const credits = batch.flatMap(({ entry }) => (entry.type === 'credit' ? [creditRow(entry)] : []))
-    const { rows } = await pool.query(insert, [JSON.stringify(calls), JSON.stringify(credits)])
-    // only now: a batch that failed stays at the head of the buffer, in order
-    buffer.splice(0, batch.length)
+  const writeBatch = async (batch: Buffered[]): Promise<number> => {
+    const calls = batch.flatMap(({ entry }) => (entry.type === 'call' ? [entry] : []))
+    const credits = batch.flatMap(({ entry }) => (entry.type === 'credit' ? [entry] : []))
+    const { rows } = await pool.query(insert, [
+      ...columnsOf(calls, callColumns),
+      ...columnsOf(credits, creditColumns),
+    ])
+    return Number(rows[0]?.written ?? 0)
+  }
+
+  /** Up to `concurrency` batches at once; failed ones go back to the head of the buffer, in order. */
+  const writeRound = async (): Promise<void> => {
+    const batches: Buffered[][] = []
+    while (buffer.length > 0 && batches.length < concurrency) batches.push(buffer.splice(0, batchSize))
+    if (batches.length === 0) return
+    const taken = batches.reduce((sum, batch) => sum + batch.length, 0)
+    inFlight += taken
+    const results = await Promise.allSettled(batches.map(writeBatch))
+    inFlight -= taken
+    const failed = batches.filter((_, i) => results[i]?.status === 'rejected')
+    buffer.unshift(...failed.flat())
+    for (const [i, result] of results.entries())
+      if (result.status === 'fulfilled')
+        onEvent({ type: 'written', entries: batches[i]?.length ?? 0, written: result.value })
+    const rejected = results.find((result) => result.status === 'rejected')
+    if (rejected) throw rejected.reason
     failures = 0
     lagReported = false
-    onEvent({ type: 'written', entries: batch.length, written: Number(rows[0]?.written ?? 0) })
   }
 
   const schedule = (ms: number): void => {
@@ -190,7 +222,7 @@ export function postgresLedger({
 
   return {
     record(entry: LedgerEntry): void {
-      if (buffer.length >= maxBuffered) {
+      if (buffer.length + inFlight >= maxBuffered) {
         onEvent({ type: 'dropped', entries: [entry] })
         return
       }
@@ -214,7 +246,7 @@ export function postgresLedger({
     },
 
     get buffered() {
-      return buffer.length
+      return buffer.length + inFlight
     },
 
     ...ledgerQueries(pool, quoted),

@@ -2,6 +2,8 @@ import { inTransaction, type PoolLike, quoteSchema } from '../client/pool-like'
 import store from './001-store.sql'
 import ledger from './002-ledger.sql'
 import owners from './003-owners.sql'
+import storeRules from './004-store-rules.sql'
+import storeOperations from './005-store-operations.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -15,6 +17,8 @@ export const migrations: readonly Migration[] = Object.freeze([
   { version: 1, name: 'store', sql: store },
   { version: 2, name: 'ledger', sql: ledger },
   { version: 3, name: 'owners', sql: owners },
+  { version: 4, name: 'store-rules', sql: storeRules },
+  { version: 5, name: 'store-operations', sql: storeOperations },
 ])
 
 /** Options for {@link migrate}. */

@@ -1,5 +1,6 @@
 import type { CreditsRule, KeyguardStore, ScopeKey, SpendRule } from '@keyguard/core'
 import type { LedgerQueries } from '../ledger/ledger-queries'
+import { replayCredits } from '../ledger/replay-credits'
 
 /** One state to restore: a spend state of the current period, or a credits balance. */
 export interface RebuildTarget {
@@ -35,8 +36,9 @@ export interface RebuildResult {
  * restarted without persistence), so admissions resume where they stopped. Spend: the ledger's sum
  * for the period minus what the store already counts is settled into the period (a zero-amount
  * reservation settled at the difference: `adjust` on spend means a bonus or a refund, not spend).
- * Credits: every grant, recharge and consumption is replayed through `adjust` in order, each under an
- * idempotency key, and only into an empty credits state. Running it twice changes nothing.
+ * Credits: the ledger's movements are replayed with the store's rules (expired grants gone, debt kept)
+ * and the result written through `adjust` (what calls consumed, then each live grant with its expiry),
+ * each under an idempotency key, and only into an empty credits state. Running it twice changes nothing.
  *
  * @param options - the ledger, the store and the states to restore.
  * @example
@@ -72,18 +74,30 @@ export async function rebuildStore({
       continue
     }
     const { movements } = await ledger.statement({ scope, policy })
+    const { grants, debtNanos, consumedNanos } = replayCredits(movements, Date.now())
+    // Consumed and debt first, through a grant that is used up at once (when there is debt, no grant
+    // is left, and a grant made after it would pay it); then each live grant, expiry kept.
+    const steps: { delta: number; expiresAt?: number; key: string }[] = [
+      { delta: consumedNanos - debtNanos, key: 'consumed-grant' },
+      { delta: -consumedNanos, key: 'consumed' },
+      ...grants.map((grant) => ({
+        delta: grant.amountNanos,
+        ...(grant.expiresAt !== null ? { expiresAt: grant.expiresAt } : {}),
+        key: `grant:${grant.id}`,
+      })),
+    ]
     let restoredNanos = 0
-    for (const movement of movements) {
-      const incoming = movement.kind === 'grant' || movement.kind === 'recharge'
+    for (const { delta, expiresAt, key } of steps) {
+      if (delta === 0) continue
       await store.adjust({
         scope,
         policy,
         rule,
-        delta: incoming ? movement.amountNanos : -movement.amountNanos,
-        ...(incoming && movement.expiresAt !== null ? { expiresAt: movement.expiresAt } : {}),
-        idempotencyKey: `rebuild:${movement.id}`,
+        delta,
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        idempotencyKey: `rebuild:${scope}:${policy}:${key}`,
       })
-      restoredNanos += movement.amountNanos
+      restoredNanos += Math.abs(delta)
     }
     results.push({ scope, policy, kind: 'credits', restoredNanos })
   }

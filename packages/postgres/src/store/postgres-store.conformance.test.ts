@@ -3,8 +3,8 @@ import type pg from 'pg'
 import { migratedSchema } from '../client/migrated-schema'
 import { postgresStore } from './postgres-store'
 
-// The store runs on the database's clock, so advance() sleeps for real; windows 10x wider, so a loaded
-// machine's round trips fit inside them (as the Redis conformance run does).
+// The store runs on the database's clock, so advance() sleeps for real. timeScale 10 (as for Redis):
+// at scale 1 a window of 200 ms had to hold two reserve+settle round trips, which a busy machine misses.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 let pool: pg.Pool

@@ -8,7 +8,7 @@ import { dropSchema, postgresUrl, testPool, testSchema } from '../client/test-po
 import { migrate } from '../migrations/migrate'
 import { postgresStore } from './postgres-store'
 
-// 3 app instances (separate Node processes, 4 connections each) share one database and fire 100
+// 3 app instances (separate Node processes, 3 connections each) share one database and fire 100
 // reservations each, all at once, against one spend limit that fits exactly K of them.
 const WORKERS = 3
 const PER_WORKER = 100

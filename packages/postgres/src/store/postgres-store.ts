@@ -3,33 +3,22 @@ import type {
   ChargeState,
   ClaimInput,
   KeyguardStore,
+  LimitRule,
   PeekInput,
   ReleaseResult,
   ReserveInput,
   ReserveResult,
+  ScopeKey,
   SettleInput,
   SettleResult,
-  StoreEvent,
 } from '@keyguard/core'
-import { inTransaction, type PoolLike, type Queryable, quoteSchema } from '../client/pool-like'
+import { type Queryable, quoteSchema } from '../client/pool-like'
 import { postgresOwners } from './owners'
-import {
-  addHold,
-  adjustDoc,
-  afterMoney,
-  creditEvents,
-  denialOf,
-  describeDoc,
-  endHold,
-  remainingOf,
-  stateKey,
-} from './state-doc'
-import { type RecordCharge, type ReservationDoc, Work } from './work'
 
 /** Options for {@link postgresStore}. */
 export interface PostgresStoreOptions {
-  /** A pool (`pg.Pool` fits): each operation checks out one connection for one transaction. */
-  pool: PoolLike
+  /** Anything with `query(text, values)` (`pg.Pool` fits): each operation is one statement, its own transaction. */
+  pool: Queryable
   /** The schema `migrate()` created the tables in. @default 'keyguard' */
   schema?: string
   /**
@@ -41,7 +30,6 @@ export interface PostgresStoreOptions {
   synchronousCommit?: boolean
 }
 
-const ADJUST_KEY_MS = 7 * 24 * 3_600_000
 const PURGE_EVERY = 500
 const isAmount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
@@ -65,11 +53,22 @@ function validateReserve(input: ReserveInput): void {
   }
 }
 
+/** The row key of a charge's state: a spend state per period, the others per `(scope, policy)`. */
+const stateKey = (scope: ScopeKey, policy: string, rule: LimitRule): string =>
+  JSON.stringify(rule.kind === 'spend' ? [scope, policy, rule.period.id] : [scope, policy])
+
+/** Postgres aborts one side of a deadlock (a reclaim reaching a state outside key order) or a serialization failure: rerun it. */
+const isRetryable = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '40P01' || code === '40001'
+}
+
 /**
  * Create a {@link KeyguardStore} on Postgres: limits and credits shared by every process that uses the
- * database, durable across restarts, on the database's clock (`clock_timestamp()`). Each operation is
- * one transaction that locks the rows it names in key order, so concurrent reserves never overspend
- * and never deadlock each other. Run {@link migrate} first.
+ * database, durable across restarts, on the database's clock (`clock_timestamp()`, read once per
+ * operation). Each operation is one statement: a plpgsql function (`keyguard_reserve`, `keyguard_settle`,
+ * … from migration 5) that locks the rows it names in key order, applies the store rules and writes them
+ * back, so concurrent reserves never overspend and never deadlock each other. Run {@link migrate} first.
  *
  * @param options - the pool and the schema.
  * @example
@@ -89,160 +88,68 @@ export function postgresStore({
   synchronousCommit = true,
 }: PostgresStoreOptions): KeyguardStore {
   const quoted = quoteSchema(schema)
-  // BEGIN, the commit mode and the database clock (read once per operation) in one round trip: with
-  // no values, pg sends the statements together (simple protocol)
-  const begin = `BEGIN;${synchronousCommit ? '' : ' SET LOCAL synchronous_commit = off;'}
-    SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`
-  const tables = { states: `${quoted}.keyguard_states`, reservations: `${quoted}.keyguard_reservations` }
   const owners = postgresOwners(pool, `${quoted}.keyguard_owners`)
+  const sync = synchronousCommit
 
   // Forgotten reservation rows (finished over 10 minutes ago, denied placeholders) and expired claims are
-  // deleted in small batches every PURGE_EVERY operations of this process, outside the operation's
-  // transaction.
+  // deleted in small batches every PURGE_EVERY operations of this process, outside any operation.
   let operations = 0
-  const purge = (now: number): void => {
+  const purge = (): void => {
     pool
       .query(
-        `DELETE FROM ${tables.reservations} WHERE id IN
-           (SELECT id FROM ${tables.reservations} WHERE forget_at <= $1 LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
-        [now],
+        `DELETE FROM ${quoted}.keyguard_reservations WHERE id IN (SELECT id FROM ${quoted}.keyguard_reservations
+           WHERE forget_at <= ${quoted}.keyguard_now() LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
       )
       .catch(() => {})
     owners.purge()
   }
 
-  /** Run one operation in a transaction, with the database's time read once. */
-  const run = <T>(work: (w: Work) => Promise<T>): Promise<T> =>
-    inTransaction(
-      pool,
-      async (client: Queryable, rows) => {
-        const w = new Work(client, tables, Number(rows[0]?.now))
-        const result = await work(w)
-        await w.commit()
-        if (++operations % PURGE_EVERY === 0) purge(w.now)
-        return result
-      },
-      begin,
-    )
-
-  const recordStates = (w: Work, record: ReservationDoc): ChargeState[] =>
-    record.charges.map((c) => describeDoc(c.scope, c.policy, c.rule, w.view(c.key, c.rule), w.now))
+  /** One operation: one call of its function, one round trip (rerun when Postgres aborted it). */
+  const call = async <T>(operation: string, input: unknown): Promise<T> => {
+    const text = `SELECT ${quoted}.keyguard_${operation}($1::jsonb) AS result`
+    const values = [JSON.stringify(input)]
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { rows } = await pool.query(text, values)
+        if (++operations % PURGE_EVERY === 0) purge()
+        return rows[0]?.result as T
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= 20) throw error
+      }
+    }
+  }
 
   return {
     reserve(input: ReserveInput): Promise<ReserveResult> {
       validateReserve(input)
-      return run(async (w) => {
-        const events: StoreEvent[] = []
-        const charges = input.charges
-        const keys = charges.map((c) => stateKey(c.scope, c.policy, c.rule))
-        if (await w.record(input.id, true)) {
-          await w.read(keys)
-          const states = charges.map((c, i) =>
-            describeDoc(c.scope, c.policy, c.rule, w.view(keys[i] as string, c.rule), w.now),
-          )
-          return { ok: true, replayed: true, states, events }
-        }
-        await w.lock(keys)
-        for (const [i, charge] of charges.entries()) await w.reclaimIn(keys[i] as string, charge.rule, events)
-        for (const [i, charge] of charges.entries()) {
-          const key = keys[i] as string
-          let taken = 0
-          for (let j = 0; j < i; j++) if (keys[j] === key) taken += (charges[j] as RecordCharge).amount
-          const doc = w.use(key, charge.rule)
-          const left = remainingOf(doc, charge.rule, taken)
-          if (left !== null && charge.amount > left) {
-            return { ok: false, denial: denialOf(charge, doc, taken, left, w.now), events }
-          }
-        }
-        const leaseEnd = w.now + input.leaseMs
-        for (const [i, charge] of charges.entries())
-          addHold(w.use(keys[i] as string, charge.rule), input.id, charge.amount, leaseEnd, w.now)
-        w.put({
-          id: input.id,
-          status: 'live',
-          leaseEnd,
-          finishedAt: w.now,
-          charges: charges.map(({ scope, policy, rule, amount }, i) => ({
-            scope,
-            policy,
-            rule,
-            amount,
-            key: keys[i] as string,
-          })),
-        })
-        for (const [i, charge] of charges.entries()) {
-          const doc = w.use(keys[i] as string, charge.rule)
-          if (doc.kind !== 'credits' || charge.rule.kind !== 'credits' || keys.indexOf(keys[i] as string) < i)
-            continue
-          creditEvents(doc, charge.rule, charge.scope, charge.policy, events)
-        }
-        const states = charges.map((c, i) =>
-          describeDoc(c.scope, c.policy, c.rule, w.use(keys[i] as string, c.rule), w.now),
-        )
-        return { ok: true, replayed: false, states, events }
-      })
+      const charges = input.charges.map(({ scope, policy, rule, amount }) => ({
+        scope,
+        policy,
+        rule,
+        amount,
+        key: stateKey(scope, policy, rule),
+      }))
+      return call('reserve', { id: input.id, leaseMs: input.leaseMs, charges, sync })
     },
 
     settle(input: SettleInput): Promise<SettleResult> {
       const { costNanos, tokens } = input.actual
       if (!isAmount(costNanos) || !isAmount(tokens))
         throw new RangeError('settle: actual costNanos and tokens must be safe integers ≥ 0')
-      return run(async (w) => {
-        const events: StoreEvent[] = []
-        const record = await w.record(input.id)
-        if (!record) return { status: 'unknown', states: [], events }
-        await w.lock(record.charges.map((c) => c.key))
-        if (record.status !== 'live') {
-          const status = record.status === 'settled' ? 'already-settled' : record.status
-          return { status, states: recordStates(w, record), events }
-        }
-        if (record.leaseEnd <= w.now) {
-          await w.reclaim(record, events)
-          return { status: 'expired', states: recordStates(w, record), events }
-        }
-        record.status = 'settled'
-        record.finishedAt = w.now
-        w.put(record)
-        for (const charge of record.charges) await w.reclaimIn(charge.key, charge.rule, events)
-        for (const charge of record.charges) {
-          const doc = w.use(charge.key, charge.rule)
-          const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
-          if (endHold(doc, record.id, charge.rule, 'settle', spent))
-            afterMoney(doc, charge.scope, charge.policy, charge.rule, events)
-        }
-        return { status: 'settled', states: recordStates(w, record), events }
-      })
+      return call('settle', { id: input.id, costNanos, tokens, sync })
     },
 
     release(id: string): Promise<ReleaseResult> {
-      return run(async (w) => {
-        const record = await w.record(id)
-        if (!record) return { status: 'unknown' }
-        if (record.status === 'released') return { status: 'already-released' }
-        if (record.status !== 'live') return { status: record.status }
-        await w.lock(record.charges.map((c) => c.key))
-        if (record.leaseEnd <= w.now) {
-          await w.reclaim(record, [])
-          return { status: 'expired' }
-        }
-        record.status = 'released'
-        record.finishedAt = w.now
-        w.put(record)
-        for (const charge of record.charges) await w.reclaimIn(charge.key, charge.rule, [])
-        for (const charge of record.charges)
-          endHold(w.use(charge.key, charge.rule), id, charge.rule, 'release', 0)
-        return { status: 'released' }
-      })
+      return call('release', { id, sync })
     },
 
     peek(input: PeekInput): Promise<ChargeState[]> {
-      return run(async (w) => {
-        const keys = input.policies.map(({ policy, rule }) => stateKey(input.scope, policy, rule))
-        await w.read(keys)
-        return input.policies.map(({ policy, rule }, i) =>
-          describeDoc(input.scope, policy, rule, w.view(keys[i] as string, rule), w.now),
-        )
-      })
+      const policies = input.policies.map(({ policy, rule }) => ({
+        policy,
+        rule,
+        key: stateKey(input.scope, policy, rule),
+      }))
+      return call('peek', { scope: input.scope, policies })
     },
 
     adjust(input: AdjustInput): Promise<ChargeState> {
@@ -253,19 +160,16 @@ export function postgresStore({
           `adjust: a ${rule.kind} limit has nothing to adjust; adjust tokens, spend or credits`,
         )
       }
-      return run(async (w) => {
-        const key = stateKey(scope, policy, rule)
-        await w.lock([key])
-        await w.reclaimIn(key, rule, [])
-        const doc = w.use(key, rule)
-        const keys = doc.keys ?? {}
-        for (const [applied, until] of Object.entries(keys)) if (until <= w.now) delete keys[applied]
-        doc.keys = keys
-        if (idempotencyKey === undefined || keys[idempotencyKey] === undefined) {
-          adjustDoc(doc, rule, delta, input.expiresAt ?? null, idempotencyKey)
-          if (idempotencyKey !== undefined) keys[idempotencyKey] = w.now + ADJUST_KEY_MS
-        }
-        return describeDoc(scope, policy, rule, doc, w.now)
+      const key = stateKey(scope, policy, rule)
+      return call('adjust', {
+        scope,
+        policy,
+        rule,
+        key,
+        delta,
+        expiresAt: input.expiresAt ?? null,
+        idempotencyKey: idempotencyKey ?? null,
+        sync,
       })
     },
 

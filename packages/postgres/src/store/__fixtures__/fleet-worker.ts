@@ -15,7 +15,7 @@ const rule = (limitNanos: number | null) => ({
 })
 
 async function main() {
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 3, connectionTimeoutMillis: 60_000 })
   const store = postgresStore({ pool, schema: SCHEMA as string })
   const lines = process.stdin.setEncoding('utf8')[Symbol.asyncIterator]()
   process.stdout.write('ready\n')
