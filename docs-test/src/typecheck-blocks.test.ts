@@ -26,10 +26,22 @@ describe('typecheckBlocks', () => {
     '```ts',
     'export const double = (x) => x * 2',
     '```',
+    '',
+    '```ts',
+    'declare global {',
+    '  var tenantFromAnotherBlock: string',
+    '}',
+    "const limit = 'a name another block also declares'",
+    '```',
+    '',
+    '```ts',
+    'const limit = tenantFromAnotherBlock',
+    '```',
   ].join('\n')
-  const [broken, fine, untyped] = extractBlocks(markdown, 'packages/x/README.md')
-  // One program for every case: loading the packages' types is the slow part.
-  const { byBlock, other } = typecheckBlocks(writeBlocks([broken!, fine!, untyped!], dir), tsconfig)
+  const blocks = extractBlocks(markdown, 'packages/x/README.md')
+  const [broken, fine, untyped, augmenting, reaching] = blocks
+  // One call for every case: loading the packages' types is the slow part.
+  const { byBlock, other } = typecheckBlocks(writeBlocks(blocks, dir), tsconfig)
 
   it('names the Markdown file, line and column of each error', () => {
     expect(other).toEqual([])
@@ -45,6 +57,15 @@ describe('typecheckBlocks', () => {
   it('checks under strict: an untyped parameter is an error', () => {
     expect(byBlock.get(untyped!)).toEqual([
       expect.stringContaining('packages/x/README.md:16:24 - error TS7006'),
+    ])
+  })
+
+  it("checks each block on its own: another block's names and `declare global` do not reach it", () => {
+    expect(byBlock.get(augmenting!)).toBeUndefined()
+    expect(byBlock.get(reaching!)).toEqual([
+      expect.stringContaining(
+        "packages/x/README.md:27:15 - error TS2304: Cannot find name 'tenantFromAnotherBlock'",
+      ),
     ])
   })
 })

@@ -11,9 +11,14 @@ export interface BlockDiagnostics {
 }
 
 /**
- * Type-checks each written block (`writeBlocks`) on its own under `tsconfigPath`, as a reader's
- * project holding only that block would (one block's `declare global` does not help another), and
- * names each error by its Markdown file, line and column, not by the generated module.
+ * Type-checks each written block (`writeBlocks`) under `tsconfigPath`, as a reader's project holding
+ * only that block would, and names each error by its Markdown file, line and column, not by the
+ * generated module.
+ *
+ * The blocks are checked as one TypeScript program, so the types they share (lib, @types/node, openai,
+ * the packages) are loaded and checked once. Each block is its own module (`moduleDetection: force`), so
+ * its names stay its own; a block that can reach beyond itself (`declare global`, `declare module`) is
+ * checked in a program of its own, so one block's augmentation never helps another.
  *
  * @example
  * const { byBlock } = typecheckBlocks(writeBlocks(blocks, dir), 'docs-test/tsconfig.blocks.json')
@@ -28,22 +33,34 @@ export function typecheckBlocks(
   const host = cachingHost(parsed.options)
   const byBlock = new Map<DocBlock, string[]>()
   const other = parsed.errors.map((diagnostic) => format(diagnostic, undefined))
-  let oldProgram: ts.Program | undefined
+  const shared: string[] = []
+  const programs = [shared]
   for (const [path, block] of written) {
+    if (augments(block)) programs.push([path])
+    else shared.push(path)
+  }
+  let oldProgram: ts.Program | undefined
+  for (const rootNames of programs.filter((roots) => roots.length > 0)) {
     const program = ts.createProgram({
-      rootNames: [path],
+      rootNames,
       options: parsed.options,
       host,
       ...(oldProgram ? { oldProgram } : {}),
     })
     oldProgram = program
     for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
-      const own = diagnostic.file && ts.sys.resolvePath(diagnostic.file.fileName) === path
-      if (own) byBlock.set(block, [...(byBlock.get(block) ?? []), format(diagnostic, block)])
+      const path = diagnostic.file && ts.sys.resolvePath(diagnostic.file.fileName)
+      const block = path && rootNames.includes(path) ? written.get(path) : undefined
+      if (block) byBlock.set(block, [...(byBlock.get(block) ?? []), format(diagnostic, block)])
       else other.push(format(diagnostic, undefined))
     }
   }
   return { byBlock, other: [...new Set(other)] }
+}
+
+// A block that declares into the global scope or into another module changes what other blocks see.
+function augments(block: DocBlock): boolean {
+  return /\bdeclare\s+(global\b|module\s+['"])/.test(block.code)
 }
 
 // Every block loads the same type files (lib, @types/node, openai, the packages): parse each once.
