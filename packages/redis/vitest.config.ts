@@ -17,5 +17,12 @@ export default defineConfig({
     ],
   },
   // Tests talk to Redis servers (and start their own): a timeout that fits a busy machine, not a speed bound.
-  test: { include: ['src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+  // Most of the time here is waiting (for servers to start, stop and come back), not CPU: run up to three
+  // files side by side even on a 2-core machine, where vitest's default is one.
+  test: {
+    include: ['src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    maxWorkers: 3,
+  },
 })
