@@ -127,7 +127,7 @@ function toolResult(tally: Tally, walk: Walk, callId: unknown): void {
 const newWalk = (tools: ToolsPrompt): Walk => ({ tools, systemJoined: false, callNames: new Map() })
 
 export async function chatInput(tally: Tally, body: Json, model: string): Promise<void> {
-  const walk = newWalk(toolsInput(tally, body, 'chat', model))
+  const walk = newWalk(await toolsInput(tally, body, 'chat', model))
   const messages = Array.isArray(body.messages) ? body.messages : []
   for (const item of messages) {
     if (isObject(item)) message(tally, item, walk)
@@ -169,7 +169,7 @@ function responsesItem(tally: Tally, item: unknown, walk: Walk) {
 }
 
 export async function responsesInput(tally: Tally, body: Json, model: string): Promise<void> {
-  const walk = newWalk(toolsInput(tally, body, 'responses', model))
+  const walk = newWalk(await toolsInput(tally, body, 'responses', model))
   if (typeof body.instructions === 'string')
     message(tally, { role: 'developer', content: body.instructions }, walk)
   if (typeof body.input === 'string') message(tally, { role: 'user', content: body.input }, walk)

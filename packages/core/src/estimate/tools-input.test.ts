@@ -171,3 +171,36 @@ describe('estimateRequest with tools', () => {
     expect(modern.inputTokens).toBeGreaterThanOrEqual(legacy.inputTokens)
   })
 })
+
+describe('estimateRequest with a schema too large to render in one pass', () => {
+  const withProperties = (count: number) => {
+    const names = Array.from({ length: count }, (_, index) => `property_${index}`)
+    return {
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'f',
+            parameters: {
+              type: 'object',
+              properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])),
+              required: names,
+            },
+          },
+        },
+      ],
+    }
+  }
+
+  it('counts its JSON in pieces: inexact, and above what the rendering would count', async () => {
+    // 600 properties render (under 2,000 nodes); 1,800 take the JSON path. The rendering is additive
+    // per property, so three times the 600-property count bounds the 1,800-property rendering.
+    const rendered = (await estimateRequest('/v1/chat/completions', withProperties(600))) ?? expect.fail()
+    const large = (await estimateRequest('/v1/chat/completions', withProperties(1_800))) ?? expect.fail()
+    expect(rendered.exact).toBe(true)
+    expect(large.exact).toBe(false)
+    expect(large.inputTokens).toBeGreaterThanOrEqual(3 * rendered.inputTokens)
+  })
+})

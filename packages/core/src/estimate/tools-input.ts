@@ -21,6 +21,59 @@ const NO_CHOICE = 1
 // 6% of its tokens), and marked inexact.
 const VERIFIED = /^(gpt-3\.5-turbo|gpt-4(?!\.)|gpt-4-turbo|gpt-4o|chatgpt-4o)/
 const UNVERIFIED_MARGIN = { tokens: 8, charsPerToken: 64 }
+// Definitions with more nodes than this are not rendered: rendering is one synchronous pass, which
+// for the widest schema a body can hold kept the event loop ~300 ms. Their JSON, written piece by piece
+// with turns of the event loop, plus the margin is counted instead (an upper bound: JSON's quotes and
+// braces are the most any rendering takes, and pieces counted apart never merge into fewer tokens).
+const RENDERED_AT_MOST_NODES = 2_000
+// Below this depth a subtree is written in one go (the rendering stops recursing there too).
+const PIECES_DEPTH = 8
+
+/** Whether `value` has more than `budget` objects, arrays and leaves; stops counting past it. */
+function larger(value: unknown, budget: number): boolean {
+  const stack = [value]
+  let seen = 0
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (++seen > budget) return true
+    if (Array.isArray(node)) stack.push(...node.slice(0, budget))
+    else if (isObject(node)) for (const key in node) stack.push(node[key])
+  }
+  return false
+}
+
+/** `value` as JSON, in texts of about 512 characters, giving the event loop a turn as the work takes it. */
+async function jsonInPieces(tally: Tally, value: unknown): Promise<void> {
+  let piece = ''
+  const write = async (text: string) => {
+    piece += text
+    if (piece.length < 512) return
+    tally.text(piece)
+    piece = ''
+    await tally.turn()
+  }
+  const walk = async (node: unknown, depth: number): Promise<void> => {
+    if (depth >= PIECES_DEPTH || (!Array.isArray(node) && !isObject(node))) {
+      await write(JSON.stringify(node) ?? 'null')
+      return
+    }
+    await write(Array.isArray(node) ? '[' : '{')
+    if (Array.isArray(node))
+      for (const item of node) {
+        await walk(item, depth + 1)
+        await write(',')
+      }
+    else
+      for (const key in node) {
+        await write(`${JSON.stringify(key)}:`)
+        await walk(node[key], depth + 1)
+        await write(',')
+      }
+    await write(Array.isArray(node) ? ']' : '}')
+  }
+  await walk(value, 0)
+  tally.text(piece)
+}
 
 /** What the tools add to a request, found before its messages are counted. */
 export interface ToolsPrompt {
@@ -52,12 +105,12 @@ function definitionOf(tool: unknown, endpoint: 'chat' | 'responses', tally: Tall
  * Counts a request's tool definitions (`tools`, legacy `functions`), `tool_choice` / `function_call` and
  * `parallel_tool_calls`, and says whether the system message takes them.
  */
-export function toolsInput(
+export async function toolsInput(
   tally: Tally,
   body: Json,
   endpoint: 'chat' | 'responses',
   model: string,
-): ToolsPrompt {
+): Promise<ToolsPrompt> {
   const definitions: unknown[] = []
   if (Array.isArray(body.tools))
     for (const tool of body.tools) {
@@ -70,6 +123,12 @@ export function toolsInput(
   if (body.parallel_tool_calls === false) tally.exact = false
   if (definitions.length === 0) return { present: false }
 
+  if (larger(definitions, RENDERED_AT_MOST_NODES)) {
+    tally.exact = false
+    await jsonInPieces(tally, definitions)
+    tally.tokens += TOOLS_FRAME + UNVERIFIED_MARGIN.tokens
+    return { present: true }
+  }
   const prompt = renderFunctions(definitions)
   if (!prompt.exact) tally.exact = false
   tally.tokens += TOOLS_FRAME
