@@ -1,6 +1,6 @@
 import { type ErrorCodeInfo, errorCodeTable, type KeyguardErrorCode } from './codes'
 
-const marker = Symbol.for('keyguard.error')
+const marker = /* @__PURE__ */ Symbol.for('keyguard.error')
 
 /**
  * The longest wait an error may ask a client to sit through and still be `retryable`. openai-node
@@ -80,7 +80,7 @@ export interface KeyguardErrorOptions {
  * ```
  */
 export class KeyguardError extends Error {
-  readonly [marker] = true
+  declare readonly [marker]: true
   readonly code: KeyguardErrorCode
   /**
    * Whether retrying the same request automatically may succeed: the code's table value (or the
@@ -109,6 +109,8 @@ export class KeyguardError extends Error {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause })
     const info: ErrorCodeInfo = errorCodeTable[options.code]
     this.name = 'KeyguardError'
+    // set here, not as a class field with a computed key, which bundlers cannot drop when unused
+    ;(this as { [marker]: true })[marker] = true
     this.code = options.code
     const wait = options.retryAfterMs
     this.retryAfterMs =

@@ -20,20 +20,18 @@ export interface OpenAIErrorRule {
   hint: string
 }
 
-const keysPage = 'https://platform.openai.com/api-keys'
-const billingPage = 'https://platform.openai.com/settings/organization/billing/overview'
-const limitsPage = 'https://platform.openai.com/settings/organization/limits'
-
-const invalidKey = `OpenAI rejected the API key: check that OPENAI_API_KEY holds a current key (create one at ${keysPage}) and that it was not revoked.`
-const noQuota = `OpenAI reports no quota: set up billing or buy credits at ${billingPage}; this is not a rate limit and retrying will not help.`
-const spendLimit = `The organization or project reached the spend limit set in OpenAI: raise it at ${limitsPage} or wait for the period to reset.`
-const rateLimited = `OpenAI's own rate limit for this key was reached: slow down, or ask for higher limits at ${limitsPage}.`
-const tooLargeForTpm = `One request needs more tokens than the key's whole tokens-per-minute limit: shorten the prompt or max output tokens, or raise the limit at ${limitsPage}.`
+// Plain strings, not templates: a bundler keeps a module-level template with substitutions even when
+// nothing uses it.
+const invalidKey = `OpenAI rejected the API key: check that OPENAI_API_KEY holds a current key (create one at https://platform.openai.com/api-keys) and that it was not revoked.`
+const noQuota = `OpenAI reports no quota: set up billing or buy credits at https://platform.openai.com/settings/organization/billing/overview; this is not a rate limit and retrying will not help.`
+const spendLimit = `The organization or project reached the spend limit set in OpenAI: raise it at https://platform.openai.com/settings/organization/limits or wait for the period to reset.`
+const rateLimited = `OpenAI's own rate limit for this key was reached: slow down, or ask for higher limits at https://platform.openai.com/settings/organization/limits.`
+const tooLargeForTpm = `One request needs more tokens than the key's whole tokens-per-minute limit: shorten the prompt or max output tokens, or raise the limit at https://platform.openai.com/settings/organization/limits.`
 const mismatched =
   'The OpenAI-Organization or OpenAI-Project header does not match the key: fix OPENAI_ORG_ID / OPENAI_PROJECT_ID or use a key of that project.'
 const missingScopes = /insufficient permissions|missing scopes/i
-const missingScope = `The key (or its owner's role) lacks a scope this endpoint needs; OpenAI's message names it (\`Missing scopes: api.model.images.request\`). Other endpoints still work with it. Grant the scope to the restricted key at ${keysPage} (Permissions), or call the endpoint with a key that has it; an Administration API endpoint needs an admin key.`
-const permissionDenied = `OpenAI refused this call for the key (403): its project or role has no access to this endpoint or model. Other calls still work with it; grant access at ${keysPage} or in the project's settings.`
+const missingScope = `The key (or its owner's role) lacks a scope this endpoint needs; OpenAI's message names it (\`Missing scopes: api.model.images.request\`). Other endpoints still work with it. Grant the scope to the restricted key at https://platform.openai.com/api-keys (Permissions), or call the endpoint with a key that has it; an Administration API endpoint needs an admin key.`
+const permissionDenied = `OpenAI refused this call for the key (403): its project or role has no access to this endpoint or model. Other calls still work with it; grant access at https://platform.openai.com/api-keys or in the project's settings.`
 const badRequest = 'OpenAI rejected the request as invalid: the message names the parameter to fix.'
 const serverError =
   'OpenAI had a server error; retry with backoff and check https://status.openai.com if it persists.'
@@ -51,7 +49,7 @@ const overloaded =
  * openaiErrorRules.find((rule) => rule.match.code === 'insufficient_quota')?.code // 'quota.insufficient'
  * ```
  */
-export const openaiErrorRules: readonly OpenAIErrorRule[] = Object.freeze([
+export const openaiErrorRules: readonly OpenAIErrorRule[] = /* @__PURE__ */ Object.freeze([
   // by error.code
   { match: { code: 'invalid_api_key' }, code: 'auth.invalid_key', hint: invalidKey },
   {

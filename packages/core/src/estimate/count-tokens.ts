@@ -54,7 +54,7 @@ export function tokenUpperBound(text: string): number {
  * await estimateRequest('/v1/chat/completions', body, { counter: byteUpperBoundCounter })
  * ```
  */
-export const byteUpperBoundCounter: TokenCounter = Object.freeze({
+export const byteUpperBoundCounter: TokenCounter = /* @__PURE__ */ Object.freeze({
   name: 'utf8-bytes',
   exact: false,
   forEncoding: () => tokenUpperBound,
@@ -230,7 +230,7 @@ function noTokenizer(encoding: TokenizerEncoding): KeyguardError {
  * ```
  */
 export const gptTokenizerCounter: TokenCounter = loadEncoding
-  ? Object.freeze({ name: 'gpt-tokenizer', exact: true, forEncoding: loadTokenizer })
+  ? /* @__PURE__ */ Object.freeze({ name: 'gpt-tokenizer', exact: true, forEncoding: loadTokenizer })
   : byteUpperBoundCounter
 
 /**

@@ -23,13 +23,13 @@ interface PatchFamily {
 }
 type ImageFamily = TileFamily | PatchFamily
 
-const tile = (base: number, tileTokens: number, verified = true): TileFamily => ({
+/* @__NO_SIDE_EFFECTS__ */ const tile = (base: number, tileTokens: number, verified = true): TileFamily => ({
   kind: 'tile',
   base,
   tile: tileTokens,
   verified,
 })
-const patch = (
+/* @__NO_SIDE_EFFECTS__ */ const patch = (
   multiplier: number,
   verified: boolean,
   budget = 1536,
@@ -66,7 +66,7 @@ const families: ReadonlyArray<readonly [RegExp, ImageFamily]> = [
 ]
 
 // An unknown family is held at the dearest formula above at its largest shape.
-const UNKNOWN: TileFamily = tile(2833, 5667, false)
+const UNKNOWN: TileFamily = /* @__PURE__ */ tile(2833, 5667, false)
 const MAX_TILES = 8
 
 function tiles({ width, height }: Size): number {

@@ -96,7 +96,7 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
 }
 
 // Symbol.for: found on a guard built by another copy of this package (ESM and CJS).
-const storeKey = Symbol.for('keyguard.store')
+const storeKey = /* @__PURE__ */ Symbol.for('keyguard.store')
 
 /**
  * The store a guard counts in, where the OpenAI proxy also records who owns a stored object;

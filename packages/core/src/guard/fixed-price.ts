@@ -4,7 +4,7 @@ import type { RequestEstimate } from '../estimate/estimate-request'
 // Keyed by the caller's RequestInit: a price set in code travels with that one call and cannot be
 // set by a request header or body. Shared by every copy of keyguard in the process (a proxy built on
 // one copy, a guard from another).
-const prices = sharedWeakMap<object, number>('fixed-prices')
+const prices = /* @__PURE__ */ sharedWeakMap<object, number>('fixed-prices')
 
 /**
  * Mark one guarded call as costing `costNanos` exactly: held before it is sent and charged after,

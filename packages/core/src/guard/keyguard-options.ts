@@ -171,102 +171,106 @@ const fn = (what: string) =>
   z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
     message: `must be ${what}`,
   })
-const keyValue = z.custom<KeyRingEntry>(
+const keyValue = /* @__PURE__ */ z.custom<KeyRingEntry>(
   (value) =>
     typeof value === 'string' ||
     value instanceof Secret ||
     (typeof value === 'object' && value !== null && ('secret' in value || 'value' in value)),
   { message: 'must be a string, a Secret, an ApiKey from parseApiKey() or { value, labels }' },
 )
-const policy = z.custom<LimitPolicy>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as LimitPolicy).name === 'string' &&
-    typeof (value as LimitPolicy).scope === 'string' &&
-    typeof (value as LimitPolicy).kind === 'string',
-  {
-    message:
-      'must be a policy from spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
-  },
-)
-const store = z.custom<KeyguardStore>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    ['reserve', 'settle', 'release', 'peek', 'adjust'].every(
-      (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
-    ),
-  { message: 'must implement reserve, settle, release, peek and adjust (see KeyguardStore)' },
-)
-const ledger = z.custom<KeyguardLedger>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as KeyguardLedger).record === 'function' &&
-    typeof (value as KeyguardLedger).flush === 'function',
-  { message: 'must implement record and flush (see KeyguardLedger)' },
-)
+const policy = /* @__PURE__ */ (() =>
+  z.custom<LimitPolicy>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as LimitPolicy).name === 'string' &&
+      typeof (value as LimitPolicy).scope === 'string' &&
+      typeof (value as LimitPolicy).kind === 'string',
+    {
+      message:
+        'must be a policy from spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
+    },
+  ))()
+const store = /* @__PURE__ */ (() =>
+  z.custom<KeyguardStore>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      ['reserve', 'settle', 'release', 'peek', 'adjust'].every(
+        (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
+      ),
+    { message: 'must implement reserve, settle, release, peek and adjust (see KeyguardStore)' },
+  ))()
+const ledger = /* @__PURE__ */ (() =>
+  z.custom<KeyguardLedger>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as KeyguardLedger).record === 'function' &&
+      typeof (value as KeyguardLedger).flush === 'function',
+    { message: 'must implement record and flush (see KeyguardLedger)' },
+  ))()
 const maxTimer = 2 ** 31 - 1
 
-const schema = z.object({
-  key: z.optional(keyValue),
-  keys: z.optional(z.record(z.string().check(z.minLength(1)), keyValue)),
-  store: z.optional(store),
-  limits: z.optional(z.array(policy)),
-  prices: z.optional(z.custom<PriceTable>((value) => typeof value === 'object' && value !== null)),
-  scope: z.optional(z.record(z.string(), z.optional(z.string()))),
-  baseUrl: z.optional(
-    z.string().check(
-      z.refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
-        message: 'must be an http(s) URL such as https://api.openai.com/v1',
+const schema = /* @__PURE__ */ (() =>
+  z.object({
+    key: z.optional(keyValue),
+    keys: z.optional(z.record(z.string().check(z.minLength(1)), keyValue)),
+    store: z.optional(store),
+    limits: z.optional(z.array(policy)),
+    prices: z.optional(z.custom<PriceTable>((value) => typeof value === 'object' && value !== null)),
+    scope: z.optional(z.record(z.string(), z.optional(z.string()))),
+    baseUrl: z.optional(
+      z.string().check(
+        z.refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
+          message: 'must be an http(s) URL such as https://api.openai.com/v1',
+        }),
+      ),
+    ),
+    fetch: z.optional(fn('a fetch function')),
+    logger: z.optional(
+      z.custom<Logger>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as Logger).warn === 'function' &&
+          typeof (value as Logger).error === 'function',
+        { message: 'must have warn() and error() methods (console works)' },
+      ),
+    ),
+    leaseMs: z.optional(z.int().check(z.minimum(1000), z.maximum(maxTimer))),
+    defaultMaxOutputTokens: z.optional(z.int().check(z.positive())),
+    defaultServiceTier: z.optional(z.enum(['default', 'priority'])),
+    counter: z.optional(
+      z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
+        message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
       }),
     ),
-  ),
-  fetch: z.optional(fn('a fetch function')),
-  logger: z.optional(
-    z.custom<Logger>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as Logger).warn === 'function' &&
-        typeof (value as Logger).error === 'function',
-      { message: 'must have warn() and error() methods (console works)' },
+    countCache: z.optional(
+      z.union([
+        z.literal(false),
+        z.object({
+          maxEntries: z.optional(z.int().check(z.positive())),
+          maxChars: z.optional(z.int().check(z.positive())),
+          minChars: z.optional(z.int().check(z.minimum(0))),
+        }),
+      ]),
     ),
-  ),
-  leaseMs: z.optional(z.int().check(z.minimum(1000), z.maximum(maxTimer))),
-  defaultMaxOutputTokens: z.optional(z.int().check(z.positive())),
-  defaultServiceTier: z.optional(z.enum(['default', 'priority'])),
-  counter: z.optional(
-    z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
-      message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
-    }),
-  ),
-  countCache: z.optional(
-    z.union([
-      z.literal(false),
-      z.object({
-        maxEntries: z.optional(z.int().check(z.positive())),
-        maxChars: z.optional(z.int().check(z.positive())),
-        minChars: z.optional(z.int().check(z.minimum(0))),
-      }),
-    ]),
-  ),
-  waitUntil: z.optional(fn('a function such as ctx.waitUntil')),
-  now: z.optional(fn('a function returning epoch ms')),
-  errors: z.optional(z.enum(['response', 'throw'])),
-  onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
-  streamCut: z.optional(z.boolean()),
-  forwardOutputBound: z.optional(z.boolean()),
-  backgroundResponses: z.optional(z.enum(['refuse', 'charge-hold'])),
-  ledger: z.optional(ledger),
-  circuitBreaker: z.optional(
-    z.union([
-      z.literal(false),
-      z.object({ cooldownMs: z.optional(z.int().check(z.minimum(0), z.maximum(maxTimer))) }),
-    ]),
-  ),
-})
+    waitUntil: z.optional(fn('a function such as ctx.waitUntil')),
+    now: z.optional(fn('a function returning epoch ms')),
+    errors: z.optional(z.enum(['response', 'throw'])),
+    onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
+    streamCut: z.optional(z.boolean()),
+    forwardOutputBound: z.optional(z.boolean()),
+    backgroundResponses: z.optional(z.enum(['refuse', 'charge-hold'])),
+    ledger: z.optional(ledger),
+    circuitBreaker: z.optional(
+      z.union([
+        z.literal(false),
+        z.object({ cooldownMs: z.optional(z.int().check(z.minimum(0), z.maximum(maxTimer))) }),
+      ]),
+    ),
+  }))()
 
 const fixes: Record<string, string> = {
   key: 'pass the OpenAI key as a string or Secret (read it at the edge, e.g. loadKeys() from @keyguard/node)',

@@ -27,7 +27,7 @@ export interface KeyguardResult {
 // A non-enumerable symbol property rather than a WeakMap: one per guarded call, and a WeakMap entry is
 // an ephemeron the garbage collector must trace specially. Symbol.for, so another copy of keyguard (the
 // ESM and CJS builds in one process, or two versions) finds it and adapters keep their headers.
-const resultKey = Symbol.for('keyguard.result')
+const resultKey = /* @__PURE__ */ Symbol.for('keyguard.result')
 
 /** @internal Attach a result to a Response the guard returns. */
 export function attachResult(response: Response, result: KeyguardResult): Response {

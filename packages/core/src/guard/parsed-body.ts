@@ -2,7 +2,9 @@ import { sharedWeakMap } from '../brand/shared-weak-map'
 
 // Keyed by the caller's RequestInit, like a fixed price: set in code, never by a header or a body.
 // Shared by every copy of keyguard in the process (a proxy built on one copy, a guard from another).
-const parsedBodies = sharedWeakMap<object, { text: string; json: Record<string, unknown> }>('parsed-bodies')
+const parsedBodies = /* @__PURE__ */ sharedWeakMap<object, { text: string; json: Record<string, unknown> }>(
+  'parsed-bodies',
+)
 
 /**
  * Hand a guarded call the JSON object its string body was already parsed into (the OpenAI proxy

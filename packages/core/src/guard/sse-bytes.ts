@@ -24,11 +24,16 @@ export const matches = (bytes: Uint8Array, at: number, pattern: readonly number[
 // Every key searched is 7 bytes that start and end with '"': a Horspool scan looks at the window's
 // last byte and skips up to 7 bytes at once when it cannot end a key (most JSON bytes cannot).
 const keyLength = 7
-const skip = new Uint8Array(256).fill(keyLength)
-for (const key of [usageKey, deltaKey, errorKey]) {
-  const whole = [34, ...key]
-  for (let index = 0; index < keyLength - 1; index++)
-    skip[whole[index] as number] = Math.min(skip[whole[index] as number] as number, keyLength - 1 - index)
+const skip = /* @__PURE__ */ skipTable()
+
+function skipTable(): Uint8Array {
+  const table = new Uint8Array(256).fill(keyLength)
+  for (const key of [usageKey, deltaKey, errorKey]) {
+    const whole = [34, ...key]
+    for (let index = 0; index < keyLength - 1; index++)
+      table[whole[index] as number] = Math.min(table[whole[index] as number] as number, keyLength - 1 - index)
+  }
+  return table
 }
 
 /**
@@ -60,7 +65,7 @@ export function classify(bytes: Uint8Array, from: number, to: number): number {
 /** The `"usage":null` include_usage adds to every chat chunk. */
 export const nullUsage = [34, 117, 115, 97, 103, 101, 34, 58, 110, 117, 108, 108] // "usage":null
 /** A lone line feed. */
-export const lineFeed = new Uint8Array([10])
+export const lineFeed = /* @__PURE__ */ new Uint8Array([10])
 /** Where `pattern` first occurs in `bytes[from, to)`, or -1. */
 export function indexOf(bytes: Uint8Array, pattern: readonly number[], from: number, to: number): number {
   const first = pattern[0] as number

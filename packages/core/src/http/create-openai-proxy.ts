@@ -51,46 +51,47 @@ export type OpenAIProxyHandler = (
   context?: { waitUntil?: (promise: Promise<unknown>) => void },
 ) => Promise<Response>
 
-const schema = z.strictObject({
-  keys: z.custom<OpenAIProxyOptions['keys']>(
-    (value) => typeof value === 'object' && value !== null,
-    'must map virtual keys (or their sha256: hashes) to scopes: { [hash]: { tenant: "acme" } }',
-  ),
-  maxBodyBytes: z.optional(positiveSchema),
-  allow: z.optional(
-    z.array(
-      z
-        .strictObject({
-          method: z.enum(['GET', 'POST', 'DELETE']),
-          path: z
-            .string()
-            .check(
-              z.regex(
-                /^\/v1(\/[A-Za-z0-9._-]+)+$/,
-                'must be an exact API path such as /v1/images/generations',
-              ),
-            ),
-          price: z.custom<AllowedEndpoint['price']>(
-            (value) => typeof value === 'function',
-            'must be a function of the body returning { costNanos }: an opted-in endpoint is never free by omission',
-          ),
-        })
-        .check(
-          z.refine((entry) => !isBuiltInRoute(entry.method, entry.path), {
-            message: 'is served by the proxy already; remove it from allow',
-          }),
-        ),
+const schema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    keys: z.custom<OpenAIProxyOptions['keys']>(
+      (value) => typeof value === 'object' && value !== null,
+      'must map virtual keys (or their sha256: hashes) to scopes: { [hash]: { tenant: "acme" } }',
     ),
-  ),
-  owner: z.optional(z.custom<(scope: VirtualKeyScope) => string>((value) => typeof value === 'function')),
-  ownershipTtlMs: z.optional(positiveSchema),
-  // ResponseHeaderOptions, passed on to guardRequest
-  rateLimitHeaders: z.optional(z.union([z.boolean(), z.strictObject({ spend: z.optional(z.boolean()) })])),
-  costHeaders: z.optional(z.boolean()),
-  now: z.optional(
-    z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning epoch ms'),
-  ),
-})
+    maxBodyBytes: z.optional(positiveSchema),
+    allow: z.optional(
+      z.array(
+        z
+          .strictObject({
+            method: z.enum(['GET', 'POST', 'DELETE']),
+            path: z
+              .string()
+              .check(
+                z.regex(
+                  /^\/v1(\/[A-Za-z0-9._-]+)+$/,
+                  'must be an exact API path such as /v1/images/generations',
+                ),
+              ),
+            price: z.custom<AllowedEndpoint['price']>(
+              (value) => typeof value === 'function',
+              'must be a function of the body returning { costNanos }: an opted-in endpoint is never free by omission',
+            ),
+          })
+          .check(
+            z.refine((entry) => !isBuiltInRoute(entry.method, entry.path), {
+              message: 'is served by the proxy already; remove it from allow',
+            }),
+          ),
+      ),
+    ),
+    owner: z.optional(z.custom<(scope: VirtualKeyScope) => string>((value) => typeof value === 'function')),
+    ownershipTtlMs: z.optional(positiveSchema),
+    // ResponseHeaderOptions, passed on to guardRequest
+    rateLimitHeaders: z.optional(z.union([z.boolean(), z.strictObject({ spend: z.optional(z.boolean()) })])),
+    costHeaders: z.optional(z.boolean()),
+    now: z.optional(
+      z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning epoch ms'),
+    ),
+  }))()
 
 // What an OpenAI client may send on: nothing that carries credentials or framing.
 const forwardedRequestHeaders = ['content-type', 'accept', 'openai-beta', 'idempotency-key']

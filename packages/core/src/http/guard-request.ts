@@ -134,7 +134,7 @@ export function guardRequest(
 }
 
 // Shared by every copy of keyguard in the process: an adapter built on another copy still finds it.
-const byOwner = sharedWeakMap<object, GuardedRequest>('guarded-requests')
+const byOwner = /* @__PURE__ */ sharedWeakMap<object, GuardedRequest>('guarded-requests')
 
 /**
  * The {@link GuardedRequest} made for a framework's request object (the `owner` given to

@@ -45,7 +45,7 @@ const builtIn: readonly {
   method: string
   pattern: RegExp
   route: (match: RegExpExecArray, path: string) => ProxyRoute
-}[] = [
+}[] = /* @__PURE__ */ (() => [
   { method: 'POST', pattern: /^\/v1\/chat\/completions$/, route: () => priced('/v1/chat/completions') },
   { method: 'POST', pattern: /^\/v1\/responses$/, route: () => priced('/v1/responses') },
   { method: 'POST', pattern: /^\/v1\/embeddings$/, route: () => priced('/v1/embeddings') },
@@ -65,7 +65,7 @@ const builtIn: readonly {
     pattern: new RegExp(`^/v1/chat/completions/${id}/messages$`),
     route: owned('chat.completion'),
   },
-]
+])()
 
 function priced(path: '/v1/chat/completions' | '/v1/responses' | '/v1/embeddings'): ProxyRoute {
   return { kind: 'priced', path }

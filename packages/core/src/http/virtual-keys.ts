@@ -11,7 +11,7 @@ export interface VirtualKeys {
 }
 
 const hashPrefix = 'sha256:'
-const encoder = new TextEncoder()
+const encoder = /* @__PURE__ */ new TextEncoder()
 
 /**
  * Hash a virtual key the way {@link virtualKeys} stores it (`sha256:<hex>`), so configuration and
@@ -76,7 +76,8 @@ function digestHex(value: string): string {
   return toHex(sha256(encoder.encode(value)))
 }
 
-const hexOfByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
+const hexOfByte = /* @__PURE__ */ (() =>
+  Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')))()
 
 function toHex(bytes: Uint8Array): string {
   let hex = ''

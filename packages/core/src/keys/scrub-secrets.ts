@@ -48,11 +48,10 @@ function scrubKeyShapes(text: string): string {
 // (`Bearer …`), then those without. String replacements, not callbacks: V8 replaces many matches
 // far faster that way.
 const headerName = `((?:authorization|proxy-authorization|x-api-key|api-key)["']?[ \\t]*(?:=>|[:=])[ \\t]*["']?)`
-const headerWithScheme = new RegExp(`${headerName}(bearer|basic|token)[ \\t]+[^\\s"',;})\\]]+`, 'gi')
-const headerWithoutScheme = new RegExp(
-  `${headerName}(?!(?:bearer|basic|token)[ \\t]|<redacted|>)[^\\s"',;})\\]]+`,
-  'gi',
-)
+const headerWithScheme = /* @__PURE__ */ (() =>
+  new RegExp(`${headerName}(bearer|basic|token)[ \\t]+[^\\s"',;})\\]]+`, 'gi'))()
+const headerWithoutScheme = /* @__PURE__ */ (() =>
+  new RegExp(`${headerName}(?!(?:bearer|basic|token)[ \\t]|<redacted|>)[^\\s"',;})\\]]+`, 'gi'))()
 
 /**
  * What a scrubbed value without a name is replaced with (a {@link Secret} shows `<redacted:NAME>`).

@@ -1,11 +1,11 @@
 // The value lives here, never on the object, so no reflection, spreading or serializer can reach it.
 const values = new WeakMap<Secret, string>()
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
+const inspectSymbol = /* @__PURE__ */ Symbol.for('nodejs.util.inspect.custom')
 // Symbol.for: a Secret made by another copy of keyguard (the ESM and CJS builds in one process, or two
 // versions) carries the same brand, so every copy accepts it. Its value stays in its own copy's
 // WeakMap, reached through its own `reveal()`.
-const brand = Symbol.for('keyguard.secret')
-const encoder = new TextEncoder()
+const brand = /* @__PURE__ */ Symbol.for('keyguard.secret')
+const encoder = /* @__PURE__ */ new TextEncoder()
 
 /**
  * A secret string that prints `<redacted:NAME>` in every view: `String()`, template literals,
@@ -27,6 +27,9 @@ export class Secret {
     this.name = name
     values.set(this, value)
     Object.defineProperty(this, brand, { value: true })
+    // What Node's `util.inspect` and `console.log` print. An own property rather than a method with a
+    // computed key, which would make bundlers keep this class in every bundle that imports core.
+    Object.defineProperty(this, inspectSymbol, { value: redactedView })
     Object.freeze(this)
   }
 
@@ -113,12 +116,11 @@ export class Secret {
     return this.toString()
   }
 
-  /** What Node's `util.inspect` and `console.log` print. */
-  [inspectSymbol](): string {
-    return this.toString()
-  }
-
   get [Symbol.toStringTag](): string {
     return 'Secret'
   }
+}
+
+function redactedView(this: Secret): string {
+  return this.toString()
 }

@@ -17,7 +17,7 @@ export interface ConcurrencyLimitOptions<Scope extends string = string> {
   limit: number
 }
 
-const schema = z.strictObject({
+const schema = /* @__PURE__ */ z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
   whenMissing: whenMissingSchema,

@@ -33,24 +33,25 @@ export interface CreditsOptions<Scope extends string = string> {
   }
 }
 
-const schema = z.strictObject({
-  name: nameSchema,
-  scope: scopeSchema,
-  whenMissing: whenMissingSchema,
-  lowBalance: z.optional(countSchema),
-  autoRecharge: z.optional(
-    z.strictObject({
-      threshold: countSchema,
-      amount: positiveSchema,
-      maxPerPeriod: positiveSchema,
-      period: z.optional(z.enum(['day', 'week', 'month'])),
-      timeZone: z.optional(z.string()),
-      recharge: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
-        message: 'must be a function (scope, amount, idempotencyKey) that charges the customer',
+const schema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    name: nameSchema,
+    scope: scopeSchema,
+    whenMissing: whenMissingSchema,
+    lowBalance: z.optional(countSchema),
+    autoRecharge: z.optional(
+      z.strictObject({
+        threshold: countSchema,
+        amount: positiveSchema,
+        maxPerPeriod: positiveSchema,
+        period: z.optional(z.enum(['day', 'week', 'month'])),
+        timeZone: z.optional(z.string()),
+        recharge: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+          message: 'must be a function (scope, amount, idempotencyKey) that charges the customer',
+        }),
       }),
-    }),
-  ),
-})
+    ),
+  }))()
 
 /**
  * A prepaid balance per scope: grants (which may expire) consumed oldest first; a request whose

@@ -19,7 +19,7 @@ export interface RequestLimitOptions<Scope extends string = string> {
   windowMs: number
 }
 
-const schema = z.strictObject({
+const schema = /* @__PURE__ */ z.strictObject({
   name: nameSchema,
   scope: scopeSchema,
   whenMissing: whenMissingSchema,

@@ -1,13 +1,16 @@
 import * as z from 'zod/mini'
 
 /** @internal Shared option schemas: names, scope kinds, what a missing scope means, and non-negative integer amounts. */
-export const nameSchema = z.optional(z.string().check(z.minLength(1)))
-export const scopeSchema = z.string().check(z.minLength(1))
-export const countSchema = z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER))
-export const positiveSchema = z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER))
-export const whenMissingSchema = z.optional(
-  z.union([
-    z.enum(['refuse', 'skip']),
-    z.strictObject({ id: z.string().check(z.minLength(1, { message: 'must be a non-empty scope id' })) }),
-  ]),
-)
+export const nameSchema = /* @__PURE__ */ (() => z.optional(z.string().check(z.minLength(1))))()
+export const scopeSchema = /* @__PURE__ */ (() => z.string().check(z.minLength(1)))()
+export const countSchema = /* @__PURE__ */ (() =>
+  z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)))()
+export const positiveSchema = /* @__PURE__ */ (() =>
+  z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER)))()
+export const whenMissingSchema = /* @__PURE__ */ (() =>
+  z.optional(
+    z.union([
+      z.enum(['refuse', 'skip']),
+      z.strictObject({ id: z.string().check(z.minLength(1, { message: 'must be a non-empty scope id' })) }),
+    ]),
+  ))()

@@ -33,32 +33,33 @@ export interface SpendLimitOptions<Scope extends string = string> {
   overrides?: Readonly<Record<string, number>>
 }
 
-const schema = z.strictObject({
-  name: nameSchema,
-  scope: scopeSchema,
-  whenMissing: whenMissingSchema,
-  limit: z.optional(countSchema),
-  period: z.enum(['day', 'week', 'month']),
-  timeZone: z.optional(z.string()),
-  anchorDay: z.optional(z.int().check(z.minimum(1), z.maximum(31))),
-  mode: z.optional(z.enum(['hard', 'soft'])),
-  softAt: z.optional(
-    z.array(
-      z
-        .number()
-        .check(
-          z.positive(),
-          z.maximum(1, { message: 'has a soft threshold above the limit (a fraction over 1)' }),
-        ),
+const schema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    name: nameSchema,
+    scope: scopeSchema,
+    whenMissing: whenMissingSchema,
+    limit: z.optional(countSchema),
+    period: z.enum(['day', 'week', 'month']),
+    timeZone: z.optional(z.string()),
+    anchorDay: z.optional(z.int().check(z.minimum(1), z.maximum(31))),
+    mode: z.optional(z.enum(['hard', 'soft'])),
+    softAt: z.optional(
+      z.array(
+        z
+          .number()
+          .check(
+            z.positive(),
+            z.maximum(1, { message: 'has a soft threshold above the limit (a fraction over 1)' }),
+          ),
+      ),
     ),
-  ),
-  limitFor: z.optional(
-    z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
-      message: 'must be a function (id) => nanos',
-    }),
-  ),
-  overrides: z.optional(z.record(z.string(), countSchema)),
-})
+    limitFor: z.optional(
+      z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+        message: 'must be a function (id) => nanos',
+      }),
+    ),
+    overrides: z.optional(z.record(z.string(), countSchema)),
+  }))()
 
 /**
  * A spend limit per calendar period (day, ISO week, or month from a billing anchor day), in UTC or

@@ -19,13 +19,14 @@ export interface TokenLimitOptions<Scope extends string = string> {
   refillPerSecond: number
 }
 
-const schema = z.strictObject({
-  name: nameSchema,
-  scope: scopeSchema,
-  whenMissing: whenMissingSchema,
-  capacity: positiveSchema,
-  refillPerSecond: z.number().check(z.positive()),
-})
+const schema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    name: nameSchema,
+    scope: scopeSchema,
+    whenMissing: whenMissingSchema,
+    capacity: positiveSchema,
+    refillPerSecond: z.number().check(z.positive()),
+  }))()
 
 /**
  * A token bucket: each request takes its token estimate, settling returns the difference, and an

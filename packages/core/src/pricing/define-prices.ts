@@ -8,8 +8,8 @@ export type TokenizerEncoding = 'o200k_base' | 'cl100k_base' | 'o200k_harmony'
 export type ModelKind = 'chat' | 'embedding'
 
 // USD per 1M tokens, at most 9 decimals (a nano per 1M tokens is the finest unit kept).
-const usdPerMillion = z.number().check(z.gte(0), z.lte(1e6))
-const rateFields = {
+const usdPerMillion = /* @__PURE__ */ (() => z.number().check(z.gte(0), z.lte(1e6)))()
+const rateFields = /* @__PURE__ */ (() => ({
   input: usdPerMillion,
   cachedInput: z.optional(usdPerMillion),
   cacheWrite: z.optional(usdPerMillion),
@@ -17,32 +17,35 @@ const rateFields = {
   audioInput: z.optional(usdPerMillion),
   cachedAudioInput: z.optional(usdPerMillion),
   audioOutput: z.optional(usdPerMillion),
-}
-const rateSchema = z.object(rateFields)
-const dateSchema = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))
-const priceRowSchema = z.object({
-  ...rateFields,
-  /** First day (UTC) these prices apply; absent means "since the model launched". */
-  effectiveFrom: z.optional(dateSchema),
-  batch: z.optional(rateSchema),
-  flex: z.optional(rateSchema),
-  priority: z.optional(rateSchema),
-  fineTuned: z.optional(rateSchema),
-  longContext: z.optional(z.object({ ...rateFields, above: z.number().check(z.int(), z.positive()) })),
-})
-const modelSchema = z.object({
-  kind: z.optional(z.enum(['chat', 'embedding'])),
-  family: z.optional(z.string()),
-  encoding: z.optional(z.enum(['o200k_base', 'cl100k_base', 'o200k_harmony'])),
-  contextWindow: z.number().check(z.int(), z.positive()),
-  maxOutputTokens: z.number().check(z.int(), z.gte(0)),
-  prices: z.array(priceRowSchema).check(z.minLength(1)),
-})
-const tableSchema = z.object({
-  asOf: dateSchema,
-  models: z.record(z.string().check(z.minLength(1)), modelSchema),
-  aliases: z.optional(z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(1)))),
-})
+}))()
+const rateSchema = /* @__PURE__ */ z.object(rateFields)
+const dateSchema = /* @__PURE__ */ (() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)))()
+const priceRowSchema = /* @__PURE__ */ (() =>
+  z.object({
+    ...rateFields,
+    /** First day (UTC) these prices apply; absent means "since the model launched". */
+    effectiveFrom: z.optional(dateSchema),
+    batch: z.optional(rateSchema),
+    flex: z.optional(rateSchema),
+    priority: z.optional(rateSchema),
+    fineTuned: z.optional(rateSchema),
+    longContext: z.optional(z.object({ ...rateFields, above: z.number().check(z.int(), z.positive()) })),
+  }))()
+const modelSchema = /* @__PURE__ */ (() =>
+  z.object({
+    kind: z.optional(z.enum(['chat', 'embedding'])),
+    family: z.optional(z.string()),
+    encoding: z.optional(z.enum(['o200k_base', 'cl100k_base', 'o200k_harmony'])),
+    contextWindow: z.number().check(z.int(), z.positive()),
+    maxOutputTokens: z.number().check(z.int(), z.gte(0)),
+    prices: z.array(priceRowSchema).check(z.minLength(1)),
+  }))()
+const tableSchema = /* @__PURE__ */ (() =>
+  z.object({
+    asOf: dateSchema,
+    models: z.record(z.string().check(z.minLength(1)), modelSchema),
+    aliases: z.optional(z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(1)))),
+  }))()
 
 /** Prices for one billing mode, in USD per 1M tokens. Absent rates fall back as documented in {@link PriceRowInput}. */
 export type RatesInput = z.infer<typeof rateSchema>

@@ -92,7 +92,7 @@ export function hasHolds(state: State): boolean {
 }
 
 /** No ids: what {@link expiredHolds} answers when nothing expired, without allocating. */
-export const none: readonly string[] = Object.freeze([])
+export const none: readonly string[] = /* @__PURE__ */ Object.freeze([])
 
 /** Ids of holds whose lease has ended; also tightens `minLease` to the earliest lease of any hold. */
 export function expiredHolds(state: State, at: number): readonly string[] {
