@@ -107,4 +107,22 @@ describe('redisStore shards', () => {
     const [tenant] = await store.peek({ scope: 'tenant:t1', policies: [{ policy: 'spend', rule: spend }] })
     expect(tenant).toMatchObject({ held: 100, remaining: 900 })
   })
+
+  it('holds nothing on an earlier shard for a reservation a later shard refuses as invalid', async () => {
+    const store = redisStore({
+      client: redis,
+      prefix: testPrefix('invalid'),
+      fallback: 'deny',
+      shardBy: () => undefined,
+    })
+    const bad: Charge[] = [
+      { scope: 'tenant:t1', policy: 'spend', rule: spend, amount: 100 },
+      { scope: 'global', policy: 'spend', rule: spend, amount: -1 },
+    ]
+    await expect(store.reserve({ id: 'bad', charges: bad, leaseMs: 60_000 })).rejects.toBeInstanceOf(
+      RangeError,
+    )
+    const [tenant] = await store.peek({ scope: 'tenant:t1', policies: [{ policy: 'spend', rule: spend }] })
+    expect(tenant).toMatchObject({ held: 0, remaining: 1000 })
+  })
 })

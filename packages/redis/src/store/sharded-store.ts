@@ -65,9 +65,12 @@ export function shardedLuaStore({ shardBy, ...options }: ShardedLuaStoreOptions)
         all[(route.order[group] as number[])[j] as number] = item
       })
     })
-    return all
+    // a shard that forgot the reservation (past rememberMs) answers no states: leave no holes
+    return all.filter((item) => item !== undefined)
   }
 
+  const cancelAll = (bases: readonly string[], id: string) =>
+    Promise.all(bases.map((base) => on(base).cancel(id)))
   const reserveAcross = async (
     input: Parameters<LuaStore['reserve']>[0],
     route: Route,
@@ -90,11 +93,18 @@ export function shardedLuaStore({ shardBy, ...options }: ShardedLuaStoreOptions)
       const charges = (route.order[group] as number[]).map(
         (i) => input.charges[i] as (typeof input.charges)[number],
       )
-      const result = await on(base, sameDeadline).reserve({ ...input, charges })
+      const result = await Promise.resolve(on(base, sameDeadline).reserve({ ...input, charges })).catch(
+        async (error: unknown) => {
+          // a bad charge on a later shard (RangeError) is the caller's bug: nothing may stay held for it.
+          // Any other failure is cancelled on every shard by the caller (redisStore), as a single reserve is.
+          if (error instanceof RangeError) await cancelAll(held, input.id).catch(() => {})
+          throw error
+        },
+      )
       events.push(...result.events)
       if (!result.ok) {
         // what this reservation newly holds goes back before the denial is answered
-        await Promise.all(held.map((heldBase) => on(heldBase).cancel(input.id)))
+        await cancelAll(held, input.id)
         return { ok: false, denial: result.denial, events }
       }
       if (!result.replayed) held.push(base)
@@ -152,7 +162,7 @@ export function shardedLuaStore({ shardBy, ...options }: ShardedLuaStoreOptions)
     async cancel(id) {
       const route = routeOf(id)
       route.cancelled = true
-      const parts = await Promise.all(route.bases.map((base) => on(base).cancel(id)))
+      const parts = await cancelAll(route.bases, id)
       return parts.includes('released') ? 'released' : (parts[0] ?? 'tombstone')
     },
 
