@@ -3,7 +3,9 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { IoredisLike } from '../client/redis-client'
 import { redisUrl, testPrefix, unreachable } from '../client/test-redis'
+import { luaStore } from './lua-store'
 import { redisStore } from './redis-store'
+import { shardBase } from './shard-keys'
 
 // The sharded path on one Redis (shardBy given): what it sends, and that a client without it keeps
 // one script per operation and one hash tag. The Cluster itself: redis-store.cluster.test.ts.
@@ -124,5 +126,36 @@ describe('redisStore shards', () => {
     )
     const [tenant] = await store.peek({ scope: 'tenant:t1', policies: [{ policy: 'spend', rule: spend }] })
     expect(tenant).toMatchObject({ held: 0, remaining: 1000 })
+  })
+
+  it('settles once per shard: a settle retried after it reached only some shards charges each once', async () => {
+    const prefix = testPrefix('partial')
+    const store = redisStore({ client: redis, prefix, fallback: 'deny', shardBy: () => undefined })
+    const across: Charge[] = [
+      { scope: 'tenant:t1', policy: 'spend', rule: spend, amount: 100 },
+      { scope: 'global', policy: 'spend', rule: spend, amount: 100 },
+    ]
+    expect((await store.reserve({ id: 'p', charges: across, leaseMs: 60_000 })).ok).toBe(true)
+    // the first settle reached the tenant's shard only
+    const tenantShard = luaStore({
+      client: redis,
+      prefix,
+      base: shardBase(prefix, 'tenant:t1'),
+      rememberMs: 600_000,
+      reclaimPerReserve: 100,
+      creditsTtlMs: 86_400_000,
+    })
+    expect((await tenantShard.settle({ id: 'p', actual: { costNanos: 40, tokens: 0 } })).status).toBe(
+      'settled',
+    )
+    const retried = await store.settle({ id: 'p', actual: { costNanos: 40, tokens: 0 } })
+    expect(retried.status).toBe('settled')
+    expect(retried.states.map((state) => [state.scope, state.used, state.held])).toEqual([
+      ['tenant:t1', 40, 0],
+      ['global', 40, 0],
+    ])
+    expect((await store.settle({ id: 'p', actual: { costNanos: 40, tokens: 0 } })).status).toBe(
+      'already-settled',
+    )
   })
 })
