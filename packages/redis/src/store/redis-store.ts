@@ -46,9 +46,9 @@ export interface RedisStoreOptions {
   /** A connected ioredis (`Redis` or `Cluster`) or node-redis v5 client. keyguard never connects or quits it. */
   client: RedisClientLike
   /**
-   * Key prefix and Cluster hash tag: keys are `{prefix}:…`, so every keyguard key lives in one slot
-   * (a reserve over several scopes must be one atomic script). Pass a prefix that already contains
-   * `{…}` to choose the tag yourself.
+   * Key prefix and hash tag: keys are `{prefix}:…`, all in one slot, so a reserve over several scopes
+   * is one atomic script. On a Cluster, tenants' keys extend the tag (`{prefix|…}:…`, see `shardBy`).
+   * Pass a prefix that already contains `{…}` to choose the tag yourself.
    * @default 'keyguard'
    */
   prefix?: string
