@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 
-const spare = () =>
+/** A free TCP port on 127.0.0.1. */
+export const spare = () =>
   new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address()

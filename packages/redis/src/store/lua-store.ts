@@ -53,6 +53,8 @@ export interface LuaStoreOptions {
   creditsTtlMs: number
   /** Redis's clock, to give each reserve a deadline (see replay-guard.ts); without it reserves have none. */
   clock?: RedisClock | undefined
+  /** The key base (`{tag}:`) to use instead of `prefix`'s own: one Cluster shard's (see sharded-store.ts). */
+  base?: string | undefined
 }
 
 /** Thrown when Redis ran a reserve after its deadline or after its cancel: it wrote nothing. */
@@ -239,8 +241,8 @@ export function luaStore({
   reclaimPerReserve,
   creditsTtlMs,
   clock,
+  base = keyBase(prefix),
 }: LuaStoreOptions): LuaStore {
-  const base = keyBase(prefix)
   const head = [base, rememberMs, creditsTtlMs, reclaimPerReserve]
   const record = (id: string) => `${base}r:${id}`
   const run = (lua: LuaScript, keys: string[], args: (string | number)[]) =>

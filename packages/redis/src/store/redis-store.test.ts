@@ -167,11 +167,13 @@ describe('redisStore', () => {
   })
 
   it('lists every invalid option in one config.invalid error', () => {
-    expect(() => redisStore({ client: {} as IoredisLike, timeoutMs: 0, expectedInstances: 0 })).toThrow(
+    const options = { client: {} as IoredisLike, timeoutMs: 0, expectedInstances: 0, shardBy: 'tenant' }
+    expect(() => redisStore(options as never)).toThrow(
       expect.objectContaining({
         code: 'config.invalid',
         problems: expect.arrayContaining([
           expect.objectContaining({ path: 'client' }),
+          expect.objectContaining({ path: 'shardBy' }),
           expect.objectContaining({ path: 'timeoutMs' }),
           expect.objectContaining({ path: 'expectedInstances' }),
         ]),

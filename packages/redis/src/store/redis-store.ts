@@ -20,6 +20,8 @@ import { leaseKeeper } from './lease-keeper'
 import { luaStore } from './lua-store'
 import { misconfiguration, misconfigured } from './redis-errors'
 import { redisClock, retryQueue } from './replay-guard'
+import { isClusterClient } from './shard-keys'
+import { shardedLuaStore } from './sharded-store'
 
 /** The store operations, as reported to `onStoreError`. */
 export type StoreOperation = 'reserve' | 'settle' | 'release' | 'peek' | 'adjust' | 'claim' | 'ownerOf'
@@ -44,12 +46,22 @@ export interface RedisStoreOptions {
   /** A connected ioredis (`Redis` or `Cluster`) or node-redis v5 client. keyguard never connects or quits it. */
   client: RedisClientLike
   /**
-   * Key prefix and Cluster hash tag: keys are `{prefix}:…`, so every keyguard key lives in one slot
-   * (a reserve over several scopes must be one atomic script). Pass a prefix that already contains
-   * `{…}` to choose the tag yourself.
+   * Key prefix and hash tag: keys are `{prefix}:…`, all in one slot, so a reserve over several scopes
+   * is one atomic script. On a Cluster, tenants' keys extend the tag (`{prefix|…}:…`, see `shardBy`).
+   * Pass a prefix that already contains `{…}` to choose the tag yourself.
    * @default 'keyguard'
    */
   prefix?: string
+  /**
+   * Redis Cluster: which shard (hash slot) a scope's state lives on. Scopes of one shard share a slot;
+   * `''` is the app-wide slot (`{prefix}`). Answer `undefined` for the default: `tenant:<id>` on its
+   * tenant's slot, `global`/`key:…`/`model:…` app-wide, any other scope on a slot of its own. A
+   * reservation over several shards reserves them one by one (README, "Redis Cluster"). Given, it
+   * applies on any client; without it, a Cluster client gets the default and any other client keeps
+   * every key in one slot.
+   * @default by tenant on a Cluster client, none otherwise
+   */
+  shardBy?: (scope: string) => string | undefined
   /**
    * Per-call timeout. A call that takes longer counts as a failure: spend and credits deny with
    * `store.unavailable`, rate limits use the fallback.
@@ -137,6 +149,7 @@ const optionsSchema = z.object({
       error: (issue) => `hash tag: ${prefixProblem(String(issue.input))}`,
     })
     .default('keyguard'),
+  shardBy: z.function().optional(),
   timeoutMs: positiveInt.max(2 ** 31 - 1).default(250),
   expectedInstances: z.union([positiveInt, z.function()]).default(1),
   fallback: z
@@ -302,14 +315,19 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
   const instances = resolved.expectedInstances as RedisStoreOptions['expectedInstances']
   // a reserve may run up to twice its timeout after it was sent; later it writes nothing
   const clock = redisClock(2 * timeoutMs)
-  const redis = luaStore({
+  const lua = {
     client: resolved.client,
     prefix: resolved.prefix,
     rememberMs,
     reclaimPerReserve,
     creditsTtlMs,
     clock,
-  })
+  }
+  // a Cluster client (or a shardBy) spreads scopes over slots; any other keeps one script per operation
+  const redis =
+    options.shardBy || isClusterClient(resolved.client)
+      ? shardedLuaStore({ ...lua, shardBy: options.shardBy })
+      : luaStore(lua)
   const leases = leaseKeeper({
     liveLeaseMs: resolved.liveLeaseMs,
     renew: (open, leaseMs) => withTimeout(redis.renew(open, leaseMs), 'renew'),

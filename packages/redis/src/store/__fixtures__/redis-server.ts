@@ -20,20 +20,24 @@ export const sparePort = () =>
     })
   })
 
-const ping = async (port: number) => {
-  const probe = new Redis(port, '127.0.0.1', {
+/** Whether a server on `port` answers `ask` (by default: PING answers PONG); false when it is not up. */
+export const probe = async (
+  port: number,
+  ask: (client: Redis) => Promise<boolean> = async (client) => (await client.ping()) === 'PONG',
+) => {
+  const client = new Redis(port, '127.0.0.1', {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   })
-  probe.on('error', () => {})
+  client.on('error', () => {})
   try {
-    await probe.connect()
-    return (await probe.ping()) === 'PONG'
+    await client.connect()
+    return await ask(client)
   } catch {
     return false
   } finally {
-    probe.disconnect()
+    client.disconnect()
   }
 }
 
@@ -68,7 +72,7 @@ export async function ownRedis(args: string[] = ['--save', '', '--appendonly', '
         stdio: 'ignore',
       })
       server.on('error', () => {})
-      await until(() => ping(port), 10_000, `redis-server on port ${port}`)
+      await until(() => probe(port), 10_000, `redis-server on port ${port}`)
     },
     pause() {
       server?.kill('SIGSTOP')
