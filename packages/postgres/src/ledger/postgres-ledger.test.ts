@@ -129,6 +129,37 @@ describe('postgresLedger', () => {
     await ledger.flush()
   })
 
+  it('keeps writing the other batches while one is slow', async () => {
+    let unblock: () => void = () => {}
+    const blocked = new Promise<void>((resolve) => {
+      unblock = resolve
+    })
+    let queries = 0
+    const slowFirst: Queryable = {
+      query: async (text, values) => {
+        if (++queries === 1) await blocked
+        return pool.query(text, values)
+      },
+    }
+    const written: number[] = []
+    const ledger = postgresLedger({
+      pool: slowFirst,
+      schema,
+      batchSize: 2,
+      concurrency: 2,
+      onEvent: (event) => event.type === 'written' && written.push(event.entries),
+    })
+    for (let i = 0; i < 10; i++) ledger.record(call(1))
+    const flushed = ledger.flush()
+    // the first batch is stuck; the second writer goes on through the other four
+    await expect.poll(() => written.length, { timeout: 30_000 }).toBe(4)
+    expect(ledger.buffered).toBe(2)
+    unblock()
+    await flushed
+    expect(written).toEqual([2, 2, 2, 2, 2])
+    expect(ledger.buffered).toBe(0)
+  })
+
   it('keeps its tables append-only', async () => {
     await expect(pool.query(`DELETE FROM "${schema}".keyguard_calls`)).rejects.toThrow(/append-only/)
     await expect(

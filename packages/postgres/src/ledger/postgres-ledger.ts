@@ -21,7 +21,7 @@ export interface PostgresLedgerOptions {
   schema?: string
   /** Most entries written in one INSERT. @default 500 */
   batchSize?: number
-  /** Most batches written at once, each on its own connection of the pool. @default 4 */
+  /** Most batches on the wire at once, each on its own connection of the pool; a writer takes the next batch as soon as its last one is in. @default 4 */
   concurrency?: number
   /** How long an entry may wait for companions before its batch is written. @default 50 */
   flushIntervalMs?: number
@@ -168,24 +168,42 @@ export function postgresLedger({
     return Number(rows[0]?.written ?? 0)
   }
 
-  /** Up to `concurrency` batches at once; failed ones go back to the head of the buffer, in order. */
+  /**
+   * Write the buffer out, `concurrency` batches on the wire at once: each writer takes the next batch
+   * as soon as its last one is in, so building a batch overlaps writing the others. After a failure no
+   * new batch starts; failed ones go back to the head of the buffer, in the order they were taken.
+   */
   const writeRound = async (): Promise<void> => {
-    const batches: Buffered[][] = []
-    while (buffer.length > 0 && batches.length < concurrency) batches.push(buffer.splice(0, batchSize))
-    if (batches.length === 0) return
-    const taken = batches.reduce((sum, batch) => sum + batch.length, 0)
-    inFlight += taken
-    const results = await Promise.allSettled(batches.map(writeBatch))
-    inFlight -= taken
-    const failed = batches.filter((_, i) => results[i]?.status === 'rejected')
-    buffer.unshift(...failed.flat())
-    for (const [i, result] of results.entries())
-      if (result.status === 'fulfilled')
-        onEvent({ type: 'written', entries: batches[i]?.length ?? 0, written: result.value })
-    const rejected = results.find((result) => result.status === 'rejected')
-    if (rejected) throw rejected.reason
-    failures = 0
-    lagReported = false
+    const failed: { order: number; batch: Buffered[] }[] = []
+    let failure: { reason: unknown } | undefined
+    let taken = 0
+    const writer = async (): Promise<void> => {
+      while (failure === undefined && buffer.length > 0) {
+        const order = taken++
+        const batch = buffer.splice(0, batchSize)
+        inFlight += batch.length
+        try {
+          const written = await writeBatch(batch)
+          inFlight -= batch.length
+          onEvent({ type: 'written', entries: batch.length, written })
+        } catch (error) {
+          // stays counted in flight until it is back in the buffer, so `maxBuffered` still holds
+          failure ??= { reason: error }
+          failed.push({ order, batch })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, writer))
+    if (failure === undefined) {
+      failures = 0
+      lagReported = false
+      return
+    }
+    failed.sort((a, b) => a.order - b.order)
+    const back = failed.flatMap(({ batch }) => batch)
+    inFlight -= back.length
+    buffer.unshift(...back)
+    throw failure.reason
   }
 
   const schedule = (ms: number): void => {

@@ -4,6 +4,7 @@ import ledger from './002-ledger.sql'
 import owners from './003-owners.sql'
 import storeRules from './004-store-rules.sql'
 import storeOperations from './005-store-operations.sql'
+import storeFastPath from './006-store-fast-path.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -19,6 +20,7 @@ export const migrations: readonly Migration[] = Object.freeze([
   { version: 3, name: 'owners', sql: owners },
   { version: 4, name: 'store-rules', sql: storeRules },
   { version: 5, name: 'store-operations', sql: storeOperations },
+  { version: 6, name: 'store-fast-path', sql: storeFastPath },
 ])
 
 /** Options for {@link migrate}. */

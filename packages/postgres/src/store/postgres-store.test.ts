@@ -11,21 +11,36 @@ const schema = migratedSchema('store', (opened) => {
 const rule = { kind: 'concurrency' as const, limit: 1 }
 
 describe('postgresStore', () => {
-  it('leaves a denied reserve only as a placeholder due for the purge', async () => {
+  it('writes no record for a denied reserve', async () => {
     const store = postgresStore({ pool, schema })
     const charges = [{ scope: 'user:purge', policy: 'parallel', rule, amount: 1 }]
     expect((await store.reserve({ id: 'held', charges, leaseMs: 60_000 })).ok).toBe(true)
     expect((await store.reserve({ id: 'denied', charges, leaseMs: 60_000 })).ok).toBe(false)
     const { rows } = await pool.query(
-      `SELECT id, doc IS NULL AS empty, forget_at IS NOT NULL AS due FROM "${schema}".keyguard_reservations ORDER BY id`,
+      `SELECT id, forget_at IS NOT NULL AS due FROM "${schema}".keyguard_reservations ORDER BY id`,
     )
-    expect(rows).toEqual([
-      { id: 'denied', empty: true, due: true },
-      { id: 'held', empty: false, due: false },
-    ])
+    expect(rows).toEqual([{ id: 'held', due: false }])
     expect(await store.settle({ id: 'denied', actual: { costNanos: 0, tokens: 0 } })).toMatchObject({
       status: 'unknown',
     })
+  })
+
+  it('holds once when the same reserve races itself', async () => {
+    const store = postgresStore({ pool, schema })
+    const spend = {
+      kind: 'spend' as const,
+      limitNanos: 100,
+      period: { id: 'p', endsAt: Date.now() + 3_600_000 },
+      softNanos: [],
+    }
+    const charges = [{ scope: 'user:race', policy: 'spend', rule: spend, amount: 30 }]
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => store.reserve({ id: 'racing', charges, leaseMs: 60_000 })),
+    )
+    expect(answers.every((answer) => answer.ok)).toBe(true)
+    expect(answers.filter((answer) => answer.ok && !answer.replayed)).toHaveLength(1)
+    const [state] = await store.peek({ scope: 'user:race', policies: [{ policy: 'spend', rule: spend }] })
+    expect(state).toMatchObject({ held: 30, remaining: 70 })
   })
 
   it('gives every racing claim of an object the same single owner', async () => {

@@ -67,7 +67,7 @@ const isRetryable = (error: unknown): boolean => {
  * Create a {@link KeyguardStore} on Postgres: limits and credits shared by every process that uses the
  * database, durable across restarts, on the database's clock (`clock_timestamp()`, read once per
  * operation). Each operation is one statement: a plpgsql function (`keyguard_reserve`, `keyguard_settle`,
- * … from migration 5) that locks the rows it names in key order, applies the store rules and writes them
+ * … from migrations 5 and 6) that locks the rows it names in key order, applies the store rules and writes them
  * back, so concurrent reserves never overspend and never deadlock each other. Run {@link migrate} first.
  *
  * @param options - the pool and the schema.
@@ -91,7 +91,7 @@ export function postgresStore({
   const owners = postgresOwners(pool, `${quoted}.keyguard_owners`)
   const sync = synchronousCommit
 
-  // Forgotten reservation rows (finished over 10 minutes ago, denied placeholders) and expired claims are
+  // Forgotten reservation rows (finished over 10 minutes ago) and expired claims are
   // deleted in small batches every PURGE_EVERY operations of this process, outside any operation.
   let operations = 0
   const purge = (): void => {
