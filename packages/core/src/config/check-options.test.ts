@@ -6,6 +6,7 @@ import { createOpenAIProxy } from '../http/create-openai-proxy'
 import { createKeyRing } from '../keys/create-key-ring'
 import { parseApiKey } from '../keys/parse-api-key'
 import { verifyApiKey } from '../keys/verify-api-key'
+import { autoRecharger } from '../limits/auto-recharger'
 import { concurrencyLimit } from '../limits/concurrency-limit'
 import { credits } from '../limits/credits'
 import { memoryStore } from '../limits/memory-store'
@@ -77,6 +78,12 @@ const typos: [factory: string, build: () => unknown, typo: string, meant: string
     'autoRecharge.maxPerPeriod',
   ],
   ['memoryStore', () => memoryStore({ maxkeys: 10 } as never), 'maxkeys', 'maxKeys'],
+  [
+    'autoRecharger',
+    () => autoRecharger({ store: memoryStore(), policies: [], emit() {}, nowe: Date.now } as never),
+    'nowe',
+    'now',
+  ],
   [
     'openaiProxy',
     () => createOpenAIProxy({ keys: {}, maxBodyByte: 10 } as never),
