@@ -141,6 +141,13 @@ describe('checkOptions', () => {
     )
   })
 
+  it('answers a raw price table given as prices with config.invalid at construction', () => {
+    const raw = { asOf: '2026-01-01', models: { m: { contextWindow: 10, maxOutputTokens: 1, prices: [] } } }
+    expect(() => createKeyguard({ key, prices: raw } as never)).toThrow(
+      expect.objectContaining({ code: 'config.invalid', message: expect.stringContaining('definePrices()') }),
+    )
+  })
+
   it('rejects options that are not an object', () => {
     expect(() => checkOptions('memoryStore', 'fast', ['now'])).toThrow(
       expect.objectContaining({
