@@ -1,5 +1,5 @@
 import * as z from 'zod/mini'
-import { checkOptions, closestName } from '../config/check-options'
+import { closestName } from '../config/closest-name'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 
 /** Which BPE vocabulary a model uses. */
@@ -223,7 +223,12 @@ export function definePrices(
   input: PriceTableInput | (Omit<PriceTableInput, 'asOf'> & { asOf?: string }),
   options: { extends?: PriceTable } = {},
 ): PriceTable {
-  checkOptions('definePrices', options, ['extends'])
+  // checkOptions by hand: the prices slice stays small enough to ship to a browser.
+  for (const name of Object.keys(options))
+    if (name !== 'extends')
+      throw invalid(
+        `unknown option \`${name}\`${closestName(name, ['extends']) ? '; did you mean `extends`?' : ''}`,
+      )
   const base = options.extends
   const parsed = tableSchema.safeParse({ ...input, asOf: input.asOf ?? base?.asOf })
   if (!parsed.success) {
