@@ -361,6 +361,13 @@ export function describeAdapterConformance(
         ['GET', '/v1/chat/completions'],
         ['POST', '/v1/images%2Fgenerations'],
         ['POST', '/v1/chat/completions/../../images/generations'],
+        // what a careless or hostile caller tries: the allowlist reads one canonical path, escapes refused
+        ['POST', '/v1//completions'],
+        ['POST', '/v1/completions/'],
+        ['POST', '/v1/completions?model=gpt-4o-mini'],
+        ['POST', '/v1/Completions'],
+        ['POST', '/v1/chat/%2e%2e/completions'],
+        ['POST', '/v1/chat/completions%2F..%2F..%2Fimages%2Fgenerations'],
       ] as const) {
         const response = await send(
           app,
@@ -374,6 +381,15 @@ export function describeAdapterConformance(
       }
       expect(mock.requests).toHaveLength(0)
       expect((await send(app, 'kg-broke-test-key', 'GET', '/v1/models')).status).toBe(200)
+    })
+
+    it('prices a path variant of a priced endpoint and sends only the canonical path upstream', async () => {
+      const response = await send(freeApp, 'kg-acme-test-key', 'POST', '/v1//chat/completions/', {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      expect(response.status).toBe(200)
+      expect(mock.requests.map((request) => request.path)).toEqual(['/v1/chat/completions'])
     })
 
     it("answers another tenant's stored response as an unknown id, and sends nothing", async () => {
