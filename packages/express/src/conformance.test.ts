@@ -11,8 +11,12 @@ for (const [name, express] of [
   ['express 5', express5],
   ['express 4', express4 as unknown as typeof express5],
 ] as const) {
-  describeAdapterConformance(name, async ({ guard, keys, maxBodyBytes, bodyReader }) => {
+  describeAdapterConformance(name, async ({ guard, keys, maxBodyBytes, bodyReader, cookies = [] }) => {
     const app = express()
+    app.use('/v1', (_req, res, next) => {
+      for (const cookie of cookies) res.append('set-cookie', cookie)
+      next()
+    })
     const anyType = () => true
     const readers = {
       json: express.json({ type: anyType }),

@@ -6,8 +6,12 @@ import { keyguardErrorHandler } from './error-handler'
 import { keyguard } from './keyguard'
 import { openaiProxy } from './openai-proxy'
 
-describeAdapterConformance('hono', ({ guard, keys, maxBodyBytes, bodyReader }) => {
+describeAdapterConformance('hono', ({ guard, keys, maxBodyBytes, bodyReader, cookies = [] }) => {
   const app = new Hono()
+  app.use('/v1/*', async (c, next) => {
+    for (const cookie of cookies) c.header('set-cookie', cookie, { append: true })
+    await next()
+  })
   // What a validator or a logging middleware does before the proxy: read the body through c.req.
   if (bodyReader)
     app.use('/v1/*', async (c, next) => {

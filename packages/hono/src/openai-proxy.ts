@@ -47,14 +47,19 @@ export function openaiProxy(middlewareOptions: OpenAIProxyMiddlewareOptions) {
   const handle = createOpenAIProxy(options)
   return createMiddleware(async function openaiProxyHandler(c) {
     const request = await unreadRequest(c)
-    if (request instanceof Response) return request
-    return handle(request, guardOf(c), {
-      waitUntil: (settled) =>
-        keepAlive(
-          c,
-          settled.then(() => {}),
-        ),
-    })
+    const response =
+      request instanceof Response
+        ? request
+        : await handle(request, guardOf(c), {
+            waitUntil: (settled) =>
+              keepAlive(
+                c,
+                settled.then(() => {}),
+              ),
+          })
+    // Through c.newResponse, so headers a middleware set first with c.header() (a session's Set-Cookie
+    // values) are kept: Hono drops them from a Response returned as it is.
+    return c.newResponse(response.body, response)
   })
 }
 

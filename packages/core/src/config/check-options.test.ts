@@ -6,6 +6,7 @@ import { createOpenAIProxy } from '../http/create-openai-proxy'
 import { createKeyRing } from '../keys/create-key-ring'
 import { parseApiKey } from '../keys/parse-api-key'
 import { verifyApiKey } from '../keys/verify-api-key'
+import { autoRecharger } from '../limits/auto-recharger'
 import { concurrencyLimit } from '../limits/concurrency-limit'
 import { credits } from '../limits/credits'
 import { memoryStore } from '../limits/memory-store'
@@ -78,6 +79,12 @@ const typos: [factory: string, build: () => unknown, typo: string, meant: string
   ],
   ['memoryStore', () => memoryStore({ maxkeys: 10 } as never), 'maxkeys', 'maxKeys'],
   [
+    'autoRecharger',
+    () => autoRecharger({ store: memoryStore(), policies: [], emit() {}, nowe: Date.now } as never),
+    'nowe',
+    'now',
+  ],
+  [
     'openaiProxy',
     () => createOpenAIProxy({ keys: {}, maxBodyByte: 10 } as never),
     'maxBodyByte',
@@ -131,6 +138,13 @@ describe('checkOptions', () => {
           'unknown option `flavour` (fix: remove it; the known options are now, maxKeys)',
         ),
       }),
+    )
+  })
+
+  it('answers a raw price table given as prices with config.invalid at construction', () => {
+    const raw = { asOf: '2026-01-01', models: { m: { contextWindow: 10, maxOutputTokens: 1, prices: [] } } }
+    expect(() => createKeyguard({ key, prices: raw } as never)).toThrow(
+      expect.objectContaining({ code: 'config.invalid', message: expect.stringContaining('definePrices()') }),
     )
   })
 

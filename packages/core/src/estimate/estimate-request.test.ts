@@ -254,6 +254,13 @@ describe('estimateRequest', () => {
     expect(isKeyguardError(error) && error.code).toBe('estimate.too_large')
   })
 
+  it('throws estimate.too_large when the most a request could cost is past a safe integer of nanos', async () => {
+    const error = await estimateRequest('/v1/chat/completions', chat({ n: 1e9 })).catch((e: unknown) => e)
+    expect(isKeyguardError(error) && error.code).toBe('estimate.too_large')
+    const many = await estimateRequest('/v1/chat/completions', chat({ n: 1e6 }))
+    expect(Number.isSafeInteger(many?.maxCostNanos)).toBe(true)
+  })
+
   it('falls back to the byte bound when the counter cannot load', async () => {
     const broken: TokenCounter = {
       name: 'broken',

@@ -148,7 +148,8 @@ async function counterFor(
  * `max_completion_tokens` or `max_output_tokens`, else the model's max output capped by
  * `defaultMaxOutputTokens`; `n` multiplies it) and the cost range in nano-USD. Returns `null` for an
  * endpoint it does not price. Throws `estimate.unknown_model` for a model it cannot price and
- * `estimate.too_large` when the prompt alone is over the model's context window.
+ * `estimate.too_large` when the prompt alone is over the model's context window, or the most it could cost
+ * is past what a safe integer of nano-USD holds (`n: 1e9`).
  *
  * @example
  * ```ts
@@ -214,6 +215,20 @@ export async function estimateRequest(
   const audio = tally.audioTokens
   const text = inputTokens - audio
   const cachedText = Math.min(cacheable, text)
+  const maxCostNanos =
+    priceTokens(text, rates.input, 'up') +
+    priceTokens(audio, unseenRate, 'up') +
+    priceTokens(heldInput - inputTokens, unseenRate, 'up') +
+    priceTokens(maxOutputTokens, outputRate, 'up')
+  // A bound past 2^53 nanos (n: 1e9) cannot be held exactly: refused as too large, not failed in the store.
+  if (!Number.isSafeInteger(maxCostNanos)) {
+    throw new KeyguardError({
+      code: 'estimate.too_large',
+      message: `The request could cost more than keyguard can count (${maxOutputTokens} output tokens on ${info.requested}).`,
+      operatorHint: 'Lower n or the output bound (max_tokens, max_completion_tokens, max_output_tokens).',
+      details: { model: info.requested, inputTokens: heldInput, maxOutputTokens },
+    })
+  }
   return {
     endpoint: path,
     model: info.requested,
@@ -225,11 +240,7 @@ export async function estimateRequest(
       priceTokens(cachedText, minRates.cachedInput, 'down') +
       priceTokens(text - cachedText, minRates.input, 'down') +
       priceTokens(audio, minRates.cachedAudioInput, 'down'),
-    maxCostNanos:
-      priceTokens(text, rates.input, 'up') +
-      priceTokens(audio, unseenRate, 'up') +
-      priceTokens(heldInput - inputTokens, unseenRate, 'up') +
-      priceTokens(maxOutputTokens, outputRate, 'up'),
+    maxCostNanos,
     exact: tally.exact,
     unseenInput: tally.unseen,
     serviceTier,

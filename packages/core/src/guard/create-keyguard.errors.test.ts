@@ -157,4 +157,15 @@ describe('createKeyguard', () => {
     for await (const _chunk of running) {
     }
   })
+
+  it('refuses a request that could cost more than can be counted as too large, not as a store outage to retry', async () => {
+    const { mock, client } = setup([spendLimit({ scope: 'tenant', limit: 1_000_000, period: 'month' })])
+    // n: 1e9 puts the hold past 2^53 nanos; the store would refuse the amount, and that read as an outage (503).
+    const refused = await caught(
+      client('t1').chat.completions.create({ model: 'gpt-4o-mini', messages, n: 1e9 }),
+    )
+    expect(refused).toMatchObject({ status: 413, code: 'estimate.too_large' })
+    expect(headerOf(refused, 'x-should-retry')).toBe('false')
+    expect(mock.requests).toHaveLength(0)
+  })
 })

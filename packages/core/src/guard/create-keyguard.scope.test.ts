@@ -61,6 +61,7 @@ describe('createKeyguard', () => {
     ['names no tenant', {}],
     ['names tenant: undefined', { tenant: undefined }],
     ['names an empty tenant', { tenant: '' }],
+    ['names a blank tenant', { tenant: '   ' }],
   ])(
     'refuses an openai-node call that %s with scope.missing, six times in a row, sending and writing nothing',
     async (_, scope) => {

@@ -218,7 +218,15 @@ const schema = /* @__PURE__ */ (() =>
     keys: z.optional(z.record(z.string().check(z.minLength(1)), keyValue)),
     store: z.optional(store),
     limits: z.optional(z.array(policy)),
-    prices: z.optional(z.custom<PriceTable>((value) => typeof value === 'object' && value !== null)),
+    prices: z.optional(
+      z.custom<PriceTable>(
+        (value) =>
+          typeof (value as Partial<PriceTable> | null)?.asOf === 'string' &&
+          typeof (value as PriceTable).models?.get === 'function' &&
+          typeof (value as PriceTable).aliases?.get === 'function',
+        { message: 'must be a price table built by definePrices() (or openaiPrices), not its raw input' },
+      ),
+    ),
     scope: z.optional(z.record(z.string(), z.optional(z.string()))),
     baseUrl: z.optional(
       z.string().check(

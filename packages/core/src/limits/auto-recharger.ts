@@ -1,3 +1,4 @@
+import { checkOptions } from '../config/check-options'
 import type { LimitEvent } from './limit-event'
 import type { LimitPolicy } from './limit-policy'
 import type { KeyguardStore, StoreEvent } from './store'
@@ -32,12 +33,9 @@ export interface AutoRecharger {
  * recharger.handle(result.events)
  * ```
  */
-export function autoRecharger({
-  store,
-  policies,
-  emit,
-  now = Date.now,
-}: AutoRechargerOptions): AutoRecharger {
+export function autoRecharger(options: AutoRechargerOptions): AutoRecharger {
+  checkOptions('autoRecharger', options, ['store', 'policies', 'emit', 'now'])
+  const { store, policies, emit, now = Date.now } = options
   const running = new Map<string, Promise<void>>()
 
   const run = async (

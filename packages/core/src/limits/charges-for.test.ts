@@ -23,6 +23,7 @@ describe('chargesFor', () => {
     ['a missing key', {}],
     ['undefined', { tenant: undefined }],
     ['an empty string', { tenant: '' }],
+    ['only whitespace', { tenant: ' \t ' }],
     ['a number', { tenant: 42 as unknown as string }],
     ['a misspelt kind', { tennant: 't1' }],
   ])(

@@ -15,7 +15,7 @@ export interface ChargesForOptions {
 /**
  * The charges a request makes: one per policy (`global` always), with the store scope key `kind:id`
  * (`tenant:t1`) and the amount the policy counts: 1 request, the token estimate, or the maximum cost
- * in nanos. A request whose scope has no id for a policy's kind (missing, `undefined`, empty, not a
+ * in nanos. A request whose scope has no id for a policy's kind (missing, `undefined`, empty or only whitespace, not a
  * string) is refused with `scope.missing`, every such policy listed, unless the policy's `whenMissing`
  * says to skip it or names the id to charge.
  *
@@ -71,7 +71,8 @@ export async function chargesFor(
 function scopeIdOf(policy: LimitPolicy, scope: RequestScope): string | undefined {
   if (policy.scope === 'global') return 'global'
   const value: unknown = Object.hasOwn(scope, policy.scope) ? scope[policy.scope] : undefined
-  if (typeof value === 'string' && value !== '') return value
+  // Only whitespace is no id either: '  ' is a blank form field or a trimmed header, never a tenant.
+  if (typeof value === 'string' && /\S/.test(value)) return value
   const fallback = policy.whenMissing
   return typeof fallback === 'object' && fallback !== null ? fallback.id : undefined
 }
@@ -100,5 +101,6 @@ function describe(value: unknown, present: boolean): string {
   if (!present) return 'no such key'
   if (value === undefined) return 'it is undefined'
   if (value === '') return 'it is empty'
+  if (typeof value === 'string') return 'it is only whitespace'
   return `it is ${value === null ? 'null' : `a ${typeof value}`}, not a string`
 }

@@ -29,6 +29,18 @@ describe('requestLimit', () => {
   })
 })
 
+describe('every limit', () => {
+  it('rejects a scope kind with a colon or whitespace, which could share a store key with another kind', () => {
+    for (const scope of ['tenant:eu', 'te nant', ' '])
+      expect(
+        codeOf(() => spendLimit({ scope, limit: 1, period: 'month' })),
+        scope,
+      ).toBe('config.invalid')
+    expect(codeOf(() => concurrencyLimit({ scope: 'org:a', limit: 1 }))).toBe('config.invalid')
+    expect(codeOf(() => requestLimit({ scope: 'org_id', limit: 1, windowMs: 1000 }))).toBe('none')
+  })
+})
+
 describe('tokenLimit', () => {
   it('rejects a negative capacity at construction', () => {
     expect(codeOf(() => tokenLimit({ scope: 'user', capacity: -5, refillPerSecond: 1 }))).toBe(

@@ -1,4 +1,4 @@
-import { closestName } from '../config/check-options'
+import { closestName } from '../config/closest-name'
 import type { KeyguardProblem } from '../errors/keyguard-error'
 import type { LimitPolicy, RequestScope } from './limit-policy'
 

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
-import { KeyguardError } from '../errors/keyguard-error'
+import { closestName } from '../config/closest-name'
+import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 
 /** Which BPE vocabulary a model uses. */
 export type TokenizerEncoding = 'o200k_base' | 'cl100k_base' | 'o200k_harmony'
@@ -18,10 +19,10 @@ const rateFields = /* @__PURE__ */ (() => ({
   cachedAudioInput: z.optional(usdPerMillion),
   audioOutput: z.optional(usdPerMillion),
 }))()
-const rateSchema = /* @__PURE__ */ z.object(rateFields)
+const rateSchema = /* @__PURE__ */ z.strictObject(rateFields)
 const dateSchema = /* @__PURE__ */ (() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)))()
 const priceRowSchema = /* @__PURE__ */ (() =>
-  z.object({
+  z.strictObject({
     ...rateFields,
     /** First day (UTC) these prices apply; absent means "since the model launched". */
     effectiveFrom: z.optional(dateSchema),
@@ -29,10 +30,12 @@ const priceRowSchema = /* @__PURE__ */ (() =>
     flex: z.optional(rateSchema),
     priority: z.optional(rateSchema),
     fineTuned: z.optional(rateSchema),
-    longContext: z.optional(z.object({ ...rateFields, above: z.number().check(z.int(), z.positive()) })),
+    longContext: z.optional(
+      z.strictObject({ ...rateFields, above: z.number().check(z.int(), z.positive()) }),
+    ),
   }))()
 const modelSchema = /* @__PURE__ */ (() =>
-  z.object({
+  z.strictObject({
     kind: z.optional(z.enum(['chat', 'embedding'])),
     family: z.optional(z.string()),
     encoding: z.optional(z.enum(['o200k_base', 'cl100k_base', 'o200k_harmony'])),
@@ -41,11 +44,19 @@ const modelSchema = /* @__PURE__ */ (() =>
     prices: z.array(priceRowSchema).check(z.minLength(1)),
   }))()
 const tableSchema = /* @__PURE__ */ (() =>
-  z.object({
+  z.strictObject({
     asOf: dateSchema,
     models: z.record(z.string().check(z.minLength(1)), modelSchema),
     aliases: z.optional(z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(1)))),
   }))()
+
+// Every field name a price table may use, for naming the one a misspelt field meant.
+const knownFields = /* @__PURE__ */ (() => [
+  ...Object.keys(tableSchema.def.shape),
+  ...Object.keys(modelSchema.def.shape),
+  ...Object.keys(priceRowSchema.def.shape),
+  'above',
+])()
 
 /** Prices for one billing mode, in USD per 1M tokens. Absent rates fall back as documented in {@link PriceRowInput}. */
 export type RatesInput = z.infer<typeof rateSchema>
@@ -217,15 +228,37 @@ export function definePrices(
   input: PriceTableInput | (Omit<PriceTableInput, 'asOf'> & { asOf?: string }),
   options: { extends?: PriceTable } = {},
 ): PriceTable {
+  // checkOptions by hand: the prices slice stays small enough to ship to a browser.
+  for (const name of Object.keys(options))
+    if (name !== 'extends')
+      throw invalid(
+        `unknown option \`${name}\`${closestName(name, ['extends']) ? '; did you mean `extends`?' : ''}`,
+      )
   const base = options.extends
   const parsed = tableSchema.safeParse({ ...input, asOf: input.asOf ?? base?.asOf })
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => ({
-      code: issue.code,
-      path: issue.path.join('.'),
-      message: issue.message,
-      fix: 'Give prices as non-negative USD per 1M tokens, dates as YYYY-MM-DD, token counts as integers.',
-    }))
+    const problems = parsed.error.issues.flatMap((issue): KeyguardProblem[] => {
+      const path = issue.path.join('.')
+      // A misspelt rate (`priorty`) would fall back to a cheaper one: every unknown key is refused.
+      if (issue.code === 'unrecognized_keys')
+        return issue.keys.map((key) => {
+          const closest = closestName(key, knownFields)
+          return {
+            code: issue.code,
+            path: path ? `${path}.${key}` : key,
+            message: `unknown field${closest ? `; did you mean ${closest}?` : ''}`,
+            fix: closest ? `rename it to ${closest}` : 'remove it',
+          }
+        })
+      return [
+        {
+          code: issue.code,
+          path,
+          message: issue.message,
+          fix: 'Give prices as non-negative USD per 1M tokens, dates as YYYY-MM-DD, token counts as integers.',
+        },
+      ]
+    })
     throw invalid(
       `${problems.length} problem(s): ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
       problems,

@@ -158,6 +158,26 @@ describe('definePrices', () => {
     )
   })
 
+  it('rejects a misspelt field, which would fall back to a cheaper rate, naming the one it meant', () => {
+    const row = { input: 5, output: 15, priorty: { input: 10, output: 30 } }
+    const error = thrownBy(() =>
+      definePrices({
+        asOf: '2026-01-01',
+        models: { m: { contextWindow: 10, maxOutputTokens: 1, prices: [row] } },
+      }),
+    )
+    expect(isKeyguardError(error) && error.code).toBe('config.invalid')
+    expect(isKeyguardError(error) && error.problems).toEqual([
+      expect.objectContaining({
+        path: 'models.m.prices.0.priorty',
+        message: expect.stringContaining('priority'),
+      }),
+    ])
+    expect(() => definePrices({ asOf: '2026-01-01', models: {} }, { extend: openaiPrices } as never)).toThrow(
+      /unknown option `extend`; did you mean `extends`\?/,
+    )
+  })
+
   it('rejects an alias to a model that is not in the table', () => {
     expect(() => definePrices({ asOf: '2026-01-01', models: {}, aliases: { a: 'nope' } })).toThrow(
       /aliases\.a/,

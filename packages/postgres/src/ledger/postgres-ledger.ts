@@ -1,4 +1,4 @@
-import type { KeyguardLedger, LedgerEntry } from '@keyguard/core'
+import { checkOptions, type KeyguardLedger, type LedgerEntry } from '@keyguard/core'
 import { type Queryable, quoteSchema } from '../client/pool-like'
 import { type LedgerQueries, ledgerQueries } from './ledger-queries'
 
@@ -101,6 +101,20 @@ function insertFrom(
       ON CONFLICT (${key}) DO NOTHING RETURNING 1`
 }
 
+const ledgerOptionKeys = [
+  'pool',
+  'schema',
+  'batchSize',
+  'concurrency',
+  'flushIntervalMs',
+  'maxBuffered',
+  'retryMs',
+  'maxRetryMs',
+  'lagWarningMs',
+  'onEvent',
+  'now',
+] as const satisfies readonly (keyof PostgresLedgerOptions)[]
+
 /**
  * Create the Postgres ledger: an append-only record of every settled call and credit movement, for
  * `createKeyguard({ ledger })`. `record` only queues (never blocks a call); batches are written with one
@@ -123,19 +137,22 @@ function insertFrom(
  * process.on('SIGTERM', () => void ledger.flush())
  * ```
  */
-export function postgresLedger({
-  pool,
-  schema = 'keyguard',
-  batchSize = 500,
-  concurrency = 4,
-  flushIntervalMs = 50,
-  maxBuffered = 100_000,
-  retryMs = 100,
-  maxRetryMs = 30_000,
-  lagWarningMs = 10_000,
-  onEvent = () => {},
-  now = Date.now,
-}: PostgresLedgerOptions): PostgresLedger {
+export function postgresLedger(options: PostgresLedgerOptions): PostgresLedger {
+  // A misspelt `schema` would write into the default schema, unnoticed.
+  checkOptions('postgresLedger', options, ledgerOptionKeys)
+  const {
+    pool,
+    schema = 'keyguard',
+    batchSize = 500,
+    concurrency = 4,
+    flushIntervalMs = 50,
+    maxBuffered = 100_000,
+    retryMs = 100,
+    maxRetryMs = 30_000,
+    lagWarningMs = 10_000,
+    onEvent = () => {},
+    now = Date.now,
+  } = options
   const quoted = quoteSchema(schema)
   const insert = `WITH calls AS (${insertFrom(`${quoted}.keyguard_calls`, callColumns, 1, 'reservation_id')}),
     credits AS (${insertFrom(`${quoted}.keyguard_credit_movements`, creditColumns, callColumns.length + 1, 'id')})

@@ -1,3 +1,4 @@
+import { checkOptions } from '@keyguard/core'
 import { inTransaction, type PoolLike, quoteSchema } from '../client/pool-like'
 import store from './001-store.sql'
 import ledger from './002-ledger.sql'
@@ -52,7 +53,9 @@ export interface MigrateResult {
  * await migrate({ pool })
  * ```
  */
-export async function migrate({ pool, schema = 'keyguard' }: MigrateOptions): Promise<MigrateResult> {
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  checkOptions('migrate', options, ['pool', 'schema'])
+  const { pool, schema = 'keyguard' } = options
   const quoted = quoteSchema(schema)
   return inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('keyguard.migrate:' || $1, 0))", [

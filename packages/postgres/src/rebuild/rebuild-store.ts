@@ -1,4 +1,10 @@
-import type { CreditsRule, KeyguardStore, ScopeKey, SpendRule } from '@keyguard/core'
+import {
+  type CreditsRule,
+  checkOptions,
+  type KeyguardStore,
+  type ScopeKey,
+  type SpendRule,
+} from '@keyguard/core'
 import type { LedgerQueries } from '../ledger/ledger-queries'
 import { replayCredits } from '../ledger/replay-credits'
 
@@ -47,11 +53,9 @@ export interface RebuildResult {
  * await rebuildStore({ ledger, store, targets: [{ scope: 'tenant:t1', policy: spend.name, rule }] })
  * ```
  */
-export async function rebuildStore({
-  ledger,
-  store,
-  targets,
-}: RebuildStoreOptions): Promise<RebuildResult[]> {
+export async function rebuildStore(options: RebuildStoreOptions): Promise<RebuildResult[]> {
+  checkOptions('rebuildStore', options, ['ledger', 'store', 'targets'])
+  const { ledger, store, targets } = options
   const results: RebuildResult[] = []
   for (const { scope, policy, rule } of targets) {
     const [state] = await store.peek({ scope, policies: [{ policy, rule }] })

@@ -12,6 +12,7 @@ import type {
   SettleInput,
   SettleResult,
 } from '@keyguard/core'
+import { checkOptions } from '@keyguard/core'
 import { type Queryable, quoteSchema } from '../client/pool-like'
 import { postgresOwners } from './owners'
 
@@ -82,11 +83,10 @@ const isRetryable = (error: unknown): boolean => {
  * const store = postgresStore({ pool })
  * ```
  */
-export function postgresStore({
-  pool,
-  schema = 'keyguard',
-  synchronousCommit = true,
-}: PostgresStoreOptions): KeyguardStore {
+export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
+  // A misspelt `schema` would share the default schema's limits, unnoticed.
+  checkOptions('postgresStore', options, ['pool', 'schema', 'synchronousCommit'])
+  const { pool, schema = 'keyguard', synchronousCommit = true } = options
   const quoted = quoteSchema(schema)
   const owners = postgresOwners(pool, `${quoted}.keyguard_owners`)
   const sync = synchronousCommit

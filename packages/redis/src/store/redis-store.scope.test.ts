@@ -31,7 +31,7 @@ describe('redisStore', () => {
       ],
     })
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
-    for (const scope of [{}, { tenant: undefined }, { tenant: '' }]) {
+    for (const scope of [{}, { tenant: undefined }, { tenant: '' }, { tenant: '  ' }]) {
       const response = await guard.for(scope).fetch('https://api.openai.com/v1/chat/completions', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

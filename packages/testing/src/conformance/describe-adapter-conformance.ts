@@ -19,6 +19,12 @@ export interface AdapterSetup {
    * `arrayBuffer()`, `text()` or `parseBody()`). @default nothing reads it first
    */
   bodyReader?: 'json' | 'bytes' | 'text' | 'form' | undefined
+  /**
+   * `Set-Cookie` values the app sets on `/v1/*` before the proxy answers, each its own header, as a
+   * session middleware would (Express: `res.append('set-cookie', value)`; Hono:
+   * `c.header('set-cookie', value, { append: true })`). @default none
+   */
+  cookies?: readonly string[] | undefined
 }
 
 /**
@@ -234,6 +240,7 @@ export function describeAdapterConformance(
     const open = async (
       bodyReader?: AdapterSetup['bodyReader'],
       upstream: 'mock' | 'unreachable' = 'mock',
+      cookies?: AdapterSetup['cookies'],
     ) => {
       mock = createMockOpenAI({ validKeys: [exampleMockKey] })
       const guard = createKeyguard({
@@ -251,7 +258,7 @@ export function describeAdapterConformance(
         logger: silent,
         limits: [requestLimit({ name: 'rpm', scope: 'tenant', limit: 100, windowMs: 60_000 })],
       })
-      const app = await start({ guard, keys, maxBodyBytes: 2048, bodyReader })
+      const app = await start({ guard, keys, maxBodyBytes: 2048, bodyReader, cookies })
       opened.push(app)
       return app
     }
@@ -284,6 +291,14 @@ export function describeAdapterConformance(
       if (response.status === 400)
         expect(await response.json()).toMatchObject({ error: { code: 'request.invalid' } })
       expect(mock.requests.filter((request) => request.body !== form)).toEqual([])
+    })
+
+    it('keeps every Set-Cookie the app set before the proxy answered, each its own header', async () => {
+      const cookies = ['session=abc; Path=/; HttpOnly', 'theme=dark; Expires=Wed, 21 Oct 2037 07:28:00 GMT']
+      const app = await open('json', 'mock', cookies)
+      const response = await app.fetch('/v1/chat/completions', json(completion, auth))
+      expect(response.status).toBe(200)
+      expect(response.headers.getSetCookie()).toEqual(cookies)
     })
 
     it('still forwards a JSON body that a form reader left unread', async () => {
@@ -361,6 +376,13 @@ export function describeAdapterConformance(
         ['GET', '/v1/chat/completions'],
         ['POST', '/v1/images%2Fgenerations'],
         ['POST', '/v1/chat/completions/../../images/generations'],
+        // what a careless or hostile caller tries: the allowlist reads one canonical path, escapes refused
+        ['POST', '/v1//completions'],
+        ['POST', '/v1/completions/'],
+        ['POST', '/v1/completions?model=gpt-4o-mini'],
+        ['POST', '/v1/Completions'],
+        ['POST', '/v1/chat/%2e%2e/completions'],
+        ['POST', '/v1/chat/completions%2F..%2F..%2Fimages%2Fgenerations'],
       ] as const) {
         const response = await send(
           app,
@@ -374,6 +396,15 @@ export function describeAdapterConformance(
       }
       expect(mock.requests).toHaveLength(0)
       expect((await send(app, 'kg-broke-test-key', 'GET', '/v1/models')).status).toBe(200)
+    })
+
+    it('prices a path variant of a priced endpoint and sends only the canonical path upstream', async () => {
+      const response = await send(freeApp, 'kg-acme-test-key', 'POST', '/v1//chat/completions/', {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      expect(response.status).toBe(200)
+      expect(mock.requests.map((request) => request.path)).toEqual(['/v1/chat/completions'])
     })
 
     it("answers another tenant's stored response as an unknown id, and sends nothing", async () => {
