@@ -27,6 +27,8 @@ local function flt(n) return string.format('%.17g', n) end
 local function nz(v) if v == nil or v == cjson.null then return nil end return v end
 local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
 local function orq(v) if v == nil then return '' end return v end
+-- a state's 'lm' while it has no hold: later than any lease end
+local NO_HOLD = 1e15
 
 -- a write-through: only with S.write, and it marks the state for saving (a denial saves only those)
 local function w(S, ...)
@@ -149,13 +151,17 @@ local function hold_amount(S, id)
   return tonumber(a)
 end
 
--- HMGET of a state's aggregate fields, plus the finishing reservation's hold when there is one.
+-- HMGET of a state's aggregate fields and its 'lm' (see get_state), plus the finishing
+-- reservation's hold when there is one.
 local function aggregates(S, ...)
   local names = { ... }
   local n = #names
-  if FINISH then names[n + 1] = 'h:' .. FINISH end
+  names[n + 1] = 'lm'
+  if FINISH then names[n + 2] = 'h:' .. FINISH end
   local v = redis.call('HMGET', S.c.k, unpack(names))
-  if FINISH then S.pre_id, S.pre = FINISH, v[n + 1] end
+  S.lm = num(v[n + 1])
+  S.lm_stored = S.lm
+  if FINISH then S.pre_id, S.pre = FINISH, v[n + 2] end
   return v
 end
 
@@ -327,13 +333,22 @@ get_state = function(c, write, events)
   if S then return S end
   S = load(c, write, events)
   STATES[c.k] = S
-  -- the earliest lease end first: only when it has passed is there anything to reclaim
-  local first = redis.call('ZRANGE', c.h, 0, 0, 'WITHSCORES')
+  -- only when the earliest lease end has passed is there anything to reclaim. 'lm' in the hash is
+  -- a lower bound of every hold's lease end (a reserve lowers it, the ZRANGE below resets it to the
+  -- earliest): while it is ahead of NOW, the holds index is not read at all
   local expired = {}
-  if first[1] == nil then
-    S.h_new = true
-  elseif tonumber(first[2]) <= NOW then
-    expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+  if S.lm > NOW then
+    -- the index may be empty (so deleted): a reserve then sets its TTL again
+    S.h_new = S.held == 0
+  else
+    local first = redis.call('ZRANGE', c.h, 0, 0, 'WITHSCORES')
+    if first[1] == nil then
+      S.h_new = true
+      S.lm = NO_HOLD
+    else
+      S.lm = tonumber(first[2])
+      if S.lm <= NOW then expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM) end
+    end
   end
   for _, id in ipairs(expired) do
     if id ~= CANCELLING then
@@ -375,6 +390,7 @@ local function save(S, lease)
   local function add(...)
     for _, v in ipairs({ ... }) do f[#f + 1] = v end
   end
+  if S.lm ~= S.lm_stored then add('lm', fmt(S.lm)) end
   -- the rule, for the calls that name only the state (settle, release, reclaim)
   if c.rj and c.rj ~= S.rule_stored then add('r', c.rj) end
   if kind == 'spend' then
@@ -642,6 +658,7 @@ for i, c in ipairs(charges) do
   keys[i] = string.sub(c.k, #BASE + 1)
   S.held = S.held + c.a
   redis.call('ZADD', c.h, fmt(lease_end), id)
+  S.lm = math.min(S.lm, lease_end)
   S.new_fields = S.new_fields or {}
   S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
   S.grew_h = true
