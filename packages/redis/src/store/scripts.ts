@@ -580,14 +580,17 @@ local function peek_states(charges)
   return out
 end
 
--- Charges as a reserve, peek or adjust sends them: JSON [{ s, p, a, k, rj }], rj the rule as JSON
--- (stored as the state's 'r' when it changed). A period the sender computed from its estimate of
+-- Charges as a reserve, peek or adjust sends them: count charges from ARGV[first], five arguments
+-- each (scope, policy, amount, state key, rule as JSON), so only the rules are decoded (a rule is
+-- stored as the state's 'r' when it changed). A period the sender computed from its estimate of
 -- Redis's clock carries startsAt; false when NOW is outside it (the sender recomputes and resends).
-local function decode_charges(json)
-  local charges = cjson.decode(json)
-  for _, c in ipairs(charges) do
-    c.r = cjson.decode(c.rj)
-    c.kind = c.r.kind
+local function decode_charges(first, count)
+  local charges = {}
+  for i = 1, count do
+    local at = first + (i - 1) * 5
+    local rj = ARGV[at + 4]
+    local r = cjson.decode(rj)
+    charges[i] = { s = ARGV[at], p = ARGV[at + 1], a = tonumber(ARGV[at + 2]), k = ARGV[at + 3], rj = rj, r = r, kind = r.kind }
   end
   return charges
 end
@@ -614,19 +617,19 @@ local RECLAIM = tonumber(ARGV[4])
 const script = (body: string) => HEAD + LIB + body
 
 /**
- * KEYS: record, then k, h, x (credits: and y) per charge. ARGV[5..]: id, lease ms, charges JSON
- * (decode_charges), deadline (Redis ms, or '' when the sender does not know Redis's clock yet).
+ * KEYS: record, then k, h, x (credits: and y) per charge. ARGV[5..]: id, lease ms, deadline (Redis
+ * ms, or '' when the sender does not know Redis's clock yet), then the charges (decode_charges).
  * Replies { ok, code, states, events, denial, NOW }: code 0 new, 1 replayed, 2 stale (wrote
  * nothing), 3 a period does not hold NOW (wrote nothing; resend with periods for NOW).
  */
 export const reserveScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id, lease = ARGV[5], tonumber(ARGV[6])
-local charges = decode_charges(ARGV[7])
+local charges = decode_charges(8, (#ARGV - 7) / 5)
 local lease_end = NOW + lease
 -- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
 -- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
-if ARGV[8] ~= '' and NOW > tonumber(ARGV[8]) then return { 0, 2, {}, {}, {}, NOW } end
+if ARGV[7] ~= '' and NOW > tonumber(ARGV[7]) then return { 0, 2, {}, {}, {}, NOW } end
 if not periods_hold(charges) then return { 0, 3, {}, {}, {}, NOW } end
 local known = redis.call('GET', rkey)
 if known then
@@ -750,20 +753,20 @@ record_set(rkey, rec, 'cancelled', math.max(rec.exp - NOW, 0) + REMEMBER)
 return 'released'
 `)
 
-/** KEYS: k, h, x (credits: and y) per policy. ARGV[5]: charges JSON (amount 0). Replies { code, states, NOW }: code 3 as in reserve. */
+/** KEYS: k, h, x (credits: and y) per policy. ARGV[5..]: the charges (decode_charges, amount 0). Replies { code, states, NOW }: code 3 as in reserve. */
 export const peekScript = script(/* lua */ `
-local charges = decode_charges(ARGV[5])
+local charges = decode_charges(5, (#ARGV - 4) / 5)
 if not periods_hold(charges) then return { 3, {}, NOW } end
 return { 0, peek_states(charges), NOW }
 `)
 
 /**
- * KEYS: k, h, x, y, idempotency key. ARGV[5..]: charge JSON (as one of decode_charges), delta,
- * expiresAt|'', idempotency key|'', idem ttl. Replies { code, state, NOW }: code 3 as in reserve.
+ * KEYS: k, h, x, y, idempotency key. ARGV[5..]: delta, expiresAt|'', idempotency key|'', idem
+ * ttl, then the charge (decode_charges). Replies { code, state, NOW }: code 3 as in reserve.
  */
 export const adjustScript = script(/* lua */ `
-local c = decode_charges('[' .. ARGV[5] .. ']')[1]
-local delta, expires, idem, idem_ttl = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
+local delta, expires, idem, idem_ttl = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
+local c = decode_charges(9, 1)[1]
 if not periods_hold({ c }) then return { 3, {}, NOW } end
 local S = get_state(c, true, {})
 if idem ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
