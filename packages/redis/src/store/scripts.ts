@@ -24,6 +24,11 @@ local T = redis.call('TIME')
 local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
 local function fmt(n) return string.format('%d', n) end
 local function flt(n) return string.format('%.17g', n) end
+-- append a field and its integer value to an HSET argument list
+local function put(f, name, n)
+  f[#f + 1] = name
+  f[#f + 1] = fmt(n)
+end
 local function nz(v) if v == nil or v == cjson.null then return nil end return v end
 local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
 local function orq(v) if v == nil then return '' end return v end
@@ -160,7 +165,6 @@ local function aggregates(S, ...)
   if FINISH then names[n + 2] = 'h:' .. FINISH end
   local v = redis.call('HMGET', S.c.k, unpack(names))
   S.lm = num(v[n + 1])
-  S.lm_stored = S.lm
   if FINISH then S.pre_id, S.pre = FINISH, v[n + 2] end
   return v
 end
@@ -195,6 +199,8 @@ local function load(c, write, events)
     S.rp, S.rc = v[10] or '', num(v[11])
   end
   S.held, S.lease_max, S.e = num(v[2]), num(v[3]), num(v[4])
+  -- as loaded, so that save() writes only what changed; a, b: the kind's first two counters
+  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = num(v[5]), b = num(v[6]) }
   S.rule_stored = v[1]
   if c.r == nil then c.r = stored_rule(kind, v[1]) end
   local r = c.r
@@ -386,34 +392,46 @@ local function save(S, lease)
   if S.held < 0 then S.held = 0 end
   if S.nu < 0 then S.nu = 0 end
   if S.grew_h then S.lease_max = math.max(S.lease_max, NOW + lease) end
-  local f = { 'held', fmt(S.held), 'u', fmt(S.lease_max) }
-  local function add(...)
-    for _, v in ipairs({ ... }) do f[#f + 1] = v end
-  end
-  if S.lm ~= S.lm_stored then add('lm', fmt(S.lm)) end
+  -- only the fields this call changed (an absent one reads as 0, as the loaded value did)
+  local f = {}
+  local o = S.loaded
+  if S.held ~= o.held then put(f, 'held', S.held) end
+  if S.lease_max ~= o.u then put(f, 'u', S.lease_max) end
+  if S.lm ~= o.lm then put(f, 'lm', S.lm) end
   -- the rule, for the calls that name only the state (settle, release, reclaim)
-  if c.rj and c.rj ~= S.rule_stored then add('r', c.rj) end
+  if c.rj and c.rj ~= S.rule_stored then
+    f[#f + 1] = 'r'
+    f[#f + 1] = c.rj
+  end
   if kind == 'spend' then
-    add('spent', fmt(S.spent), 'bonus', fmt(S.bonus))
+    if S.spent ~= o.a then put(f, 'spent', S.spent) end
+    if S.bonus ~= o.b then put(f, 'bonus', S.bonus) end
   elseif kind == 'tokens' then
-    add('level', flt(S.level), 'at', fmt(S.at))
-  elseif kind == 'requests' then
-    add('used', fmt(math.max(0, S.used)), 'nu', fmt(S.nu))
-  elseif kind == 'concurrency' then
-    add('nu', fmt(S.nu))
+    f[#f + 1] = 'level'
+    f[#f + 1] = flt(S.level)
+    if S.at ~= o.b then put(f, 'at', S.at) end
+  elseif kind == 'requests' or kind == 'concurrency' then
+    local used = math.max(0, S.used)
+    if used ~= o.a then put(f, 'used', used) end
+    if S.nu ~= o.b then put(f, 'nu', S.nu) end
   elseif kind == 'credits' then
-    add('debt', fmt(S.debt), 'consumed', fmt(S.consumed), 'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa),
-      'rp', S.rp, 'rc', fmt(S.rc), 'bal', fmt(S.bal))
+    for _, name in ipairs({ 'debt', 'consumed', 'low', 'pa', 'rc', 'bal' }) do put(f, name, S[name]) end
+    for _, name in ipairs({ 'pk', 'rp' }) do
+      f[#f + 1] = name
+      f[#f + 1] = S[name]
+    end
   end
   -- fields of holds taken (and log entries settled) by this call, written with the aggregates in one HSET
-  for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
+  if S.new_fields then
+    for field, amount in pairs(S.new_fields) do put(f, field, amount) end
+  end
   local ttl = math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER)))
   local refresh = S.e < NOW + ttl
   if refresh then
     S.e = NOW + ttl + math.min(math.ceil(ttl / 8), 60000)
-    add('e', fmt(S.e))
+    put(f, 'e', S.e)
   end
-  redis.call('HSET', c.k, unpack(f))
+  if #f > 0 then redis.call('HSET', c.k, unpack(f)) end
   local at = fmt(S.e)
   if refresh then
     redis.call('PEXPIREAT', c.k, at)
