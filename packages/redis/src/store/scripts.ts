@@ -19,7 +19,9 @@
 import { CREDITS_LUA } from './lua-credits'
 
 const LIB = /* lua */ `
-if redis.replicate_commands then pcall(redis.replicate_commands) end
+-- Redis 3.2 to 4 replicate a script that reads TIME only when told to; 7 (which has the version
+-- number) always does, and the pcall is a cost there
+if redis.replicate_commands and not redis.REDIS_VERSION_NUM then pcall(redis.replicate_commands) end
 local T = redis.call('TIME')
 local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
 local function fmt(n) return string.format('%d', n) end
@@ -183,7 +185,13 @@ end
 -- (a reserve, peek or adjust sends the rule; a record names only the key).
 local function load(c, write, events)
   local kind = c.kind
-  local S = { c = c, kind = kind, write = write, gone = {}, holds_gone = {}, nu = 0 }
+  -- every field a state gets, set here: a table filled one field at a time is rehashed as it grows
+  local S = {
+    c = c, kind = kind, write = write, gone = {}, holds_gone = {}, nu = 0, held = 0, lease_max = 0, e = 0,
+    lm = 0, loaded = false, r = false, rule_stored = false, pre_id = false, pre = false, h_new = false,
+    grew_h = false, grew_x = false, x_new = false, dirty = false, new_fields = false, spent = 0, bonus = 0,
+    used = 0, level = 0, at = 0,
+  }
   local v
   if kind == 'spend' then
     v = aggregates(S, 'r', 'held', 'u', 'e', 'spent', 'bonus')
@@ -218,7 +226,7 @@ local function load(c, write, events)
   elseif kind == 'requests' then
     -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
     -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
-    local first = redis.call('ZRANGE', c.x, 0, 0, 'WITHSCORES')
+    local first = redis.call('ZRANGE', c.x, '0', '0', 'WITHSCORES')
     local old = {}
     if first[1] == nil then
       S.first = false
@@ -347,7 +355,7 @@ get_state = function(c, write, events)
     -- the index may be empty (so deleted): a reserve then sets its TTL again
     S.h_new = S.held == 0
   else
-    local first = redis.call('ZRANGE', c.h, 0, 0, 'WITHSCORES')
+    local first = redis.call('ZRANGE', c.h, '0', '0', 'WITHSCORES')
     if first[1] == nil then
       S.h_new = true
       S.lm = NO_HOLD
