@@ -6,10 +6,10 @@
 // short and warmed past, so every reserve also ages an entry out ("window aged"). Baselines in the
 // same run: rate-limiter-flexible doing the equivalent work (3 consumes, 2 refunds, a record) and
 // two bare EVALSHA round trips. Set KEYGUARD_CPU_CLIENT=node-redis to drive it with node-redis.
-import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { createClient } from 'redis'
 import { report } from '../../../scripts/bench-kit.mjs'
 import { redisStore } from '../dist/index.js'
+import { guardedRequest, rlfEquivalent, ten, three, windowMs } from './guarded-workload.mjs'
 import { ownRedis } from './own-redis.mjs'
 
 const redis = await ownRedis()
@@ -24,59 +24,10 @@ if (clientName === 'node-redis') {
 }
 const logger = { warn() {}, error() {} } // the bench's server has no persistence, on purpose
 const store = redisStore({ client, prefix: 'kgcpu', timeoutMs: 10_000, fallback: 'deny', logger })
-const limiter = new RateLimiterRedis({ storeClient: admin, keyPrefix: 'rlfcpu', points: 1e9, duration: 1 })
 
-const windowMs = 1000
-const endsAt = Date.now() + 3_600_000
-const rules = {
-  rpm: { kind: 'requests', limit: 1e9, windowMs },
-  tpm: { kind: 'tokens', capacity: 1e12, refillPerSecond: 1e9 },
-  spend: { kind: 'spend', limitNanos: 9e15, period: { id: 'bench', endsAt }, softNanos: [] },
-}
-// A typical guarded request: a per-user request limit, a per-tenant token bucket, a tenant spend limit.
-const three = (user) => [
-  { scope: `user:${user}`, policy: 'rpm', rule: rules.rpm, amount: 1 },
-  { scope: 'tenant:bench', policy: 'tpm', rule: rules.tpm, amount: 1200 },
-  { scope: 'tenant:bench', policy: 'spend', rule: rules.spend, amount: 45_000 },
-]
 const one = (user) => three(user).slice(0, 1)
-// seven more of the same kinds on other scopes: key, tenant, global
-const ten = (user) => [
-  ...three(user),
-  ...['key:k1', 'tenant:bench', 'global'].map((scope) => ({
-    scope,
-    policy: 'rpm2',
-    rule: rules.rpm,
-    amount: 1,
-  })),
-  ...[`user:${user}`, 'global'].map((scope) => ({ scope, policy: 'tpm2', rule: rules.tpm, amount: 1200 })),
-  ...[`user:${user}`, 'global'].map((scope) => ({
-    scope,
-    policy: 'spend2',
-    rule: rules.spend,
-    amount: 45_000,
-  })),
-]
-
-let seq = 0
-const nextId = () => `c${process.pid}-${seq++}`
-const guarded = (charges) => async (caller) => {
-  const id = nextId()
-  const reserved = await store.reserve({ id, charges: charges(caller), leaseMs: 60_000 })
-  if (!reserved.ok) throw new Error('bench limit too low')
-  await store.settle({ id, actual: { costNanos: 31_234, tokens: 900 } })
-}
-// rate-limiter-flexible doing the same work: consume three limits, refund two (the token and spend
-// differences at settle), and write a record of the call
-const rlfEquivalent = async (caller) => {
-  await Promise.all([
-    limiter.consume(`user:${caller}`, 1),
-    limiter.consume('tenant:bench:tpm', 1200),
-    limiter.consume('tenant:bench:spend', 45_000),
-  ])
-  await admin.psetex(`rlfcpu:r:${nextId()}`, 600_000, 'settled')
-  await Promise.all([limiter.reward('tenant:bench:tpm', 300), limiter.reward('tenant:bench:spend', 13_766)])
-}
+const guarded = guardedRequest(store, `c${process.pid}-`)
+const rlf = rlfEquivalent(admin, 'rlfcpu')
 const trivialSha = await admin.script('LOAD', 'return 1')
 const twoBareEvalsha = async () => {
   await admin.evalsha(trivialSha, 0)
@@ -122,7 +73,7 @@ const rounds = Number(process.env.KEYGUARD_CPU_ROUNDS ?? 3)
 const samples = { three: [], one: [], ten: [], rlf: [], bare: [] }
 for (let round = 0; round < rounds; round++) {
   samples.bare.push(await cpuUsPerRequest(twoBareEvalsha, { thread: threadCpu.bare }))
-  samples.rlf.push(await cpuUsPerRequest(rlfEquivalent, { thread: threadCpu.rlf }))
+  samples.rlf.push(await cpuUsPerRequest(rlf, { thread: threadCpu.rlf }))
   samples.three.push(await cpuUsPerRequest(guarded(three), { thread: threadCpu.three }))
   samples.one.push(await cpuUsPerRequest(guarded(one)))
   samples.ten.push(await cpuUsPerRequest(guarded(ten)))
