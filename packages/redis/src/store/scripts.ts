@@ -115,13 +115,9 @@ local function finish_hold(S, id, amount, how, actual, events)
   local kind = S.kind
   drop_hold(S, id, amount)
   if kind == 'requests' then
+    -- a log entry whose hold is gone was settled: nothing marks it
     if how == 'settle' then
       S.used = S.used + amount
-      -- written with the aggregates by save()'s one HSET
-      if S.write then
-        S.new_fields = S.new_fields or {}
-        S.new_fields['s:' .. id] = 1
-      end
     else
       drop_entry(S, id, amount)
     end
@@ -199,7 +195,7 @@ local function load(c, write, events)
   elseif kind == 'tokens' then
     v = aggregates(S, 'r', 'held', 'u', 'e', 'level', 'at')
   elseif kind == 'requests' or kind == 'concurrency' then
-    v = aggregates(S, 'r', 'held', 'u', 'e', 'used', 'nu')
+    v = aggregates(S, 'r', 'held', 'u', 'e', 'used', 'nu', 'lvt')
     S.used, S.nu = num(v[5]), num(v[6])
   else
     v = aggregates(S, 'r', 'held', 'u', 'e', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'bal')
@@ -208,7 +204,7 @@ local function load(c, write, events)
   end
   S.held, S.lease_max, S.e = num(v[2]), num(v[3]), num(v[4])
   -- as loaded, so that save() writes only what changed; a, b: the kind's first two counters
-  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = num(v[5]), b = num(v[6]) }
+  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = num(v[5]), b = num(v[6]), lvt = num(v[7]) }
   S.rule_stored = v[1]
   if c.r == nil then c.r = stored_rule(kind, v[1]) end
   local r = c.r
@@ -226,25 +222,40 @@ local function load(c, write, events)
   elseif kind == 'requests' then
     -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
     -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
+    -- An entry's amount is its 'a:' field, 1 when it has none; it was settled when its hold is
+    -- gone. 'lvt' is when this state's log began to be written so (entries before it may carry the
+    -- older 'a:' and 's:' fields of every entry, which only the walk below deletes).
+    S.lvt = num(v[7])
+    if S.lvt == 0 then S.lvt = NOW end
     local first = redis.call('ZRANGE', c.x, '0', '0', 'WITHSCORES')
     local old = {}
+    local cut = NOW - r.windowMs
+    local oldest = tonumber(first[2])
     if first[1] == nil then
       S.first = false
       S.x_new = true
-    elseif tonumber(first[2]) > NOW - r.windowMs then
-      S.first = tonumber(first[2])
+    elseif oldest > cut then
+      S.first = oldest
+    elseif S.nu == 0 and S.held == 0 and oldest >= S.lvt then
+      -- no hold and every amount 1: each aged entry is a settled unit with no field, dropped by count
+      local n
+      if write then
+        n = redis.call('ZREMRANGEBYSCORE', c.x, '-inf', fmt(cut))
+        S.dirty = true
+        -- the log may be gone now: a reserve then sets its TTL again
+        S.x_new = n > 0
+      else
+        n = redis.call('ZCOUNT', c.x, '-inf', fmt(cut))
+      end
+      S.used = S.used - n
     else
-      old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
+      old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(cut))
     end
     for _, id in ipairs(old) do
       local e = redis.call('HMGET', c.k, 'a:' .. id, 's:' .. id)
-      local amount = num(e[1])
-      if e[2] then
-        S.used = S.used - amount
-      else
-        local held = hold_amount(S, id)
-        if held then drop_hold(S, id, held) end
-      end
+      local amount = tonumber(e[1] or '1')
+      local held = not e[2] and hold_amount(S, id)
+      if held then drop_hold(S, id, held) else S.used = S.used - amount end
       drop_entry(S, id, amount)
     end
   elseif kind == 'credits' then
@@ -422,6 +433,7 @@ local function save(S, lease)
     local used = math.max(0, S.used)
     if used ~= o.a then put(f, 'used', used) end
     if S.nu ~= o.b then put(f, 'nu', S.nu) end
+    if kind == 'requests' and S.lvt ~= o.lvt then put(f, 'lvt', S.lvt) end
   elseif kind == 'credits' then
     for _, name in ipairs({ 'debt', 'consumed', 'low', 'pa', 'rc', 'bal' }) do put(f, name, S[name]) end
     for _, name in ipairs({ 'pk', 'rp' }) do
@@ -503,15 +515,18 @@ local function state_of(S, pend, no_reset)
   return { c.s, c.p, kind, bal, S.consumed, held, math.max(0, bal - S.debt - held), '' }
 end
 
--- The walk of spec 6 over a ZSET of (id, score) whose amounts are hash fields prefix .. id: the
--- score of the first member after whose removal 'total + amount <= limit'. Linear: only used while
--- the state has a member whose amount is not 1 ('nu' > 0); otherwise walk_units finds it by rank.
+-- The walk of spec 6 over a ZSET of (id, score) whose amounts are hash fields prefix .. id (a log
+-- entry without one counts 1): the score of the first member after whose removal
+-- 'total + amount <= limit'. Linear: only used while the state has a member whose amount is not 1
+-- ('nu' > 0); otherwise walk_units finds it by rank.
 local function walk(S, zkey, from, prefix, gone, total, amount, limit)
   local rows = redis.call('ZRANGEBYSCORE', zkey, from, '+inf', 'WITHSCORES')
+  local absent = 0
+  if prefix == 'a:' then absent = 1 end
   for i = 1, #rows, 2 do
     local id = rows[i]
     if not gone[id] then
-      total = total - num(redis.call('HGET', S.c.k, prefix .. id))
+      total = total - (tonumber(redis.call('HGET', S.c.k, prefix .. id)) or absent)
       if total + amount <= limit then return tonumber(rows[i + 1]) end
     end
   end
@@ -707,6 +722,8 @@ for i, c in ipairs(charges) do
     seen[c.k] = true
     -- the count of entries (requests) or holds (concurrency) whose amount is not 1 (retry_after)
     if (S.kind == 'requests' or S.kind == 'concurrency') and S.new_fields['h:' .. id] ~= 1 then S.nu = S.nu + 1 end
+    -- a log entry of 1 needs no field
+    if S.kind == 'requests' and S.new_fields['a:' .. id] == 1 then S.new_fields['a:' .. id] = nil end
     if S.kind == 'credits' then credit_events(S, events) end
   end
 end
