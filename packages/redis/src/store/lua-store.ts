@@ -258,6 +258,8 @@ export function luaStore({
       rj: JSON.stringify(rule),
     }
   }
+  // five arguments a charge, in decode_charges's order
+  const chargeArgs = (lua: LuaCharge[]) => lua.flatMap((c) => [c.s, c.p, c.a, c.k, c.rj])
   const stateKeyList = (charges: readonly ChargeLike[], lua: LuaCharge[]) =>
     lua.flatMap((c, i) => keysOf(c.k, (charges[i] as ChargeLike).rule.kind))
   // Runs a script that takes charges; when a period cut at this host's estimate of Redis's time does
@@ -294,7 +296,7 @@ export function luaStore({
           run(
             scripts.reserve,
             [record(id), ...keys],
-            [id, leaseMs, JSON.stringify(lua), clock?.deadline(sentAt) ?? ''],
+            [id, leaseMs, clock?.deadline(sentAt) ?? '', ...chargeArgs(lua)],
           ) as Promise<unknown[]>,
         1,
       )
@@ -364,7 +366,7 @@ export function luaStore({
       const charges = policies.map(({ policy, rule }) => ({ scope, policy, rule, amount: 0 }))
       const [, states] = await withPeriods(
         charges,
-        (lua, keys) => run(scripts.peek, keys, [JSON.stringify(lua)]) as Promise<unknown[]>,
+        (lua, keys) => run(scripts.peek, keys, chargeArgs(lua)) as Promise<unknown[]>,
         0,
       )
       return rows(states).map(toState)
@@ -388,16 +390,16 @@ export function luaStore({
       const idem = `${base}idem:${part(scope)}:${part(policy)}:${idempotencyKey ?? ''}`
       const [, state] = await withPeriods(
         [{ scope, policy, rule, amount: 0 }],
-        ([c]) =>
+        (lua) =>
           run(
             scripts.adjust,
-            [...keysOf((c as LuaCharge).k, 'credits'), idem],
+            [...keysOf((lua[0] as LuaCharge).k, 'credits'), idem],
             [
-              JSON.stringify(c),
               delta,
               expiresAt === undefined ? '' : Math.floor(expiresAt),
               idempotencyKey ?? '',
               IDEMPOTENCY_MS,
+              ...chargeArgs(lua),
             ],
           ) as Promise<unknown[]>,
         0,

@@ -19,14 +19,23 @@
 import { CREDITS_LUA } from './lua-credits'
 
 const LIB = /* lua */ `
-if redis.replicate_commands then pcall(redis.replicate_commands) end
+-- Redis 3.2 to 4 replicate a script that reads TIME only when told to; 7 (which has the version
+-- number) always does, and the pcall is a cost there
+if redis.replicate_commands and not redis.REDIS_VERSION_NUM then pcall(redis.replicate_commands) end
 local T = redis.call('TIME')
 local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
 local function fmt(n) return string.format('%d', n) end
 local function flt(n) return string.format('%.17g', n) end
+-- append a field and its integer value to an HSET argument list
+local function put(f, name, n)
+  f[#f + 1] = name
+  f[#f + 1] = fmt(n)
+end
 local function nz(v) if v == nil or v == cjson.null then return nil end return v end
 local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
 local function orq(v) if v == nil then return '' end return v end
+-- a state's 'lm' while it has no hold: later than any lease end
+local NO_HOLD = 1e15
 
 -- a write-through: only with S.write, and it marks the state for saving (a denial saves only those)
 local function w(S, ...)
@@ -106,13 +115,9 @@ local function finish_hold(S, id, amount, how, actual, events)
   local kind = S.kind
   drop_hold(S, id, amount)
   if kind == 'requests' then
+    -- a log entry whose hold is gone was settled: nothing marks it
     if how == 'settle' then
       S.used = S.used + amount
-      -- written with the aggregates by save()'s one HSET
-      if S.write then
-        S.new_fields = S.new_fields or {}
-        S.new_fields['s:' .. id] = 1
-      end
     else
       drop_entry(S, id, amount)
     end
@@ -149,13 +154,16 @@ local function hold_amount(S, id)
   return tonumber(a)
 end
 
--- HMGET of a state's aggregate fields, plus the finishing reservation's hold when there is one.
+-- HMGET of a state's aggregate fields and its 'lm' (see get_state), plus the finishing
+-- reservation's hold when there is one.
 local function aggregates(S, ...)
   local names = { ... }
   local n = #names
-  if FINISH then names[n + 1] = 'h:' .. FINISH end
+  names[n + 1] = 'lm'
+  if FINISH then names[n + 2] = 'h:' .. FINISH end
   local v = redis.call('HMGET', S.c.k, unpack(names))
-  if FINISH then S.pre_id, S.pre = FINISH, v[n + 1] end
+  S.lm = num(v[n + 1])
+  if FINISH then S.pre_id, S.pre = FINISH, v[n + 2] end
   return v
 end
 
@@ -173,7 +181,13 @@ end
 -- (a reserve, peek or adjust sends the rule; a record names only the key).
 local function load(c, write, events)
   local kind = c.kind
-  local S = { c = c, kind = kind, write = write, gone = {}, holds_gone = {}, nu = 0 }
+  -- every field a state gets, set here: a table filled one field at a time is rehashed as it grows
+  local S = {
+    c = c, kind = kind, write = write, gone = {}, holds_gone = {}, nu = 0, held = 0, lease_max = 0, e = 0,
+    lm = 0, loaded = false, r = false, rule_stored = false, pre_id = false, pre = false, h_new = false,
+    grew_h = false, grew_x = false, x_new = false, dirty = false, new_fields = false, spent = 0, bonus = 0,
+    used = 0, level = 0, at = 0,
+  }
   local v
   if kind == 'spend' then
     v = aggregates(S, 'r', 'held', 'u', 'e', 'spent', 'bonus')
@@ -181,7 +195,7 @@ local function load(c, write, events)
   elseif kind == 'tokens' then
     v = aggregates(S, 'r', 'held', 'u', 'e', 'level', 'at')
   elseif kind == 'requests' or kind == 'concurrency' then
-    v = aggregates(S, 'r', 'held', 'u', 'e', 'used', 'nu')
+    v = aggregates(S, 'r', 'held', 'u', 'e', 'used', 'nu', 'lvt')
     S.used, S.nu = num(v[5]), num(v[6])
   else
     v = aggregates(S, 'r', 'held', 'u', 'e', 'debt', 'consumed', 'low', 'pk', 'pa', 'rp', 'rc', 'bal')
@@ -189,6 +203,8 @@ local function load(c, write, events)
     S.rp, S.rc = v[10] or '', num(v[11])
   end
   S.held, S.lease_max, S.e = num(v[2]), num(v[3]), num(v[4])
+  -- as loaded, so that save() writes only what changed; a, b: the kind's first two counters
+  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = num(v[5]), b = num(v[6]), lvt = num(v[7]) }
   S.rule_stored = v[1]
   if c.r == nil then c.r = stored_rule(kind, v[1]) end
   local r = c.r
@@ -206,25 +222,40 @@ local function load(c, write, events)
   elseif kind == 'requests' then
     -- one ZRANGE of the oldest entry: while it is still in the window nothing ages out, and it is
     -- the log's resetAt until this call removes an entry (S.first, see oldest_entry)
-    local first = redis.call('ZRANGE', c.x, 0, 0, 'WITHSCORES')
+    -- An entry's amount is its 'a:' field, 1 when it has none; it was settled when its hold is
+    -- gone. 'lvt' is when this state's log began to be written so (entries before it may carry the
+    -- older 'a:' and 's:' fields of every entry, which only the walk below deletes).
+    S.lvt = num(v[7])
+    if S.lvt == 0 then S.lvt = NOW end
+    local first = redis.call('ZRANGE', c.x, '0', '0', 'WITHSCORES')
     local old = {}
+    local cut = NOW - r.windowMs
+    local oldest = tonumber(first[2])
     if first[1] == nil then
       S.first = false
       S.x_new = true
-    elseif tonumber(first[2]) > NOW - r.windowMs then
-      S.first = tonumber(first[2])
+    elseif oldest > cut then
+      S.first = oldest
+    elseif S.nu == 0 and S.held == 0 and oldest >= S.lvt then
+      -- no hold and every amount 1: each aged entry is a settled unit with no field, dropped by count
+      local n
+      if write then
+        n = redis.call('ZREMRANGEBYSCORE', c.x, '-inf', fmt(cut))
+        S.dirty = true
+        -- the log may be gone now: a reserve then sets its TTL again
+        S.x_new = n > 0
+      else
+        n = redis.call('ZCOUNT', c.x, '-inf', fmt(cut))
+      end
+      S.used = S.used - n
     else
-      old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(NOW - r.windowMs))
+      old = redis.call('ZRANGEBYSCORE', c.x, '-inf', fmt(cut))
     end
     for _, id in ipairs(old) do
       local e = redis.call('HMGET', c.k, 'a:' .. id, 's:' .. id)
-      local amount = num(e[1])
-      if e[2] then
-        S.used = S.used - amount
-      else
-        local held = hold_amount(S, id)
-        if held then drop_hold(S, id, held) end
-      end
+      local amount = tonumber(e[1] or '1')
+      local held = not e[2] and hold_amount(S, id)
+      if held then drop_hold(S, id, held) else S.used = S.used - amount end
       drop_entry(S, id, amount)
     end
   elseif kind == 'credits' then
@@ -327,13 +358,22 @@ get_state = function(c, write, events)
   if S then return S end
   S = load(c, write, events)
   STATES[c.k] = S
-  -- the earliest lease end first: only when it has passed is there anything to reclaim
-  local first = redis.call('ZRANGE', c.h, 0, 0, 'WITHSCORES')
+  -- only when the earliest lease end has passed is there anything to reclaim. 'lm' in the hash is
+  -- a lower bound of every hold's lease end (a reserve lowers it, the ZRANGE below resets it to the
+  -- earliest): while it is ahead of NOW, the holds index is not read at all
   local expired = {}
-  if first[1] == nil then
-    S.h_new = true
-  elseif tonumber(first[2]) <= NOW then
-    expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+  if S.lm > NOW then
+    -- the index may be empty (so deleted): a reserve then sets its TTL again
+    S.h_new = S.held == 0
+  else
+    local first = redis.call('ZRANGE', c.h, '0', '0', 'WITHSCORES')
+    if first[1] == nil then
+      S.h_new = true
+      S.lm = NO_HOLD
+    else
+      S.lm = tonumber(first[2])
+      if S.lm <= NOW then expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM) end
+    end
   end
   for _, id in ipairs(expired) do
     if id ~= CANCELLING then
@@ -371,33 +411,47 @@ local function save(S, lease)
   if S.held < 0 then S.held = 0 end
   if S.nu < 0 then S.nu = 0 end
   if S.grew_h then S.lease_max = math.max(S.lease_max, NOW + lease) end
-  local f = { 'held', fmt(S.held), 'u', fmt(S.lease_max) }
-  local function add(...)
-    for _, v in ipairs({ ... }) do f[#f + 1] = v end
-  end
+  -- only the fields this call changed (an absent one reads as 0, as the loaded value did)
+  local f = {}
+  local o = S.loaded
+  if S.held ~= o.held then put(f, 'held', S.held) end
+  if S.lease_max ~= o.u then put(f, 'u', S.lease_max) end
+  if S.lm ~= o.lm then put(f, 'lm', S.lm) end
   -- the rule, for the calls that name only the state (settle, release, reclaim)
-  if c.rj and c.rj ~= S.rule_stored then add('r', c.rj) end
+  if c.rj and c.rj ~= S.rule_stored then
+    f[#f + 1] = 'r'
+    f[#f + 1] = c.rj
+  end
   if kind == 'spend' then
-    add('spent', fmt(S.spent), 'bonus', fmt(S.bonus))
+    if S.spent ~= o.a then put(f, 'spent', S.spent) end
+    if S.bonus ~= o.b then put(f, 'bonus', S.bonus) end
   elseif kind == 'tokens' then
-    add('level', flt(S.level), 'at', fmt(S.at))
-  elseif kind == 'requests' then
-    add('used', fmt(math.max(0, S.used)), 'nu', fmt(S.nu))
-  elseif kind == 'concurrency' then
-    add('nu', fmt(S.nu))
+    f[#f + 1] = 'level'
+    f[#f + 1] = flt(S.level)
+    if S.at ~= o.b then put(f, 'at', S.at) end
+  elseif kind == 'requests' or kind == 'concurrency' then
+    local used = math.max(0, S.used)
+    if used ~= o.a then put(f, 'used', used) end
+    if S.nu ~= o.b then put(f, 'nu', S.nu) end
+    if kind == 'requests' and S.lvt ~= o.lvt then put(f, 'lvt', S.lvt) end
   elseif kind == 'credits' then
-    add('debt', fmt(S.debt), 'consumed', fmt(S.consumed), 'low', fmt(S.low), 'pk', S.pk, 'pa', fmt(S.pa),
-      'rp', S.rp, 'rc', fmt(S.rc), 'bal', fmt(S.bal))
+    for _, name in ipairs({ 'debt', 'consumed', 'low', 'pa', 'rc', 'bal' }) do put(f, name, S[name]) end
+    for _, name in ipairs({ 'pk', 'rp' }) do
+      f[#f + 1] = name
+      f[#f + 1] = S[name]
+    end
   end
   -- fields of holds taken (and log entries settled) by this call, written with the aggregates in one HSET
-  for field, amount in pairs(S.new_fields or {}) do add(field, fmt(amount)) end
+  if S.new_fields then
+    for field, amount in pairs(S.new_fields) do put(f, field, amount) end
+  end
   local ttl = math.max(1, math.ceil(math.max(ttl_of(S, lease), S.lease_max - NOW + REMEMBER)))
   local refresh = S.e < NOW + ttl
   if refresh then
     S.e = NOW + ttl + math.min(math.ceil(ttl / 8), 60000)
-    add('e', fmt(S.e))
+    put(f, 'e', S.e)
   end
-  redis.call('HSET', c.k, unpack(f))
+  if #f > 0 then redis.call('HSET', c.k, unpack(f)) end
   local at = fmt(S.e)
   if refresh then
     redis.call('PEXPIREAT', c.k, at)
@@ -461,15 +515,18 @@ local function state_of(S, pend, no_reset)
   return { c.s, c.p, kind, bal, S.consumed, held, math.max(0, bal - S.debt - held), '' }
 end
 
--- The walk of spec 6 over a ZSET of (id, score) whose amounts are hash fields prefix .. id: the
--- score of the first member after whose removal 'total + amount <= limit'. Linear: only used while
--- the state has a member whose amount is not 1 ('nu' > 0); otherwise walk_units finds it by rank.
+-- The walk of spec 6 over a ZSET of (id, score) whose amounts are hash fields prefix .. id (a log
+-- entry without one counts 1): the score of the first member after whose removal
+-- 'total + amount <= limit'. Linear: only used while the state has a member whose amount is not 1
+-- ('nu' > 0); otherwise walk_units finds it by rank.
 local function walk(S, zkey, from, prefix, gone, total, amount, limit)
   local rows = redis.call('ZRANGEBYSCORE', zkey, from, '+inf', 'WITHSCORES')
+  local absent = 0
+  if prefix == 'a:' then absent = 1 end
   for i = 1, #rows, 2 do
     local id = rows[i]
     if not gone[id] then
-      total = total - num(redis.call('HGET', S.c.k, prefix .. id))
+      total = total - (tonumber(redis.call('HGET', S.c.k, prefix .. id)) or absent)
       if total + amount <= limit then return tonumber(rows[i + 1]) end
     end
   end
@@ -564,14 +621,17 @@ local function peek_states(charges)
   return out
 end
 
--- Charges as a reserve, peek or adjust sends them: JSON [{ s, p, a, k, rj }], rj the rule as JSON
--- (stored as the state's 'r' when it changed). A period the sender computed from its estimate of
+-- Charges as a reserve, peek or adjust sends them: count charges from ARGV[first], five arguments
+-- each (scope, policy, amount, state key, rule as JSON), so only the rules are decoded (a rule is
+-- stored as the state's 'r' when it changed). A period the sender computed from its estimate of
 -- Redis's clock carries startsAt; false when NOW is outside it (the sender recomputes and resends).
-local function decode_charges(json)
-  local charges = cjson.decode(json)
-  for _, c in ipairs(charges) do
-    c.r = cjson.decode(c.rj)
-    c.kind = c.r.kind
+local function decode_charges(first, count)
+  local charges = {}
+  for i = 1, count do
+    local at = first + (i - 1) * 5
+    local rj = ARGV[at + 4]
+    local r = cjson.decode(rj)
+    charges[i] = { s = ARGV[at], p = ARGV[at + 1], a = tonumber(ARGV[at + 2]), k = ARGV[at + 3], rj = rj, r = r, kind = r.kind }
   end
   return charges
 end
@@ -598,19 +658,19 @@ local RECLAIM = tonumber(ARGV[4])
 const script = (body: string) => HEAD + LIB + body
 
 /**
- * KEYS: record, then k, h, x (credits: and y) per charge. ARGV[5..]: id, lease ms, charges JSON
- * (decode_charges), deadline (Redis ms, or '' when the sender does not know Redis's clock yet).
+ * KEYS: record, then k, h, x (credits: and y) per charge. ARGV[5..]: id, lease ms, deadline (Redis
+ * ms, or '' when the sender does not know Redis's clock yet), then the charges (decode_charges).
  * Replies { ok, code, states, events, denial, NOW }: code 0 new, 1 replayed, 2 stale (wrote
  * nothing), 3 a period does not hold NOW (wrote nothing; resend with periods for NOW).
  */
 export const reserveScript = script(/* lua */ `
 local rkey = KEYS[1]
 local id, lease = ARGV[5], tonumber(ARGV[6])
-local charges = decode_charges(ARGV[7])
+local charges = decode_charges(8, (#ARGV - 7) / 5)
 local lease_end = NOW + lease
 -- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
 -- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
-if ARGV[8] ~= '' and NOW > tonumber(ARGV[8]) then return { 0, 2, {}, {}, {}, NOW } end
+if ARGV[7] ~= '' and NOW > tonumber(ARGV[7]) then return { 0, 2, {}, {}, {}, NOW } end
 if not periods_hold(charges) then return { 0, 3, {}, {}, {}, NOW } end
 local known = redis.call('GET', rkey)
 if known then
@@ -642,6 +702,7 @@ for i, c in ipairs(charges) do
   keys[i] = string.sub(c.k, #BASE + 1)
   S.held = S.held + c.a
   redis.call('ZADD', c.h, fmt(lease_end), id)
+  S.lm = math.min(S.lm, lease_end)
   S.new_fields = S.new_fields or {}
   S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
   S.grew_h = true
@@ -661,6 +722,8 @@ for i, c in ipairs(charges) do
     seen[c.k] = true
     -- the count of entries (requests) or holds (concurrency) whose amount is not 1 (retry_after)
     if (S.kind == 'requests' or S.kind == 'concurrency') and S.new_fields['h:' .. id] ~= 1 then S.nu = S.nu + 1 end
+    -- a log entry of 1 needs no field
+    if S.kind == 'requests' and S.new_fields['a:' .. id] == 1 then S.new_fields['a:' .. id] = nil end
     if S.kind == 'credits' then credit_events(S, events) end
   end
 end
@@ -733,20 +796,20 @@ record_set(rkey, rec, 'cancelled', math.max(rec.exp - NOW, 0) + REMEMBER)
 return 'released'
 `)
 
-/** KEYS: k, h, x (credits: and y) per policy. ARGV[5]: charges JSON (amount 0). Replies { code, states, NOW }: code 3 as in reserve. */
+/** KEYS: k, h, x (credits: and y) per policy. ARGV[5..]: the charges (decode_charges, amount 0). Replies { code, states, NOW }: code 3 as in reserve. */
 export const peekScript = script(/* lua */ `
-local charges = decode_charges(ARGV[5])
+local charges = decode_charges(5, (#ARGV - 4) / 5)
 if not periods_hold(charges) then return { 3, {}, NOW } end
 return { 0, peek_states(charges), NOW }
 `)
 
 /**
- * KEYS: k, h, x, y, idempotency key. ARGV[5..]: charge JSON (as one of decode_charges), delta,
- * expiresAt|'', idempotency key|'', idem ttl. Replies { code, state, NOW }: code 3 as in reserve.
+ * KEYS: k, h, x, y, idempotency key. ARGV[5..]: delta, expiresAt|'', idempotency key|'', idem
+ * ttl, then the charge (decode_charges). Replies { code, state, NOW }: code 3 as in reserve.
  */
 export const adjustScript = script(/* lua */ `
-local c = decode_charges('[' .. ARGV[5] .. ']')[1]
-local delta, expires, idem, idem_ttl = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
+local delta, expires, idem, idem_ttl = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
+local c = decode_charges(9, 1)[1]
 if not periods_hold({ c }) then return { 3, {}, NOW } end
 local S = get_state(c, true, {})
 if idem ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
