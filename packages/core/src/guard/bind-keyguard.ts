@@ -1,16 +1,17 @@
 import { configInvalid } from '../config/check-options'
 import { KeyguardError } from '../errors/keyguard-error'
-import { type EstimateOptions, estimateRequest } from '../estimate/estimate-request'
-import { chargesFor } from '../limits/charges-for'
+import { estimateRequest } from '../estimate/estimate-request'
+import { chargesFor, usageScoped } from '../limits/charges-for'
 import type { RequestScope } from '../limits/limit-policy'
 import { unknownScopeKindProblems } from '../limits/scope-kinds'
 import type { Charge, KeyguardStore } from '../limits/store'
 import type { Keyguard } from './create-keyguard'
-import { guardedFetch } from './create-keyguard'
-import { type Shared, usageScoped } from './guard-shared'
+import { estimateOptions } from './estimate-options'
+import { guardedFetch } from './guarded-fetch'
 import { recordEntries } from './keyguard-ledger'
 import type { ResolvedOptions } from './keyguard-options'
 import { endpointOf } from './read-request'
+import type { Shared } from './shared'
 
 export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
   const { options } = shared
@@ -120,25 +121,6 @@ export function knownKinds<T extends RequestScope | undefined>(
   const problems = unknownScopeKindProblems(scope, options.limits, label)
   if (problems.length > 0) throw configInvalid(label, problems, 'the scope')
   return scope
-}
-
-// Built by assignment, not spreads: this runs on every guarded call.
-export function estimateOptions(
-  options: ResolvedOptions,
-  at: number,
-  serviceTier?: unknown,
-): EstimateOptions {
-  const built: EstimateOptions = {
-    at: new Date(at),
-    defaultServiceTier: options.defaultServiceTier,
-    logger: options.logger,
-  }
-  if (options.counter) built.counter = options.counter
-  if (options.prices) built.prices = options.prices
-  if (options.defaultMaxOutputTokens !== undefined)
-    built.defaultMaxOutputTokens = options.defaultMaxOutputTokens
-  if (typeof serviceTier === 'string') built.serviceTier = serviceTier
-  return built
 }
 
 export function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {

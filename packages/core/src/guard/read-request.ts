@@ -3,6 +3,9 @@ import { parseJson } from '../estimate/parse-json'
 import { parsedBodyOf } from './parsed-body'
 import { concat } from './sse-bytes'
 
+/** The chat completions path, which some guard steps treat apart (`n`, stream options). */
+export const chatEndpoint = '/v1/chat/completions'
+
 /** The API path from any URL or path a client used: `https://x/v1/chat/completions` → `/v1/chat/completions`. */
 export function endpointOf(pathname: string): string {
   const path = pathname.startsWith('http') ? new URL(pathname).pathname : pathname
