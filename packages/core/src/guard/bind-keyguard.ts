@@ -113,7 +113,7 @@ export function storeOf(guard: Keyguard): KeyguardStore | undefined {
 }
 
 /** A scope whose kinds are all built in or named by a limit; a misspelt kind is `config.invalid`. */
-export function knownKinds<T extends RequestScope | undefined>(
+function knownKinds<T extends RequestScope | undefined>(
   options: ResolvedOptions,
   scope: T,
   label: string,
@@ -123,11 +123,11 @@ export function knownKinds<T extends RequestScope | undefined>(
   return scope
 }
 
-export function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {
+function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {
   return scope.key === undefined ? { ...scope, key: options.defaultKey } : scope
 }
 
-export async function creditsCharge(options: ResolvedOptions, scope: RequestScope): Promise<Charge> {
+async function creditsCharge(options: ResolvedOptions, scope: RequestScope): Promise<Charge> {
   const policies = options.limits.filter((policy) => policy.kind === 'credits')
   const charges = await chargesFor(policies, scope, usageScoped, options.now())
   const charge = charges.find((candidate) => candidate.rule.kind === 'credits')

@@ -24,13 +24,13 @@ export function endpointOf(pathname: string): string {
  * isPricedEndpoint('/v1/files') // false
  * ```
  */
-export function isPricedEndpoint(endpoint: string): boolean {
+function isPricedEndpoint(endpoint: string): boolean {
   const path = endpoint.endsWith('/') ? endpoint.slice(0, -1) : endpoint
   return path.endsWith('/chat/completions') || path.endsWith('/v1/responses') || path.endsWith('/embeddings')
 }
 
 /** The largest request body read for pricing, 32 MiB: OpenAI's own request limits are below it. */
-export const maxPricedBodyBytes = 32 * 1024 * 1024
+const maxPricedBodyBytes = 32 * 1024 * 1024
 
 export interface IncomingRequest {
   url: URL
