@@ -11,6 +11,7 @@ const resolve = {
       new URL('../testing/src/conformance/index.ts', import.meta.url),
     ),
     '@keyguard/testing': fileURLToPath(new URL('../testing/src/index.ts', import.meta.url)),
+    '@keyguard/core/adapter': fileURLToPath(new URL('./src/adapter.ts', import.meta.url)),
     '@keyguard/core': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     '#tokenizer': fileURLToPath(new URL('./src/estimate/tokenizer/gpt-tokenizer.ts', import.meta.url)),
   },

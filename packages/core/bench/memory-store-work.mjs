@@ -4,14 +4,14 @@
 const huge = 1e12
 const period = { id: '2026-11', endsAt: Date.UTC(2099, 0, 1) }
 /** The guard's three limits for a call: requests per minute, a token bucket and a monthly spend limit. */
-export const rules = {
+const rules = {
   rpm: { kind: 'requests', limit: huge, windowMs: 60_000 },
   tpm: { kind: 'tokens', capacity: huge, refillPerSecond: huge },
   spend: { kind: 'spend', limitNanos: huge * 1000, period, softNanos: [] },
 }
 /** What each call reserves (tokens: its estimate) and what it settles at. */
-export const reserved = { requests: 1, tokens: 500, costNanos: 1_000 }
-export const actual = { tokens: 450, costNanos: 900 }
+const reserved = { requests: 1, tokens: 500, costNanos: 1_000 }
+const actual = { tokens: 450, costNanos: 900 }
 
 /**
  * One keyguard call against `store`: reserve three limits of one tenant, then settle, both awaited as

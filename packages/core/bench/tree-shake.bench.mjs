@@ -28,7 +28,7 @@ report({
   value: await gzBytesOf(`export { usd, formatUsd } from ${JSON.stringify(dist)}`),
   unit: 'bytes',
   baseline: `import { usd, formatUsd }; ${baseline}`,
-  target: '<= 2000',
+  target: '<= 2500', // usd() throws KeyguardError (config.invalid), whose code table comes along
 })
 report({
   name: 'core-estimate-only-min-gz-bytes',

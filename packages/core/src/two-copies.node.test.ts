@@ -5,9 +5,13 @@ import { describe, expect, it } from 'vitest'
 // Both builds of this package loaded in one process, as an app gets them when one dependency
 // `require`s keyguard and another `import`s it: every brand one copy sets, the other must see.
 // Runs against dist (turbo builds core before its tests).
-type Core = typeof import('./index')
-const esm = (await import(new URL('../dist/index.js', import.meta.url).href)) as Core
-const cjs = createRequire(import.meta.url)('../dist/index.cjs') as Core
+type Core = typeof import('./index') & typeof import('./adapter')
+const esm = {
+  ...(await import(new URL('../dist/index.js', import.meta.url).href)),
+  ...(await import(new URL('../dist/adapter.js', import.meta.url).href)),
+} as Core
+const require = createRequire(import.meta.url)
+const cjs = { ...require('../dist/index.cjs'), ...require('../dist/adapter.cjs') } as Core
 const key = 'sk-proj-TwoCopiesTestKey0123456789abcdefghijklmnopqrstuv'
 
 describe('two copies of @keyguard/core', () => {

@@ -1,4 +1,5 @@
-import { checkOptions, errorResponse, KeyguardError, keyguardErrorBehind } from '@keyguard/core'
+import { checkOptions, KeyguardError } from '@keyguard/core'
+import { errorResponse, keyguardErrorBehind } from '@keyguard/core/adapter'
 import type { ErrorRequestHandler } from 'express'
 import { sendWebResponse } from './send-web-response'
 

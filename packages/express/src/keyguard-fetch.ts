@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { type Keyguard, outsideRequestResponse } from '@keyguard/core'
+import type { Keyguard } from '@keyguard/core'
+import { outsideRequestResponse } from '@keyguard/core/adapter'
 
 // The guard of the request being served, for every call made while serving it.
 const currentGuard = new AsyncLocalStorage<Keyguard>()

@@ -1,15 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { checkOptions, type Keyguard, type KeyguardOptions, type RequestScope } from '@keyguard/core'
 import {
-  checkOptions,
   type GuardedRequest,
   guardedRequestOf,
   guardRequest,
-  type Keyguard,
-  type KeyguardOptions,
-  type RequestScope,
   type ResponseHeaderOptions,
   toKeyguard,
-} from '@keyguard/core'
+} from '@keyguard/core/adapter'
 import type { Request, RequestHandler } from 'express'
 import { runWithGuard } from './keyguard-fetch'
 

@@ -1,13 +1,12 @@
 import {
   checkOptions,
   createOpenAIProxy,
-  errorResponse,
   isKeyguardError,
   type Keyguard,
   type KeyguardOptions,
   type OpenAIProxyOptions,
-  toKeyguard,
 } from '@keyguard/core'
+import { errorResponse, toKeyguard } from '@keyguard/core/adapter'
 import type { RequestHandler } from 'express'
 import { sendWebResponse } from './send-web-response'
 import { toWebRequest } from './to-web-request'

@@ -1,4 +1,5 @@
-import { checkOptions, errorResponse, keyguardErrorBehind } from '@keyguard/core'
+import { checkOptions } from '@keyguard/core'
+import { errorResponse, keyguardErrorBehind } from '@keyguard/core/adapter'
 import type { ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 

@@ -1,4 +1,5 @@
-import { type Keyguard, outsideRequestResponse } from '@keyguard/core'
+import type { Keyguard } from '@keyguard/core'
+import { outsideRequestResponse } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 
 /**

@@ -1,10 +1,5 @@
-import {
-  checkOptions,
-  guardRequest,
-  type Keyguard,
-  type RequestScope,
-  type ResponseHeaderOptions,
-} from '@keyguard/core'
+import { checkOptions, type Keyguard, type RequestScope } from '@keyguard/core'
+import { guardRequest, type ResponseHeaderOptions } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'

@@ -1,10 +1,5 @@
-import {
-  checkOptions,
-  createOpenAIProxy,
-  errorResponse,
-  KeyguardError,
-  type OpenAIProxyOptions,
-} from '@keyguard/core'
+import { checkOptions, createOpenAIProxy, KeyguardError, type OpenAIProxyOptions } from '@keyguard/core'
+import { errorResponse } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, type HonoLogger, perRequest } from './per-request'

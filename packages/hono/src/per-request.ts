@@ -1,4 +1,5 @@
-import { type Keyguard, type KeyguardOptions, toKeyguard } from '@keyguard/core'
+import type { Keyguard, KeyguardOptions } from '@keyguard/core'
+import { toKeyguard } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 import { env, getRuntimeKey } from 'hono/adapter'
 

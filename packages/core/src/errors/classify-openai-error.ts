@@ -1,5 +1,5 @@
-import { scrubSecrets } from '../keys/scrub-secrets'
-import type { Secret } from '../keys/secret'
+import { scrubSecrets } from '../secrets/scrub-secrets'
+import type { Secret } from '../secrets/secret'
 import { errorCodeTable, type KeyguardErrorCode } from './codes'
 import { type HeadersLike, readHeader } from './headers-like'
 import { KeyguardError, type UpstreamErrorInfo } from './keyguard-error'

@@ -5,7 +5,6 @@
 export type KeyguardErrorCode =
   // local: decided by keyguard before anything is sent upstream
   | 'budget.hard_limit'
-  | 'budget.soft_limit'
   | 'rate.requests'
   | 'rate.tokens'
   | 'rate.concurrency'
@@ -74,11 +73,6 @@ export const errorCodeTable: Readonly<Record<KeyguardErrorCode, ErrorCodeInfo>> 
       clientStatus: 402,
       retryable: false,
       userMessage: 'The spending limit for this period has been reached.',
-    },
-    'budget.soft_limit': {
-      clientStatus: 200,
-      retryable: false,
-      userMessage: 'Spending is approaching the limit for this period.',
     },
     'rate.requests': {
       clientStatus: 429,

@@ -61,7 +61,7 @@ export const byteUpperBoundCounter: TokenCounter = /* @__PURE__ */ Object.freeze
 })
 
 /** Inputs longer than this (UTF-16 units) are bounded by their byte length instead of encoded. */
-export const MAX_EXACT_CHARS = 4_000_000
+const MAX_EXACT_CHARS = 4_000_000
 
 /** Where text is cut for counting, and which runs are bounded instead of encoded. */
 export interface SliceOptions {

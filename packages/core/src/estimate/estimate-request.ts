@@ -1,5 +1,5 @@
 import { KeyguardError } from '../errors/keyguard-error'
-import { consoleLogger, type Logger } from '../guard/logger'
+import { consoleLogger, type Logger } from '../log/logger'
 import type { PriceTable } from '../pricing/define-prices'
 import { type ModelInfo, modelInfo } from '../pricing/model-info'
 import { ratesFor } from '../pricing/rates-for'

@@ -1,16 +1,17 @@
 import { configInvalid } from '../config/check-options'
 import { KeyguardError } from '../errors/keyguard-error'
-import { type EstimateOptions, estimateRequest } from '../estimate/estimate-request'
-import { chargesFor } from '../limits/charges-for'
+import { estimateRequest } from '../estimate/estimate-request'
+import { chargesFor, usageScoped } from '../limits/charges-for'
 import type { RequestScope } from '../limits/limit-policy'
 import { unknownScopeKindProblems } from '../limits/scope-kinds'
 import type { Charge, KeyguardStore } from '../limits/store'
 import type { Keyguard } from './create-keyguard'
-import { guardedFetch } from './create-keyguard'
-import { type Shared, usageScoped } from './guard-shared'
+import { estimateOptions } from './estimate-options'
+import { guardedFetch } from './guarded-fetch'
 import { recordEntries } from './keyguard-ledger'
 import type { ResolvedOptions } from './keyguard-options'
 import { endpointOf } from './read-request'
+import type { Shared } from './shared'
 
 export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
   const { options } = shared
@@ -112,7 +113,7 @@ export function storeOf(guard: Keyguard): KeyguardStore | undefined {
 }
 
 /** A scope whose kinds are all built in or named by a limit; a misspelt kind is `config.invalid`. */
-export function knownKinds<T extends RequestScope | undefined>(
+function knownKinds<T extends RequestScope | undefined>(
   options: ResolvedOptions,
   scope: T,
   label: string,
@@ -122,30 +123,11 @@ export function knownKinds<T extends RequestScope | undefined>(
   return scope
 }
 
-// Built by assignment, not spreads: this runs on every guarded call.
-export function estimateOptions(
-  options: ResolvedOptions,
-  at: number,
-  serviceTier?: unknown,
-): EstimateOptions {
-  const built: EstimateOptions = {
-    at: new Date(at),
-    defaultServiceTier: options.defaultServiceTier,
-    logger: options.logger,
-  }
-  if (options.counter) built.counter = options.counter
-  if (options.prices) built.prices = options.prices
-  if (options.defaultMaxOutputTokens !== undefined)
-    built.defaultMaxOutputTokens = options.defaultMaxOutputTokens
-  if (typeof serviceTier === 'string') built.serviceTier = serviceTier
-  return built
-}
-
-export function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {
+function withKey(options: ResolvedOptions, scope: RequestScope): RequestScope {
   return scope.key === undefined ? { ...scope, key: options.defaultKey } : scope
 }
 
-export async function creditsCharge(options: ResolvedOptions, scope: RequestScope): Promise<Charge> {
+async function creditsCharge(options: ResolvedOptions, scope: RequestScope): Promise<Charge> {
   const policies = options.limits.filter((policy) => policy.kind === 'credits')
   const charges = await chargesFor(policies, scope, usageScoped, options.now())
   const charge = charges.find((candidate) => candidate.rule.kind === 'credits')

@@ -117,17 +117,18 @@ describe('createKeyguard', () => {
     const response = await post('/chat/completions', chatBody())
     expect(response.status).toBe(200)
     const body = (await response.json()) as { usage: { prompt_tokens: number } }
-    expect(body.usage.prompt_tokens).toBeGreaterThan(0)
+    expect(body.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 6 })
 
     expect(mock.requests).toHaveLength(1)
     expect(mock.requests[0]?.headers.authorization).toBe(`Bearer ${canary}`)
+    // 9 input tokens and the 100-token output bound at gpt-4o-mini's $0.15 / $0.60 per 1M (priority tier held)
     const estimate = Number(response.headers.get('x-keyguard-estimate'))
-    expect(estimate).toBeGreaterThan(0)
+    expect(estimate).toBe(102_250)
 
     const settled = await keyguardResult(response)?.settled
     expect(settled?.estimated).toBe(false)
-    expect(settled?.costNanos).toBeGreaterThan(0)
-    expect(settled?.costNanos).toBeLessThanOrEqual(estimate)
+    // the mock's usage: 10 input tokens × 150 nanos + 6 output tokens × 600 nanos
+    expect(settled?.costNanos).toBe(10 * 150 + 6 * 600)
     expect(guard.scope).toEqual({})
   })
 
@@ -141,7 +142,8 @@ describe('createKeyguard', () => {
     expect(sent.stream_options.include_usage).toBe(true)
     const settled = await keyguardResult(response)?.settled
     expect(settled).toMatchObject({ ending: 'complete', estimated: false })
-    expect(settled?.cost?.tokens.output).toBeGreaterThan(0)
+    expect(settled?.cost?.tokens).toMatchObject({ input: 10, output: 6 })
+    expect(settled?.costNanos).toBe(10 * 150 + 6 * 600)
   })
 
   it('settles a responses API stream from its response.completed event', async () => {
@@ -153,7 +155,9 @@ describe('createKeyguard', () => {
     await response.text()
     const settled = await keyguardResult(response)?.settled
     expect(settled).toMatchObject({ endpoint: '/v1/responses', estimated: false })
-    expect(settled?.cost?.tokens.input).toBeGreaterThan(0)
+    expect(settled?.cost?.tokens).toMatchObject({ input: 8, output: 6 })
+    expect(settled?.cost?.breakdown).toMatchObject({ input: 8 * 250, output: 6 * 1_000 })
+    expect(settled?.costNanos).toBe(8_000)
   })
 
   it('settles an embeddings call', async () => {
@@ -164,7 +168,8 @@ describe('createKeyguard', () => {
     )
     await response.arrayBuffer()
     const settled = await keyguardResult(response)?.settled
-    expect(settled?.costNanos).toBeGreaterThan(0)
+    // the mock counts 2 tokens; text-embedding-3-small is $0.02 per 1M, 20 nanos a token
+    expect(settled?.costNanos).toBe(2 * 20)
     expect(settled?.estimated).toBe(false)
   })
 

@@ -1,11 +1,12 @@
 import { KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders } from '../errors/parse-rate-limit-headers'
 import type { KeyRingKey } from '../keys/create-key-ring'
-import { scrubSecrets } from '../keys/scrub-secrets'
-import { type Shared, scrub } from './guard-shared'
+import { scrubSecrets } from '../secrets/scrub-secrets'
 import { droppedRequestHeaders, headerPairs } from './header-pairs'
 import type { ResolvedOptions } from './keyguard-options'
 import type { IncomingRequest } from './read-request'
+import { scrub } from './scrub-error'
+import type { Shared } from './shared'
 
 /**
  * Send the request upstream with the real key, set here and nowhere else. A failure rejects: the

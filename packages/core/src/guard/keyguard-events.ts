@@ -5,7 +5,7 @@ import type { RequestEstimate } from '../estimate/estimate-request'
 import type { LimitEvent } from '../limits/limit-event'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState } from '../limits/store'
-import type { Logger } from './logger'
+import type { Logger } from '../log/logger'
 
 /** A call finished and its hold was replaced by what it really cost. */
 export interface SettleEvent {

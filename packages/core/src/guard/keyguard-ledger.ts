@@ -1,6 +1,7 @@
 import type { LimitKind, ScopeKey } from '../limits/store'
-import { type Shared, scrub } from './guard-shared'
 import type { SettleEvent } from './keyguard-events'
+import { scrub } from './scrub-error'
+import type { Shared } from './shared'
 
 /** One settled call, as a ledger keeps it: never the key itself, only its name and fingerprint. */
 export interface LedgerCallEntry {

@@ -10,14 +10,14 @@ import {
 } from '../estimate/count-tokens'
 import { createKeyRing, type KeyRing, type KeyRingEntry } from '../keys/create-key-ring'
 import type { ApiKey } from '../keys/parse-api-key'
-import { Secret } from '../keys/secret'
 import type { LimitPolicy, RequestScope } from '../limits/limit-policy'
 import { memoryStore } from '../limits/memory-store'
 import { type ScopeOf, unknownScopeKindProblems } from '../limits/scope-kinds'
 import type { KeyguardStore } from '../limits/store'
+import { consoleLogger, type Logger } from '../log/logger'
 import type { PriceTable } from '../pricing/define-prices'
+import { Secret } from '../secrets/secret'
 import type { KeyguardLedger } from './keyguard-ledger'
-import { consoleLogger, type Logger } from './logger'
 
 /**
  * Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error.

@@ -1,7 +1,7 @@
 import { costOfUsage } from '../estimate/cost-of-usage'
 import type { RequestEstimate } from '../estimate/estimate-request'
-import { chatEndpoint } from './guard-shared'
 import type { ResolvedOptions } from './keyguard-options'
+import { chatEndpoint } from './read-request'
 import { usedSoFar } from './settle-usage'
 
 export const minClampedOutputTokens = 16

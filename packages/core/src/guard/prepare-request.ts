@@ -1,8 +1,8 @@
 import { KeyguardError } from '../errors/keyguard-error'
 import type { RequestEstimate } from '../estimate/estimate-request'
-import { chatEndpoint } from './guard-shared'
 import type { ResolvedOptions } from './keyguard-options'
 import { namesOutputBound, outputBoundField } from './output-bound'
+import { chatEndpoint } from './read-request'
 
 /**
  * The body sent upstream: `stream_options.include_usage` added to a chat stream (else it reports no

@@ -3,6 +3,9 @@ import { parseJson } from '../estimate/parse-json'
 import { parsedBodyOf } from './parsed-body'
 import { concat } from './sse-bytes'
 
+/** The chat completions path, which some guard steps treat apart (`n`, stream options). */
+export const chatEndpoint = '/v1/chat/completions'
+
 /** The API path from any URL or path a client used: `https://x/v1/chat/completions` → `/v1/chat/completions`. */
 export function endpointOf(pathname: string): string {
   const path = pathname.startsWith('http') ? new URL(pathname).pathname : pathname
@@ -21,13 +24,13 @@ export function endpointOf(pathname: string): string {
  * isPricedEndpoint('/v1/files') // false
  * ```
  */
-export function isPricedEndpoint(endpoint: string): boolean {
+function isPricedEndpoint(endpoint: string): boolean {
   const path = endpoint.endsWith('/') ? endpoint.slice(0, -1) : endpoint
   return path.endsWith('/chat/completions') || path.endsWith('/v1/responses') || path.endsWith('/embeddings')
 }
 
 /** The largest request body read for pricing, 32 MiB: OpenAI's own request limits are below it. */
-export const maxPricedBodyBytes = 32 * 1024 * 1024
+const maxPricedBodyBytes = 32 * 1024 * 1024
 
 export interface IncomingRequest {
   url: URL

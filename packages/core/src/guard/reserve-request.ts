@@ -1,12 +1,13 @@
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { estimateRequest, type RequestEstimate } from '../estimate/estimate-request'
-import { chargesFor } from '../limits/charges-for'
+import { chargesFor, usageScoped } from '../limits/charges-for'
 import { denialToError } from '../limits/denial-to-error'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState, Denial } from '../limits/store'
-import { estimateOptions } from './bind-keyguard'
-import { asKeyguardError, handleStoreEvents, type Shared, scrub, usageScoped } from './guard-shared'
+import { estimateOptions } from './estimate-options'
 import { affordableOutputTokens, minClampedOutputTokens, outputBoundField } from './output-bound'
+import { asKeyguardError, scrub } from './scrub-error'
+import { handleStoreEvents, type Shared } from './shared'
 
 /** A prepared request, as the reservation step takes it and (clamped) gives it back. */
 export interface ReserveInput {

@@ -3,9 +3,10 @@ import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import type { RequestEstimate } from '../estimate/estimate-request'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState } from '../limits/store'
-import { handleStoreEvents, type Shared, scrub } from './guard-shared'
 import type { SettleEvent } from './keyguard-events'
 import { recordEntries, settleEntries } from './keyguard-ledger'
+import { scrub } from './scrub-error'
+import { handleStoreEvents, type Shared } from './shared'
 import type { TappedUsage } from './tap-usage'
 
 export interface SettleInput {

@@ -3,8 +3,9 @@ import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
 import type { RequestEstimate } from '../estimate/estimate-request'
 import type { RequestScope } from '../limits/limit-policy'
 import { modelInfo } from '../pricing/model-info'
-import { chatEndpoint, type Shared } from './guard-shared'
 import { namesOutputBound } from './output-bound'
+import { chatEndpoint } from './read-request'
+import type { Shared } from './shared'
 import type { StreamCut } from './tap-usage'
 
 /**

@@ -1,6 +1,6 @@
 import { classifyOpenAIError } from '../errors/classify-openai-error'
 import type { KeyguardError } from '../errors/keyguard-error'
-import { scrubSecrets } from '../keys/scrub-secrets'
+import { scrubSecrets } from '../secrets/scrub-secrets'
 import type { HeaderPairs } from './header-pairs'
 import type { ResolvedOptions } from './keyguard-options'
 

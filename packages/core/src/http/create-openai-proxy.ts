@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import { errorResponse } from '../errors/error-response'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseJson } from '../estimate/parse-json'
 import { storeOf } from '../guard/bind-keyguard'
@@ -8,7 +9,6 @@ import { withParsedBody } from '../guard/parsed-body'
 import { concat } from '../guard/sse-bytes'
 import { parseOptions } from '../limits/limit-policy'
 import { positiveSchema } from '../limits/rule-schemas'
-import { errorResponse } from './error-response'
 import { guardRequest, type ResponseHeaderOptions } from './guard-request'
 import {
   claimFromJson,

@@ -4,11 +4,11 @@ import { format, inspect } from 'node:util'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { toProblemJson } from '../errors/problem-json'
+import { scrubSecrets } from '../secrets/scrub-secrets'
+import { Secret } from '../secrets/secret'
 import { createKeyRing } from './create-key-ring'
 import { keyFingerprint, keyId } from './key-fingerprint'
 import { type ParseApiKeyOptions, parseApiKey } from './parse-api-key'
-import { scrubSecrets } from './scrub-secrets'
-import { Secret } from './secret'
 
 // A fake key shaped like a real project key. If any view below contains it, or its distinctive body, the
 // invariant "the key never leaves" is broken.

@@ -1,7 +1,7 @@
 import { checkOptions } from '../config/check-options'
 import { isKeyguardError, KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import { Secret } from '../secrets/secret'
 import { type ApiKey, type ParseApiKeyOptions, parseApiKey } from './parse-api-key'
-import { Secret } from './secret'
 
 /** One entry of a key ring: a raw value, a {@link Secret}, an {@link ApiKey}, or a value with its own options. */
 export type KeyRingEntry =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { Secret } from '../secrets/secret'
 import { apiKeyKind, keyFingerprint, keyId } from './key-fingerprint'
-import { Secret } from './secret'
 
 const body = 'FAKEk3yXabcdefghijklmnopqrstuvwxyz0123456789'
 

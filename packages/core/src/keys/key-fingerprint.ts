@@ -1,4 +1,4 @@
-import { Secret } from './secret'
+import { Secret } from '../secrets/secret'
 
 /** The kinds of OpenAI key, by prefix. */
 export type ApiKeyKind = 'project' | 'service-account' | 'admin' | 'legacy-user' | 'unknown'

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { isKeyguardError, type KeyguardError } from '../errors/keyguard-error'
+import { Secret } from '../secrets/secret'
 import { parseApiKey } from './parse-api-key'
-import { Secret } from './secret'
 
 const body = 'FAKEk3yXq1w2e3r4t5y6u7i8o9p0asdfghjklzxcvbnm_-QWERTYUIOP'
 const project = `sk-proj-${body}Wq8A`

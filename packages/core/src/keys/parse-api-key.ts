@@ -1,7 +1,7 @@
 import { checkOptions } from '../config/check-options'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import { Secret } from '../secrets/secret'
 import { type ApiKeyKind, apiKeyKind, keyFingerprint } from './key-fingerprint'
-import { Secret } from './secret'
 
 /** A parsed, checked OpenAI key. Printing it shows the fingerprint and `<redacted:NAME>`, never the value. */
 export interface ApiKey {

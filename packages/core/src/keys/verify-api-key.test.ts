@@ -1,6 +1,6 @@
 import { createMockOpenAI, mockErrors } from '@keyguard/testing'
 import { describe, expect, it } from 'vitest'
-import { Secret } from './secret'
+import { Secret } from '../secrets/secret'
 import { verifyApiKey } from './verify-api-key'
 
 const key = 'sk-proj-CANARYverify0123456789abcdefghijklmnopWq8A'

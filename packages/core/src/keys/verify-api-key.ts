@@ -3,9 +3,9 @@ import { classifyOpenAIError } from '../errors/classify-openai-error'
 import type { KeyguardErrorCode } from '../errors/codes'
 import { KeyguardError } from '../errors/keyguard-error'
 import { parseRateLimitHeaders, type UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
+import { Secret } from '../secrets/secret'
 import { type ApiKeyKind, apiKeyKind, keyFingerprint } from './key-fingerprint'
 import type { ApiKey } from './parse-api-key'
-import { Secret } from './secret'
 
 /** The outcome of a live key check. */
 export type KeyStatusKind =

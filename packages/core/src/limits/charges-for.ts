@@ -2,6 +2,9 @@ import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 import type { LimitPolicy, RequestScope } from './limit-policy'
 import type { Charge, LimitRule } from './store'
 
+/** The amount that names a request's limits without charging them: for reading state. */
+export const usageScoped = { costNanos: 0, tokens: 0 }
+
 /** Options for {@link chargesFor}. */
 export interface ChargesForOptions {
   /**

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import type { KeyguardProblem } from '../errors/keyguard-error'
+import type { Nanos } from '../pricing/usd'
 import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
 import { countSchema, nameSchema, positiveSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
@@ -16,12 +17,14 @@ export interface CreditsOptions<Scope extends string = string> {
    * `skip` this limit, or count it against `{ id }`. @default 'refuse'
    */
   whenMissing?: WhenScopeMissing
-  /** Emit `credits-low` when the balance falls below this. */
-  lowBalance?: number
+  /** Emit `credits-low` when the balance falls below this many nanos (`usd(1)`). */
+  lowBalance?: Nanos
   /** Top the balance up when it falls below `threshold`. */
   autoRecharge?: {
-    threshold: number
-    amount: number
+    /** Nanos (`usd(2)`). */
+    threshold: Nanos
+    /** Nanos added each time (`usd(10)`). */
+    amount: Nanos
     /** Most recharges per period. */
     maxPerPeriod: number
     /** The period `maxPerPeriod` counts in. @default 'month' */

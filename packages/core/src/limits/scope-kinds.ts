@@ -6,7 +6,7 @@ import type { LimitPolicy, RequestScope } from './limit-policy'
  * The scope kinds every guard accepts, whatever its limits: `key` picks the key (and defaults to the
  * configured one), `model` is filled from the request body, `tenant` and `user` name who pays in events.
  */
-export const builtInScopeKinds = ['key', 'model', 'tenant', 'user'] as const
+const builtInScopeKinds = ['key', 'model', 'tenant', 'user'] as const
 
 /** A scope kind every guard accepts: `key`, `model`, `tenant` or `user`. */
 export type BuiltInScopeKind = (typeof builtInScopeKinds)[number]

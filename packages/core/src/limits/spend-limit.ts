@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import type { KeyguardProblem } from '../errors/keyguard-error'
+import type { Nanos } from '../pricing/usd'
 import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
 import { countSchema, nameSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
@@ -17,7 +18,7 @@ export interface SpendLimitOptions<Scope extends string = string> {
    */
   whenMissing?: WhenScopeMissing
   /** The limit per period for every scope without its own (`limitFor`, `overrides`). */
-  limit?: number
+  limit?: Nanos
   period: 'day' | 'week' | 'month'
   /** An IANA time zone for the calendar. @default 'UTC' */
   timeZone?: string
@@ -28,9 +29,9 @@ export interface SpendLimitOptions<Scope extends string = string> {
   /** Fractions of the limit that fire a `soft-limit` event once per period, such as `[0.5, 0.8]`. @default [] */
   softAt?: number[]
   /** Per-scope limits (plan tiers), by scope id; `undefined` falls back to `overrides`, then `limit`. */
-  limitFor?: (id: string) => number | undefined | Promise<number | undefined>
+  limitFor?: (id: string) => Nanos | undefined | Promise<Nanos | undefined>
   /** Stored per-scope limits by scope id, such as `{ t1: usd(100), t2: usd(10) }`. @default {} */
-  overrides?: Readonly<Record<string, number>>
+  overrides?: Readonly<Record<string, Nanos>>
 }
 
 const schema = /* @__PURE__ */ (() =>

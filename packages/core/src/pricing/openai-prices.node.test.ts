@@ -1,6 +1,7 @@
 // Oracle: every model in both our table and @pydantic/genai-prices must agree on every rate both price.
 import { calcPrice } from '@pydantic/genai-prices'
 import { describe, expect, it } from 'vitest'
+import { costOfUsage } from '../estimate/cost-of-usage'
 import { modelInfo } from './model-info'
 import { openaiPrices } from './openai-prices'
 
@@ -20,6 +21,14 @@ const probes = [
   ['audioInput', 'input_audio_mtok', { input_tokens: 100_000, input_audio_tokens: 100_000 }],
   ['audioOutput', 'output_audio_mtok', { output_tokens: 100_000, output_audio_tokens: 100_000 }],
 ] as const
+// The same calls as OpenAI reports their usage (chat completions), for costOfUsage.
+const chatUsage = {
+  input: { prompt_tokens: 100_000 },
+  cachedInput: { prompt_tokens: 100_000, prompt_tokens_details: { cached_tokens: 100_000 } },
+  output: { completion_tokens: 100_000 },
+  audioInput: { prompt_tokens: 100_000, prompt_tokens_details: { audio_tokens: 100_000 } },
+  audioOutput: { completion_tokens: 100_000, completion_tokens_details: { audio_tokens: 100_000 } },
+} as const
 
 describe('openaiPrices', () => {
   it('carries its version date', () => {
@@ -54,16 +63,20 @@ describe('openaiPrices', () => {
 
   it('prices every alias at least at the rate genai-prices gives that id, never at a cheaper row', () => {
     const cheaper: string[] = []
+    let compared = 0
     for (const alias of openaiPrices.aliases.keys()) {
-      const ours = modelInfo(alias, openaiPrices).prices.standard
       for (const [rate, field, usage] of probes) {
         const theirs = calcPrice(usage, alias, { providerId: 'openai' })
         if (!theirs || theirs.model_price[field] === undefined) continue
-        const theirNanos = Math.round(theirs.total_price * 1e10)
-        if (ours[rate] < theirNanos) cheaper.push(`${alias}:${rate}: ours ${ours[rate]} theirs ${theirNanos}`)
+        // What a call of 100K tokens costs through our settlement path, against their price of it.
+        const ours = costOfUsage(alias, chatUsage[rate], { prices: openaiPrices }).totalNanos
+        const theirNanos = Math.round(theirs.total_price * 1e9)
+        compared++
+        if (ours < theirNanos) cheaper.push(`${alias}:${rate}: ours ${ours} theirs ${theirNanos}`)
       }
     }
     expect(cheaper).toEqual([])
+    expect(compared).toBeGreaterThan(10)
   })
 
   it('agrees on long-context tiers (the whole request at the higher rate)', () => {

@@ -9,11 +9,18 @@ describe('usd', () => {
     expect(usd(600)).toBe(600_000_000_000)
     expect(usd(-1.5)).toBe(-1_500_000_000)
   })
-  it('always returns an integer', () => {
-    fc.assert(fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), (d) => Number.isInteger(usd(d))))
+  it('returns every whole number of nanos written in dollars exactly', () => {
+    fc.assert(fc.property(fc.integer({ min: -1e15, max: 1e15 }), (nanos) => usd(nanos / 1e9) === nanos))
   })
-  it('throws on a non-finite amount', () => {
-    expect(() => usd(Number.NaN)).toThrow(RangeError)
+  it('refuses, with config.invalid and the fix, an amount it cannot hold exactly', () => {
+    for (const dollars of [Number.NaN, Number.POSITIVE_INFINITY, 1e7, -1e7, 1 / 3, 0.0000000001]) {
+      expect(() => usd(dollars)).toThrow(expect.objectContaining({ code: 'config.invalid' }))
+    }
+    expect(() => usd(1e7)).toThrow(
+      /usd\(10000000\): not an exact amount of nano-USD; usd\(\) takes amounts up to \$9,007,199/,
+    )
+    expect(() => usd(1 / 3)).toThrow(/at most 9 decimal places/)
+    expect(usd(9_007_199)).toBe(9_007_199_000_000_000)
   })
 })
 

@@ -1,10 +1,16 @@
+import { KeyguardError } from '../errors/keyguard-error'
+
 /** Money in integer nano-USD (1e-9 USD). Exact in a JS `number` up to 2^53 (about $9M). */
 export type Nanos = number
 
 const NANOS_PER_USD = 1_000_000_000
+/** The largest whole-dollar amount whose nanos are still a safe integer: about $9M. */
+const MAX_DOLLARS = Math.floor(Number.MAX_SAFE_INTEGER / NANOS_PER_USD)
 
 /**
- * Converts dollars to integer nano-USD, rounding to the nearest nano (half away from zero).
+ * Converts dollars to integer nano-USD, exactly: the amount's decimal digits become nanos. An amount
+ * with digits below the nano (`usd(1 / 3)`), one whose nanos pass `Number.MAX_SAFE_INTEGER` (about
+ * $9M), or one that is not a finite number cannot be held exactly, and throws `config.invalid` with the fix.
  *
  * @example
  * ```ts
@@ -13,10 +19,27 @@ const NANOS_PER_USD = 1_000_000_000
  * ```
  */
 export function usd(dollars: number): Nanos {
-  if (!Number.isFinite(dollars)) throw new RangeError(`usd(): expected a finite number, got ${dollars}`)
-  // Decimal string route: 0.15 * 1e9 is 150000000.00000003 in floating point; toFixed(9) rounds it first.
-  const nanos = Math.round(Number(Math.abs(dollars).toFixed(9)) * NANOS_PER_USD)
+  const abs = Math.abs(dollars)
+  if (!Number.isFinite(dollars) || abs > MAX_DOLLARS)
+    throw notExact(
+      dollars,
+      `amounts up to $${MAX_DOLLARS.toLocaleString('en-US')} (the nanos stay a safe integer)`,
+    )
+  // The decimal string, not `dollars * 1e9`: 0.15 * 1e9 is 150000000.00000003 in floating point.
+  const text = abs.toFixed(9)
+  if (Number(text) !== abs) throw notExact(dollars, 'at most 9 decimal places (one nano-USD is $0.000000001)')
+  const [whole = '0', fraction = '0'] = text.split('.')
+  const nanos = Number(whole) * NANOS_PER_USD + Number(fraction)
   return dollars < 0 ? -nanos : nanos
+}
+
+function notExact(dollars: number, accepts: string): KeyguardError {
+  return new KeyguardError({
+    code: 'config.invalid',
+    message: `usd(${dollars}): not an exact amount of nano-USD; usd() takes ${accepts}`,
+    operatorHint:
+      'round the amount to the nano first (Math.round(dollars * 1e9) / 1e9), or pass integer nanos directly; money in keyguard is integer nano-USD',
+  })
 }
 
 /**

@@ -12,7 +12,7 @@ import type {
   SettleResult,
   StoreEvent,
 } from '@keyguard/core'
-import { periodSpanOf } from '@keyguard/core'
+import { periodSpanOf } from '@keyguard/core/adapter'
 import { type LuaScript, luaScript, type RedisClientLike } from '../client/redis-client'
 import type { RedisClock } from './replay-guard'
 import {

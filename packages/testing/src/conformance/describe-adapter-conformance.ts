@@ -111,7 +111,8 @@ export function describeAdapterConformance(
       expect(await response.json()).toEqual({ reply: expect.any(String) })
       expect(response.headers.get('ratelimit-policy')).toBe('"rpm";q=3')
       expect(response.headers.get('ratelimit')).toMatch(/^"rpm";r=2;t=(59|60)$/)
-      expect(Number(response.headers.get('x-keyguard-estimate'))).toBeGreaterThan(0)
+      expect(Number(response.headers.get('x-keyguard-estimate'))).toBeGreaterThanOrEqual(settled[0] ?? 0)
+      expect(settled[0]).toBe(8 * 150 + 6 * 600)
       expect(Number(response.headers.get('x-keyguard-cost'))).toBe(settled[0])
       expect(mock.requests[0]?.key).toBe(exampleMockKey)
     })
@@ -149,7 +150,8 @@ export function describeAdapterConformance(
       expect(response.headers.get('ratelimit')).toMatch(/^"rpm";r=2/)
       expect(await response.text()).toBe('Hello from the mock OpenAI server.')
       await expect.poll(() => settled.length).toBe(1)
-      expect(settled[0]).toBeGreaterThan(0)
+      // the mock's usage: 8 input tokens × 150 nanos + 6 output tokens × 600 nanos (gpt-4o-mini)
+      expect(settled[0]).toBe(8 * 150 + 6 * 600)
     })
 
     it('serves an OpenAI client through the proxy with the real key, never the virtual one', async () => {

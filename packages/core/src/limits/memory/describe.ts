@@ -7,7 +7,7 @@ import type { State } from './state'
 import { tokensRemaining } from './tokens-state'
 
 /** What reservations hold in the state. */
-export function heldOf(state: State): number {
+function heldOf(state: State): number {
   return state.kind === 'requests' ? state.total - state.settledSum : state.held
 }
 

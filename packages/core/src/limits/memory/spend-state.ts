@@ -21,7 +21,7 @@ export interface SpendState extends Common, Held {
 }
 
 /** No soft threshold fired: shared by every state until its first, so an idle state holds no array. */
-export const noneFired: number[] = /* @__PURE__ */ Object.freeze([]) as unknown as number[]
+const noneFired: number[] = /* @__PURE__ */ Object.freeze([]) as unknown as number[]
 
 /** Nothing spent in the rule's period. */
 export function freshSpend(rule: SpendRule, key: string): SpendState {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { errorCodeTable, keyguardErrorCodes } from '../errors/codes'
-import { KeyguardError } from '../errors/keyguard-error'
-import { toProblemJson } from '../errors/problem-json'
+import { errorCodeTable, keyguardErrorCodes } from './codes'
 import { errorResponse } from './error-response'
+import { KeyguardError } from './keyguard-error'
+import { toProblemJson } from './problem-json'
 
 interface AnsweredBody {
   status: number

@@ -1,6 +1,4 @@
-import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import type { UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
-import { scrubSecrets } from '../keys/scrub-secrets'
 import type { autoRecharger } from '../limits/auto-recharger'
 import type { StoreEvent } from '../limits/store'
 import type { KeyCircuits } from './circuit-breaker'
@@ -18,9 +16,7 @@ export interface Shared {
   rateLimits: Map<string, { limits: UpstreamRateLimits; seenAt: number }>
 }
 
-export const chatEndpoint = '/v1/chat/completions'
-export const usageScoped = { costNanos: 0, tokens: 0 }
-
+/** Pass what a store reported to the guard's listeners, and the due recharges to the recharger. */
 export function handleStoreEvents(shared: Shared, events: readonly StoreEvent[]): void {
   if (events.length === 0) return
   for (const event of events) {
@@ -28,17 +24,4 @@ export function handleStoreEvents(shared: Shared, events: readonly StoreEvent[])
     shared.emitter.emit(event)
   }
   shared.recharger.handle(events)
-}
-
-export function asKeyguardError(error: unknown, options: ResolvedOptions): KeyguardError {
-  if (isKeyguardError(error)) return error
-  return new KeyguardError({
-    code: 'request.invalid',
-    message: `keyguard could not estimate the request: ${scrub(error, options)}`,
-    cause: error,
-  })
-}
-
-export function scrub(error: unknown, options: ResolvedOptions): string {
-  return scrubSecrets(error instanceof Error ? error.message : String(error), options.secrets)
 }

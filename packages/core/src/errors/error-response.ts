@@ -1,6 +1,6 @@
-import { KeyguardError } from '../errors/keyguard-error'
-import { toProblemJson } from '../errors/problem-json'
-import { toOpenAIErrorBody } from '../errors/to-openai-error-body'
+import { KeyguardError } from './keyguard-error'
+import { toProblemJson } from './problem-json'
+import { toOpenAIErrorBody } from './to-openai-error-body'
 
 /** Options for {@link errorResponse}. */
 export interface ErrorResponseOptions {

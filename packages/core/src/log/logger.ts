@@ -5,7 +5,6 @@
 export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void
   error(message: string, details?: Record<string, unknown>): void
-  debug?(message: string, details?: Record<string, unknown>): void
 }
 
 /**
