@@ -113,7 +113,9 @@ async function setup(name: string, label: string) {
   return { redis, store, close }
 }
 
-describe('redisStore', () => {
+// Each case has a redis-server of its own and mostly waits (on a fault, then for leases to end), so the
+// cases run side by side.
+describe.concurrent('redisStore', () => {
   describe.each(Object.keys(clients))('with %s and its default settings', (name) => {
     it.each(Object.keys(faults))(
       'never charges a refused call after %s',
