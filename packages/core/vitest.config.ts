@@ -23,6 +23,15 @@ const resolve = {
 // machine a test that takes 1 s alone took 60 (see scripts/stress-test.sh).
 const timeouts = { testTimeout: 120_000, hookTimeout: 120_000 }
 
+// Test files share their worker (isolate: false): a fresh process per file cost more CPU than the tests
+// themselves (start-up, imports, one tokenizer vocabulary each, ~0.7 s of CPU), and core keeps no
+// state between calls that a file could leak into the next. The edge lane still shadows Node's
+// globals in every core module, whichever file imports it first.
+// *.event-loop.node.test.ts files measure this process's CPU time between two turns of the event loop
+// (estimate/__fixtures__/block-meter.ts): each runs in a process of its own, so another file's heap
+// (collected by helper threads whose CPU counts too) is not measured with it.
+const eventLoopTests = 'src/**/*.event-loop.node.test.ts'
+
 export default defineConfig({
   test: {
     projects: [
@@ -33,9 +42,15 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include,
+          exclude: [eventLoopTests],
+          isolate: false,
           ...timeouts,
           typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },
         },
+      },
+      {
+        resolve,
+        test: { name: 'node:event-loop', environment: 'node', include: [eventLoopTests], ...timeouts },
       },
       {
         resolve,
@@ -45,6 +60,7 @@ export default defineConfig({
           environment: 'edge-runtime',
           include,
           exclude: ['src/**/*.node.test.ts'],
+          isolate: false,
           ...timeouts,
         },
       },

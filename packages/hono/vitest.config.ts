@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
+    // The test files share one worker: a process per file cost more CPU than the tests.
+    isolate: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },

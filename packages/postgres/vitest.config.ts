@@ -26,5 +26,6 @@ export default defineConfig({
       { find: /^@keyguard\/testing$/, replacement: source('../testing/src/index.ts') },
     ],
   },
-  test: { include: ['src/**/*.test.ts'], testTimeout: 20_000 },
+  // The test files share one worker (isolate: false): a process per file cost more CPU than the tests.
+  test: { include: ['src/**/*.test.ts'], isolate: false, testTimeout: 20_000 },
 })

@@ -231,10 +231,28 @@ describe('createKeyguard', () => {
       body: JSON.parse(chatBody()),
     })
     const max = estimate?.maxCostNanos as number
-    const { mock, post } = setup({
+    // Upstream answers once all ten calls are admitted or refused. A call that settled sooner would
+    // free its hold (it costs less than its maximum) and let one more in: on a busy machine, a guard
+    // that yields to the event loop while it estimates can finish the first calls before the last start.
+    let decided = 0
+    let allDecided: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      allDecided = resolve
+    })
+    const decide = () => {
+      decided += 1
+      if (decided === 10) allDecided()
+    }
+    const { mock, post, guard } = setup({
       limits: [spendLimit({ scope: 'tenant', limit: max * 3 + Math.floor(max / 2), period: 'month' })],
       scope: { tenant: 't1' },
+      fetch: async (input, init) => {
+        decide()
+        await gate
+        return mock.fetch(input, init)
+      },
     })
+    guard.on('denied', decide)
     const responses = await Promise.all(
       Array.from({ length: 10 }, () => post('/chat/completions', chatBody())),
     )

@@ -56,7 +56,10 @@ export function parseOptions<T extends z.ZodMiniType>(
   label: string,
   extra: (value: z.output<T>) => KeyguardProblem[] = () => [],
 ): z.output<T> {
-  const result = schema.safeParse(options)
+  // Every message is ours or the schema's own: left to zod, an issue takes zod's global locale, which
+  // full `zod` installs as soon as any module in the process imports it (an app's own code, the AI SDK),
+  // so the same options would read differently from one app to the next.
+  const result = schema.safeParse(options, { error: messageFor })
   // Unknown keys are reported with the closest known one, instead of zod's bare list.
   const problems: KeyguardProblem[] = unknownOptionProblems(
     label,
@@ -70,7 +73,7 @@ export function parseOptions<T extends z.ZodMiniType>(
       problems.push({
         code: issue.code,
         path,
-        message: `${label}: ${path || 'options'} ${messageFor(issue)}`,
+        message: `${label}: ${path || 'options'} ${issue.message}`,
         fix: fixFor(issue),
       })
     }
@@ -85,8 +88,7 @@ export function parseOptions<T extends z.ZodMiniType>(
   return Object.freeze(result.data) as z.output<T>
 }
 
-function messageFor(issue: z.core.$ZodIssue): string {
-  if (issue.message && issue.message !== 'Invalid input') return issue.message
+function messageFor(issue: z.core.$ZodRawIssue): string {
   switch (issue.code) {
     case 'too_small':
       return `is below the minimum (${String(issue.minimum)})`

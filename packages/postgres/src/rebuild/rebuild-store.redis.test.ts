@@ -32,7 +32,13 @@ describe('rebuildStore on Redis', () => {
     // the store warns that this Redis forgets: the loss the ledger is there for
     const warnings: string[] = []
     const logger = { warn: (message: string) => warnings.push(message), error: () => {} }
-    const before = await spendAndRecord(redisStore({ client: connect(redis.port), logger }), ledger, 'redis')
+    // not a test of timeouts: the default 250 ms missed a fresh server's first calls at load 25
+    const timeoutMs = 30_000
+    const before = await spendAndRecord(
+      redisStore({ client: connect(redis.port), logger, timeoutMs }),
+      ledger,
+      'redis',
+    )
     expect(warnings.join('\n')).toContain('appendonly no')
 
     await redis.kill()
@@ -40,6 +46,6 @@ describe('rebuildStore on Redis', () => {
     const client = connect(redis.port)
     expect(await client.dbsize()).toBe(0) // everything the store counted is gone
 
-    await rebuildAndAdmit(redisStore({ client, logger }), ledger, before)
+    await rebuildAndAdmit(redisStore({ client, logger, timeoutMs }), ledger, before)
   }, 60_000)
 })

@@ -46,7 +46,8 @@ function startHolder(prefix: string, slots: number, liveLeaseMs: number) {
   return { child, held, exited }
 }
 
-describe('redisStore leases', () => {
+// Each case has prefixes (and a holder process) of its own and mostly waits for leases: side by side.
+describe.concurrent('redisStore leases', () => {
   it("frees a crashed worker's concurrency slots within its live lease", async () => {
     const prefix = testPrefix('crash')
     const liveLeaseMs = 3000

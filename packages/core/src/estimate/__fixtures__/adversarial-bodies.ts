@@ -1,5 +1,5 @@
 // Request bodies built to make an estimator slow: each is near the 4 MiB body cap once serialized.
-// Used by estimate-request.node.test.ts (event-loop delay); bench/estimate-block.bench.mjs builds the same set.
+// Used by estimate-request.event-loop.node.test.ts (event-loop delay); bench/estimate-block.bench.mjs builds the same set.
 
 const CAP = 4 * 1024 * 1024 - 64 * 1024
 
