@@ -113,7 +113,7 @@ async function setup(name: string, label: string) {
   // A fresh server (fsync always) beside the other cases may miss the 1 s timeout of the first calls on
   // a busy machine: every case starts once the store answers.
   const answers = () =>
-    store.peek({ scope: 'tenant:warm', policies: [{ policy: 'spend', rule: spend }] }).then(
+    Promise.resolve(store.peek({ scope: 'tenant:warm', policies: [{ policy: 'spend', rule: spend }] })).then(
       () => true,
       () => false,
     )
