@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@keyguard\/core$/, replacement: source('../core/src/index.ts') },
+      { find: /^@keyguard\/core\/adapter$/, replacement: source('../core/src/adapter.ts') },
       {
         find: /^@keyguard\/testing\/conformance$/,
         replacement: source('../testing/src/conformance/index.ts'),

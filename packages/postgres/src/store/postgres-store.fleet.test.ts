@@ -35,7 +35,7 @@ beforeAll(async () => {
     platform: 'node',
     format: 'esm',
     external: ['pg'],
-    alias: { '@keyguard/core': here('../../../core/src/index.ts') },
+    alias: { '@keyguard/core': here('../../../core/src') },
     logLevel: 'error',
   })
 })

@@ -19,7 +19,8 @@ export async function bundleFixture(name: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     external: ['ioredis', 'redis'],
-    alias: { '@keyguard/core': here('../../../../core/src/index.ts') },
+    // the folder, so `@keyguard/core/adapter` resolves to its source too
+    alias: { '@keyguard/core': here('../../../../core/src') },
     logLevel: 'error',
   })
   return outfile
