@@ -81,7 +81,11 @@ const creditColumns: [name: string, type: string, value: (entry: CreditEntry) =>
   ['at', 'timestamptz', (e) => e.at],
 ]
 
-/** `INSERT … SELECT … FROM unnest($first::t[], …)`: times travel as epoch ms, JSON as text. */
+/**
+ * `INSERT … SELECT … FROM unnest($first::t[], …)`: times travel as epoch ms, JSON as text. A time is
+ * divided as a double, not a numeric: cheaper per row, and exact, since to_timestamp rounds to the
+ * microsecond.
+ */
 function insertFrom(
   table: string,
   columns: readonly [string, string, unknown][],
@@ -94,7 +98,11 @@ function insertFrom(
     return `$${first + i}::${travels}[]`
   })
   const values = columns.map(([name, type]) =>
-    type === 'timestamptz' ? `to_timestamp(${name} / 1000.0)` : type === 'jsonb' ? `${name}::jsonb` : name,
+    type === 'timestamptz'
+      ? `to_timestamp(${name}::float8 / 1000)`
+      : type === 'jsonb'
+        ? `${name}::jsonb`
+        : name,
   )
   return `INSERT INTO ${table} (${names.join(', ')})
       SELECT ${values.join(', ')} FROM unnest(${arrays.join(', ')}) AS x(${names.join(', ')})

@@ -6,6 +6,8 @@ import owners from './003-owners.sql'
 import storeRules from './004-store-rules.sql'
 import storeOperations from './005-store-operations.sql'
 import storeFastPath from './006-store-fast-path.sql'
+import ledgerTimeIndex from './007-ledger-time-index.sql'
+import requestLog from './008-request-log.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -22,6 +24,8 @@ export const migrations: readonly Migration[] = Object.freeze([
   { version: 4, name: 'store-rules', sql: storeRules },
   { version: 5, name: 'store-operations', sql: storeOperations },
   { version: 6, name: 'store-fast-path', sql: storeFastPath },
+  { version: 7, name: 'ledger-time-index', sql: ledgerTimeIndex },
+  { version: 8, name: 'request-log', sql: requestLog },
 ])
 
 /** Options for {@link migrate}. */

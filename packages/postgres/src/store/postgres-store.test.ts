@@ -43,6 +43,28 @@ describe('postgresStore', () => {
     expect(state).toMatchObject({ held: 30, remaining: 70 })
   })
 
+  it('admits exactly a requests limit under racing reserves, its sums equal to its log rows', async () => {
+    const store = postgresStore({ pool, schema })
+    const rpm = { kind: 'requests' as const, limit: 25, windowMs: 600_000 }
+    const charges = [{ scope: 'user:rows', policy: 'rpm', rule: rpm, amount: 1 }]
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => store.reserve({ id: `rq${i}`, charges, leaseMs: 600_000 })),
+    )
+    const admitted = answers.flatMap((answer, i) => (answer.ok ? [`rq${i}`] : []))
+    expect(admitted).toHaveLength(25)
+    await Promise.all(
+      admitted.map((id, i) =>
+        i % 2 === 0 ? store.settle({ id, actual: { costNanos: 0, tokens: 0 } }) : store.release(id),
+      ),
+    )
+    const [state] = await store.peek({ scope: 'user:rows', policies: [{ policy: 'rpm', rule: rpm }] })
+    expect(state).toMatchObject({ used: 13, held: 0, remaining: 12 })
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n, bool_and(settled) AS settled FROM "${schema}".keyguard_request_log`,
+    )
+    expect(rows).toEqual([{ n: 13, settled: true }])
+  })
+
   it('gives every racing claim of an object the same single owner', async () => {
     const store = postgresStore({ pool, schema })
     const answers = await Promise.all(

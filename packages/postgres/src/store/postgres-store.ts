@@ -68,7 +68,7 @@ const isRetryable = (error: unknown): boolean => {
  * Create a {@link KeyguardStore} on Postgres: limits and credits shared by every process that uses the
  * database, durable across restarts, on the database's clock (`clock_timestamp()`, read once per
  * operation). Each operation is one statement: a plpgsql function (`keyguard_reserve`, `keyguard_settle`,
- * … from migrations 5 and 6) that locks the rows it names in key order, applies the store rules and writes them
+ * … from migrations 5, 6 and 8) that locks the rows it names in key order, applies the store rules and writes them
  * back, so concurrent reserves never overspend and never deadlock each other. Run {@link migrate} first.
  *
  * @param options - the pool and the schema.
