@@ -310,20 +310,32 @@ local function part_at(str, i)
   local n = tonumber(string.sub(str, i, dot - 1))
   return string.sub(str, dot + 1, dot + n), dot + n + 1
 end
+-- Parsed key lists by their text, as rule_of caches rules (a record's keys repeat: the same user's
+-- states). An entry is never handed out: each call gets fresh charge tables (get_state adds to them).
+local PARSED, PARSED_COUNT, PARSED_MAX = {}, 0, 1024
 local function parse_keys(str)
-  local list, i = {}, 1
-  while i <= #str do
-    local from = i
-    local kind = KINDS[string.sub(str, i, i)]
-    local s, p
-    s, i = part_at(str, i + 2)
-    p, i = part_at(str, i + 1)
-    if kind == 'spend' then
-      local _
-      _, i = part_at(str, i + 1)
+  local parts = PARSED[str]
+  if parts == nil then
+    parts = {}
+    local i = 1
+    while i <= #str do
+      local from = i
+      local kind = KINDS[string.sub(str, i, i)]
+      local s, p
+      s, i = part_at(str, i + 2)
+      p, i = part_at(str, i + 1)
+      if kind == 'spend' then
+        local _
+        _, i = part_at(str, i + 1)
+      end
+      parts[#parts + 1] = { s, p, kind, string.sub(str, from, i - 1) }
     end
-    list[#list + 1] = { s = s, p = p, kind = kind, k = BASE .. string.sub(str, from, i - 1) }
+    if PARSED_COUNT >= PARSED_MAX then PARSED, PARSED_COUNT = {}, 0 end
+    PARSED[str] = parts
+    PARSED_COUNT = PARSED_COUNT + 1
   end
+  local list = {}
+  for n, t in ipairs(parts) do list[n] = { s = t[1], p = t[2], kind = t[3], k = BASE .. t[4] } end
   return list
 end
 
