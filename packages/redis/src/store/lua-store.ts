@@ -13,17 +13,9 @@ import type {
   StoreEvent,
 } from '@keyguard/core'
 import { periodSpanOf } from '@keyguard/core/adapter'
-import { type LuaScript, luaScript, type RedisClientLike } from '../client/redis-client'
+import { luaLibrary, luaScript, type RedisClientLike } from '../client/redis-client'
 import type { RedisClock } from './replay-guard'
-import {
-  adjustScript,
-  cancelScript,
-  peekScript,
-  releaseScript,
-  renewScript,
-  reserveScript,
-  settleScript,
-} from './scripts'
+import { storeLua } from './scripts'
 
 const scripts = {
   // first claim wins; the answer is the owner after the call
@@ -31,14 +23,10 @@ const scripts = {
     "redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) return redis.call('GET', KEYS[1])",
   ),
   ownerOf: luaScript("return redis.call('GET', KEYS[1])"),
-  reserve: luaScript(reserveScript),
-  settle: luaScript(settleScript),
-  release: luaScript(releaseScript),
-  peek: luaScript(peekScript),
-  adjust: luaScript(adjustScript),
-  cancel: luaScript(cancelScript),
-  renew: luaScript(renewScript),
 }
+// every store operation: one FCALL (or EVALSHA where Redis has no Functions)
+const library = luaLibrary('keyguard', storeLua.library, storeLua.operations)
+type Operation = (typeof storeLua.operations)[number]
 
 /** Options of the bare Lua store: no timeout, no fallback (that is {@link redisStore}'s job). */
 export interface LuaStoreOptions {
@@ -245,8 +233,8 @@ export function luaStore({
 }: LuaStoreOptions): LuaStore {
   const head = [base, rememberMs, creditsTtlMs, reclaimPerReserve]
   const record = (id: string) => `${base}r:${id}`
-  const run = (lua: LuaScript, keys: string[], args: (string | number)[]) =>
-    lua.run(client, keys, [...head, ...args])
+  const run = (operation: Operation, keys: string[], args: (string | number)[]) =>
+    library.run(client, operation, keys, [...head, ...args])
   type ChargeLike = Pick<Charge, 'scope' | 'policy' | 'rule'> & { amount: number }
   const toLua = (charge: ChargeLike, redisNow: number): LuaCharge => {
     const rule = ruleAt(charge.rule, redisNow)
@@ -294,7 +282,7 @@ export function luaStore({
         charges,
         (lua, keys) =>
           run(
-            scripts.reserve,
+            'reserve',
             [record(id), ...keys],
             [id, leaseMs, clock?.deadline(sentAt) ?? '', ...chargeArgs(lua)],
           ) as Promise<unknown[]>,
@@ -334,7 +322,7 @@ export function luaStore({
         throw new RangeError('settle: actual.costNanos and actual.tokens must be safe integers >= 0')
       }
       const [status, states, events] = (await run(
-        scripts.settle,
+        'settle',
         [record(id)],
         [id, actual.costNanos, actual.tokens],
       )) as unknown[]
@@ -346,19 +334,19 @@ export function luaStore({
     },
 
     async release(id): Promise<ReleaseResult> {
-      const status = await run(scripts.release, [record(id)], [id])
+      const status = await run('release', [record(id)], [id])
       return { status: String(status) as ReleaseResult['status'] }
     },
 
     async cancel(id) {
-      return String(await run(scripts.cancel, [record(id)], [id]))
+      return String(await run('cancel', [record(id)], [id]))
     },
 
     async renew(leases, leaseMs) {
       if (leases.length === 0) return 0
       const keys = leases.map(({ id }) => record(id))
       const args = leases.flatMap(({ id, until }) => [id, Math.floor(until)])
-      return Number(await run(scripts.renew, keys, [leaseMs, ...args]))
+      return Number(await run('renew', keys, [leaseMs, ...args]))
     },
 
     async peek({ scope, policies }): Promise<ChargeState[]> {
@@ -366,7 +354,7 @@ export function luaStore({
       const charges = policies.map(({ policy, rule }) => ({ scope, policy, rule, amount: 0 }))
       const [, states] = await withPeriods(
         charges,
-        (lua, keys) => run(scripts.peek, keys, chargeArgs(lua)) as Promise<unknown[]>,
+        (lua, keys) => run('peek', keys, chargeArgs(lua)) as Promise<unknown[]>,
         0,
       )
       return rows(states).map(toState)
@@ -392,7 +380,7 @@ export function luaStore({
         [{ scope, policy, rule, amount: 0 }],
         (lua) =>
           run(
-            scripts.adjust,
+            'adjust',
             [...keysOf((lua[0] as LuaCharge).k, 'credits'), idem],
             [
               delta,

@@ -22,6 +22,11 @@ describe('misconfiguration', () => {
       'ERR',
       /report/,
     ],
+    [
+      "ERR user_function:3: attempt to index local 'x' (a nil value) script: keyguard_ab12_reserve, on @user_function:3.",
+      'ERR',
+      /report/,
+    ],
   ])('names %s with its fix', (message, name, fix) => {
     expect(misconfiguration(new Error(message))).toMatchObject({ name, fix: expect.stringMatching(fix) })
   })

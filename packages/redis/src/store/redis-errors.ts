@@ -50,7 +50,7 @@ const known: [RegExp, Omit<Misconfiguration, 'name'>][] = [
     /^NOPERM\b/,
     {
       problem: 'the Redis user is not allowed a command or key keyguard needs',
-      fix: "grant the ACL user +eval +evalsha +info and the key pattern of keyguard's prefix",
+      fix: "grant the ACL user +fcall +function|load (or +eval +evalsha) +info and the key pattern of keyguard's prefix",
     },
   ],
   [
@@ -61,7 +61,7 @@ const known: [RegExp, Omit<Misconfiguration, 'name'>][] = [
     },
   ],
   [
-    /^ERR .*(user_script|Error running script|Error compiling script)|^ERR user_script/,
+    /^ERR .*(user_script|user_function|Error running script|Error compiling script)|^ERR user_(script|function)/,
     {
       problem: "keyguard's Lua script failed on this input",
       fix: 'report it to keyguard with the message; other calls are unaffected',

@@ -130,6 +130,9 @@ describe('redisStore on a Redis Cluster', () => {
           const tenantKeys = keys.filter((key) => key.startsWith(`{${prefix}|`))
           perMaster.push(new Set(tenantKeys.map((key) => key.slice(0, key.indexOf('}') + 1))).size)
           if (keys.some((key) => key.startsWith(`{${prefix}}:`))) appWide.add(`${node.port}`)
+          // the store's Functions library is loaded on every master, not only where the first call went
+          const libraries = (await direct.call('FUNCTION', 'LIST', 'LIBRARYNAME', 'keyguard_*')) as unknown[]
+          expect(libraries.length).toBeGreaterThan(0)
         } finally {
           direct.disconnect()
         }

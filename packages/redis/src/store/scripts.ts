@@ -1,5 +1,8 @@
-// The store's Lua, one script per operation (docs/store-semantics.md is the specification). Every
-// script shares LIB, so each operation is still one EVALSHA round trip. Conventions:
+// The store's Lua, one library (docs/store-semantics.md is the specification): LIB, then each
+// operation as a function OPS.<name>. On Redis 7 it is loaded once as Redis Functions and each
+// operation is one FCALL; elsewhere each operation is one EVALSHA script (redis-client.ts, luaLibrary).
+// Conventions:
+// - every call starts with begin(): LIB's locals outlive a call, so a call sets what it uses afresh;
 // - time comes from redis.call('TIME') only, read once per call (NOW);
 // - numbers go to Redis through fmt() (string.format '%d'): Lua's own number-to-string conversion
 //   switches to exponent notation past 1e14, which HINCRBY/HSET readers would misread;
@@ -18,14 +21,30 @@
 
 import { CREDITS_LUA } from './lua-credits'
 
+// Set by begin() at the start of every call: the call's KEYS and ARGV, its TIME, and the head
+// arguments (ARGV[1] key base, ARGV[2] remember ms, ARGV[3] credits ttl ms, ARGV[4] reclaim limit).
 const LIB = /* lua */ `
--- Redis 3.2 to 4 replicate a script that reads TIME only when told to; 7 (which has the version
--- number) always does, and the pcall is a cost there
-if redis.replicate_commands and not redis.REDIS_VERSION_NUM then pcall(redis.replicate_commands) end
-local T = redis.call('TIME')
-local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
+local KEYS, ARGV, NOW, BASE, REMEMBER, CREDITS_TTL, RECLAIM
 local function fmt(n) return string.format('%d', n) end
-local function flt(n) return string.format('%.17g', n) end
+-- a level as Redis will read it back exactly: an integer as one, any other number with 17 digits
+local function flt(n)
+  if n == math.floor(n) and n > -1e15 and n < 1e15 then return string.format('%d', n) end
+  return string.format('%.17g', n)
+end
+-- Rules by their JSON text, decoded once: Redis Functions keep a library's locals between calls, so
+-- the same rule sent (or stored) again is not decoded again. A cache, never changed in place (a rule
+-- table is only read), and emptied when it grows past RULES_MAX texts.
+local RULES, RULE_COUNT, RULES_MAX = {}, 0, 512
+local function rule_of(json)
+  local r = RULES[json]
+  if r == nil then
+    if RULE_COUNT >= RULES_MAX then RULES, RULE_COUNT = {}, 0 end
+    r = cjson.decode(json)
+    RULES[json] = r
+    RULE_COUNT = RULE_COUNT + 1
+  end
+  return r
+end
 -- append a field and its integer value to an HSET argument list
 local function put(f, name, n)
   f[#f + 1] = name
@@ -144,7 +163,7 @@ local function finish_hold(S, id, amount, how, actual, events)
 end
 
 -- A settle or release (FINISH) reads its own hold's amount with each state's aggregates: one HMGET.
-local FINISH = nil
+local FINISH
 
 local function hold_amount(S, id)
   if S.holds_gone[id] then return nil end
@@ -170,7 +189,7 @@ end
 -- The rule a state was last reserved with (its hash's 'r'), for a call that names the state but not
 -- the rule (settle, release, a reclaim, a renew); a state that is gone gets a rule that holds nothing.
 local function stored_rule(kind, r)
-  if r then return cjson.decode(r) end
+  if r then return rule_of(r) end
   if kind == 'spend' then return { kind = kind, limitNanos = 0, period = { id = '', endsAt = NOW }, softNanos = {} } end
   if kind == 'tokens' then return { kind = kind, capacity = 0, refillPerSecond = 0 } end
   if kind == 'requests' then return { kind = kind, limit = 0, windowMs = 1 } end
@@ -277,11 +296,10 @@ end
 
 -- Every state one call loads, by key, so a state named twice (or by a reclaimed reservation) is
 -- one table; a write call saves them all at the end.
-local STATES = {}
-local RECLAIMED = {}
+local STATES, RECLAIMED
 -- the reservation a cancel releases: never reclaimed (charged) by that same call, even past its lease
-local CANCELLING = nil
-local LEASE = 0
+local CANCELLING
+local LEASE
 local get_state
 
 -- A state key is BASE .. kind letter .. ':' .. len '.' scope .. ':' .. len '.' policy, and for spend
@@ -292,20 +310,32 @@ local function part_at(str, i)
   local n = tonumber(string.sub(str, i, dot - 1))
   return string.sub(str, dot + 1, dot + n), dot + n + 1
 end
+-- Parsed key lists by their text, as rule_of caches rules (a record's keys repeat: the same user's
+-- states). An entry is never handed out: each call gets fresh charge tables (get_state adds to them).
+local PARSED, PARSED_COUNT, PARSED_MAX = {}, 0, 1024
 local function parse_keys(str)
-  local list, i = {}, 1
-  while i <= #str do
-    local from = i
-    local kind = KINDS[string.sub(str, i, i)]
-    local s, p
-    s, i = part_at(str, i + 2)
-    p, i = part_at(str, i + 1)
-    if kind == 'spend' then
-      local _
-      _, i = part_at(str, i + 1)
+  local parts = PARSED[str]
+  if parts == nil then
+    parts = {}
+    local i = 1
+    while i <= #str do
+      local from = i
+      local kind = KINDS[string.sub(str, i, i)]
+      local s, p
+      s, i = part_at(str, i + 2)
+      p, i = part_at(str, i + 1)
+      if kind == 'spend' then
+        local _
+        _, i = part_at(str, i + 1)
+      end
+      parts[#parts + 1] = { s, p, kind, string.sub(str, from, i - 1) }
     end
-    list[#list + 1] = { s = s, p = p, kind = kind, k = BASE .. string.sub(str, from, i - 1) }
+    if PARSED_COUNT >= PARSED_MAX then PARSED, PARSED_COUNT = {}, 0 end
+    PARSED[str] = parts
+    PARSED_COUNT = PARSED_COUNT + 1
   end
+  local list = {}
+  for n, t in ipairs(parts) do list[n] = { s = t[1], p = t[2], kind = t[3], k = BASE .. t[4] } end
   return list
 end
 
@@ -630,7 +660,7 @@ local function decode_charges(first, count)
   for i = 1, count do
     local at = first + (i - 1) * 5
     local rj = ARGV[at + 4]
-    local r = cjson.decode(rj)
+    local r = rule_of(rj)
     charges[i] = { s = ARGV[at], p = ARGV[at + 1], a = tonumber(ARGV[at + 2]), k = ARGV[at + 3], rj = rj, r = r, kind = r.kind }
   end
   return charges
@@ -645,17 +675,21 @@ local function periods_hold(charges)
   end
   return true
 end
-`
 
-// ARGV[1] key base, ARGV[2] remember ms, ARGV[3] credits ttl ms, ARGV[4] reclaim limit per state.
-const HEAD = /* lua */ `
-local BASE = ARGV[1]
-local REMEMBER = tonumber(ARGV[2])
-local CREDITS_TTL = tonumber(ARGV[3])
-local RECLAIM = tonumber(ARGV[4])
+-- Every call starts here: a library's locals outlive a call (Redis Functions load it once), so
+-- everything a call reads or builds is set afresh.
+local function begin(keys, args)
+  -- Redis 3.2 to 4 replicate a script that reads TIME only when told to; 7 (which has the version
+  -- number) always does, and the pcall is a cost there
+  if redis.replicate_commands and not redis.REDIS_VERSION_NUM then pcall(redis.replicate_commands) end
+  KEYS, ARGV = keys, args
+  local T = redis.call('TIME')
+  NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
+  BASE, REMEMBER, CREDITS_TTL, RECLAIM = args[1], tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  STATES, RECLAIMED, CANCELLING, LEASE, FINISH = {}, {}, nil, 0, nil
+end
+local OPS = {}
 `
-
-const script = (body: string) => HEAD + LIB + body
 
 /**
  * KEYS: record, then k, h, x (credits: and y) per charge. ARGV[5..]: id, lease ms, deadline (Redis
@@ -663,224 +697,248 @@ const script = (body: string) => HEAD + LIB + body
  * Replies { ok, code, states, events, denial, NOW }: code 0 new, 1 replayed, 2 stale (wrote
  * nothing), 3 a period does not hold NOW (wrote nothing; resend with periods for NOW).
  */
-export const reserveScript = script(/* lua */ `
-local rkey = KEYS[1]
-local id, lease = ARGV[5], tonumber(ARGV[6])
-local charges = decode_charges(8, (#ARGV - 7) / 5)
-local lease_end = NOW + lease
--- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
--- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
-if ARGV[7] ~= '' and NOW > tonumber(ARGV[7]) then return { 0, 2, {}, {}, {}, NOW } end
-if not periods_hold(charges) then return { 0, 3, {}, {}, {}, NOW } end
-local known = redis.call('GET', rkey)
-if known then
-  -- a tombstone: the sender cancelled this id before the reserve arrived
-  if string.sub(known, 1, 10) == 'cancelled|' then return { 0, 2, {}, {}, {}, NOW } end
-  return { 1, 1, peek_states(charges), {}, {}, NOW }
-end
--- a hold of a forgotten reservation with this same id is reclaimed in its state only, as before
-RECLAIMED[id] = true
-local events = {}
-LEASE = lease
-local list = load_all(charges, true, events)
-local pend = {}
-for i, c in ipairs(charges) do
-  local S = list[i]
-  local p = pend[c.k] or 0
-  local st = state_of(S, p, true)
-  local remaining = st[7]
-  if remaining ~= '' and c.a > remaining then
-    -- a denial writes nothing but what its reclaims and expiries changed
-    save_all(true)
-    return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] }, NOW }
+const reserve = /* lua */ `
+OPS.reserve = function()
+  local rkey = KEYS[1]
+  local id, lease = ARGV[5], tonumber(ARGV[6])
+  local charges = decode_charges(8, (#ARGV - 7) / 5)
+  local lease_end = NOW + lease
+  -- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
+  -- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
+  if ARGV[7] ~= '' and NOW > tonumber(ARGV[7]) then return { 0, 2, {}, {}, {}, NOW } end
+  if not periods_hold(charges) then return { 0, 3, {}, {}, {}, NOW } end
+  local known = redis.call('GET', rkey)
+  if known then
+    -- a tombstone: the sender cancelled this id before the reserve arrived
+    if string.sub(known, 1, 10) == 'cancelled|' then return { 0, 2, {}, {}, {}, NOW } end
+    return { 1, 1, peek_states(charges), {}, {}, NOW }
   end
-  pend[c.k] = p + c.a
-end
-local keys = {}
-for i, c in ipairs(charges) do
-  local S = list[i]
-  keys[i] = string.sub(c.k, #BASE + 1)
-  S.held = S.held + c.a
-  redis.call('ZADD', c.h, fmt(lease_end), id)
-  S.lm = math.min(S.lm, lease_end)
-  S.new_fields = S.new_fields or {}
-  S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
-  S.grew_h = true
-  if S.kind == 'requests' then
-    S.grew_x = true
-    -- a re-added member (an id forgotten and reused) may have been the oldest: ask again then
-    if redis.call('ZADD', c.x, fmt(NOW), id) == 0 then S.first = nil elseif S.first == false then S.first = NOW end
-    S.new_fields['a:' .. id] = (S.new_fields['a:' .. id] or 0) + c.a
-  elseif S.kind == 'tokens' then
-    S.level = S.level - c.a
+  -- a hold of a forgotten reservation with this same id is reclaimed in its state only, as before
+  RECLAIMED[id] = true
+  local events = {}
+  LEASE = lease
+  local list = load_all(charges, true, events)
+  local pend = {}
+  for i, c in ipairs(charges) do
+    local S = list[i]
+    local p = pend[c.k] or 0
+    local st = state_of(S, p, true)
+    local remaining = st[7]
+    if remaining ~= '' and c.a > remaining then
+      -- a denial writes nothing but what its reclaims and expiries changed
+      save_all(true)
+      return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] }, NOW }
+    end
+    pend[c.k] = p + c.a
   end
-end
-local seen = {}
-for i, c in ipairs(charges) do
-  local S = list[i]
-  if not seen[c.k] then
-    seen[c.k] = true
-    -- the count of entries (requests) or holds (concurrency) whose amount is not 1 (retry_after)
-    if (S.kind == 'requests' or S.kind == 'concurrency') and S.new_fields['h:' .. id] ~= 1 then S.nu = S.nu + 1 end
-    -- a log entry of 1 needs no field
-    if S.kind == 'requests' and S.new_fields['a:' .. id] == 1 then S.new_fields['a:' .. id] = nil end
-    if S.kind == 'credits' then credit_events(S, events) end
+  local keys = {}
+  for i, c in ipairs(charges) do
+    local S = list[i]
+    keys[i] = string.sub(c.k, #BASE + 1)
+    S.held = S.held + c.a
+    redis.call('ZADD', c.h, fmt(lease_end), id)
+    S.lm = math.min(S.lm, lease_end)
+    S.new_fields = S.new_fields or {}
+    S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
+    S.grew_h = true
+    if S.kind == 'requests' then
+      S.grew_x = true
+      -- a re-added member (an id forgotten and reused) may have been the oldest: ask again then
+      if redis.call('ZADD', c.x, fmt(NOW), id) == 0 then S.first = nil elseif S.first == false then S.first = NOW end
+      S.new_fields['a:' .. id] = (S.new_fields['a:' .. id] or 0) + c.a
+    elseif S.kind == 'tokens' then
+      S.level = S.level - c.a
+    end
   end
+  local seen = {}
+  for i, c in ipairs(charges) do
+    local S = list[i]
+    if not seen[c.k] then
+      seen[c.k] = true
+      -- the count of entries (requests) or holds (concurrency) whose amount is not 1 (retry_after)
+      if (S.kind == 'requests' or S.kind == 'concurrency') and S.new_fields['h:' .. id] ~= 1 then S.nu = S.nu + 1 end
+      -- a log entry of 1 needs no field
+      if S.kind == 'requests' and S.new_fields['a:' .. id] == 1 then S.new_fields['a:' .. id] = nil end
+      if S.kind == 'credits' then credit_events(S, events) end
+    end
+  end
+  redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. table.concat(keys), 'PX', fmt(lease + REMEMBER))
+  save_all()
+  local out = {}
+  for i = 1, #charges do out[i] = state_of(list[i]) end
+  return { 1, 0, out, events, {}, NOW }
 end
-redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. table.concat(keys), 'PX', fmt(lease + REMEMBER))
-save_all()
-local out = {}
-for i = 1, #charges do out[i] = state_of(list[i]) end
-return { 1, 0, out, events, {}, NOW }
-`)
+`
 
 /** KEYS: record. ARGV[5..]: id, cost nanos, tokens. */
-export const settleScript = script(/* lua */ `
-local rkey = KEYS[1]
-local id = ARGV[5]
-local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
-local rec = record_get(rkey)
-if not rec then return { 'unknown', {}, {} } end
-local st = rec.st
-local events = {}
-if st == 'live' then
-  local how, status = 'settle', 'settled'
-  if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
-  local out = finish_reservation(rec, id, how, actual, events)
-  -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
-  record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
-  return { status, out, events }
+const settle = /* lua */ `
+OPS.settle = function()
+  local rkey = KEYS[1]
+  local id = ARGV[5]
+  local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
+  local rec = record_get(rkey)
+  if not rec then return { 'unknown', {}, {} } end
+  local st = rec.st
+  local events = {}
+  if st == 'live' then
+    local how, status = 'settle', 'settled'
+    if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
+    local out = finish_reservation(rec, id, how, actual, events)
+    -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
+    record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
+    return { status, out, events }
+  end
+  local status = st
+  if st == 'settled' then status = 'already-settled' end
+  if st == 'cancelled' then status = 'released' end
+  return { status, peek_states(record_charges(rec)), {} }
 end
-local status = st
-if st == 'settled' then status = 'already-settled' end
-if st == 'cancelled' then status = 'released' end
-return { status, peek_states(record_charges(rec)), {} }
-`)
+`
 
 /** KEYS: record. ARGV[5]: id. */
-export const releaseScript = script(/* lua */ `
-local rkey = KEYS[1]
-local id = ARGV[5]
-local rec = record_get(rkey)
-if not rec then return 'unknown' end
-local st = rec.st
-if st == 'live' then
-  local how, status = 'release', 'released'
-  if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
-  finish_reservation(rec, id, how, nil, {})
-  -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
-  record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
-  return status
+const release = /* lua */ `
+OPS.release = function()
+  local rkey = KEYS[1]
+  local id = ARGV[5]
+  local rec = record_get(rkey)
+  if not rec then return 'unknown' end
+  local st = rec.st
+  if st == 'live' then
+    local how, status = 'release', 'released'
+    if rec.exp <= NOW then how, status = 'reclaim', 'expired' end
+    finish_reservation(rec, id, how, nil, {})
+    -- remembered until max(leaseEnd, now) + REMEMBER (spec 1)
+    record_set(rkey, rec, status, math.max(rec.exp - NOW, 0) + REMEMBER)
+    return status
+  end
+  if st == 'released' or st == 'cancelled' then return 'already-released' end
+  return st
 end
-if st == 'released' or st == 'cancelled' then return 'already-released' end
-return st
-`)
+`
 
 /**
  * KEYS: record. ARGV[5]: id. Cancels a reserve its sender answered as failed, whatever order the
  * two arrive in: a live hold is released (even past its lease: the call never ran, so nothing is
  * charged), and an id not seen yet gets a tombstone that turns a later reserve into a no-op.
  */
-export const cancelScript = script(/* lua */ `
-local rkey = KEYS[1]
-local id = ARGV[5]
-local rec = record_get(rkey)
-if not rec then
-  redis.call('SET', rkey, 'cancelled|' .. fmt(NOW) .. '|0|[]', 'PX', fmt(REMEMBER))
-  return 'tombstone'
+const cancel = /* lua */ `
+OPS.cancel = function()
+  local rkey = KEYS[1]
+  local id = ARGV[5]
+  local rec = record_get(rkey)
+  if not rec then
+    redis.call('SET', rkey, 'cancelled|' .. fmt(NOW) .. '|0|[]', 'PX', fmt(REMEMBER))
+    return 'tombstone'
+  end
+  if rec.st ~= 'live' then return rec.st end
+  CANCELLING = id
+  finish_reservation(rec, id, 'release', nil, {})
+  record_set(rkey, rec, 'cancelled', math.max(rec.exp - NOW, 0) + REMEMBER)
+  return 'released'
 end
-if rec.st ~= 'live' then return rec.st end
-CANCELLING = id
-finish_reservation(rec, id, 'release', nil, {})
-record_set(rkey, rec, 'cancelled', math.max(rec.exp - NOW, 0) + REMEMBER)
-return 'released'
-`)
+`
 
 /** KEYS: k, h, x (credits: and y) per policy. ARGV[5..]: the charges (decode_charges, amount 0). Replies { code, states, NOW }: code 3 as in reserve. */
-export const peekScript = script(/* lua */ `
-local charges = decode_charges(5, (#ARGV - 4) / 5)
-if not periods_hold(charges) then return { 3, {}, NOW } end
-return { 0, peek_states(charges), NOW }
-`)
+const peek = /* lua */ `
+OPS.peek = function()
+  local charges = decode_charges(5, (#ARGV - 4) / 5)
+  if not periods_hold(charges) then return { 3, {}, NOW } end
+  return { 0, peek_states(charges), NOW }
+end
+`
 
 /**
  * KEYS: k, h, x, y, idempotency key. ARGV[5..]: delta, expiresAt|'', idempotency key|'', idem
  * ttl, then the charge (decode_charges). Replies { code, state, NOW }: code 3 as in reserve.
  */
-export const adjustScript = script(/* lua */ `
-local delta, expires, idem, idem_ttl = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
-local c = decode_charges(9, 1)[1]
-if not periods_hold({ c }) then return { 3, {}, NOW } end
-local S = get_state(c, true, {})
-if idem ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
+const adjust = /* lua */ `
+OPS.adjust = function()
+  local delta, expires, idem, idem_ttl = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
+  local c = decode_charges(9, 1)[1]
+  if not periods_hold({ c }) then return { 3, {}, NOW } end
+  local S = get_state(c, true, {})
+  if idem ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
+    save_all()
+    return { 0, state_of(S), NOW }
+  end
+  local kind = S.kind
+  if kind == 'spend' then
+    if delta > 0 then S.bonus = S.bonus + delta else S.spent = math.max(0, S.spent + delta) end
+  elseif kind == 'credits' then
+    if delta > 0 then
+      local paid = math.min(S.debt, delta)
+      S.debt = S.debt - paid
+      if delta - paid > 0 then
+        local seq = redis.call('HINCRBY', c.k, 'seq', 1)
+        local gid = string.format('%016d', seq)
+        redis.call('ZADD', c.x, seq, gid)
+        redis.call('HSET', c.k, 'ga:' .. gid, fmt(delta - paid), 'ge:' .. gid, expires)
+        if expires ~= '' then redis.call('ZADD', c.y, expires, gid) end
+        S.bal = S.bal + delta - paid
+      end
+    elseif delta < 0 then
+      consume(S, -delta)
+    end
+    if idem ~= '' and S.pk == idem then S.pk = ''; S.pa = 0 end
+    local low = nz(S.r.lowBalanceNanos)
+    if low and balance(S) - S.debt >= low then S.low = 0 end
+  elseif kind == 'tokens' then
+    S.level = math.min(S.r.capacity, S.level + delta)
+  end
+  if idem ~= '' then redis.call('SET', KEYS[5], '1', 'PX', idem_ttl) end
   save_all()
   return { 0, state_of(S), NOW }
 end
-local kind = S.kind
-if kind == 'spend' then
-  if delta > 0 then S.bonus = S.bonus + delta else S.spent = math.max(0, S.spent + delta) end
-elseif kind == 'credits' then
-  if delta > 0 then
-    local paid = math.min(S.debt, delta)
-    S.debt = S.debt - paid
-    if delta - paid > 0 then
-      local seq = redis.call('HINCRBY', c.k, 'seq', 1)
-      local gid = string.format('%016d', seq)
-      redis.call('ZADD', c.x, seq, gid)
-      redis.call('HSET', c.k, 'ga:' .. gid, fmt(delta - paid), 'ge:' .. gid, expires)
-      if expires ~= '' then redis.call('ZADD', c.y, expires, gid) end
-      S.bal = S.bal + delta - paid
-    end
-  elseif delta < 0 then
-    consume(S, -delta)
-  end
-  if idem ~= '' and S.pk == idem then S.pk = ''; S.pa = 0 end
-  local low = nz(S.r.lowBalanceNanos)
-  if low and balance(S) - S.debt >= low then S.low = 0 end
-elseif kind == 'tokens' then
-  S.level = math.min(S.r.capacity, S.level + delta)
-end
-if idem ~= '' then redis.call('SET', KEYS[5], '1', 'PX', idem_ttl) end
-save_all()
-return { 0, state_of(S), NOW }
-`)
+`
 
 /**
  * KEYS: the records. ARGV[5..]: lease ms, then per record its id and the latest lease end it may
  * reach (Redis ms). Moves each live, unexpired reservation's lease end to min(NOW + lease, latest):
  * in its record, in each of its holds' scores, and in its states' TTLs. Replies the count renewed.
  */
-export const renewScript = script(/* lua */ `
--- keep a state's hash and its lease-end marks alive to lease_end + REMEMBER, as save() would
-local function extend(k, lease_end)
-  local v = redis.call('HMGET', k, 'u', 'e')
-  if not v[2] then return end -- a state that is gone keeps nothing to renew
-  local f = {}
-  if num(v[1]) < lease_end then f = { 'u', fmt(lease_end) } end
-  if num(v[2]) < lease_end + REMEMBER then
-    local e = fmt(lease_end + REMEMBER + math.min(math.ceil(REMEMBER / 8), 60000))
-    f[#f + 1] = 'e'
-    f[#f + 1] = e
-    for _, key in ipairs({ k, k .. ':holds', k .. ':log', k .. ':exp' }) do redis.call('PEXPIREAT', key, e) end
-  end
-  if #f > 0 then redis.call('HSET', k, unpack(f)) end
-end
-
-local lease = tonumber(ARGV[5])
-local renewed = 0
-for i, rkey in ipairs(KEYS) do
-  local id, latest = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
-  local rec = record_get(rkey)
-  local lease_end = math.min(NOW + lease, latest)
-  if rec and rec.st == 'live' and rec.exp > NOW and lease_end > rec.exp then
-    for _, c in ipairs(record_charges(rec)) do
-      redis.call('ZADD', c.k .. ':holds', 'XX', fmt(lease_end), id)
-      extend(c.k, lease_end)
+const renew = /* lua */ `
+OPS.renew = function()
+  -- keep a state's hash and its lease-end marks alive to lease_end + REMEMBER, as save() would
+  local function extend(k, lease_end)
+    local v = redis.call('HMGET', k, 'u', 'e')
+    if not v[2] then return end -- a state that is gone keeps nothing to renew
+    local f = {}
+    if num(v[1]) < lease_end then f = { 'u', fmt(lease_end) } end
+    if num(v[2]) < lease_end + REMEMBER then
+      local e = fmt(lease_end + REMEMBER + math.min(math.ceil(REMEMBER / 8), 60000))
+      f[#f + 1] = 'e'
+      f[#f + 1] = e
+      for _, key in ipairs({ k, k .. ':holds', k .. ':log', k .. ':exp' }) do redis.call('PEXPIREAT', key, e) end
     end
-    rec.exp = lease_end
-    record_set(rkey, rec, 'live', lease_end - NOW + REMEMBER)
-    renewed = renewed + 1
+    if #f > 0 then redis.call('HSET', k, unpack(f)) end
   end
+
+  local lease = tonumber(ARGV[5])
+  local renewed = 0
+  for i, rkey in ipairs(KEYS) do
+    local id, latest = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
+    local rec = record_get(rkey)
+    local lease_end = math.min(NOW + lease, latest)
+    if rec and rec.st == 'live' and rec.exp > NOW and lease_end > rec.exp then
+      for _, c in ipairs(record_charges(rec)) do
+        redis.call('ZADD', c.k .. ':holds', 'XX', fmt(lease_end), id)
+        extend(c.k, lease_end)
+      end
+      rec.exp = lease_end
+      record_set(rkey, rec, 'live', lease_end - NOW + REMEMBER)
+      renewed = renewed + 1
+    end
+  end
+  return renewed
 end
-return renewed
-`)
+`
+
+/**
+ * The store's Lua as one library: LIB, then every operation as OPS.<name> (a function of the call's
+ * KEYS and ARGV, set by begin). See redis-client.ts's luaLibrary for how it runs (Redis Functions, or
+ * one EVALSHA script per operation).
+ */
+export const storeLua = {
+  library: LIB + reserve + settle + release + cancel + peek + adjust + renew,
+  operations: ['reserve', 'settle', 'release', 'cancel', 'peek', 'adjust', 'renew'],
+} as const

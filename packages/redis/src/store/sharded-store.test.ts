@@ -21,19 +21,23 @@ afterAll(async () => {
   await redis.quit()
 })
 
-/** The real client, counting the scripts it runs. */
+/**
+ * The real client, counting the scripts it runs (EVALSHA, EVAL or FCALL that Redis ran: a NOSCRIPT or
+ * a `Function not found`, answered by loading the script or library, is not a run).
+ */
 const counting = () => {
   const calls = { scripts: 0 }
-  const client: IoredisLike = {
-    evalsha: (...args) => {
-      calls.scripts++
-      return redis.evalsha(...(args as Parameters<Redis['evalsha']>))
-    },
-    eval: (...args) => {
-      calls.scripts++
-      return redis.eval(...(args as Parameters<Redis['eval']>))
-    },
+  const counted = async (reply: Promise<unknown>) => {
+    const value = await reply
+    calls.scripts++
+    return value
   }
+  const client = {
+    evalsha: (...args: Parameters<Redis['evalsha']>) => counted(redis.evalsha(...args)),
+    eval: (...args: Parameters<Redis['eval']>) => counted(redis.eval(...args)),
+    fcall: (...args: Parameters<Redis['fcall']>) => counted(redis.fcall(...args)),
+    call: (...args: Parameters<Redis['call']>) => redis.call(...args),
+  } as IoredisLike
   return { client, calls }
 }
 
