@@ -1,7 +1,7 @@
 import * as z from 'zod/mini'
-import { configInvalid, type OptionKeys, unknownOptionProblems } from '../config/check-options'
-import { optionKeysOf } from '../config/option-keys-of'
-import { isKeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
+import { configInvalid } from '../config/check-options'
+import { optionProblems } from '../config/parse-options'
+import { isKeyguardError } from '../errors/keyguard-error'
 import {
   type CountCacheOptions,
   cachedCounter,
@@ -298,47 +298,11 @@ const fixes: Record<string, string> = {
   ledger: 'pass postgresLedger({ pool }) from @keyguard/postgres, or leave it out',
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'too_small':
-      return `must be at least ${String(issue.minimum)}`
-    case 'too_big':
-      return `must be at most ${String(issue.maximum)}`
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`
-    case 'invalid_type':
-      return `must be ${issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}`
-    default:
-      return issue.message === 'Invalid input' ? 'is not valid' : issue.message
-  }
-}
-
 /** @internal Validate options once; every problem found goes into one `config.invalid` error. */
 export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kind>): ResolvedOptions {
-  // An unknown key is a typo that would enforce nothing (`limit: [...]`): name it and its closest match.
-  const problems: KeyguardProblem[] = unknownOptionProblems(
-    'createKeyguard',
-    options,
-    optionKeysOf(schema) as OptionKeys,
-  )
-  const parsed = schema.safeParse(options ?? {})
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const path = issue.path
-        .map((part, index) =>
-          typeof part === 'number' ? `[${part}]` : index ? `.${String(part)}` : String(part),
-        )
-        .join('')
-      const root = String(issue.path[0] ?? '')
-      problems.push({
-        code: issue.code,
-        path,
-        message: `${path || 'options'} ${describeIssue(issue)}`,
-        fix: fixes[root] ?? `fix ${path || 'the options'} as described`,
-      })
-    }
-  }
-  const input = parsed.success ? parsed.data : ((isObject(options) ? options : {}) as KeyguardOptions)
+  // An unknown key is a typo that would enforce nothing (`limit: [...]`): it is named with its closest match.
+  const { data, problems } = optionProblems(schema, options ?? {}, 'createKeyguard', fixes)
+  const input = data ?? ((isObject(options) ? options : {}) as KeyguardOptions)
   // Only well-formed parts of invalid options are looked into further; their schema problems are listed already.
   const limits = Array.isArray(input.limits) ? input.limits : []
 

@@ -1,7 +1,7 @@
 import type { UpstreamRateLimits } from '../errors/parse-rate-limit-headers'
 import type { autoRecharger } from '../limits/auto-recharger'
 import type { StoreEvent } from '../limits/store'
-import type { KeyCircuits } from './circuit-breaker'
+import type { KeyCircuits } from './key-circuits'
 import type { createEmitter } from './keyguard-events'
 import type { ResolvedOptions } from './keyguard-options'
 

@@ -176,9 +176,9 @@ describe('createOpenAIProxy', () => {
       expect.objectContaining({
         code: 'config.invalid',
         problems: [
-          expect.objectContaining({ path: 'allow.0.price' }),
-          expect.objectContaining({ path: 'allow.1' }),
-          expect.objectContaining({ path: 'allow.2.path' }),
+          expect.objectContaining({ path: 'allow[0].price' }),
+          expect.objectContaining({ path: 'allow[1]' }),
+          expect.objectContaining({ path: 'allow[2].path' }),
         ],
       }),
     )

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import { parseOptions } from '../config/parse-options'
 import { errorResponse } from '../errors/error-response'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseJson } from '../estimate/parse-json'
@@ -7,7 +8,6 @@ import type { Keyguard } from '../guard/create-keyguard'
 import { withFixedPrice } from '../guard/fixed-price'
 import { withParsedBody } from '../guard/parsed-body'
 import { concat } from '../guard/sse-bytes'
-import { parseOptions } from '../limits/limit-policy'
 import { positiveSchema } from '../limits/rule-schemas'
 import { guardRequest, type ResponseHeaderOptions } from './guard-request'
 import {

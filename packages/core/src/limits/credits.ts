@@ -1,7 +1,8 @@
 import * as z from 'zod/mini'
+import { parseOptions } from '../config/parse-options'
 import type { KeyguardProblem } from '../errors/keyguard-error'
 import type { Nanos } from '../pricing/usd'
-import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
+import type { LimitPolicy, WhenScopeMissing } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
 import { countSchema, nameSchema, positiveSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 import type { CreditsRule } from './store'
@@ -72,7 +73,7 @@ const schema = /* @__PURE__ */ (() =>
  * ```
  */
 export function credits<const Scope extends string>(options: CreditsOptions<Scope>): LimitPolicy<Scope> {
-  const parsed = parseOptions(schema, options, 'credits', problemsOf)
+  const parsed = parseOptions(schema, options, 'credits', { check: problemsOf })
   const auto = parsed.autoRecharge
   const recharge = options.autoRecharge?.recharge
   const recharges = { period: auto?.period ?? 'month', timeZone: auto?.timeZone ?? 'UTC' } as const

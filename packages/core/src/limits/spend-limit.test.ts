@@ -47,7 +47,7 @@ describe('spendLimit', () => {
     } catch (error) {
       expect(isKeyguardError(error) && error.code).toBe('config.invalid')
       if (isKeyguardError(error)) {
-        expect(error.problems.map((p) => p.path).sort()).toEqual(['limit', 'softAt.0', 'timeZone'])
+        expect(error.problems.map((p) => p.path).sort()).toEqual(['limit', 'softAt[0]', 'timeZone'])
         expect(error.message).toContain('limit is below the minimum (0)')
         expect(error.problems.every((p) => p.fix.length > 0)).toBe(true)
       }

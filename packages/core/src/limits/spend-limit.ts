@@ -1,7 +1,8 @@
 import * as z from 'zod/mini'
+import { parseOptions } from '../config/parse-options'
 import type { KeyguardProblem } from '../errors/keyguard-error'
 import type { Nanos } from '../pricing/usd'
-import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
+import type { LimitPolicy, WhenScopeMissing } from './limit-policy'
 import { isTimeZone, periodOf } from './period-of'
 import { countSchema, nameSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 import type { SpendRule } from './store'
@@ -76,7 +77,7 @@ const schema = /* @__PURE__ */ (() =>
 export function spendLimit<const Scope extends string>(
   options: SpendLimitOptions<Scope>,
 ): LimitPolicy<Scope> {
-  const parsed = parseOptions(schema, options, 'spendLimit', problemsOf)
+  const parsed = parseOptions(schema, options, 'spendLimit', { check: problemsOf })
   const {
     period,
     timeZone = 'UTC',

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
-import { type LimitPolicy, parseOptions, type WhenScopeMissing } from './limit-policy'
+import { parseOptions } from '../config/parse-options'
+import type { LimitPolicy, WhenScopeMissing } from './limit-policy'
 import { nameSchema, positiveSchema, scopeSchema, whenMissingSchema } from './rule-schemas'
 
 /** Options for {@link tokenLimit}. */

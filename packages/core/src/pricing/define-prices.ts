@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import { closestName } from '../config/closest-name'
+import { issueMessage, issuePath } from '../config/zod-issues'
 import { KeyguardError, type KeyguardProblem } from '../errors/keyguard-error'
 
 /** Which BPE vocabulary a model uses. */
@@ -235,10 +236,10 @@ export function definePrices(
         `unknown option \`${name}\`${closestName(name, ['extends']) ? '; did you mean `extends`?' : ''}`,
       )
   const base = options.extends
-  const parsed = tableSchema.safeParse({ ...input, asOf: input.asOf ?? base?.asOf })
+  const parsed = tableSchema.safeParse({ ...input, asOf: input.asOf ?? base?.asOf }, { error: issueMessage })
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue): KeyguardProblem[] => {
-      const path = issue.path.join('.')
+      const path = issuePath(issue.path)
       // A misspelt rate (`priorty`) would fall back to a cheaper one: every unknown key is refused.
       if (issue.code === 'unrecognized_keys')
         return issue.keys.map((key) => {

@@ -154,7 +154,7 @@ describe('definePrices', () => {
     )
     expect(isKeyguardError(error) && error.code).toBe('config.invalid')
     expect(isKeyguardError(error) && error.problems.map((p) => p.path)).toEqual(
-      expect.arrayContaining(['asOf', 'models.m.contextWindow', 'models.m.prices.0.input']),
+      expect.arrayContaining(['asOf', 'models.m.contextWindow', 'models.m.prices[0].input']),
     )
   })
 
@@ -169,7 +169,7 @@ describe('definePrices', () => {
     expect(isKeyguardError(error) && error.code).toBe('config.invalid')
     expect(isKeyguardError(error) && error.problems).toEqual([
       expect.objectContaining({
-        path: 'models.m.prices.0.priorty',
+        path: 'models.m.prices[0].priorty',
         message: expect.stringContaining('priority'),
       }),
     ])

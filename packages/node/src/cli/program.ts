@@ -27,11 +27,7 @@ export type ExitCode = 0 | 1 | 2
 type CommandFactory = (context: CliContext) => Command
 
 /** Build the `keyguard` program around a context that collects the exit code. */
-export function createProgram(
-  context: CliContext,
-  version: string,
-  commands: readonly CommandFactory[],
-): Command {
+function createProgram(context: CliContext, version: string, commands: readonly CommandFactory[]): Command {
   const program = new Command('keyguard')
     .description('Check, price and estimate your OpenAI usage before it costs you.')
     .version(version, '-v, --version')

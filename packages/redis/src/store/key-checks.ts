@@ -5,7 +5,7 @@ import { KeyguardError } from '@keyguard/core'
 // Redis, where it looks like an outage.
 
 /** Longest scope, policy or reservation id (UTF-16 units) a store call accepts. */
-export const MAX_ID_LENGTH = 1024
+const MAX_ID_LENGTH = 1024
 
 /**
  * What is wrong with `prefix` as keyguard's Cluster hash tag, or undefined. Redis hashes the text

@@ -181,6 +181,39 @@ describe('redisStore', () => {
     )
   })
 
+  it('names each invalid option and its fix in keyguard’s words', () => {
+    expect(() => redisStore({ client: {}, timeoutMs: 0, fallback: 'local' } as never)).toThrow(
+      expect.objectContaining({
+        code: 'config.invalid',
+        problems: [
+          expect.objectContaining({
+            path: 'client',
+            message: expect.stringContaining('client must be a connected ioredis or node-redis v5 client'),
+            fix: expect.stringContaining('new Redis(url)'),
+          }),
+          expect.objectContaining({
+            path: 'timeoutMs',
+            message: 'redisStore: timeoutMs is not above 0',
+            fix: 'use a value above 0',
+          }),
+          expect.objectContaining({ path: 'fallback', fix: expect.stringContaining("'memory'") }),
+        ],
+      }),
+    )
+  })
+
+  it.each(['rememberMs', 'reclaimPerReserve', 'creditsTtlMs'])(
+    'keeps the internal tunable %s out of the options',
+    (name) => {
+      expect(() => redisStore({ client: refusing(), [name]: 1000 } as never)).toThrow(
+        expect.objectContaining({
+          code: 'config.invalid',
+          problems: [expect.objectContaining({ code: 'unknown_option', path: name })],
+        }),
+      )
+    },
+  )
+
   it.each([
     [{ prefx: 'kg' }, 'prefix', 'prefx'],
     [{ breaker: { cooldown: 10 } }, 'breaker.cooldownMs', 'breaker.cooldown'],

@@ -1,7 +1,6 @@
 import {
   type Charge,
   type ChargeState,
-  checkOptions,
   KeyguardError,
   type KeyguardStore,
   type LimitKind,
@@ -11,10 +10,10 @@ import {
   type ReserveResult,
   type SettleResult,
 } from '@keyguard/core'
-import { z } from 'zod'
+import { type CircuitState, circuitBreaker, parseOptions } from '@keyguard/core/adapter'
+import * as z from 'zod/mini'
 import type { RedisClientLike } from '../client/redis-client'
 import { checkServer, describeProblems, type ServerCheck } from './check-server'
-import { type CircuitState, circuitBreaker } from './circuit-breaker'
 import { checkId, prefixProblem } from './key-checks'
 import { leaseKeeper } from './lease-keeper'
 import { luaStore } from './lua-store'
@@ -97,23 +96,6 @@ export interface RedisStoreOptions {
    */
   logger?: StoreLogger
   /**
-   * How long finished reservation ids are remembered after they end (a retried settle or reserve
-   * changes nothing), and how long period state outlives its period. docs/store-semantics.md fixes
-   * 10 minutes.
-   * @default 600_000
-   */
-  rememberMs?: number
-  /**
-   * Most expired holds one call reclaims in each state it loads (bounds a script's work).
-   * @default 100
-   */
-  reclaimPerReserve?: number
-  /**
-   * How long a credits balance is kept after its last write and past its latest grant expiry.
-   * @default 157_680_000_000 (five years)
-   */
-  creditsTtlMs?: number
-  /**
    * The lease a reservation is written with while this process has it open: renewed every third of
    * it until settle or release, up to the `leaseMs` the guard asked for. A process that dies stops
    * renewing, so its holds (concurrency slots, spend held) end within `liveLeaseMs` instead of the
@@ -131,67 +113,87 @@ export interface RedisStoreOptions {
   strict?: boolean
 }
 
-const positiveInt = z.number().int().positive()
-const optionsSchema = z.object({
-  client: z.custom<RedisClientLike>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      (typeof (value as { evalsha?: unknown }).evalsha === 'function' ||
-        typeof (value as { evalSha?: unknown }).evalSha === 'function'),
-    { message: 'expected a connected ioredis or node-redis v5 client (an object with evalsha or evalSha)' },
-  ),
-  prefix: z
-    .string()
-    .min(1)
-    .regex(/^[^\s]+$/, 'no whitespace')
-    .refine((prefix) => prefixProblem(prefix) === undefined, {
-      error: (issue) => `hash tag: ${prefixProblem(String(issue.input))}`,
-    })
-    .default('keyguard'),
-  shardBy: z.function().optional(),
-  timeoutMs: positiveInt.max(2 ** 31 - 1).default(250),
-  expectedInstances: z.union([positiveInt, z.function()]).default(1),
-  fallback: z
-    .union([
-      z.enum(['memory', 'deny']),
-      z.custom<KeyguardStore>(
+const maxTimer = 2 ** 31 - 1
+const positiveInt = /* @__PURE__ */ (() => z.int().check(z.positive()))()
+const fn = (what: string) =>
+  z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+    message: `must be ${what}`,
+  })
+const optionsSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    client: z.custom<RedisClientLike>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        (typeof (value as { evalsha?: unknown }).evalsha === 'function' ||
+          typeof (value as { evalSha?: unknown }).evalSha === 'function'),
+      { message: 'must be a connected ioredis or node-redis v5 client (an object with evalsha or evalSha)' },
+    ),
+    prefix: z.optional(
+      z.string().check(
+        z.minLength(1),
+        z.regex(/^[^\s]+$/, { message: 'must contain no whitespace' }),
+        z.refine((prefix) => prefixProblem(prefix) === undefined, {
+          error: (issue) => `is not a usable hash tag: ${prefixProblem(String(issue.input))}`,
+        }),
+      ),
+    ),
+    shardBy: z.optional(fn('a function (scope) => shard | undefined')),
+    timeoutMs: z.optional(positiveInt.check(z.maximum(maxTimer))),
+    expectedInstances: z.optional(
+      z.union([positiveInt, fn('a function ({ scope, policy, kind }) => number')]),
+    ),
+    fallback: z.optional(
+      z.union([
+        z.enum(['memory', 'deny']),
+        z.custom<KeyguardStore>(
+          (value) =>
+            typeof value === 'object' &&
+            value !== null &&
+            typeof (value as KeyguardStore).reserve === 'function',
+          { message: "must be 'memory', 'deny' or a KeyguardStore" },
+        ),
+      ]),
+    ),
+    breaker: z.optional(
+      z.strictObject({
+        failureThreshold: z.optional(positiveInt),
+        cooldownMs: z.optional(positiveInt.check(z.maximum(maxTimer))),
+      }),
+    ),
+    onStoreError: z.optional(fn('a function (error, context) => void')),
+    logger: z.optional(
+      z.custom<StoreLogger>(
         (value) =>
           typeof value === 'object' &&
           value !== null &&
-          typeof (value as KeyguardStore).reserve === 'function',
-        { message: "expected 'memory', 'deny' or a KeyguardStore" },
+          typeof (value as StoreLogger).warn === 'function' &&
+          typeof (value as StoreLogger).error === 'function',
+        { message: 'must have warn() and error() methods (console works)' },
       ),
-    ])
-    .default('memory'),
-  breaker: z
-    .object({
-      failureThreshold: positiveInt.default(3),
-      cooldownMs: positiveInt.max(2 ** 31 - 1).default(1000),
-    })
-    .default({ failureThreshold: 3, cooldownMs: 1000 }),
-  onStoreError: z.function().optional(),
-  logger: z
-    .custom<StoreLogger>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as StoreLogger).warn === 'function',
-      { message: 'expected an object with warn() and error()' },
-    )
-    .optional(),
-  rememberMs: positiveInt.default(600_000),
-  reclaimPerReserve: positiveInt.max(10_000).default(100),
-  creditsTtlMs: positiveInt.default(157_680_000_000),
-  liveLeaseMs: positiveInt
-    .min(1000)
-    .max(2 ** 31 - 1)
-    .default(30_000),
-  strict: z.boolean().default(false),
-})
+    ),
+    liveLeaseMs: z.optional(positiveInt.check(z.minimum(1000), z.maximum(maxTimer))),
+    strict: z.optional(z.boolean()),
+  }))()
 
-const redisOptionKeys = {
-  ...Object.fromEntries(Object.keys(optionsSchema.shape).map((name) => [name, true as const])),
-  breaker: Object.keys(optionsSchema.shape.breaker.unwrap().shape),
+const fixes: Record<string, string> = {
+  client: 'pass a connected client: new Redis(url) from ioredis, or createClient() from redis (v5)',
+  prefix: 'use a non-empty prefix without whitespace, e.g. `keyguard` or `app{kg}`',
+  fallback: "use 'memory' (the default), 'deny' or a KeyguardStore such as memoryStore()",
 }
+
+/**
+ * What the store keeps and how much work a script does. Internal: docs/store-semantics.md fixes
+ * `rememberMs`; tests build a lua store with their own values instead.
+ */
+const tunables = {
+  /** How long finished reservation ids are remembered after they end, and period state outlives its period. */
+  rememberMs: 600_000,
+  /** Most expired holds one call reclaims in each state it loads (bounds a script's work). */
+  reclaimPerReserve: 100,
+  /** How long a credits balance is kept after its last write and past its latest grant expiry: five years. */
+  creditsTtlMs: 157_680_000_000,
+} as const
 
 const moneyKinds: ReadonlySet<LimitKind> = new Set(['spend', 'credits'])
 
@@ -295,29 +297,20 @@ const LOCAL_IDS_MAX = 100_000
  * ```
  */
 export function redisStore(options: RedisStoreOptions): KeyguardStore {
-  const parsed = optionsSchema.safeParse(options)
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => ({
-        code: issue.code,
-        path: issue.path.join('.'),
-        message: `${issue.path.join('.') || 'options'}: ${issue.message}`,
-        fix: `Pass a valid \`${issue.path.join('.') || 'options'}\` to redisStore() (see the @keyguard/redis README).`,
-      }))
-  // Unknown keys first, each with the closest known one; then what the schema found. One error lists all.
-  checkOptions('redisStore', options, redisOptionKeys, problems)
-  // checkOptions has thrown if parsing failed
-  const resolved = Object.freeze(parsed.data as z.output<typeof optionsSchema>)
-  const { timeoutMs, reclaimPerReserve, rememberMs, creditsTtlMs } = resolved
+  const resolved = parseOptions(optionsSchema, options, 'redisStore', { fixes })
+  const { timeoutMs = 250, liveLeaseMs = 30_000, strict = false } = resolved
+  const prefix = resolved.prefix ?? 'keyguard'
+  const fallback = resolved.fallback ?? 'memory'
+  const { reclaimPerReserve, rememberMs, creditsTtlMs } = tunables
   const withTimeout = timeoutQueue(timeoutMs)
   const logger: StoreLogger = options.logger ?? console
   const onStoreError = options.onStoreError
-  const instances = resolved.expectedInstances as RedisStoreOptions['expectedInstances']
+  const instances = options.expectedInstances
   // a reserve may run up to twice its timeout after it was sent; later it writes nothing
   const clock = redisClock(2 * timeoutMs)
   const lua = {
     client: resolved.client,
-    prefix: resolved.prefix,
+    prefix,
     rememberMs,
     reclaimPerReserve,
     creditsTtlMs,
@@ -329,7 +322,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
       ? shardedLuaStore({ ...lua, shardBy: options.shardBy })
       : luaStore(lua)
   const leases = leaseKeeper({
-    liveLeaseMs: resolved.liveLeaseMs,
+    liveLeaseMs,
     renew: (open, leaseMs) => withTimeout(redis.renew(open, leaseMs), 'renew'),
     redisNow: () => clock.now(),
   })
@@ -362,17 +355,14 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     },
   })
   const local: KeyguardStore | undefined =
-    resolved.fallback === 'deny'
-      ? undefined
-      : resolved.fallback === 'memory'
-        ? memoryStore()
-        : resolved.fallback
+    fallback === 'deny' ? undefined : fallback === 'memory' ? memoryStore() : fallback
   const localIds = new Set<string>()
 
   let outage = false
   const misconfigurationsLogged = new Set<string>()
   const breaker = circuitBreaker({
-    ...resolved.breaker,
+    failureThreshold: resolved.breaker?.failureThreshold ?? 3,
+    cooldownMs: resolved.breaker?.cooldownMs ?? 1000,
     onChange(state: CircuitState) {
       if (state === 'open' && !outage) announceOutage()
     },
@@ -383,14 +373,14 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     logger.warn(
       'keyguard: the Redis store is unreachable. Spend and credit limits now DENY requests with store.unavailable; ' +
         `request, token and concurrency limits are enforced ${local ? 'per instance from a local store with limits divided by expectedInstances' : 'by denying (fallback: deny)'} until Redis answers again.`,
-      { prefix: resolved.prefix, cause: cause instanceof Error ? cause.message : cause },
+      { prefix, cause: cause instanceof Error ? cause.message : cause },
     )
   }
   const announceRecovery = () => {
     if (!outage) return
     outage = false
     logger.warn('keyguard: the Redis store answers again; every limit is enforced in Redis.', {
-      prefix: resolved.prefix,
+      prefix,
     })
   }
 
@@ -413,8 +403,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
         ({ problems }) => {
           if (problems.length === 0) return
           logger.warn(
-            `keyguard: this Redis can lose money: ${describeProblems(problems)}.${resolved.strict ? ' strict: every call is refused with store.misconfigured.' : ''}`,
-            { prefix: resolved.prefix, settings: problems.map((p) => `${p.setting} ${p.value}`) },
+            `keyguard: this Redis can lose money: ${describeProblems(problems)}.${strict ? ' strict: every call is refused with store.misconfigured.' : ''}`,
+            { prefix, settings: problems.map((p) => `${p.setting} ${p.value}`) },
           )
         },
         () => {
@@ -425,7 +415,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     return serverCheck
   }
   const strictGate = async (operation: StoreOperation) => {
-    if (!resolved.strict) {
+    if (!strict) {
       void checkSettings().catch(() => {})
       return
     }
@@ -444,7 +434,8 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     call: () => T | Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; circuitOpen: boolean }> {
     await strictGate(operation)
-    if (!breaker.allow()) {
+    const pass = breaker.enter()
+    if (!pass) {
       return {
         ok: false,
         error: new Error('circuit open: Redis failed repeatedly, waiting before retrying'),
@@ -453,28 +444,28 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
     }
     try {
       const value = await withTimeout(Promise.resolve().then(call), operation)
-      breaker.success()
+      pass.success()
       announceRecovery()
       return { ok: true, value }
     } catch (error) {
       // invalid input is the caller's bug, not Redis being down
       if (error instanceof RangeError) {
-        breaker.abandon()
+        pass.abandon()
         throw error
       }
       // Redis answered: a configuration problem, reported by name, never an outage for the others
       const found = misconfiguration(error)
       if (found) {
-        breaker.success()
+        pass.success()
         report(error, { operation, outcome: 'denied', circuitOpen: false })
         const wrapped = misconfigured(operation, found, error)
         if (!misconfigurationsLogged.has(found.name)) {
           misconfigurationsLogged.add(found.name)
-          logger.error(`keyguard: ${wrapped.message} ${wrapped.operatorHint}`, { prefix: resolved.prefix })
+          logger.error(`keyguard: ${wrapped.message} ${wrapped.operatorHint}`, { prefix })
         }
         throw wrapped
       }
-      breaker.failure()
+      pass.failure()
       announceOutage(error)
       return { ok: false, error, circuitOpen: false }
     }

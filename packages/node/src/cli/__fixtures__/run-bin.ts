@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 /** The built bin: these tests run what `npx keyguard` runs (build first: `pnpm --filter @keyguard/node build`). */
-export const binPath = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url))
+const binPath = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url))
 
 export interface BinResult {
   code: number | null

@@ -3,9 +3,9 @@ import { expect } from 'vitest'
 import type { PostgresLedger } from '../../ledger/postgres-ledger'
 import { rebuildStore } from '../rebuild-store'
 
-export const AMOUNT = 12_345_678_901
+const AMOUNT = 12_345_678_901
 /** Calls still admitted after the rebuild: the spend limit fits 10, 6 were made. */
-export const K = 4
+const K = 4
 const scope = 'tenant:rebuild'
 const spend: SpendRule = {
   kind: 'spend',

@@ -1,5 +1,6 @@
 import type { KeyguardErrorCode } from '../errors/codes'
 import type { KeyguardError } from '../errors/keyguard-error'
+import { type CircuitBreaker, circuitBreaker } from '../resilience/circuit-breaker'
 
 /**
  * The upstream errors that mean the key itself is unusable, for every caller and endpoint, until the
@@ -44,17 +45,12 @@ export interface KeyCircuits {
   enter(keyName: string): { open: KeyguardError } | CircuitPass
 }
 
-interface OpenCircuit {
-  error: KeyguardError
-  probeAt: number
-  probing: boolean
-}
-
 /**
- * A circuit breaker per key. After OpenAI answers with an error of {@link keyWideErrorCodes}, calls
- * with that key are refused locally with that error for `cooldownMs`; then one call goes through as a
- * probe (the others are still refused while it runs). A success closes the circuit; another key-wide
- * error opens it for a new cooldown; any other ending lets the next call probe.
+ * A circuit breaker per key ({@link circuitBreaker}, opened by one failure). After OpenAI answers with
+ * an error of {@link keyWideErrorCodes}, calls with that key are refused locally with that error for
+ * `cooldownMs`; then one call goes through as a probe (the others are still refused while it runs). A
+ * success closes the circuit; another key-wide error opens it for a new cooldown; any other ending
+ * lets the next call probe.
  *
  * @param options.cooldownMs - how long a circuit stays open before a probe; `null`: never open one.
  * @param options.now - the clock.
@@ -73,38 +69,38 @@ export function keyCircuits({
   cooldownMs: number | null
   now: () => number
 }): KeyCircuits {
-  const open = new Map<string, OpenCircuit>()
+  if (cooldownMs === null) return { enter: () => closedPass }
+  const circuits = new Map<string, { breaker: CircuitBreaker; error?: KeyguardError }>()
   return {
     enter(keyName) {
-      const circuit = open.get(keyName)
-      if (circuit !== undefined) {
-        if (circuit.probing || now() < circuit.probeAt) return { open: circuit.error }
-        circuit.probing = true
+      let circuit = circuits.get(keyName)
+      if (circuit === undefined) {
+        circuit = { breaker: circuitBreaker({ cooldownMs, now }) }
+        circuits.set(keyName, circuit)
       }
-      // only the call that set `probing` is the probe; it ends once, however it ends
-      let probe = circuit
-      const endProbe = () => {
-        if (probe !== undefined && open.get(keyName) === probe) probe.probing = false
-        probe = undefined
-      }
+      const { breaker } = circuit
+      const call = breaker.enter()
+      if (call === undefined) return { open: circuit.error as KeyguardError }
+      const owner = circuit
       return {
         answered(error) {
-          if (error !== undefined && cooldownMs !== null && keyWideErrorCodes.has(error.code)) {
-            probe = undefined
-            const probeAt = now() + cooldownMs
-            open.set(keyName, { error, probeAt, probing: false })
-            return { type: 'opened', probeAt }
+          if (error !== undefined && keyWideErrorCodes.has(error.code)) {
+            owner.error = error
+            call.failure()
+            return { type: 'opened', probeAt: breaker.trialAt }
           }
-          if (error === undefined && probe !== undefined && open.get(keyName) === probe) {
-            probe = undefined
-            open.delete(keyName)
-            return { type: 'closed' }
+          if (error !== undefined) {
+            call.abandon()
+            return undefined
           }
-          endProbe()
-          return undefined
+          const before = breaker.state
+          call.success()
+          return before !== 'closed' && breaker.state === 'closed' ? { type: 'closed' } : undefined
         },
-        abandon: endProbe,
+        abandon: () => call.abandon(),
       }
     },
   }
 }
+
+const closedPass: CircuitPass = { answered: () => undefined, abandon: () => {} }

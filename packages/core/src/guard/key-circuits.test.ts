@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { KeyguardErrorCode } from '../errors/codes'
 import { KeyguardError } from '../errors/keyguard-error'
-import { type CircuitPass, keyCircuits } from './circuit-breaker'
+import { type CircuitPass, keyCircuits } from './key-circuits'
 
 const errorOf = (code: KeyguardErrorCode) => new KeyguardError({ code, message: code })
 
