@@ -36,7 +36,8 @@ export function keyguardCall(store, tenant) {
 /**
  * The same call with rate-limiter-flexible: three consumes (one limiter per limit), the two refunds a
  * settle makes (tokens and spend held above the actual), and a record of the reservation kept for
- * idempotency (as a settle must find it), bounded like the store's records. Every promise awaited. The
+ * idempotency (looked up before the consumes, as a reserve does, and by the settle), bounded like the
+ * store's records. Every promise awaited. The
  * spend limiter counts a day: rate-limiter-flexible keeps a key with a timer, and one past 24.8 days overflows.
  */
 export function rlfCall(RateLimiterMemory, tenant) {
@@ -44,16 +45,24 @@ export function rlfCall(RateLimiterMemory, tenant) {
   const tokens = new RateLimiterMemory({ points: huge, duration: 60 })
   const spend = new RateLimiterMemory({ points: huge * 1000, duration: 86_400 })
   const records = new Map()
+  // the ids in creation order, a ring of the bound: the oldest leaves in O(1). (Deleting a Map's first
+  // key leaves a hole that every later `keys().next()` walks over, which made this side 20× slower.)
+  const bound = 100_000
+  const order = new Array(bound).fill(null)
   let n = 0
   return async () => {
     const id = `r${n}`
-    const key = `tenant:t${tenant(n++)}`
+    const key = `tenant:t${tenant(n)}`
+    const slot = n++ % bound
+    // a repeated reserve of the same id changes nothing, as the store's does not
+    if (records.has(id)) return
     await requests.consume(key, reserved.requests)
     await tokens.consume(key, reserved.tokens)
     await spend.consume(key, reserved.costNanos)
     const record = { key, status: 'live', tokens: reserved.tokens, costNanos: reserved.costNanos }
+    if (order[slot] !== null) records.delete(order[slot])
+    order[slot] = id
     records.set(id, record)
-    if (records.size > 100_000) records.delete(records.keys().next().value)
     const found = records.get(id)
     found.status = 'settled'
     await tokens.reward(key, found.tokens - actual.tokens)

@@ -5,7 +5,7 @@ import { denialOf } from './memory/denial-of'
 import { describe, remainingOf } from './memory/describe'
 import type { Hold } from './memory/hold-set'
 import { objectOwners } from './memory/object-owners'
-import type { Entry } from './memory/requests-state'
+import type { RequestsHold } from './memory/requests-state'
 import {
   ADJUST_KEY_MS,
   afterMoney,
@@ -273,7 +273,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         const state = loaded[i] as State
         const key = keys[i] as string
         // a repeated (scope, policy) adds to the hold of its first charge
-        let prev: Hold | Entry | null = null
+        let prev: Hold | RequestsHold | null = null
         for (let j = 0; j < i; j++) {
           if (keys[j] === key) {
             prev = (recordCharges[j] as RecordCharge).hold

@@ -1,7 +1,7 @@
 import type { ChargeState, LimitRule, ScopeKey } from '../store'
 import { concurrencyRemaining } from './concurrency-state'
 import { balanceOf, creditsRemaining } from './credits-state'
-import { firstEntry, requestsRemaining } from './requests-state'
+import { firstEntryAt, requestsRemaining } from './requests-state'
 import { spendRemaining } from './spend-state'
 import type { State } from './state'
 import { tokensRemaining } from './tokens-state'
@@ -64,8 +64,8 @@ export function describe(
   switch (state.kind) {
     case 'requests': {
       used = state.settledSum
-      const oldest = firstEntry(state)
-      if (oldest && rule.kind === 'requests') resetAt = oldest.at + rule.windowMs
+      const oldest = firstEntryAt(state)
+      if (oldest !== undefined && rule.kind === 'requests') resetAt = oldest + rule.windowMs
       break
     }
     case 'tokens':

@@ -4,21 +4,24 @@ import type { Common } from './state'
 
 type RequestsRule = Extract<LimitRule, { kind: 'requests' }>
 
-/** One request in a sliding log: held until settled, counted until it leaves the window. */
-export interface Entry extends Slotted {
-  at: number
-  amount: number
-  settled: boolean
-  removed: boolean
+/** An entry's amount once it was released or reclaimed: it counts nothing and is no one's oldest. */
+const REMOVED = -1
+
+/** One reservation's unsettled entries in a requests log, by their place in it. */
+export interface RequestsHold extends Slotted {
   leaseEnd: number
-  /** The next unsettled entry of the same reservation in this state (a repeated charge), if any. */
-  next: Entry | null
-  /** The first unsettled entry of the reservation in this state: the one in `pending`. */
-  first: Entry
+  /** The absolute place (see {@link RequestsState.base}) of its first entry. */
+  index: number
+  /** The places of further entries of a repeated charge, if any (rare). */
+  extra: number[] | null
+  /** How many of its entries are still in the window. */
+  live: number
 }
 
 /**
- * A requests limit's state: a sliding log of entries over the window.
+ * A requests limit's state: a sliding log over the window, kept as parallel arrays (times, amounts,
+ * the hold of an unsettled entry), so a logged request costs no object of its own however long the
+ * window is.
  *
  * @example
  * ```ts
@@ -27,21 +30,30 @@ export interface Entry extends Slotted {
  */
 export interface RequestsState extends Common {
   kind: 'requests'
-  /** Entries in time order from `head`; removed ones stay as tombstones until they age out. */
-  log: Entry[]
+  /** When each entry was logged, in order from `head`. */
+  times: number[]
+  /** What each entry counts; {@link REMOVED} once released or reclaimed (a tombstone until it ages out). */
+  amounts: number[]
+  /** The hold of each unsettled entry; null once settled or removed. */
+  owners: (RequestsHold | null)[]
   head: number
+  /** How many entries compaction cut from the front: absolute place = base + index in the arrays. */
+  base: number
   total: number
   settledSum: number
-  /** Unsettled entries: each reservation's first, the rest chained through `next`. */
-  pending: HoldSet<Entry>
+  /** Holds of unsettled entries, one per reservation. */
+  pending: HoldSet<RequestsHold>
 }
 
 /** An empty requests state. */
 export function freshRequests(key: string): RequestsState {
   return {
     kind: 'requests',
-    log: [],
+    times: [],
+    amounts: [],
+    owners: [],
     head: 0,
+    base: 0,
     total: 0,
     settledSum: 0,
     pending: new HoldSet(),
@@ -55,128 +67,119 @@ export function freshRequests(key: string): RequestsState {
   }
 }
 
-/** A deep copy of the live part of the log, with the reservations' chains rebuilt over the copies. */
+/** A deep copy of the live part of the log, with copies of its holds. */
 export function cloneRequests(state: RequestsState): RequestsState {
-  const copies = new Map<Entry, Entry>()
-  const log = state.log.slice(state.head).map((entry) => {
-    const copy: Entry = { ...entry, next: null, slot: -1 }
-    copy.first = copy
-    copies.set(entry, copy)
-    return copy
-  })
-  const pending = new HoldSet<Entry>()
-  for (const first of state.pending.items) {
-    let tail: Entry | null = null
-    for (let entry: Entry | null = first; entry; entry = entry.next) {
-      const copy = copies.get(entry)
-      if (!copy) continue
-      if (tail === null) pending.add(copy)
-      else tail.next = copy
-      copy.first = tail === null ? copy : tail.first
-      tail = copy
-    }
+  const copies = new Map<RequestsHold, RequestsHold>()
+  const pending = new HoldSet<RequestsHold>()
+  for (const hold of state.pending.items) {
+    const copy: RequestsHold = { ...hold, extra: hold.extra && [...hold.extra], slot: -1 }
+    copies.set(hold, copy)
+    pending.add(copy)
   }
-  return { ...state, log, head: 0, pending }
+  const owners = state.owners.slice(state.head).map((owner) => (owner && copies.get(owner)) ?? null)
+  return {
+    ...state,
+    times: state.times.slice(state.head),
+    amounts: state.amounts.slice(state.head),
+    owners,
+    base: state.base + state.head,
+    head: 0,
+    pending,
+  }
 }
 
-/** Drop the entries that left the window, and compact the log when mostly tombstones. */
+/** Drop the entries that left the window, and compact the log when mostly dropped. */
 export function applyRequestsTime(state: RequestsState, rule: RequestsRule, at: number): void {
   const cutoff = at - rule.windowMs
-  while (state.head < state.log.length) {
-    const entry = state.log[state.head] as Entry
-    if (entry.at > cutoff) break
-    if (!entry.removed) {
-      if (!entry.settled) unchain(state, entry)
-      dropEntry(state, entry)
+  const { times, amounts, owners } = state
+  let head = state.head
+  while (head < times.length && (times[head] as number) <= cutoff) {
+    const amount = amounts[head] as number
+    const owner = owners[head] as RequestsHold | null
+    if (amount !== REMOVED) {
+      state.total -= amount
+      if (owner === null) state.settledSum -= amount
     }
-    state.head++
+    // an unsettled entry leaving the window ends with it; its reservation's hold goes with its last one
+    if (owner !== null) {
+      owners[head] = null
+      if (--owner.live === 0 && state.pending.has(owner)) state.pending.remove(owner)
+    }
+    head++
   }
-  if (state.head > 64 && state.head * 2 > state.log.length) {
-    state.log = state.log.slice(state.head)
+  state.head = head
+  if (head > 64 && head * 2 > times.length) {
+    state.times = times.slice(head)
+    state.amounts = amounts.slice(head)
+    state.owners = owners.slice(head)
+    state.base += head
     state.head = 0
   }
 }
 
-/** Take an unsettled entry out of its reservation's chain in `pending`. */
-function unchain(state: RequestsState, entry: Entry): void {
-  const first = entry.first
-  if (first === entry) {
-    const next = entry.next
-    if (next) {
-      state.pending.replace(entry, next)
-      for (let cur: Entry | null = next; cur; cur = cur.next) cur.first = next
-    } else if (state.pending.has(entry)) state.pending.remove(entry)
-  } else {
-    for (let cur: Entry | null = first; cur; cur = cur.next) {
-      if (cur.next === entry) {
-        cur.next = entry.next
-        break
-      }
-    }
-  }
-  entry.next = null
-  entry.first = entry
-}
-
-/** Take an entry out of the counts (it stays in the log as a tombstone). */
-function dropEntry(state: RequestsState, entry: Entry): void {
-  if (entry.removed) return
-  entry.removed = true
-  state.total -= entry.amount
-  if (entry.settled) state.settledSum -= entry.amount
-}
-
-/** The oldest entry still counted. */
-export function firstEntry(state: RequestsState): Entry | undefined {
-  for (let index = state.head; index < state.log.length; index++) {
-    const entry = state.log[index] as Entry
-    if (!entry.removed) return entry
+/** The time of the oldest entry still counted, or undefined. */
+export function firstEntryAt(state: RequestsState): number | undefined {
+  for (let index = state.head; index < state.times.length; index++) {
+    if (state.amounts[index] !== REMOVED) return state.times[index]
   }
   return undefined
 }
 
-/** Log `amount` for `id`, chained after `prev` (the reservation's first entry) when it is still pending. */
+/** Log `amount` for `id`, joining `prev` (the reservation's hold here) when it is still pending. */
 export function addEntry(
   state: RequestsState,
   id: string,
   amount: number,
   leaseEnd: number,
   at: number,
-  prev: Entry | null,
-): Entry {
-  const entry = { id, at, amount, settled: false, removed: false, leaseEnd, next: null, slot: -1 } as Entry
-  entry.first = entry
-  state.log.push(entry)
-  state.total += amount
+  prev: RequestsHold | null,
+): RequestsHold {
+  const index = state.base + state.times.length
+  let hold: RequestsHold
   if (prev !== null && state.pending.has(prev)) {
-    let last = prev
-    while (last.next !== null) last = last.next
-    last.next = entry
-    entry.first = prev
-    return prev
+    hold = prev
+    if (hold.extra === null) hold.extra = [index]
+    else hold.extra.push(index)
+    hold.live++
+  } else {
+    hold = { id, slot: -1, leaseEnd, index, extra: null, live: 1 }
+    state.pending.add(hold)
   }
-  state.pending.add(entry)
-  return entry
+  state.times.push(at)
+  state.amounts.push(amount)
+  state.owners.push(hold)
+  state.total += amount
+  return hold
+}
+
+/** End one entry of `hold` at absolute place `index`, if it is still in the window and the hold's. */
+function endEntry(state: RequestsState, hold: RequestsHold, index: number, settle: boolean): void {
+  const local = index - state.base
+  if (local < state.head || state.owners[local] !== hold) return
+  state.owners[local] = null
+  const amount = state.amounts[local] as number
+  if (settle) state.settledSum += amount
+  else {
+    state.total -= amount
+    state.amounts[local] = REMOVED
+  }
 }
 
 /**
- * End the unsettled entries of `id` (`first` when it is still pending): settled ones stay counted,
+ * End the unsettled entries of `id` (`hint` when it is still pending): settled ones stay counted,
  * others are dropped. Answers whether there were any.
  */
-export function endEntries(state: RequestsState, id: string, settle: boolean, first: Entry | null): boolean {
-  const found = state.pending.has(first) ? first : state.pending.find(id)
-  if (!found) return false
-  state.pending.remove(found)
-  for (let entry: Entry | null = found; entry; ) {
-    const next: Entry | null = entry.next
-    entry.next = null
-    if (!settle) dropEntry(state, entry)
-    else if (!entry.removed) {
-      entry.settled = true
-      state.settledSum += entry.amount
-    }
-    entry = next
-  }
+export function endEntries(
+  state: RequestsState,
+  id: string,
+  settle: boolean,
+  hint: RequestsHold | null,
+): boolean {
+  const hold = state.pending.has(hint) ? hint : state.pending.find(id)
+  if (!hold) return false
+  state.pending.remove(hold)
+  endEntry(state, hold, hold.index, settle)
+  if (hold.extra !== null) for (const index of hold.extra) endEntry(state, hold, index, settle)
   return true
 }
 
@@ -189,11 +192,11 @@ export function requestsRetryAfter(
   at: number,
 ): number {
   let need = state.total + taken + amount - rule.limit
-  for (let index = state.head; index < state.log.length; index++) {
-    const entry = state.log[index] as Entry
-    if (entry.removed) continue
-    need -= entry.amount
-    if (need <= 0) return Math.max(0, entry.at + rule.windowMs - at)
+  for (let index = state.head; index < state.times.length; index++) {
+    const entry = state.amounts[index] as number
+    if (entry === REMOVED) continue
+    need -= entry
+    if (need <= 0) return Math.max(0, (state.times[index] as number) + rule.windowMs - at)
   }
   return rule.windowMs
 }

@@ -1,7 +1,7 @@
 import type { LimitRule, ScopeKey, StoreEvent } from '../store'
 import { creditEvents } from './credits-state'
 import type { Hold } from './hold-set'
-import type { Entry } from './requests-state'
+import type { RequestsHold } from './requests-state'
 import { softCheck } from './spend-state'
 import type { State } from './state'
 
@@ -20,8 +20,8 @@ export interface RecordCharge {
   rule: LimitRule
   amount: number
   key: string
-  /** The hold this charge made (requests: its reservation's first entry), to end it without a lookup. */
-  hold: Hold | Entry | null
+  /** The hold this charge made (requests: its reservation's hold over its entries), to end it without a lookup. */
+  hold: Hold | RequestsHold | null
   /**
    * The state it was held in: while that state is not `gone`, it is the map's state for `key`. Null
    * once the record has finished, so a remembered record keeps no evicted state alive.

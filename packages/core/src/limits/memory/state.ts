@@ -6,9 +6,9 @@ import {
   addEntry,
   applyRequestsTime,
   cloneRequests,
-  type Entry,
   endEntries,
   freshRequests,
+  type RequestsHold,
   type RequestsState,
 } from './requests-state'
 import { freshSpend, type SpendState } from './spend-state'
@@ -98,7 +98,8 @@ export const none: readonly string[] = /* @__PURE__ */ Object.freeze([])
 export function expiredHolds(state: State, at: number): readonly string[] {
   let ids: string[] | undefined
   let min = Number.POSITIVE_INFINITY
-  const items: readonly (Hold | Entry)[] = state.kind === 'requests' ? state.pending.items : state.holds.items
+  const items: readonly (Hold | RequestsHold)[] =
+    state.kind === 'requests' ? state.pending.items : state.holds.items
   for (const hold of items) {
     if (hold.leaseEnd < min) min = hold.leaseEnd
     if (hold.leaseEnd <= at) {
@@ -126,10 +127,10 @@ export function addHold(
   amount: number,
   leaseEnd: number,
   at: number,
-  prev: Hold | Entry | null,
-): Hold | Entry {
+  prev: Hold | RequestsHold | null,
+): Hold | RequestsHold {
   if (leaseEnd < state.minLease) state.minLease = leaseEnd
-  if (state.kind === 'requests') return addEntry(state, id, amount, leaseEnd, at, prev as Entry | null)
+  if (state.kind === 'requests') return addEntry(state, id, amount, leaseEnd, at, prev as RequestsHold | null)
   if (state.kind === 'tokens') state.level -= amount
   return holdIn(state, id, amount, leaseEnd, prev as Hold | null)
 }
@@ -144,9 +145,9 @@ export function endHold(
   rule: LimitRule,
   how: 'reclaim' | 'release' | 'settle',
   actual: number,
-  hint: Hold | Entry | null,
+  hint: Hold | RequestsHold | null,
 ): boolean {
-  if (state.kind === 'requests') return endEntries(state, id, how === 'settle', hint as Entry | null)
+  if (state.kind === 'requests') return endEntries(state, id, how === 'settle', hint as RequestsHold | null)
   const hold = takeHold(state, id, hint as Hold | null)
   if (!hold) return false
   switch (state.kind) {
