@@ -1,9 +1,10 @@
-import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-// @keyguard/core and @keyguard/testing resolve to their source, so tests need no build and there is
-// one copy of every class (KeyguardError is checked by marker anyway).
-const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+// @keyguard/core, @keyguard/redis and @keyguard/testing load from their builds (turbo builds them before
+// `test`), as an app installs them; `pnpm typecheck` reads the same builds' types. Node loads them
+// itself (external): every worker would otherwise compile their sources again, and one module instance
+// each is kept because this package's sources and the other builds all reach core/dist through Node.
+const builds = [/\/packages\/(core|redis|testing)\/dist\//]
 
 export default defineConfig({
   plugins: [
@@ -15,18 +16,11 @@ export default defineConfig({
       },
     },
   ],
-  resolve: {
-    alias: [
-      { find: /^@keyguard\/core$/, replacement: source('../core/src/index.ts') },
-      { find: /^@keyguard\/core\/adapter$/, replacement: source('../core/src/adapter.ts') },
-      {
-        find: /^@keyguard\/testing\/conformance$/,
-        replacement: source('../testing/src/conformance/index.ts'),
-      },
-      { find: /^@keyguard\/redis$/, replacement: source('../redis/src/index.ts') },
-      { find: /^@keyguard\/testing$/, replacement: source('../testing/src/index.ts') },
-    ],
-  },
   // The test files share one worker (isolate: false): a process per file cost more CPU than the tests.
-  test: { include: ['src/**/*.test.ts'], isolate: false, testTimeout: 20_000 },
+  test: {
+    include: ['src/**/*.test.ts'],
+    isolate: false,
+    testTimeout: 20_000,
+    server: { deps: { external: builds } },
+  },
 })

@@ -1,22 +1,12 @@
-import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-// @keyguard/core and @keyguard/testing resolve to their source, so tests need no build and there is
-// one copy of every class (KeyguardError is checked by marker anyway).
-const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+// @keyguard/core and @keyguard/testing load from their builds (turbo builds them before `test`), as an
+// app installs them; `pnpm typecheck` reads the same builds' types. Node loads them itself (external):
+// every worker would otherwise compile core's sources again, and one module instance each is kept
+// because this package's sources and @keyguard/testing both reach core/dist through Node.
+const builds = [/\/packages\/(core|testing)\/dist\//]
 
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^@keyguard\/core$/, replacement: source('../core/src/index.ts') },
-      { find: /^@keyguard\/core\/adapter$/, replacement: source('../core/src/adapter.ts') },
-      {
-        find: /^@keyguard\/testing\/conformance$/,
-        replacement: source('../testing/src/conformance/index.ts'),
-      },
-      { find: /^@keyguard\/testing$/, replacement: source('../testing/src/index.ts') },
-    ],
-  },
   // Tests talk to Redis servers (and start their own): a timeout that fits a busy machine, not a speed bound.
   // Most of the time here is waiting (for servers to start, stop and come back), not CPU: run up to three
   // files side by side even on a 2-core machine, where vitest's default is one.
@@ -28,5 +18,6 @@ export default defineConfig({
     // Each worker runs its files one after another in one process: a process per file cost more CPU
     // (start-up, imports) than most files' tests.
     isolate: false,
+    server: { deps: { external: builds } },
   },
 })

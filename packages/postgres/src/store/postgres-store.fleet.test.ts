@@ -35,7 +35,6 @@ beforeAll(async () => {
     platform: 'node',
     format: 'esm',
     external: ['pg'],
-    alias: { '@keyguard/core': here('../../../core/src') },
     logLevel: 'error',
   })
 })

@@ -141,12 +141,14 @@ describe('redisStore on a Redis Cluster', () => {
       // about a third each; a master with under 20% would mean the keys do not spread
       for (const count of perMaster) expect(count).toBeGreaterThan(tenants.length * 0.2)
       expect(appWide.size).toBe(1)
+      // The slots of keyguard's default prefix, not of this run's random one: CRC16 is linear, so how
+      // often ids that differ in a few characters collide depends on the prefix (210 to 300 distinct
+      // slots for these 300 ids over 20,000 random prefixes; 236 failed the old bound of 240 once).
+      // 'keyguard' gives 228 every run: most tenants on a slot of their own is the property.
       const slots = await Promise.all(
-        tenants.map((scope) => io.cluster('KEYSLOT', `${shardBase(prefix, scope)}x`) as Promise<number>),
+        tenants.map((scope) => io.cluster('KEYSLOT', `${shardBase('keyguard', scope)}x`) as Promise<number>),
       )
-      // CRC16 is linear, so ids that differ in a few characters collide more often than random keys
-      // would (272 distinct of 300 was seen): most tenants on a slot of their own is the property
-      expect(new Set(slots).size).toBeGreaterThan(tenants.length * 0.8)
+      expect(new Set(slots).size).toBeGreaterThan(tenants.length * 0.7)
     } finally {
       await quit()
     }
