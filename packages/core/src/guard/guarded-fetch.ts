@@ -190,7 +190,7 @@ export async function guardedFetch(
   const tapped = !upstream.body
     ? null
     : format === 'json'
-      ? await readJsonBody(upstream.body, finish)
+      ? await readJsonBody(upstream, finish)
       : tapUsage(upstream.body, format, finish, { cut, dropUsageChunk: usageForced, abandonAfterMs })
   if (!tapped) finish(untappedUsage())
   options.waitUntil?.(settled)

@@ -476,10 +476,9 @@ describe('readJsonBody', () => {
     const text =
       '{"id":"c1","usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11},"service_tier":"default"}'
     let tapped: TappedUsage | undefined
-    const body = await readJsonBody(
-      streamOf([text.slice(0, 20), text.slice(20)]),
-      (result) => (tapped = result),
-    )
+    const body = await readJsonBody(new Response(streamOf([text.slice(0, 20), text.slice(20)])), (result) => {
+      tapped = result
+    })
     expect(tapped).toMatchObject({ ending: 'complete', serviceTier: 'default', usage: { total_tokens: 11 } })
     expect(await new Response(body).text()).toBe(text)
     expect(jsonUsage(encoder.encode('not json')).usage).toBeUndefined()
@@ -490,7 +489,9 @@ describe('readJsonBody', () => {
       pull: (controller) => controller.error(new Error('socket hang up')),
     })
     let tapped: TappedUsage | undefined
-    const body = await readJsonBody(failing, (result) => (tapped = result))
+    const body = await readJsonBody(new Response(failing), (result) => {
+      tapped = result
+    })
     expect(tapped?.ending).toBe('errored')
     await expect(new Response(body).text()).rejects.toThrow('socket hang up')
   })

@@ -404,21 +404,22 @@ export const abandonAfterMs = 60_000
 
 /**
  * Read a JSON response body whole and report its usage, whatever the caller later does with it:
- * the bytes to hand over, or (when the body failed) a body that fails the same way.
+ * the bytes to hand over, or (when the body failed) a body that fails the same way. The response
+ * itself is read (no stream wrapped around its body): one copy fewer per call.
  *
  * @example
  * ```ts
- * const body = await readJsonBody(upstream.body, settle)
+ * const body = await readJsonBody(upstream, settle)
  * return new Response(body, upstream)
  * ```
  */
 export async function readJsonBody(
-  body: ReadableStream<Uint8Array>,
+  response: Pick<Response, 'arrayBuffer'>,
   onEnd: (tapped: TappedUsage) => void,
 ): Promise<Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>> {
   let bytes: Uint8Array<ArrayBuffer>
   try {
-    bytes = new Uint8Array(await new Response(body).arrayBuffer())
+    bytes = new Uint8Array(await response.arrayBuffer())
   } catch (error) {
     const tapped = untappedUsage()
     tapped.ending = isCancel(error) ? 'cancelled' : 'errored'
