@@ -28,12 +28,12 @@ export type Reservation =
       json: Record<string, unknown> | undefined
       estimate: RequestEstimate | null
       bodyText: string | undefined
-      /** The output bound the request was clamped to (`onInsufficientBudget: 'clamp'`). */
+      /** The output bound the request was clamped to (`output.onInsufficientBudget: 'clamp'`). */
       clampedTo: number | undefined
     }
 
 /**
- * Reserve every limit a request touches in one store operation; with `onInsufficientBudget: 'clamp'`,
+ * Reserve every limit a request touches in one store operation; with `output.onInsufficientBudget: 'clamp'`,
  * a spend or credits denial lowers the output bound to what the budget can pay for and tries once more.
  *
  * @example

@@ -9,7 +9,7 @@ import { withParsedBody } from '../guard/parsed-body'
 import { concat } from '../guard/sse-bytes'
 import { parseOptions } from '../limits/limit-policy'
 import { positiveSchema } from '../limits/rule-schemas'
-import { guardRequest, type ResponseHeaderOptions } from './guard-request'
+import { guardRequest, movedResponseHeaderOptions, type ResponseHeaderOptions } from './guard-request'
 import {
   claimFromJson,
   claimFromStream,
@@ -88,9 +88,6 @@ const schema = /* @__PURE__ */ (() =>
     // ResponseHeaderOptions, passed on to guardRequest
     rateLimitHeaders: z.optional(z.union([z.boolean(), z.strictObject({ spend: z.optional(z.boolean()) })])),
     costHeaders: z.optional(z.boolean()),
-    now: z.optional(
-      z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning epoch ms'),
-    ),
   }))()
 
 // What an OpenAI client may send on: nothing that carries credentials or framing.
@@ -118,7 +115,7 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
     owner: ownerOf = ownerOfScope,
     ownershipTtlMs = 30 * 86_400_000,
     ...parsedHeaderOptions
-  } = parseOptions(schema, options, 'openaiProxy')
+  } = parseOptions(schema, options, 'openaiProxy', undefined, movedResponseHeaderOptions)
   const headerOptions = parsedHeaderOptions as ResponseHeaderOptions
   const lookup: VirtualKeys =
     typeof keys.find === 'function'

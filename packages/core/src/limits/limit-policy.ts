@@ -55,6 +55,7 @@ export function parseOptions<T extends z.ZodMiniType>(
   options: unknown,
   label: string,
   extra: (value: z.output<T>) => KeyguardProblem[] = () => [],
+  moved: Readonly<Record<string, string>> = {},
 ): z.output<T> {
   // Every message is ours or the schema's own: left to zod, an issue takes zod's global locale, which
   // full `zod` installs as soon as any module in the process imports it (an app's own code, the AI SDK),
@@ -65,6 +66,7 @@ export function parseOptions<T extends z.ZodMiniType>(
     label,
     options,
     optionKeysOf(schema) as OptionKeys,
+    moved,
   )
   if (!result.success)
     for (const issue of result.error.issues) {
