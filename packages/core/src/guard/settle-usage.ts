@@ -3,6 +3,7 @@ import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import type { RequestEstimate } from '../estimate/estimate-request'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState } from '../limits/store'
+import { priceOptions } from './estimate-options'
 import type { SettleEvent } from './keyguard-events'
 import { recordEntries, settleEntries } from './keyguard-ledger'
 import { scrub } from './scrub-error'
@@ -44,19 +45,15 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
     // The tier the response reports; else the one the hold was priced at (the request's, else the project
     // default keyguard assumed), never a cheaper guess.
     const serviceTier = tapped.serviceTier ?? estimate.serviceTier
-    const priceOptions = {
-      ...(options.prices ? { prices: options.prices } : {}),
-      ...(serviceTier ? { serviceTier } : {}),
-      at: new Date(input.startedAt),
-    }
+    const prices = priceOptions(options, input.startedAt, serviceTier || undefined)
     try {
-      if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, priceOptions)
+      if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, prices)
       else {
         // No usage (aborted, broken, cut or usage-less stream): charge the prompt and the output seen,
         // never more than the hold.
         estimated = true
         const output = tapped.outputTokens ?? tapped.deltas
-        cost = costOfUsage(estimate.model, usedSoFar(estimate, output), priceOptions)
+        cost = costOfUsage(estimate.model, usedSoFar(estimate, output), prices)
       }
       costNanos = cost.totalNanos
       tokens = cost.tokens.total

@@ -5,6 +5,7 @@ import { parseJson } from '../estimate/parse-json'
 import { storeOf } from '../guard/bind-keyguard'
 import type { Keyguard } from '../guard/create-keyguard'
 import { withFixedPrice } from '../guard/fixed-price'
+import { proxyForwardedRequestHeaders, proxyPrivateResponseHeaders } from '../guard/header-pairs'
 import { withParsedBody } from '../guard/parsed-body'
 import { concat } from '../guard/sse-bytes'
 import { parseOptions } from '../limits/limit-policy'
@@ -90,11 +91,6 @@ const schema = /* @__PURE__ */ (() =>
     costHeaders: z.optional(z.boolean()),
   }))()
 
-// What an OpenAI client may send on: nothing that carries credentials or framing.
-const forwardedRequestHeaders = ['content-type', 'accept', 'openai-beta', 'idempotency-key']
-// What the operator's account says about itself stays with the operator.
-const privateResponseHeaders = /^(openai-organization|openai-project|x-ratelimit-|set-cookie)/i
-
 /**
  * The OpenAI-compatible proxy as a Web `Request → Response` handler: callers authenticate with a
  * virtual key, the body is checked (size, JSON), the call goes through the guard with the real key
@@ -162,7 +158,7 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
           )
       }
       const headers = new Headers()
-      for (const name of forwardedRequestHeaders) {
+      for (const name of proxyForwardedRequestHeaders) {
         const value = request.headers.get(name)
         if (value !== null) headers.set(name, value)
       }
@@ -194,7 +190,7 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
       } else if (stream && claims && upstream.body) payload = claimFromStream(ownership, upstream.body)
       const responseHeaders = new Headers()
       for (const [name, value] of upstream.headers)
-        if (!privateResponseHeaders.test(name)) responseHeaders.set(name, value)
+        if (!proxyPrivateResponseHeaders.test(name)) responseHeaders.set(name, value)
       for (const [name, value] of Object.entries(guarded.headers())) responseHeaders.set(name, value)
       return new Response(payload, {
         status: upstream.status,
