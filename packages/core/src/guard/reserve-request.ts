@@ -9,8 +9,8 @@ import { affordableOutputTokens, minClampedOutputTokens, outputBoundField } from
 import { asKeyguardError, scrub } from './scrub-error'
 import { handleStoreEvents, type Shared } from './shared'
 
-/** A prepared request, as the reservation step takes it and (clamped) gives it back. */
-export interface ReserveInput {
+/** A prepared request, as {@link reserveRequest} takes it and (clamped) gives it back (the store's own input is `ReserveInput`). */
+export interface ReserveRequestInput {
   scope: RequestScope
   endpoint: string
   json: Record<string, unknown> | undefined
@@ -20,7 +20,7 @@ export interface ReserveInput {
 }
 
 /** A refusal (with the denial, if a limit denied), or the hold and the request it covers. */
-export type Reservation =
+export type RequestReservation =
   | { refusal: KeyguardError; denial?: Denial }
   | {
       reservationId: string | undefined
@@ -42,7 +42,10 @@ export type Reservation =
  * if ('refusal' in reserved) return refuse(reserved.refusal, reserved.denial)
  * ```
  */
-export async function reserveRequest(shared: Shared, input: ReserveInput): Promise<Reservation> {
+export async function reserveRequest(
+  shared: Shared,
+  input: ReserveRequestInput,
+): Promise<RequestReservation> {
   const { options, emitter } = shared
   const { scope, endpoint, startedAt } = input
   let { json, estimate, bodyText } = input

@@ -10,7 +10,8 @@ import { scrub } from './scrub-error'
 import { handleStoreEvents, type Shared } from './shared'
 import type { TappedUsage } from './tap-usage'
 
-export interface SettleInput {
+/** One guarded call to settle, as {@link settleUsage} takes it (the store's own input is `SettleInput`). */
+export interface SettleUsageInput {
   scope: RequestScope
   endpoint: string
   estimate: RequestEstimate | null
@@ -24,7 +25,7 @@ export interface SettleInput {
   upstreamRequestId?: string | undefined
 }
 
-export async function settleUsage(shared: Shared, input: SettleInput): Promise<SettleEvent> {
+export async function settleUsage(shared: Shared, input: SettleUsageInput): Promise<SettleEvent> {
   const { options, emitter } = shared
   const { estimate, tapped, scope, endpoint, reservationId } = input
   let cost: Cost | null = null
@@ -100,7 +101,7 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
 }
 
 /** Hand the settled call (and the credits it consumed) to the ledger, if one is configured. */
-function recordSettle(shared: Shared, input: SettleInput, event: SettleEvent, settled: boolean): void {
+function recordSettle(shared: Shared, input: SettleUsageInput, event: SettleEvent, settled: boolean): void {
   const { options } = shared
   recordEntries(options, () => {
     const keyName = input.scope.key ?? options.defaultKey
