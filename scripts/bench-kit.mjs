@@ -53,7 +53,7 @@ export async function guardedMockUpstream({ core, testing }) {
   const upstream = await testing.createMockOpenAI({ validKeys: [testing.exampleMockKey] }).listen()
   const guard = core.createKeyguard({
     key: testing.exampleMockKey,
-    baseUrl: upstream.url,
+    upstream: { baseUrl: upstream.url },
     limits: [
       core.requestLimit({ scope: 'tenant', limit: 1e9, windowMs: 60_000 }),
       core.spendLimit({ scope: 'tenant', limit: core.usd(1e6), period: 'month' }),

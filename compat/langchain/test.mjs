@@ -11,7 +11,7 @@ import { ChatOpenAI } from '@langchain/openai'
 if (process.env.KEYGUARD_COMPAT_NODE) assert.equal(process.version, process.env.KEYGUARD_COMPAT_NODE)
 const mock = testing.createMockOpenAI({ validKeys: [testing.exampleMockKey] })
 const through = (limits) => {
-  const guard = core.createKeyguard({ key: testing.exampleMockKey, fetch: mock.fetch, limits })
+  const guard = core.createKeyguard({ key: testing.exampleMockKey, upstream: { fetch: mock.fetch }, limits })
   const settles = []
   guard.on('settle', (event) => settles.push(event))
   const scoped = guard.for({ tenant: 't1' })

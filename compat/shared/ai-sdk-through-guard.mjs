@@ -22,7 +22,11 @@ export async function aiSdkThroughGuard({ ai, createOpenAI, core, testing, insta
 
   const mock = testing.createMockOpenAI({ validKeys: [testing.exampleMockKey] })
   const through = (limits) => {
-    const guard = core.createKeyguard({ key: testing.exampleMockKey, fetch: mock.fetch, limits })
+    const guard = core.createKeyguard({
+      key: testing.exampleMockKey,
+      upstream: { fetch: mock.fetch },
+      limits,
+    })
     const settles = []
     guard.on('settle', (event) => settles.push(event))
     const calls = []

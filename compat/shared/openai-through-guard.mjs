@@ -19,7 +19,7 @@ export async function openaiThroughGuard({ OpenAI, core, testing, installed, maj
   const mock = testing.createMockOpenAI({ validKeys: [testing.exampleMockKey] })
   const guard = core.createKeyguard({
     key: testing.exampleMockKey,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     limits: [core.spendLimit({ scope: 'tenant', limit: core.usd(1), period: 'month' })],
   })
   const settles = []
@@ -53,7 +53,7 @@ export async function openaiThroughGuard({ OpenAI, core, testing, installed, maj
   // A tenant with no budget left: refused locally, with x-should-retry: false, so no retry loop.
   const tiny = core.createKeyguard({
     key: testing.exampleMockKey,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     limits: [core.spendLimit({ scope: 'tenant', limit: 1, period: 'month' })],
   })
   const refused = new OpenAI({ apiKey: 'held-by-keyguard', fetch: tiny.for({ tenant: 'broke' }).fetch })

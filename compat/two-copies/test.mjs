@@ -15,7 +15,7 @@ assert.ok(cjs.Secret.isSecret(secret), 'a Secret from the ESM copy is a Secret t
 assert.equal(cjs.parseApiKey(secret).secret.reveal(), key)
 
 const mock = createMockOpenAI({ validKeys: [key] })
-const guard = cjs.createKeyguard({ key: secret, fetch: mock.fetch })
+const guard = cjs.createKeyguard({ key: secret, upstream: { fetch: mock.fetch } })
 const response = await guard.fetch('https://api.openai.com/v1/chat/completions', {
   method: 'POST',
   headers: { 'content-type': 'application/json' },

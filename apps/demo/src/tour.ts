@@ -27,7 +27,7 @@ say(`   ${apiKey?.kind} key ${apiKey?.fingerprint}; printed anywhere it shows as
 
 const { app, guard } = createApp({
   key: exampleMockKey,
-  baseUrl: upstream.url,
+  upstream: { baseUrl: upstream.url },
   virtualKeys: { 'kg-tour-acme': { tenant: 'acme' }, 'kg-tour-globex': { tenant: 'globex' } },
   log: (line) => say(`   ⚠ ${line}`),
 })
@@ -81,7 +81,7 @@ for (const [tenant, calls] of [
 say('\n4. Prepaid credits with auto-recharge (core only, no framework): user u1 starts with $0.0003.')
 const prepaid = createKeyguard({
   key: exampleMockKey,
-  baseUrl: upstream.url,
+  upstream: { baseUrl: upstream.url },
   limits: [
     credits({
       scope: 'user',

@@ -1,4 +1,12 @@
-import { createKeyguard, formatUsd, type Keyguard, requestLimit, spendLimit, usd } from '@keyguard/core'
+import {
+  createKeyguard,
+  formatUsd,
+  type Keyguard,
+  type KeyguardOptions,
+  requestLimit,
+  spendLimit,
+  usd,
+} from '@keyguard/core'
 import { getKeyguard, keyguard, keyguardErrorHandler, openaiProxy } from '@keyguard/express'
 import type { PostgresLedger } from '@keyguard/postgres'
 import express from 'express'
@@ -24,10 +32,11 @@ export const demoAccounts: ReadonlyMap<string, Account> = new Map([
 /** What the app needs from outside: the key (or the mock's) and where its logs go. */
 export interface AppOptions {
   key: string
-  /** The mock's fetch when there is no key; without it the guard talks to OpenAI. */
-  fetch?: typeof fetch
-  /** Where the upstream API lives, such as a mock on loopback. @default 'https://api.openai.com/v1' */
-  baseUrl?: string
+  /**
+   * How OpenAI is reached: the mock's `fetch` when there is no key, or the `baseUrl` of a mock on
+   * loopback. @default OpenAI itself
+   */
+  upstream?: KeyguardOptions['upstream']
   /** Hard monthly spend limit per tenant. @default usd(0.0005): tiny, so the 402 shows after a few calls. */
   tenantMonthlyLimit?: number
   /** Virtual keys for the /v1 proxy: hash (or key) → scope. */
@@ -42,8 +51,7 @@ export interface AppOptions {
 /** The guard: each tenant may spend a little per month (warned at 50% and 80%), each user 20 requests a minute. */
 export function createGuard({
   key,
-  fetch,
-  baseUrl,
+  upstream,
   tenantMonthlyLimit = usd(0.0005),
   ledger,
   log = console.log,
@@ -51,8 +59,7 @@ export function createGuard({
   const guard = createKeyguard({
     key,
     ...(ledger ? { ledger } : {}),
-    ...(fetch ? { fetch } : {}),
-    ...(baseUrl ? { baseUrl } : {}),
+    ...(upstream ? { upstream } : {}),
     limits: [
       spendLimit({
         name: 'monthly',
@@ -120,7 +127,8 @@ export function createApp(options: AppOptions): { app: express.Express; guard: K
     const tenant = req.account?.tenant as string
     res.json({ tenant, spend: await ledger.spend({ where: { tenant }, groupBy: ['user', 'model'] }) })
   })
-  app.use(keyguardErrorHandler({ logger: { warn: (line) => (options.log ?? console.log)(line) } }))
+  const log = (line: string) => (options.log ?? console.log)(line)
+  app.use(keyguardErrorHandler({ logger: { warn: log, error: log } }))
   return { app, guard }
 }
 

@@ -27,7 +27,7 @@ const guardFor = (mock, extra = {}) =>
   createKeyguard({
     ...extra,
     key,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     limits: [
       spendLimit({ scope: 'tenant', limit: 1e15, period: 'month', softAt: [0.8] }),
       concurrencyLimit({ scope: 'user', limit: 64 }),

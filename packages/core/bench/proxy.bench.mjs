@@ -47,7 +47,12 @@ const limits = () => [
   spendLimit({ scope: 'tenant', limit: usd(1e6), period: 'month' }),
   concurrencyLimit({ scope: 'tenant', limit: 1000 }),
 ]
-const jsonGuard = createKeyguard({ key, fetch: instantUpstream, limits: limits(), scope: { tenant: 't1' } })
+const jsonGuard = createKeyguard({
+  key,
+  upstream: { fetch: instantUpstream },
+  limits: limits(),
+  scope: { tenant: 't1' },
+})
 const url = 'https://api.openai.com/v1/chat/completions'
 const jsonInit = {
   method: 'POST',
@@ -96,7 +101,7 @@ const streamMock = createMockOpenAI({
 })
 const streamGuard = createKeyguard({
   key,
-  fetch: streamMock.fetch,
+  upstream: { fetch: streamMock.fetch },
   limits: limits(),
   scope: { tenant: 't1' },
 })

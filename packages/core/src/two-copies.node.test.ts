@@ -43,7 +43,7 @@ describe('two copies of @keyguard/core', () => {
 
   it('find the result of a call guarded by the other copy', async () => {
     const mock = createMockOpenAI({ validKeys: [key] })
-    const guard = esm.createKeyguard({ key, fetch: mock.fetch })
+    const guard = esm.createKeyguard({ key, upstream: { fetch: mock.fetch } })
     const response = await guard.fetch('https://api.openai.com/v1/chat/completions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

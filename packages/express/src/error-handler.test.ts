@@ -18,7 +18,7 @@ async function serve(express: ExpressFactory, error: unknown, logs: string[] = [
   })
   app.use(
     keyguardErrorHandler({
-      logger: { warn: (message) => logs.push(message) },
+      logger: { warn: (message) => logs.push(message), error: () => {} },
       ...(format ? { format } : {}),
     }),
   )

@@ -1,4 +1,4 @@
-import { checkOptions, KeyguardError } from '@keyguard/core'
+import { checkOptions, KeyguardError, type Logger } from '@keyguard/core'
 import { errorResponse, keyguardErrorBehind } from '@keyguard/core/adapter'
 import type { ErrorRequestHandler } from 'express'
 import { sendWebResponse } from './send-web-response'
@@ -6,7 +6,7 @@ import { sendWebResponse } from './send-web-response'
 /** Options for {@link keyguardErrorHandler}. */
 export interface KeyguardErrorHandlerOptions {
   /** Where operator hints go. @default no logging */
-  logger?: { warn(message: string, details?: Record<string, unknown>): void }
+  logger?: Logger
   /** `problem`: `application/problem+json`; `openai`: OpenAI's error body, for OpenAI clients. @default 'problem' */
   format?: 'problem' | 'openai'
 }

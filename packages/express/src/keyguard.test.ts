@@ -29,7 +29,7 @@ describe('keyguard', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: { warn() {}, error() {} },
       limits: [spendLimit({ scope: 'tenant', limit: usd(0.000000001), period: 'month' })],
     })

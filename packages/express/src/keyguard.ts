@@ -4,6 +4,7 @@ import {
   type GuardedRequest,
   guardedRequestOf,
   guardRequest,
+  movedResponseHeaderOptions,
   type ResponseHeaderOptions,
   toKeyguard,
 } from '@keyguard/core/adapter'
@@ -40,7 +41,13 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  * ```
  */
 export function keyguard(options: KeyguardMiddlewareOptions): RequestHandler {
-  checkOptions('keyguard', options, ['guard', 'scope', 'rateLimitHeaders', 'costHeaders', 'now'])
+  checkOptions(
+    'keyguard',
+    options,
+    ['guard', 'scope', 'rateLimitHeaders', 'costHeaders'],
+    [],
+    movedResponseHeaderOptions,
+  )
   const { guard, scope = () => ({}), ...headerOptions } = options
   const resolved = toKeyguard(guard)
   return async function keyguardMiddleware(req, res, next) {

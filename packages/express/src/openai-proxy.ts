@@ -6,7 +6,7 @@ import {
   type KeyguardOptions,
   type OpenAIProxyOptions,
 } from '@keyguard/core'
-import { errorResponse, toKeyguard } from '@keyguard/core/adapter'
+import { errorResponse, movedResponseHeaderOptions, toKeyguard } from '@keyguard/core/adapter'
 import type { RequestHandler } from 'express'
 import { sendWebResponse } from './send-web-response'
 import { toWebRequest } from './to-web-request'
@@ -31,17 +31,13 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * ```
  */
 export function openaiProxy(middlewareOptions: OpenAIProxyMiddlewareOptions): RequestHandler {
-  checkOptions('openaiProxy', middlewareOptions, [
-    'guard',
-    'keys',
-    'maxBodyBytes',
-    'allow',
-    'owner',
-    'ownershipTtlMs',
-    'rateLimitHeaders',
-    'costHeaders',
-    'now',
-  ])
+  checkOptions(
+    'openaiProxy',
+    middlewareOptions,
+    ['guard', 'keys', 'maxBodyBytes', 'allow', 'owner', 'ownershipTtlMs', 'rateLimitHeaders', 'costHeaders'],
+    [],
+    movedResponseHeaderOptions,
+  )
   const { guard, ...options } = middlewareOptions
   const resolved = toKeyguard(guard)
   const handle = createOpenAIProxy(options)

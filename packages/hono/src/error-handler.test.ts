@@ -11,7 +11,7 @@ function appThrowing(error: unknown, logs: string[] = []) {
   })
   app.onError(
     keyguardErrorHandler({
-      logger: { warn: (message) => logs.push(message) },
+      logger: { warn: (message) => logs.push(message), error: () => {} },
       fallback: (_error, c) => c.text('fallback', 500),
     }),
   )

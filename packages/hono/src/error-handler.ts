@@ -1,4 +1,4 @@
-import { checkOptions } from '@keyguard/core'
+import { checkOptions, type Logger } from '@keyguard/core'
 import { errorResponse, keyguardErrorBehind } from '@keyguard/core/adapter'
 import type { ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -6,7 +6,7 @@ import { HTTPException } from 'hono/http-exception'
 /** Options for {@link keyguardErrorHandler}. */
 export interface KeyguardErrorHandlerOptions {
   /** Where operator hints go. @default no logging */
-  logger?: { warn(message: string, details?: Record<string, unknown>): void }
+  logger?: Logger
   /**
    * Answers errors that are not keyguard's. @default a Hono `HTTPException` (from `bearerAuth`, `jwt`,
    * a validator) answers with its own response, as Hono's default handler does; anything else is rethrown

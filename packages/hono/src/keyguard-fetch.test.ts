@@ -15,7 +15,7 @@ describe('keyguardFetch', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: { warn() {}, error() {} },
       limits: [requestLimit({ scope: 'tenant', limit: 1, windowMs: 60_000 })],
     })

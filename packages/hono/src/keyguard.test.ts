@@ -37,7 +37,7 @@ describe('keyguard', () => {
 
   it('does not warn on Node, where settlement outlives the response anyway', async () => {
     const warnings: string[] = []
-    const logger = { warn: (line: string) => warnings.push(line) }
+    const logger = { warn: (line: string) => warnings.push(line), error: () => {} }
     const app = new Hono()
     const guard = createKeyguard({ key: exampleMockKey, logger: silent })
     app.use(keyguard({ guard, logger }))
@@ -53,7 +53,7 @@ describe('keyguard', () => {
     vi.resetModules() // a fresh module: the warning is once per process
     const fresh = await import('./keyguard')
     const warnings: string[] = []
-    const logger = { warn: (line: string) => warnings.push(line) }
+    const logger = { warn: (line: string) => warnings.push(line), error: () => {} }
     const app = new Hono()
     const guard = createKeyguard({ key: exampleMockKey, logger: silent })
     app.use(fresh.keyguard({ guard, logger }))
@@ -87,7 +87,7 @@ describe('keyguard', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: silent,
       limits: [spendLimit({ scope: 'tenant', limit: usd(0.000000001), period: 'month' })],
     })

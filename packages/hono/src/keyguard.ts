@@ -1,8 +1,8 @@
-import { checkOptions, type Keyguard, type RequestScope } from '@keyguard/core'
-import { guardRequest, type ResponseHeaderOptions } from '@keyguard/core/adapter'
+import { checkOptions, type Keyguard, type Logger, type RequestScope } from '@keyguard/core'
+import { guardRequest, movedResponseHeaderOptions, type ResponseHeaderOptions } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { type GuardSource, type HonoLogger, perRequest } from './per-request'
+import { type GuardSource, perRequest } from './per-request'
 
 /** The variables keyguard() sets on a Hono context. */
 export interface KeyguardVariables {
@@ -21,7 +21,7 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
    */
   scope?: (c: Context) => RequestScope | undefined | Promise<RequestScope | undefined>
   /** Receives the once-per-process warning when `c.executionCtx.waitUntil` is missing on Workers and the like. @default console */
-  logger?: HonoLogger
+  logger?: Logger
   /** Warnings to leave out, by name. @default [] */
   ignoreWarnings?: readonly 'no-wait-until'[]
 }
@@ -45,15 +45,13 @@ export interface KeyguardMiddlewareOptions extends ResponseHeaderOptions {
  * ```
  */
 export function keyguard(options: KeyguardMiddlewareOptions) {
-  checkOptions('keyguard', options, [
-    'guard',
-    'scope',
-    'logger',
-    'ignoreWarnings',
-    'rateLimitHeaders',
-    'costHeaders',
-    'now',
-  ])
+  checkOptions(
+    'keyguard',
+    options,
+    ['guard', 'scope', 'logger', 'ignoreWarnings', 'rateLimitHeaders', 'costHeaders'],
+    [],
+    movedResponseHeaderOptions,
+  )
   const { guard, scope = () => ({}), logger, ignoreWarnings, ...headerOptions } = options
   const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   return createMiddleware<{ Variables: KeyguardVariables }>(async function keyguardMiddleware(c, next) {

@@ -9,7 +9,7 @@ describe('openaiProxy', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: { warn() {}, error() {} },
     })
     const app = new Hono()

@@ -1,14 +1,20 @@
-import { checkOptions, createOpenAIProxy, KeyguardError, type OpenAIProxyOptions } from '@keyguard/core'
-import { errorResponse } from '@keyguard/core/adapter'
+import {
+  checkOptions,
+  createOpenAIProxy,
+  KeyguardError,
+  type Logger,
+  type OpenAIProxyOptions,
+} from '@keyguard/core'
+import { errorResponse, movedResponseHeaderOptions } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { type GuardSource, type HonoLogger, perRequest } from './per-request'
+import { type GuardSource, perRequest } from './per-request'
 
 /** Options for {@link openaiProxy}. */
 export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
   guard: GuardSource
   /** Receives the once-per-process warning when `c.executionCtx.waitUntil` is missing on Workers and the like. @default console */
-  logger?: HonoLogger
+  logger?: Logger
   /** Warnings to leave out, by name. @default [] */
   ignoreWarnings?: readonly 'no-wait-until'[]
 }
@@ -24,19 +30,24 @@ export interface OpenAIProxyMiddlewareOptions extends OpenAIProxyOptions {
  * ```
  */
 export function openaiProxy(middlewareOptions: OpenAIProxyMiddlewareOptions) {
-  checkOptions('openaiProxy', middlewareOptions, [
-    'guard',
-    'logger',
-    'ignoreWarnings',
-    'keys',
-    'maxBodyBytes',
-    'allow',
-    'owner',
-    'ownershipTtlMs',
-    'rateLimitHeaders',
-    'costHeaders',
-    'now',
-  ])
+  checkOptions(
+    'openaiProxy',
+    middlewareOptions,
+    [
+      'guard',
+      'logger',
+      'ignoreWarnings',
+      'keys',
+      'maxBodyBytes',
+      'allow',
+      'owner',
+      'ownershipTtlMs',
+      'rateLimitHeaders',
+      'costHeaders',
+    ],
+    [],
+    movedResponseHeaderOptions,
+  )
   const { guard, logger, ignoreWarnings, ...options } = middlewareOptions
   const { guardOf, keepAlive } = perRequest({ guard, logger, ignoreWarnings })
   const handle = createOpenAIProxy(options)

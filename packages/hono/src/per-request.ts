@@ -1,4 +1,4 @@
-import type { Keyguard, KeyguardOptions } from '@keyguard/core'
+import type { Keyguard, KeyguardOptions, Logger } from '@keyguard/core'
 import { toKeyguard } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 import { env, getRuntimeKey } from 'hono/adapter'
@@ -9,11 +9,6 @@ export type GuardSource =
   | KeyguardOptions
   | ((bindings: Record<string, unknown>, c: Context) => Keyguard | KeyguardOptions)
 
-/** Where keyguard's Hono adapter reports what it cannot throw. */
-export interface HonoLogger {
-  warn(message: string, details?: Record<string, unknown>): void
-}
-
 /** @internal What both middlewares need per request: the guard for the bindings, and a way to keep settlement alive. */
 export function perRequest({
   guard,
@@ -21,7 +16,7 @@ export function perRequest({
   ignoreWarnings = [],
 }: {
   guard: GuardSource
-  logger?: HonoLogger | undefined
+  logger?: Logger | undefined
   ignoreWarnings?: readonly string[] | undefined
 }) {
   return { guardOf: guardResolver(guard), keepAlive: settlementKeeper(logger, ignoreWarnings) }
@@ -50,7 +45,7 @@ let warnedNoWaitUntil = false
 
 // Settlement goes to waitUntil; where there is none and the runtime may stop work after the
 // response (Workers and the like), say so once, clearly. On Node, Bun and Deno the process keeps it.
-function settlementKeeper(logger: HonoLogger, ignoreWarnings: readonly string[]) {
+function settlementKeeper(logger: Logger, ignoreWarnings: readonly string[]) {
   // After one miss, stop paying for the throw.
   let missing = false
   return function keepAlive(c: Context, settled: Promise<void>): void {

@@ -134,7 +134,7 @@ const { upstream, key, body } = await guardedMockUpstream({ core, testing })
 const makeGuard = (withLedger) =>
   core.createKeyguard({
     key,
-    baseUrl: upstream.url,
+    upstream: { baseUrl: upstream.url },
     limits: [core.spendLimit({ scope: 'tenant', limit: core.usd(1e6), period: 'month' })],
     ...(withLedger ? { ledger: postgresLedger({ pool, schema }) } : {}),
   })

@@ -32,15 +32,21 @@ const typos: [factory: string, build: () => unknown, typo: string, meant: string
   ['createKeyguard', () => createKeyguard({ key, limit: [] } as never), 'limit', 'limits'],
   [
     'createKeyguard',
-    () => createKeyguard({ key, countCache: { maxEntrys: 10 } } as never),
-    'countCache.maxEntrys',
-    'countCache.maxEntries',
+    () => createKeyguard({ key, estimate: { countCache: { maxEntrys: 10 } } } as never),
+    'estimate.countCache.maxEntrys',
+    'estimate.countCache.maxEntries',
   ],
   [
     'createKeyguard',
-    () => createKeyguard({ key, circuitBreaker: { cooldown: 10 } } as never),
-    'circuitBreaker.cooldown',
-    'circuitBreaker.cooldownMs',
+    () => createKeyguard({ key, upstream: { circuitBreaker: { cooldown: 10 } } } as never),
+    'upstream.circuitBreaker.cooldown',
+    'upstream.circuitBreaker.cooldownMs',
+  ],
+  [
+    'createKeyguard',
+    () => createKeyguard({ key, output: { default: { maxTokens: 1, enfroce: 'forward' } } } as never),
+    'output.default.enfroce',
+    'output.default.enforce',
   ],
   [
     'spendLimit',
@@ -116,6 +122,49 @@ describe('checkOptions', () => {
       expect(error.message).toContain(factory)
       expect(error.message).toContain(`unknown option \`${typo}\`; did you mean \`${meant}\`?`)
       expect(error.problems).toContainEqual(expect.objectContaining({ code: 'unknown_option', path: typo }))
+    },
+  )
+
+  // Every option that was flat before the options were grouped by concern, and its new place.
+  const moved: [option: string, value: unknown, now: string][] = [
+    ['fetch', () => {}, 'upstream: { fetch }'],
+    ['baseUrl', 'https://api.openai.com/v1', 'upstream: { baseUrl }'],
+    ['circuitBreaker', false, 'upstream: { circuitBreaker }'],
+    ['counter', {}, 'estimate: { counter }'],
+    ['countCache', false, 'estimate: { countCache }'],
+    ['defaultServiceTier', 'default', 'estimate: { defaultServiceTier }'],
+    ['defaultMaxOutputTokens', 1024, 'output: { default: { maxTokens } }'],
+    ['forwardOutputBound', true, "output: { default: { maxTokens, enforce: 'forward' } }"],
+    ['streamCut', true, "output: { default: { maxTokens, enforce: 'stream-cut' } }"],
+    ['onInsufficientBudget', 'clamp', 'output: { onInsufficientBudget }'],
+  ]
+  it.each(moved)(
+    'makes createKeyguard name the new place of the old option %s',
+    async (option, value, now) => {
+      const error = await refusalOf(() => createKeyguard({ key, [option]: value } as never))
+      expect(error.code).toBe('config.invalid')
+      expect(error.problems).toEqual([
+        {
+          code: 'moved_option',
+          path: option,
+          message: expect.stringContaining(now),
+          fix: `write it as ${now}`,
+        },
+      ])
+    },
+  )
+
+  it.each([['openaiProxy', () => createOpenAIProxy({ keys: {}, now: Date.now } as never)]])(
+    'makes %s send its old clock option to the guard',
+    async (_factory, build) => {
+      const error = await refusalOf(build)
+      expect(error.problems).toEqual([
+        expect.objectContaining({
+          code: 'moved_option',
+          path: 'now',
+          fix: expect.stringContaining('createKeyguard({ now })'),
+        }),
+      ])
     },
   )
 

@@ -22,6 +22,8 @@ export type OptionKeys = readonly string[] | { readonly [name: string]: OptionKe
  * @param options - the options object as given.
  * @param known - the keys it may have; nested objects are checked when described.
  * @param problems - problems already found (schema issues, cross-field checks), listed after the unknown keys.
+ * @param moved - options that no longer exist here, each with where it lives now (`{ now: 'createKeyguard({ now })' }`):
+ *   an upgrading user is told the new place instead of an unknown option.
  * @example
  * ```ts
  * checkOptions('memoryStore', options, ['now', 'maxKeys'])
@@ -33,16 +35,21 @@ export function checkOptions(
   options: unknown,
   known: OptionKeys,
   problems: readonly KeyguardProblem[] = [],
+  moved: Readonly<Record<string, string>> = {},
 ): void {
-  const all = [...unknownOptionProblems(label, options, known), ...problems]
+  const all = [...unknownOptionProblems(label, options, known, moved), ...problems]
   if (all.length > 0) throw configInvalid(label, all)
 }
 
-/** @internal The unknown keys of `options` (and of the nested objects `known` describes), as problems. */
+/**
+ * @internal The unknown keys of `options` (and of the nested objects `known` describes), as problems;
+ * a key `moved` lists (by its path) names its new place.
+ */
 export function unknownOptionProblems(
   label: string,
   options: unknown,
   known: OptionKeys,
+  moved: Readonly<Record<string, string>> = {},
   path = '',
 ): KeyguardProblem[] {
   if (options === undefined) return []
@@ -61,6 +68,16 @@ export function unknownOptionProblems(
   const problems: KeyguardProblem[] = []
   for (const [name, value] of Object.entries(options)) {
     const at = path ? `${path}.${name}` : name
+    const movedTo = names.includes(name) ? undefined : moved[at]
+    if (movedTo !== undefined) {
+      problems.push({
+        code: 'moved_option',
+        path: at,
+        message: `${label}: option \`${at}\` has moved; it is now ${movedTo}`,
+        fix: `write it as ${movedTo}`,
+      })
+      continue
+    }
     if (!names.includes(name)) {
       const closest = closestName(name, names)
       problems.push({
@@ -75,7 +92,7 @@ export function unknownOptionProblems(
     }
     const nested = Array.isArray(known) ? true : (known as Record<string, OptionKeys | true>)[name]
     if (nested !== true && nested !== undefined)
-      problems.push(...unknownOptionProblems(label, value, nested, at))
+      problems.push(...unknownOptionProblems(label, value, nested, moved, at))
   }
   return problems
 }

@@ -46,9 +46,19 @@ describe('parseOptions', () => {
     )
   })
 
+  it('names an option that moved with its new place, not as unknown', () => {
+    const { ok, problems } = optionProblems(schema, { timeout: 5 }, 'redisStore', {
+      moved: { timeout: 'timeoutMs' },
+    })
+    expect(ok).toBe(false)
+    expect(problems).toHaveLength(1)
+    expect(problems[0]?.path).toBe('timeout')
+    expect(problems[0]?.message).toContain('timeoutMs')
+  })
+
   it('names the fix the caller gives for an option', () => {
     const { ok, problems } = optionProblems(schema, { timeoutMs: 0 }, 'redisStore', {
-      timeoutMs: 'use a positive number of ms',
+      fixes: { timeoutMs: 'use a positive number of ms' },
     })
     expect(ok).toBe(false)
     expect(problems).toEqual([

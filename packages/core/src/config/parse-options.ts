@@ -9,8 +9,15 @@ export interface ParseOptionsExtras<Output> {
   /** Cross-field checks, run on the raw options too (when the schema failed), so one error lists every problem. */
   check?: (value: Output) => KeyguardProblem[]
   /** The fix to name for a problem under each top-level option, instead of one derived from the issue. */
-  fixes?: Readonly<Record<string, string>>
+  fixes?: OptionFixes
+  /** Options that were renamed or moved, each with where it lives now: named as moved, not as unknown. */
+  moved?: Readonly<Record<string, string>>
 }
+
+/** Fixes by top-level option, or a function that finds the fix for an issue's whole path. */
+export type OptionFixes =
+  | Readonly<Record<string, string>>
+  | ((path: readonly PropertyKey[]) => string | undefined)
 
 /**
  * Every problem of `options` against a `zod/mini` object schema, in keyguard's words: unknown keys
@@ -27,10 +34,12 @@ export function optionProblems<T extends z.ZodMiniType>(
   schema: T,
   options: unknown,
   label: string,
-  fixes: Readonly<Record<string, string>> = {},
+  { fixes = {}, moved = {} }: Pick<ParseOptionsExtras<unknown>, 'fixes' | 'moved'> = {},
 ): { ok: boolean; data: z.output<T> | undefined; problems: KeyguardProblem[] } {
   const result = schema.safeParse(options, { error: issueMessage })
-  const problems = unknownOptionProblems(label, options, optionKeysOf(schema) as OptionKeys)
+  const problems = unknownOptionProblems(label, options, optionKeysOf(schema) as OptionKeys, moved)
+  const fixOf =
+    typeof fixes === 'function' ? fixes : (path: readonly PropertyKey[]) => fixes[String(path[0] ?? '')]
   if (!result.success)
     for (const issue of result.error.issues) {
       // unknown keys are listed above, each with its closest known key instead of zod's bare list
@@ -40,7 +49,7 @@ export function optionProblems<T extends z.ZodMiniType>(
         code: issue.code,
         path,
         message: `${label}: ${path || 'options'} ${issue.message}`,
-        fix: fixes[String(issue.path[0] ?? '')] ?? issueFix(issue),
+        fix: fixOf(issue.path) ?? issueFix(issue),
       })
     }
   const ok = result.success && problems.length === 0
@@ -67,7 +76,7 @@ export function parseOptions<T extends z.ZodMiniType>(
   label: string,
   extras: ParseOptionsExtras<z.output<T>> = {},
 ): z.output<T> {
-  const { ok, data, problems } = optionProblems(schema, options, label, extras.fixes)
+  const { ok, data, problems } = optionProblems(schema, options, label, extras)
   if (extras.check)
     try {
       problems.push(...extras.check(ok ? (data as z.output<T>) : (options as z.output<T>)))

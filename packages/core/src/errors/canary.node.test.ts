@@ -75,7 +75,11 @@ describe('keyguardErrorBehind', () => {
     const unreachable = async (): Promise<Response> => {
       throw new TypeError(`fetch failed (Authorization: Bearer ${canaryKey})`)
     }
-    const guard = createKeyguard({ key: canaryKey, fetch: unreachable, logger: { warn() {}, error() {} } })
+    const guard = createKeyguard({
+      key: canaryKey,
+      upstream: { fetch: unreachable },
+      logger: { warn() {}, error() {} },
+    })
     const client = new OpenAI({ apiKey: 'unused', fetch: guard.fetch, maxRetries: 0 })
     const error = await client.models.list().then(
       () => expect.fail('the call succeeded'),

@@ -17,6 +17,30 @@ export interface ErrorResponseOptions {
 }
 
 /**
+ * The one retry policy every error response of keyguard states, a local refusal's and an upstream
+ * error's alike: `x-keyguard-error-code`, `x-should-retry` (`error.retryable`, so openai-node sends a
+ * quota or auth error once), and `retry-after-ms` / `Retry-After` (`error.retryAfterMs`, in seconds
+ * rounded up) when known.
+ *
+ * @example
+ * ```ts
+ * const headers = new Headers(retryHeaders(error))
+ * ```
+ */
+export function retryHeaders(error: KeyguardError): [string, string][] {
+  const headers: [string, string][] = [
+    ['x-keyguard-error-code', error.code],
+    ['x-should-retry', String(error.retryable)],
+  ]
+  if (error.retryAfterMs !== undefined)
+    headers.push(
+      ['retry-after-ms', String(error.retryAfterMs)],
+      ['retry-after', String(Math.ceil(error.retryAfterMs / 1000))],
+    )
+  return headers
+}
+
+/**
  * Answer a {@link KeyguardError} as an HTTP response that is safe to send: its client status, the
  * user message only (never the operator hint, a key or upstream internals), `Retry-After` and
  * `retry-after-ms` when known, and `x-should-retry` so OpenAI clients back off or give up correctly.
@@ -33,15 +57,7 @@ export function errorResponse(
   error: KeyguardError,
   { format = 'problem', status = error.clientStatus }: ErrorResponseOptions = {},
 ): Response {
-  const headers = new Headers({
-    'content-type': 'application/problem+json',
-    'x-keyguard-error-code': error.code,
-    'x-should-retry': String(error.retryable),
-  })
-  if (error.retryAfterMs !== undefined) {
-    headers.set('retry-after-ms', String(error.retryAfterMs))
-    headers.set('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
-  }
+  const headers = new Headers([['content-type', 'application/problem+json'], ...retryHeaders(error)])
   const problem = { ...toProblemJson(error), status }
   const body = format === 'openai' ? { ...problem, error: toOpenAIErrorBody(error).error } : problem
   return new Response(JSON.stringify(body), { status, headers })

@@ -37,7 +37,7 @@ export interface EstimateOptions {
    * Told, once per logger, when the counter cannot load and estimates fall back to the byte bound.
    * `createKeyguard` passes its own `logger`. @default consoleLogger
    */
-  logger?: Pick<Logger, 'warn'>
+  logger?: Logger
 }
 
 /** What a request can cost before it is sent. Money in integer nano-USD. */
@@ -121,7 +121,7 @@ const warnedLoggers = new WeakSet<object>()
 async function counterFor(
   info: ModelInfo,
   counter: TokenCounter,
-  logger: Pick<Logger, 'warn'>,
+  logger: Logger,
 ): Promise<{ count: CountFn; exact: boolean }> {
   try {
     return { count: await counter.forEncoding(info.encoding), exact: counter.exact }

@@ -91,13 +91,28 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
     on: (type, listener) => shared.emitter.on(type, listener),
     scope: frozen,
   }
-  // Not enumerable: a guard printed or spread shows no store.
+  // Not enumerable: a guard printed or spread shows no store or clock.
   Object.defineProperty(guard, storeKey, { value: options.store })
+  Object.defineProperty(guard, clockKey, { value: options.now })
   return Object.freeze(guard)
 }
 
 // Symbol.for: found on a guard built by another copy of this package (ESM and CJS).
 const storeKey = /* @__PURE__ */ Symbol.for('keyguard.store')
+const clockKey = /* @__PURE__ */ Symbol.for('keyguard.now')
+
+/**
+ * The guard's clock (`createKeyguard({ now })`), so what adapters stamp from it (`RateLimit` reset
+ * times) runs on the same time as its limits; `Date.now` for an object that only looks like a guard.
+ *
+ * @example
+ * ```ts
+ * const resetIn = Math.ceil((state.resetAt - clockOf(guard)()) / 1000)
+ * ```
+ */
+export function clockOf(guard: Keyguard): () => number {
+  return (guard as unknown as Record<symbol, (() => number) | undefined>)[clockKey] ?? Date.now
+}
 
 /**
  * The store a guard counts in, where the OpenAI proxy also records who owns a stored object;

@@ -20,7 +20,7 @@ function setup(
   const mock = createMockOpenAI()
   const guard = createKeyguard({
     key: canary,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     limits,

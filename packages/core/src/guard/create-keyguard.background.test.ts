@@ -9,7 +9,12 @@ const body = { model: 'gpt-4o-mini', input: 'Write a long essay.', max_output_to
 
 function setup(options: Partial<KeyguardOptions> = {}) {
   const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
-  const guard = createKeyguard({ key: exampleMockKey, fetch: mock.fetch, logger: silent, ...options })
+  const guard = createKeyguard({
+    key: exampleMockKey,
+    upstream: { fetch: mock.fetch },
+    logger: silent,
+    ...options,
+  })
   const settled: { costNanos: number; estimated: boolean }[] = []
   guard.on('settle', (event) => settled.push(event))
   const openai = new OpenAI({ apiKey: 'unused', fetch: guard.fetch, maxRetries: 0 })

@@ -32,8 +32,8 @@ function bodiesSetup(makeStore: (now: () => number) => KeyguardStore = (now) => 
   const guard = createKeyguard({
     key: canary,
     // Costs here are at the standard tier; an unnamed tier would be held (and, unread, settled) at priority.
-    defaultServiceTier: 'default',
-    fetch: upstream.fetch,
+    estimate: { defaultServiceTier: 'default' },
+    upstream: { fetch: upstream.fetch },
     now: clock.now,
     store: makeStore(clock.now),
     limits: [

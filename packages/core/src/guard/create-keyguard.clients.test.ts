@@ -15,7 +15,7 @@ function setup() {
   const mock = createMockOpenAI()
   const guard = createKeyguard({
     key: canary,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     limits: [spendLimit({ scope: 'tenant', limit: 1_000_000_000, period: 'month' })],
@@ -153,7 +153,7 @@ describe('createKeyguard with openai-node', () => {
   // openai-node's default maxRetries (2): x-should-retry: false is what stops it, whatever the status
   const refusedOnce = async (limits: LimitPolicy<'global'>[], warmUp = 0) => {
     const mock = createMockOpenAI()
-    const guard = createKeyguard({ key: canary, fetch: mock.fetch, limits })
+    const guard = createKeyguard({ key: canary, upstream: { fetch: mock.fetch }, limits })
     let calls = 0
     const openai = new OpenAI({
       apiKey: 'unused',

@@ -16,7 +16,7 @@ function setup(limits: LimitPolicy[] = []) {
   const mock = createMockOpenAI()
   const guard = createKeyguard({
     key: canaryKey,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     limits,

@@ -17,7 +17,7 @@ describe('createKeyguard', () => {
       })
     const guard = createKeyguard({
       key: `sk-proj-${'Ev3ntL00p'.repeat(5)}T3stW8q8A`,
-      fetch: upstream,
+      upstream: { fetch: upstream },
       logger: { warn: () => {}, error: () => {} },
     })
     const texts: Record<string, () => string> = {

@@ -12,12 +12,12 @@ describe('createKeyguard', () => {
     const guard = createKeyguard({
       key: `sk-proj-${'M0d3lSc0pe'.repeat(4)}T3stW8q8A`,
       // Every call is billed its whole output bound, so one call spends what it held.
-      fetch: createMockOpenAI({ usage: { completionTokens: 1000 } }).fetch,
+      upstream: { fetch: createMockOpenAI({ usage: { completionTokens: 1000 } }).fetch },
       now: clock.now,
       store: memoryStore({ now: clock.now }),
       // Room for one gpt-4o call of 1000 output tokens (about $0.010), not two; and for one chatgpt-4o-latest ($0.015).
       limits: [spendLimit({ scope: 'model', limit: usd(0.016), period: 'month' })],
-      defaultServiceTier: 'default',
+      estimate: { defaultServiceTier: 'default' },
     })
     const openai = new OpenAI({ apiKey: 'unused', fetch: guard.fetch, maxRetries: 0 })
     const call = (model: string) =>

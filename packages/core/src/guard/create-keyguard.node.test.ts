@@ -23,7 +23,7 @@ async function serve() {
 describe('createKeyguard over a real socket', () => {
   it('streams through Node’s own fetch to an HTTP upstream, and settles', async () => {
     const { mock, baseUrl } = await serve()
-    const guard = createKeyguard({ key: canary, baseUrl })
+    const guard = createKeyguard({ key: canary, upstream: { baseUrl } })
     const openai = new OpenAI({ apiKey: 'unused', fetch: guard.fetch })
     const settled: KeyguardEvent[] = []
     guard.on('settle', (event) => settled.push(event))
@@ -45,7 +45,7 @@ describe('createKeyguard over a real socket', () => {
     const { mock, baseUrl } = await serve()
     const guard = createKeyguard({
       key: canary,
-      baseUrl,
+      upstream: { baseUrl },
       limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
     })
     const events: KeyguardEvent[] = []

@@ -40,7 +40,7 @@ function setup() {
   const { store, writes } = countingStore(memoryStore({ now: clock.now }))
   const guard = createKeyguard({
     key: exampleMockKey,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store,
     logger: silent,
@@ -82,7 +82,7 @@ describe('createKeyguard', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: silent,
       errors: 'throw',
       limits: [requestLimit({ scope: 'user', limit: 5, windowMs: 60_000 })],
@@ -117,7 +117,7 @@ describe('createKeyguard', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: silent,
       limits: [requestLimit({ scope: 'workspace', limit: 5, windowMs: 60_000 })],
     })
@@ -132,7 +132,7 @@ describe('createKeyguard', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: silent,
       limits: [requestLimit({ scope: 'key', limit: 1, windowMs: 60_000 })],
     })
@@ -145,7 +145,7 @@ describe('createKeyguard', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: silent,
       limits: [
         requestLimit({ scope: 'tenant', limit: 1, windowMs: 60_000, whenMissing: { id: 'anonymous' } }),

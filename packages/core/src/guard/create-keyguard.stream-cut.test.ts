@@ -20,13 +20,11 @@ const numbers = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight',
 const longReply = [...numbers, ...numbers, ...numbers].join(' ')
 const bound = 8
 
-/** `defaultMaxOutputTokens: null` leaves the option out. */
+/** A guard whose requests that name no output bound are held for `bound` tokens, kept by `enforce`. */
 function setup({
-  defaultMaxOutputTokens = bound,
+  enforce = 'stream-cut',
   ...options
-}: Omit<Partial<KeyguardOptions>, 'defaultMaxOutputTokens'> & {
-  defaultMaxOutputTokens?: number | null
-} = {}) {
+}: Partial<KeyguardOptions> & { enforce?: 'none' | 'forward' | 'stream-cut' } = {}) {
   const clock = fakeClock('2026-11-28T12:00:00Z')
   const mock = createMockOpenAI({ reply: longReply })
   const events: KeyguardEvent[] = []
@@ -35,12 +33,11 @@ function setup({
   const upstream = cancelCountingFetch(mock.fetch)
   const guard = createKeyguard({
     key: canary,
-    fetch: upstream.fetch,
+    upstream: { fetch: upstream.fetch },
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
-    ...(defaultMaxOutputTokens === null ? {} : { defaultMaxOutputTokens }),
-    streamCut: true,
+    output: { default: { maxTokens: bound, enforce } },
     logger: { warn: (...args) => logs.push(args), error: (...args) => logs.push(args) },
     ...options,
   })
@@ -76,7 +73,7 @@ function chatText(sse: string): string {
 
 const firstWords = (count: number) => longReply.split(' ').slice(0, count).join(' ')
 
-describe('createKeyguard with streamCut', () => {
+describe("createKeyguard with output.default.enforce: 'stream-cut'", () => {
   it('cuts a chat stream at its reserved output bound with a typed error event, and settles what was used', async () => {
     const { chat, guard, events, cancelled } = setup()
     const response = await chat()
@@ -118,7 +115,7 @@ describe('createKeyguard with streamCut', () => {
 
   it('counts one token per text-carrying delta when the counter is not exact', async () => {
     // A byte bound would count ' three' as 6 tokens and cut English at a fraction of the bound.
-    const { chat } = setup({ counter: byteUpperBoundCounter })
+    const { chat } = setup({ estimate: { counter: byteUpperBoundCounter } })
     const response = await chat()
     expect(chatText(await response.text())).toBe(firstWords(bound))
     expect(await keyguardResult(response)?.settled).toMatchObject({ ending: 'cut' })
@@ -158,8 +155,8 @@ describe('createKeyguard with streamCut', () => {
     expect(events.some((event) => event.type === 'stream-cut')).toBe(false)
   })
 
-  it('lets the model write past the hold when streamCut is off (what the cut prevents)', async () => {
-    const { chat } = setup({ streamCut: false })
+  it('lets the model write past the hold with enforce: "none" (what the cut prevents)', async () => {
+    const { chat } = setup({ enforce: 'none' })
     const response = await chat()
     expect(chatText(await response.text())).toBe(longReply)
     const settled = await keyguardResult(response)?.settled
@@ -232,9 +229,9 @@ describe('createKeyguard with streamCut', () => {
   })
 })
 
-describe('createKeyguard with forwardOutputBound', () => {
+describe("createKeyguard with output.default.enforce: 'forward'", () => {
   it('sends the default bound upstream when a chat or responses request names none', async () => {
-    const { mock, post } = setup({ forwardOutputBound: true, streamCut: false })
+    const { mock, post } = setup({ enforce: 'forward' })
     const json = await post('/chat/completions', {
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'Count' }],
@@ -250,14 +247,14 @@ describe('createKeyguard with forwardOutputBound', () => {
   })
 
   it('leaves a request that names its own bound as it is', async () => {
-    const { mock, chat } = setup({ forwardOutputBound: true })
+    const { mock, chat } = setup({ enforce: 'forward' })
     await (await chat({ max_tokens: 100 })).text()
     expect(mock.requests[0]?.body).toMatchObject({ max_tokens: 100 })
     expect(mock.requests[0]?.body).not.toHaveProperty('max_completion_tokens')
   })
 
   it('makes the cut unnecessary: the stream stops at the bound and settles from usage', async () => {
-    const { chat, events } = setup({ forwardOutputBound: true })
+    const { chat, events } = setup({ enforce: 'forward' })
     const response = await chat()
     const text = await response.text()
     expect(chatText(text)).toBe(firstWords(bound))
@@ -266,11 +263,18 @@ describe('createKeyguard with forwardOutputBound', () => {
     expect(events.some((event) => event.type === 'stream-cut')).toBe(false)
   })
 
-  it('warns once at construction when there is no defaultMaxOutputTokens to send', async () => {
-    const { mock, chat, logs } = setup({ forwardOutputBound: true, defaultMaxOutputTokens: null })
-    expect(logs).toHaveLength(1)
-    expect(String((logs[0] as unknown[])[0])).toContain('forwardOutputBound has no effect')
-    await (await chat({ stream: false })).text()
-    expect(mock.requests[0]?.body).not.toHaveProperty('max_completion_tokens')
+  it('cannot be asked to enforce a bound it was not given: enforce without maxTokens is config.invalid', () => {
+    const build = () =>
+      createKeyguard({
+        key: canary,
+        // @ts-expect-error maxTokens is required: there is no bound to forward without it
+        output: { default: { enforce: 'forward' } },
+      })
+    expect(build).toThrow(
+      expect.objectContaining({
+        code: 'config.invalid',
+        problems: [expect.objectContaining({ path: 'output.default.maxTokens' })],
+      }),
+    )
   })
 })

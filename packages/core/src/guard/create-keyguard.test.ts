@@ -29,7 +29,7 @@ function setup(options: Partial<KeyguardOptions> = {}) {
   const logs: unknown[] = []
   const guard = createKeyguard({
     key: canary,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     logger: { warn: (...args) => logs.push(args), error: (...args) => logs.push(args) },
@@ -67,7 +67,9 @@ describe('createKeyguard', () => {
     const warnings: unknown[][] = []
     const guard = createKeyguard({
       key: 'sk-proj-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH',
-      counter: { name: 'broken', exact: true, forEncoding: () => Promise.reject(new Error('no wasm')) },
+      estimate: {
+        counter: { name: 'broken', exact: true, forEncoding: () => Promise.reject(new Error('no wasm')) },
+      },
       logger: { warn: (...args: unknown[]) => warnings.push(args), error: () => {} },
     })
     const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }
@@ -78,18 +80,20 @@ describe('createKeyguard', () => {
 
   it('counts a resent message once, unless countCache is false', async () => {
     const system = `You are a careful assistant. ${'Follow the house rules. '.repeat(20)}`
-    const counted = async (extra: Partial<KeyguardOptions>) => {
+    const counted = async (countCache?: false) => {
       const seen: string[] = []
       const { post } = setup({
-        counter: {
-          name: 'spy',
-          exact: true,
-          forEncoding: () => (text: string) => {
-            seen.push(text)
-            return text.length
+        estimate: {
+          counter: {
+            name: 'spy',
+            exact: true,
+            forEncoding: () => (text: string) => {
+              seen.push(text)
+              return text.length
+            },
           },
+          ...(countCache === undefined ? {} : { countCache }),
         },
-        ...extra,
       })
       for (const turn of ['first question', 'second question']) {
         const response = await post(
@@ -108,8 +112,8 @@ describe('createKeyguard', () => {
       }
       return seen.filter((text) => text === system).length
     }
-    expect(await counted({})).toBe(1)
-    expect(await counted({ countCache: false })).toBe(2)
+    expect(await counted()).toBe(1)
+    expect(await counted(false)).toBe(2)
   })
 
   it('forwards with the real key in place of the caller’s, and settles the JSON usage', async () => {
@@ -192,7 +196,7 @@ describe('createKeyguard', () => {
     const full = (await probe.guard.estimate({ endpoint: '/v1/chat/completions', body })) as RequestEstimate
     const half = Math.floor(full.maxCostNanos / 2)
     const { mock, post, events } = setup({
-      onInsufficientBudget: 'clamp',
+      output: { onInsufficientBudget: 'clamp' },
       limits: [spendLimit({ scope: 'global', limit: half, period: 'day' })],
     })
     const response = await post('/chat/completions', JSON.stringify(body))
@@ -207,7 +211,7 @@ describe('createKeyguard', () => {
 
   it('still refuses when the budget cannot pay for even a short answer', async () => {
     const { mock, post } = setup({
-      onInsufficientBudget: 'clamp',
+      output: { onInsufficientBudget: 'clamp' },
       limits: [spendLimit({ scope: 'global', limit: 10, period: 'day' })],
     })
     expect((await post('/chat/completions', chatBody())).status).toBe(402)
@@ -246,10 +250,12 @@ describe('createKeyguard', () => {
     const { mock, post, guard } = setup({
       limits: [spendLimit({ scope: 'tenant', limit: max * 3 + Math.floor(max / 2), period: 'month' })],
       scope: { tenant: 't1' },
-      fetch: async (input, init) => {
-        decide()
-        await gate
-        return mock.fetch(input, init)
+      upstream: {
+        fetch: async (input, init) => {
+          decide()
+          await gate
+          return mock.fetch(input, init)
+        },
       },
     })
     guard.on('denied', decide)
@@ -490,13 +496,17 @@ describe('createKeyguard', () => {
   it('lists every configuration problem in one config.invalid error, without the key', () => {
     let error: KeyguardError | undefined
     try {
-      createKeyguard({ leaseMs: -1, baseUrl: 'ftp://x', limits: [{} as never] } as KeyguardOptions)
+      createKeyguard({
+        leaseMs: -1,
+        upstream: { baseUrl: 'ftp://x' },
+        limits: [{} as never],
+      } as KeyguardOptions)
     } catch (caught) {
       if (isKeyguardError(caught)) error = caught
     }
     expect(error?.code).toBe('config.invalid')
     expect(error?.problems.map((problem) => problem.path)).toEqual(
-      expect.arrayContaining(['leaseMs', 'baseUrl', 'limits[0]', 'key']),
+      expect.arrayContaining(['leaseMs', 'upstream.baseUrl', 'limits[0]', 'key']),
     )
 
     let keyError: KeyguardError | undefined
@@ -535,7 +545,7 @@ describe('createKeyguard', () => {
     expect(unauthorized.headers.get('x-should-retry')).toBe('false')
     outputs.push(await unauthorized.text(), [...unauthorized.headers], keyguardResult(unauthorized)?.error)
 
-    const thrower = createKeyguard({ key: canary, fetch: mock.fetch, errors: 'throw' })
+    const thrower = createKeyguard({ key: canary, upstream: { fetch: mock.fetch }, errors: 'throw' })
     mock.enqueue({
       status: 401,
       body: {
@@ -553,7 +563,7 @@ describe('createKeyguard', () => {
 
     const offline = createKeyguard({
       key: canary,
-      fetch: () => Promise.reject(new TypeError(`fetch failed for ${canary}`)),
+      upstream: { fetch: () => Promise.reject(new TypeError(`fetch failed for ${canary}`)) },
     })
     const connection = await offline
       .fetch(`${url}/chat/completions`, { method: 'POST', body: chatBody() })

@@ -73,10 +73,6 @@ export interface Keyguard<Kind extends string = string> {
 export function createKeyguard<Kind extends string = never>(options: KeyguardOptions<Kind>): Keyguard<Kind> {
   const resolved = resolveOptions(options)
   const emitter = createEmitter(resolved.logger)
-  if (resolved.forwardOutputBound && resolved.defaultMaxOutputTokens === undefined)
-    resolved.logger.warn(
-      'keyguard: forwardOutputBound has no effect without defaultMaxOutputTokens (a request that names no bound is then held at the model’s own cap, which OpenAI enforces)',
-    )
   const recharger = autoRecharger({
     store: resolved.store,
     policies: resolved.limits,

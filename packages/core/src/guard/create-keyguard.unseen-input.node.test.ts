@@ -35,7 +35,7 @@ function setup(
   const clock = fakeClock('2026-11-28T12:00:00Z')
   const guard = createKeyguard({
     key,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store: makeStore(clock.now),
     limits: [spendLimit({ scope: 'tenant', limit, period: 'month' })],
@@ -89,7 +89,7 @@ describe('createKeyguard', () => {
         return Response.json({ ...answer, service_tier: 'priority' }, { status: response.status })
       }
       const limit = usd(0.01)
-      const { guard, openai, settled } = setup(makeStore, limit, mock, { fetch: upstream })
+      const { guard, openai, settled } = setup(makeStore, limit, mock, { upstream: { fetch: upstream } })
       const admitted = await fire(50, () =>
         openai.chat.completions.create({
           model: 'gpt-4o-mini',
@@ -106,7 +106,7 @@ describe('createKeyguard', () => {
     it(`holds at the standard tier when the project default is configured so (${storeName})`, async () => {
       const mock = createMockOpenAI({ usage: { completionTokens: 1000 } })
       const limit = usd(0.01)
-      const { guard, openai } = setup(makeStore, limit, mock, { defaultServiceTier: 'default' })
+      const { guard, openai } = setup(makeStore, limit, mock, { estimate: { defaultServiceTier: 'default' } })
       await openai.chat.completions.create({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'Say hello' }],

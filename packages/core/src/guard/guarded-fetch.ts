@@ -94,7 +94,7 @@ export async function guardedFetch(
   // budget); an unpriced endpoint keys on the body's model (a request naming none is refused by it).
   const model = estimate?.pricedAs ?? (typeof json?.model === 'string' ? json.model : undefined)
   if (model && scope.model === undefined) scope = { ...scope, model }
-  // the body sent upstream: include_usage, forwardOutputBound
+  // the body sent upstream: include_usage, the forwarded output bound
   const rewritten = rewriteBody(options, endpoint, json, estimate, incoming.text)
   json = rewritten.json
   let bodyText = rewritten.bodyText

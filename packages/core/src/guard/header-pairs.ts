@@ -1,3 +1,5 @@
+// Every header policy of keyguard in one place: what reaches upstream, and what reaches the caller.
+
 // Headers a client may send that must not reach upstream: its own (placeholder) credentials, and
 // framing that no longer matches the body keyguard sends.
 export const droppedRequestHeaders = new Set([
@@ -16,6 +18,12 @@ export const droppedResponseHeaders = new Set([
   'transfer-encoding',
   'connection',
 ])
+
+// The OpenAI-compatible proxy's callers are not the operator: what a caller may send on is an allow-list
+// (nothing that carries credentials or framing), and what the operator's account says about itself
+// stays with the operator.
+export const proxyForwardedRequestHeaders = ['content-type', 'accept', 'openai-beta', 'idempotency-key']
+export const proxyPrivateResponseHeaders = /^(openai-organization|openai-project|x-ratelimit-|set-cookie)/i
 
 export type HeaderPairs = [string, string][]
 

@@ -23,7 +23,7 @@ export interface SettleEvent {
   /** `true` when usage never arrived (aborted or broken stream, missing usage) and the charge was estimated. */
   estimated: boolean
   /**
-   * How the call ended: its body read to the end, cancelled or broken; cut by `streamCut` at its output
+   * How the call ended: its body read to the end, cancelled or broken; cut by `output.default.enforce: 'stream-cut'` at its output
    * bound; abandoned (its stream not read for a minute); an upstream error; refused locally (nothing sent).
    */
   ending: 'complete' | 'cancelled' | 'errored' | 'cut' | 'abandoned' | 'upstream-error' | 'refused'
@@ -74,7 +74,7 @@ export interface CircuitClosedEvent {
   fingerprint: string
 }
 
-/** A request's output bound was lowered to what the remaining budget can pay for (`onInsufficientBudget: 'clamp'`). */
+/** A request's output bound was lowered to what the remaining budget can pay for (`output.onInsufficientBudget: 'clamp'`). */
 export interface ClampedEvent {
   type: 'clamped'
   scope: RequestScope
@@ -84,7 +84,7 @@ export interface ClampedEvent {
 }
 
 /**
- * A stream passed the output bound its hold covers and was cut (`streamCut`): the client got an error
+ * A stream passed the output bound its hold covers and was cut (`output.default.enforce: 'stream-cut'`): the client got an error
  * event with `error`, upstream was cancelled, and a `settle` with `ending: 'cut'` follows.
  */
 export interface StreamCutEvent {

@@ -20,7 +20,7 @@ function setup(ledger: KeyguardLedger, logs: unknown[] = []) {
   const recharged: string[] = []
   const guard = createKeyguard({
     key: canary,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     scope: { tenant: 't1', user: 'u1' },

@@ -20,7 +20,10 @@ import { Secret } from '../secrets/secret'
 import type { KeyguardLedger } from './keyguard-ledger'
 
 /**
- * Options for {@link createKeyguard}. Validated once, at construction; every problem is reported in one error.
+ * Options for {@link createKeyguard}, grouped by concern: what is counted (`key`, `limits`, `scope`,
+ * `store`, `prices`), how a request is held (`estimate`, `output`), how upstream is reached (`upstream`),
+ * and how the guard reports (`errors`, `logger`, `ledger`). Validated once, at construction; every
+ * problem is reported in one error.
  *
  * @example
  * ```ts
@@ -28,6 +31,7 @@ import type { KeyguardLedger } from './keyguard-ledger'
  *   key: env.OPENAI_API_KEY,
  *   store: redisStore({ client }),
  *   limits: [spendLimit({ scope: 'tenant', limit: usd(50), period: 'month', softAt: [0.8] })],
+ *   output: { default: { maxTokens: 1024, enforce: 'forward' }, onInsufficientBudget: 'clamp' },
  *   waitUntil: (promise) => ctx.waitUntil(promise),
  * }
  * ```
@@ -48,71 +52,58 @@ export interface KeyguardOptions<Kind extends string = string> {
   prices?: PriceTable
   /** The scope of every request (`{ tenant, user }`); `for(scope)` narrows it. @default {} */
   scope?: NoInfer<ScopeOf<Kind>>
-  /** The upstream API base; every call goes here whatever origin the client used. @default 'https://api.openai.com/v1' */
-  baseUrl?: string
-  /** The fetch that reaches upstream. @default globalThis.fetch */
-  fetch?: typeof fetch
-  /** Receives what keyguard cannot throw. @default console (warn, error) */
-  logger?: Logger
   /** How long a hold lives before the store reclaims it. @default 600000 (10 minutes) */
   leaseMs?: number
-  /** The output bound for requests that set none, instead of the model's cap. */
-  defaultMaxOutputTokens?: number
-  /**
-   * The tier OpenAI bills a request that names no `service_tier` (or `auto`): your project's default.
-   * keyguard cannot see that setting, so such a request is held at Priority rates (the dearest); say
-   * `'default'` when your project never runs on Priority. Settlement always uses the tier the response reports.
-   * @default 'priority'
-   */
-  defaultServiceTier?: 'default' | 'priority'
-  /**
-   * Counts prompt tokens for estimates. `byteUpperBoundCounter` skips the BPE tokenizer (faster,
-   * reserves more). @default gptTokenizerCounter
-   */
-  counter?: TokenCounter
-  /**
-   * Remember token counts of message texts (an LRU per guard, keyed by the text itself, in memory), so
-   * a resent conversation or system prompt is counted once. `false` counts every text every call.
-   * @default { maxEntries: 1000, maxChars: 4_000_000 }
-   */
-  countCache?: CountCacheOptions | false
-  /** Keep settlement alive after the response is returned (Cloudflare Workers: `ctx.waitUntil`). */
-  waitUntil?: (promise: Promise<unknown>) => void
-  /** The clock. @default Date.now */
-  now?: () => number
-  /**
-   * After OpenAI rejects a key for billing or auth (`quota.*`, `auth.*`), fail that key's calls
-   * locally for `cooldownMs`, then let one probe through; success closes the breaker. `false` turns it off.
-   * @default { cooldownMs: 30000 }
-   */
-  circuitBreaker?: { cooldownMs?: number } | false
-  /**
-   * When a spend or credits limit cannot pay for a request's output bound: `reject` it, or `clamp`
-   * its `max_completion_tokens` / `max_tokens` / `max_output_tokens` to what the remaining budget can pay
-   * for (at least 16 tokens, else it is rejected). @default 'reject'
-   */
-  onInsufficientBudget?: 'reject' | 'clamp'
-  /**
-   * Cut a chat or responses stream whose output passes the bound its hold covers, when the request
-   * names no output bound of its own (then only `defaultMaxOutputTokens` or the context window limits
-   * the hold, not the model). Each delta's text is counted as it passes, with `counter` when it is exact
-   * (`gptTokenizerCounter`), else as 1 token per text-carrying delta; the delta that passes the bound is
-   * not forwarded. The stream then ends with an error event in the API's format (`code:
-   * 'budget.hard_limit'`; `data: {"error":…}` and `data: [DONE]` for chat, an `error` event for
-   * responses), upstream is cancelled, a `stream-cut` event is emitted, and the call settles the prompt
-   * plus the output counted, capped at the hold, flagged `estimated` (`ending: 'cut'`). Hidden reasoning
-   * tokens never appear in the stream, so they are not counted: `forwardOutputBound` bounds those too.
-   * @default false
-   */
-  streamCut?: boolean
-  /**
-   * Send the reserved output bound upstream when a chat or responses request names none and
-   * `defaultMaxOutputTokens` set it: as `max_completion_tokens` (chat) or `max_output_tokens`
-   * (responses), so OpenAI itself stops where the hold ends (JSON and streams, reasoning included).
-   * No effect without `defaultMaxOutputTokens`, or when the context window bounds the request lower.
-   * @default false
-   */
-  forwardOutputBound?: boolean
+  /** How a request's prompt is counted and priced before it is sent. */
+  estimate?: {
+    /**
+     * Counts prompt tokens. `byteUpperBoundCounter` skips the BPE tokenizer (faster, reserves more).
+     * @default gptTokenizerCounter
+     */
+    counter?: TokenCounter
+    /**
+     * Remember token counts of message texts (an LRU per guard, keyed by the text itself, in memory), so
+     * a resent conversation or system prompt is counted once. `false` counts every text every call.
+     * @default { maxEntries: 1000, maxChars: 4_000_000 }
+     */
+    countCache?: CountCacheOptions | false
+    /**
+     * The tier OpenAI bills a request that names no `service_tier` (or `auto`): your project's default.
+     * keyguard cannot see that setting, so such a request is held at Priority rates (the dearest); say
+     * `'default'` when your project never runs on Priority. Settlement always uses the tier the response reports.
+     * @default 'priority'
+     */
+    defaultServiceTier?: 'default' | 'priority'
+  }
+  /** How much output a request is held for, and what happens when the budget cannot pay for it. */
+  output?: {
+    /**
+     * The output bound of a chat or responses request that names none (no
+     * `max_completion_tokens`, `max_tokens` or `max_output_tokens`), and how it is kept. Left out, such a
+     * request is held at the model's own cap (or what the context window leaves), which OpenAI enforces.
+     *
+     * `enforce` says what stops the answer at `maxTokens`:
+     * - `'none'`: nothing; the bound only sizes the hold, and output past it is charged at settlement.
+     * - `'forward'`: the bound is sent upstream as `max_completion_tokens` (chat) or `max_output_tokens`
+     *   (responses), so OpenAI itself stops where the hold ends (JSON and streams, reasoning included).
+     * - `'stream-cut'`: a chat or responses stream is cut when its output passes the bound. Each delta's
+     *   text is counted as it passes, with the counter when it is exact (`gptTokenizerCounter`), else as 1
+     *   token per text-carrying delta; the delta that passes the bound is not forwarded. The stream then
+     *   ends with an error event in the API's format (`code: 'budget.hard_limit'`), upstream is cancelled,
+     *   a `stream-cut` event is emitted, and the call settles the prompt plus the output counted, capped
+     *   at the hold, flagged `estimated` (`ending: 'cut'`). Hidden reasoning tokens never appear in the
+     *   stream, so only `'forward'` bounds those. JSON answers are not cut.
+     *
+     * @default undefined (the model's cap); `enforce` @default 'none'
+     */
+    default?: { maxTokens: number; enforce?: 'none' | 'forward' | 'stream-cut' }
+    /**
+     * When a spend or credits limit cannot pay for a request's output bound: `reject` it, or `clamp`
+     * its `max_completion_tokens` / `max_tokens` / `max_output_tokens` to what the remaining budget can pay
+     * for (at least 16 tokens, else it is rejected). @default 'reject'
+     */
+    onInsufficientBudget?: 'reject' | 'clamp'
+  }
   /**
    * What to do with a Responses API request with `background: true`. Its answer comes before the
    * model has written anything, so its usage is unknown when the call ends. `refuse`: answer 400
@@ -122,6 +113,19 @@ export interface KeyguardOptions<Kind extends string = string> {
    * @default 'refuse'
    */
   backgroundResponses?: 'refuse' | 'charge-hold'
+  /** How OpenAI is reached. */
+  upstream?: {
+    /** The API base; every call goes here whatever origin the client used. @default 'https://api.openai.com/v1' */
+    baseUrl?: string
+    /** The fetch that reaches it. @default globalThis.fetch */
+    fetch?: typeof fetch
+    /**
+     * After OpenAI rejects a key for billing or auth (`quota.*`, `auth.*`), fail that key's calls
+     * locally for `cooldownMs`, then let one probe through; success closes the breaker. `false` turns it off.
+     * @default { cooldownMs: 30000 }
+     */
+    circuitBreaker?: { cooldownMs?: number } | false
+  }
   /**
    * How refusals and upstream errors reach the caller. `response` (default): a Response in
    * OpenAI's error format with `x-should-retry`, so OpenAI clients raise their own typed errors and
@@ -129,12 +133,21 @@ export interface KeyguardOptions<Kind extends string = string> {
    * @default 'response'
    */
   errors?: 'response' | 'throw'
+  /** Receives what keyguard cannot throw. @default console (warn, error) */
+  logger?: Logger
   /**
    * Record every settled call and credit movement durably (`postgresLedger({ pool })` from
    * `@keyguard/postgres`). Entries are handed over without waiting; the ledger writes them off the
    * request path. @default none
    */
   ledger?: KeyguardLedger
+  /**
+   * The guard's clock, in epoch ms: limit periods, ledger times, the default memory store, and the
+   * reset times of the `RateLimit` headers adapters add. @default Date.now
+   */
+  now?: () => number
+  /** Keep settlement alive after the response is returned (Cloudflare Workers: `ctx.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void
 }
 
 /** @internal The frozen, validated configuration. */
@@ -228,14 +241,58 @@ const schema = /* @__PURE__ */ (() =>
       ),
     ),
     scope: z.optional(z.record(z.string(), z.optional(z.string()))),
-    baseUrl: z.optional(
-      z.string().check(
-        z.refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
-          message: 'must be an http(s) URL such as https://api.openai.com/v1',
-        }),
-      ),
+    leaseMs: z.optional(z.int().check(z.minimum(1000), z.maximum(maxTimer))),
+    estimate: z.optional(
+      z.object({
+        counter: z.optional(
+          z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
+            message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
+          }),
+        ),
+        countCache: z.optional(
+          z.union([
+            z.literal(false),
+            z.object({
+              maxEntries: z.optional(z.int().check(z.positive())),
+              maxChars: z.optional(z.int().check(z.positive())),
+              minChars: z.optional(z.int().check(z.minimum(0))),
+            }),
+          ]),
+        ),
+        defaultServiceTier: z.optional(z.enum(['default', 'priority'])),
+      }),
     ),
-    fetch: z.optional(fn('a fetch function')),
+    output: z.optional(
+      z.object({
+        default: z.optional(
+          z.object({
+            maxTokens: z.int().check(z.positive()),
+            enforce: z.optional(z.enum(['none', 'forward', 'stream-cut'])),
+          }),
+        ),
+        onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
+      }),
+    ),
+    backgroundResponses: z.optional(z.enum(['refuse', 'charge-hold'])),
+    upstream: z.optional(
+      z.object({
+        baseUrl: z.optional(
+          z.string().check(
+            z.refine((value) => /^https?:$/.test(parseUrl(value)?.protocol ?? ''), {
+              message: 'must be an http(s) URL such as https://api.openai.com/v1',
+            }),
+          ),
+        ),
+        fetch: z.optional(fn('a fetch function')),
+        circuitBreaker: z.optional(
+          z.union([
+            z.literal(false),
+            z.object({ cooldownMs: z.optional(z.int().check(z.minimum(0), z.maximum(maxTimer))) }),
+          ]),
+        ),
+      }),
+    ),
+    errors: z.optional(z.enum(['response', 'throw'])),
     logger: z.optional(
       z.custom<Logger>(
         (value) =>
@@ -246,62 +303,56 @@ const schema = /* @__PURE__ */ (() =>
         { message: 'must have warn() and error() methods (console works)' },
       ),
     ),
-    leaseMs: z.optional(z.int().check(z.minimum(1000), z.maximum(maxTimer))),
-    defaultMaxOutputTokens: z.optional(z.int().check(z.positive())),
-    defaultServiceTier: z.optional(z.enum(['default', 'priority'])),
-    counter: z.optional(
-      z.custom<TokenCounter>((value) => typeof value === 'object' && value !== null, {
-        message: 'must be a TokenCounter such as gptTokenizerCounter or byteUpperBoundCounter',
-      }),
-    ),
-    countCache: z.optional(
-      z.union([
-        z.literal(false),
-        z.object({
-          maxEntries: z.optional(z.int().check(z.positive())),
-          maxChars: z.optional(z.int().check(z.positive())),
-          minChars: z.optional(z.int().check(z.minimum(0))),
-        }),
-      ]),
-    ),
-    waitUntil: z.optional(fn('a function such as ctx.waitUntil')),
-    now: z.optional(fn('a function returning epoch ms')),
-    errors: z.optional(z.enum(['response', 'throw'])),
-    onInsufficientBudget: z.optional(z.enum(['reject', 'clamp'])),
-    streamCut: z.optional(z.boolean()),
-    forwardOutputBound: z.optional(z.boolean()),
-    backgroundResponses: z.optional(z.enum(['refuse', 'charge-hold'])),
     ledger: z.optional(ledger),
-    circuitBreaker: z.optional(
-      z.union([
-        z.literal(false),
-        z.object({ cooldownMs: z.optional(z.int().check(z.minimum(0), z.maximum(maxTimer))) }),
-      ]),
-    ),
+    now: z.optional(fn('a function returning epoch ms')),
+    waitUntil: z.optional(fn('a function such as ctx.waitUntil')),
   }))()
 
+// Each fix names the option by its full path (`output.default.maxTokens`), the most specific first.
 const fixes: Record<string, string> = {
   key: 'pass the OpenAI key as a string or Secret (read it at the edge, e.g. loadKeys() from @keyguard/node)',
   keys: 'pass an object of named keys: { primary: process.env.OPENAI_API_KEY }',
   store: 'pass memoryStore() or redisStore({ client }), or leave it out',
   limits: 'build each limit with spendLimit(), requestLimit(), tokenLimit(), concurrencyLimit() or credits()',
   leaseMs: 'use an integer between 1000 and 2147483647 ms',
-  baseUrl: "use the API base including /v1, such as 'https://api.openai.com/v1'",
-  errors: "use 'response' (the default) or 'throw'",
-  onInsufficientBudget: "use 'reject' (the default) or 'clamp'",
-  circuitBreaker: 'pass { cooldownMs } with an integer of ms ≥ 0, or false to turn it off',
-  defaultMaxOutputTokens: 'use a positive integer number of tokens',
-  defaultServiceTier: "use 'priority' (the default) or 'default' when your project never runs on Priority",
-  streamCut: 'use true or false',
-  forwardOutputBound: 'use true or false',
+  'estimate.defaultServiceTier':
+    "use 'priority' (the default) or 'default' when your project never runs on Priority",
+  'output.default.maxTokens': 'use a positive integer number of tokens',
+  'output.default.enforce': "use 'none' (the default), 'forward' or 'stream-cut'",
+  'output.default': "pass { maxTokens: 1024, enforce: 'forward' }, or leave it out for the model's cap",
+  'output.onInsufficientBudget': "use 'reject' (the default) or 'clamp'",
   backgroundResponses: "use 'refuse' (the default) or 'charge-hold'",
+  'upstream.baseUrl': "use the API base including /v1, such as 'https://api.openai.com/v1'",
+  'upstream.circuitBreaker': 'pass { cooldownMs } with an integer of ms ≥ 0, or false to turn it off',
+  errors: "use 'response' (the default) or 'throw'",
   ledger: 'pass postgresLedger({ pool }) from @keyguard/postgres, or leave it out',
+}
+
+/**
+ * The options that were flat before they were grouped by concern, and where each lives now: an
+ * upgrading user is told the new place, instead of an unknown option (or one silently ignored).
+ */
+const movedOptions: Readonly<Record<string, string>> = {
+  baseUrl: 'upstream: { baseUrl }',
+  fetch: 'upstream: { fetch }',
+  circuitBreaker: 'upstream: { circuitBreaker }',
+  counter: 'estimate: { counter }',
+  countCache: 'estimate: { countCache }',
+  defaultServiceTier: 'estimate: { defaultServiceTier }',
+  defaultMaxOutputTokens: 'output: { default: { maxTokens } }',
+  forwardOutputBound: "output: { default: { maxTokens, enforce: 'forward' } }",
+  streamCut: "output: { default: { maxTokens, enforce: 'stream-cut' } }",
+  onInsufficientBudget: 'output: { onInsufficientBudget }',
 }
 
 /** @internal Validate options once; every problem found goes into one `config.invalid` error. */
 export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kind>): ResolvedOptions {
-  // An unknown key is a typo that would enforce nothing (`limit: [...]`): it is named with its closest match.
-  const { data, problems } = optionProblems(schema, options ?? {}, 'createKeyguard', fixes)
+  // An unknown key is a typo that would enforce nothing (`limit: [...]`): it is named with its closest
+  // match, and an option that moved when they were grouped is named with its new place.
+  const { data, problems } = optionProblems(schema, options ?? {}, 'createKeyguard', {
+    fixes: fixFor,
+    moved: movedOptions,
+  })
   const input = data ?? ((isObject(options) ? options : {}) as KeyguardOptions)
   // Only well-formed parts of invalid options are looked into further; their schema problems are listed already.
   const limits = Array.isArray(input.limits) ? input.limits : []
@@ -379,7 +430,9 @@ export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kin
 
   const now = (input.now as (() => number) | undefined) ?? Date.now
   const defaultKey = scopeKey ?? (keys.labels[0] as string)
-  const baseUrl = (input.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')
+  const { estimate = {}, output = {}, upstream = {} } = input
+  const enforce = output.default?.enforce ?? 'none'
+  const counter = estimate.counter as TokenCounter | undefined
   return Object.freeze({
     keys,
     defaultKey,
@@ -387,30 +440,41 @@ export function resolveOptions<Kind extends string>(options: KeyguardOptions<Kin
     limits: Object.freeze([...(input.limits ?? [])]),
     prices: input.prices,
     scope: Object.freeze({ ...input.scope }),
-    baseUrl,
+    baseUrl: (upstream.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, ''),
     fetch:
-      (input.fetch as typeof fetch | undefined) ??
+      (upstream.fetch as typeof fetch | undefined) ??
       ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
     logger: input.logger ?? consoleLogger,
     leaseMs: input.leaseMs ?? 600_000,
-    defaultMaxOutputTokens: input.defaultMaxOutputTokens,
-    defaultServiceTier: input.defaultServiceTier ?? 'priority',
+    defaultMaxOutputTokens: output.default?.maxTokens,
+    defaultServiceTier: estimate.defaultServiceTier ?? 'priority',
     counter:
-      input.countCache === false
-        ? input.counter
-        : cachedCounter(input.counter ?? gptTokenizerCounter, (input.countCache ?? {}) as CountCacheOptions),
+      estimate.countCache === false
+        ? counter
+        : cachedCounter(counter ?? gptTokenizerCounter, (estimate.countCache ?? {}) as CountCacheOptions),
     waitUntil: input.waitUntil as ((promise: Promise<unknown>) => void) | undefined,
     now,
     errors: input.errors ?? 'response',
-    onInsufficientBudget: input.onInsufficientBudget ?? 'reject',
-    streamCut: input.streamCut ?? false,
-    forwardOutputBound: input.forwardOutputBound ?? false,
+    onInsufficientBudget: output.onInsufficientBudget ?? 'reject',
+    streamCut: enforce === 'stream-cut',
+    forwardOutputBound: enforce === 'forward',
     backgroundResponses: input.backgroundResponses ?? 'refuse',
-    deltaCounter: input.counter ?? gptTokenizerCounter,
-    breakerCooldownMs: input.circuitBreaker === false ? null : (input.circuitBreaker?.cooldownMs ?? 30_000),
+    deltaCounter: counter ?? gptTokenizerCounter,
+    breakerCooldownMs:
+      upstream.circuitBreaker === false ? null : (upstream.circuitBreaker?.cooldownMs ?? 30_000),
     secrets: Object.freeze(keys.secrets()),
     ledger: input.ledger as KeyguardLedger | undefined,
   })
+}
+
+/** The fix for the option at `path`: the most specific one listed (`output.default.maxTokens`, else `output.default`). */
+function fixFor(path: readonly PropertyKey[]): string | undefined {
+  const names = path.filter((part): part is string => typeof part === 'string')
+  for (let length = names.length; length > 0; length--) {
+    const fix = fixes[names.slice(0, length).join('.')]
+    if (fix) return fix
+  }
+  return undefined
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { costOfUsage } from '../estimate/cost-of-usage'
 import type { RequestEstimate } from '../estimate/estimate-request'
+import { priceOptions } from './estimate-options'
 import type { ResolvedOptions } from './keyguard-options'
 import { chatEndpoint } from './read-request'
 import { usedSoFar } from './settle-usage'
@@ -30,18 +31,10 @@ export function affordableOutputTokens(
   json: Record<string, unknown>,
   at: number,
 ): number {
-  const priceOptions = {
-    ...(options.prices ? { prices: options.prices } : {}),
-    serviceTier: estimate.serviceTier,
-    at: new Date(at),
-  }
+  const prices = priceOptions(options, at, estimate.serviceTier)
   try {
-    const input = costOfUsage(estimate.model, usedSoFar(estimate, 0), priceOptions).totalNanos
-    const full = costOfUsage(
-      estimate.model,
-      usedSoFar(estimate, estimate.maxOutputTokens),
-      priceOptions,
-    ).totalNanos
+    const input = costOfUsage(estimate.model, usedSoFar(estimate, 0), prices).totalNanos
+    const full = costOfUsage(estimate.model, usedSoFar(estimate, estimate.maxOutputTokens), prices).totalNanos
     const perToken = (full - input) / Math.max(1, estimate.maxOutputTokens)
     if (perToken <= 0 || remainingNanos <= input) return 0
     const choices = typeof json.n === 'number' && json.n > 1 ? json.n : 1

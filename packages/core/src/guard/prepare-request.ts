@@ -7,7 +7,7 @@ import { chatEndpoint } from './read-request'
 /**
  * The body sent upstream: `stream_options.include_usage` added to a chat stream (else it reports no
  * usage; `usageForced` then says the caller's stream must not show the extra usage chunk), and with
- * `forwardOutputBound` the default output bound named, so OpenAI stops at the hold. The caller's text
+ * `output.default.enforce: 'forward'` the default output bound named, so OpenAI stops at the hold. The caller's text
  * is sent as it is when nothing changes.
  *
  * @example
@@ -37,7 +37,7 @@ export function rewriteBody(
     }
   }
   if (options.forwardOutputBound && json && estimate) {
-    // The hold covers `defaultMaxOutputTokens` per choice; said upstream, OpenAI cannot write past it.
+    // The hold covers `output.default.maxTokens` per choice; said upstream, OpenAI cannot write past it.
     const field = outputBoundField(endpoint, json)
     const choices = endpoint === chatEndpoint && typeof json.n === 'number' && json.n > 1 ? json.n : 1
     const perChoice = estimate.maxOutputTokens / choices

@@ -32,7 +32,7 @@ function setup(limit = 0) {
   const events: KeyguardEvent[] = []
   const guard = createKeyguard({
     key: canary,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     now: clock.now,
     store: memoryStore({ now: clock.now }),
     limits: [spendLimit({ scope: 'global', limit, period: 'day' })],

@@ -9,8 +9,8 @@ import { affordableOutputTokens, minClampedOutputTokens, outputBoundField } from
 import { asKeyguardError, scrub } from './scrub-error'
 import { handleStoreEvents, type Shared } from './shared'
 
-/** A prepared request, as the reservation step takes it and (clamped) gives it back. */
-export interface ReserveInput {
+/** A prepared request, as {@link reserveRequest} takes it and (clamped) gives it back (the store's own input is `ReserveInput`). */
+export interface ReserveRequestInput {
   scope: RequestScope
   endpoint: string
   json: Record<string, unknown> | undefined
@@ -20,7 +20,7 @@ export interface ReserveInput {
 }
 
 /** A refusal (with the denial, if a limit denied), or the hold and the request it covers. */
-export type Reservation =
+export type RequestReservation =
   | { refusal: KeyguardError; denial?: Denial }
   | {
       reservationId: string | undefined
@@ -28,12 +28,12 @@ export type Reservation =
       json: Record<string, unknown> | undefined
       estimate: RequestEstimate | null
       bodyText: string | undefined
-      /** The output bound the request was clamped to (`onInsufficientBudget: 'clamp'`). */
+      /** The output bound the request was clamped to (`output.onInsufficientBudget: 'clamp'`). */
       clampedTo: number | undefined
     }
 
 /**
- * Reserve every limit a request touches in one store operation; with `onInsufficientBudget: 'clamp'`,
+ * Reserve every limit a request touches in one store operation; with `output.onInsufficientBudget: 'clamp'`,
  * a spend or credits denial lowers the output bound to what the budget can pay for and tries once more.
  *
  * @example
@@ -42,7 +42,10 @@ export type Reservation =
  * if ('refusal' in reserved) return refuse(reserved.refusal, reserved.denial)
  * ```
  */
-export async function reserveRequest(shared: Shared, input: ReserveInput): Promise<Reservation> {
+export async function reserveRequest(
+  shared: Shared,
+  input: ReserveRequestInput,
+): Promise<RequestReservation> {
   const { options, emitter } = shared
   const { scope, endpoint, startedAt } = input
   let { json, estimate, bodyText } = input

@@ -3,13 +3,15 @@ import { type Cost, costOfUsage } from '../estimate/cost-of-usage'
 import type { RequestEstimate } from '../estimate/estimate-request'
 import type { RequestScope } from '../limits/limit-policy'
 import type { ChargeState } from '../limits/store'
+import { priceOptions } from './estimate-options'
 import type { SettleEvent } from './keyguard-events'
 import { recordEntries, settleEntries } from './keyguard-ledger'
 import { scrub } from './scrub-error'
 import { handleStoreEvents, type Shared } from './shared'
 import type { TappedUsage } from './tap-usage'
 
-export interface SettleInput {
+/** One guarded call to settle, as {@link settleUsage} takes it (the store's own input is `SettleInput`). */
+export interface SettleUsageInput {
   scope: RequestScope
   endpoint: string
   estimate: RequestEstimate | null
@@ -23,7 +25,7 @@ export interface SettleInput {
   upstreamRequestId?: string | undefined
 }
 
-export async function settleUsage(shared: Shared, input: SettleInput): Promise<SettleEvent> {
+export async function settleUsage(shared: Shared, input: SettleUsageInput): Promise<SettleEvent> {
   const { options, emitter } = shared
   const { estimate, tapped, scope, endpoint, reservationId } = input
   let cost: Cost | null = null
@@ -44,19 +46,15 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
     // The tier the response reports; else the one the hold was priced at (the request's, else the project
     // default keyguard assumed), never a cheaper guess.
     const serviceTier = tapped.serviceTier ?? estimate.serviceTier
-    const priceOptions = {
-      ...(options.prices ? { prices: options.prices } : {}),
-      ...(serviceTier ? { serviceTier } : {}),
-      at: new Date(input.startedAt),
-    }
+    const prices = priceOptions(options, input.startedAt, serviceTier || undefined)
     try {
-      if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, priceOptions)
+      if (tapped.usage !== undefined) cost = costOfUsage(estimate.model, tapped.usage, prices)
       else {
         // No usage (aborted, broken, cut or usage-less stream): charge the prompt and the output seen,
         // never more than the hold.
         estimated = true
         const output = tapped.outputTokens ?? tapped.deltas
-        cost = costOfUsage(estimate.model, usedSoFar(estimate, output), priceOptions)
+        cost = costOfUsage(estimate.model, usedSoFar(estimate, output), prices)
       }
       costNanos = cost.totalNanos
       tokens = cost.tokens.total
@@ -103,7 +101,7 @@ export async function settleUsage(shared: Shared, input: SettleInput): Promise<S
 }
 
 /** Hand the settled call (and the credits it consumed) to the ledger, if one is configured. */
-function recordSettle(shared: Shared, input: SettleInput, event: SettleEvent, settled: boolean): void {
+function recordSettle(shared: Shared, input: SettleUsageInput, event: SettleEvent, settled: boolean): void {
   const { options } = shared
   recordEntries(options, () => {
     const keyName = input.scope.key ?? options.defaultKey

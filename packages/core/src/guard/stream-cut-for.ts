@@ -9,7 +9,7 @@ import type { Shared } from './shared'
 import type { StreamCut } from './tap-usage'
 
 /**
- * The cut for a stream whose output only the hold bounds (`streamCut`): `undefined` when the request
+ * The cut for a stream whose output only the hold bounds (`output.default.enforce: 'stream-cut'`): `undefined` when the request
  * names its own bound, which OpenAI enforces.
  */
 export async function streamCutFor(
@@ -46,11 +46,11 @@ export async function streamCutFor(
     onCut(outputTokens) {
       const error = new KeyguardError({
         code: 'budget.hard_limit',
-        message: `the stream passed the ${maxOutputTokens} output tokens its hold covers and was cut (streamCut)`,
+        message: `the stream passed the ${maxOutputTokens} output tokens its hold covers and was cut (output.default.enforce: 'stream-cut')`,
         userMessage:
           'The answer was cut short: it reached the most output this request’s budget can pay for.',
         operatorHint:
-          'set max_completion_tokens / max_output_tokens on the request, raise defaultMaxOutputTokens, or turn on forwardOutputBound so OpenAI stops at the bound itself',
+          "set max_completion_tokens / max_output_tokens on the request, raise output.default.maxTokens, or set output.default.enforce: 'forward' so OpenAI stops at the bound itself",
         retryable: false,
         details: { maxOutputTokens, outputTokens, reservationId },
       })

@@ -149,10 +149,12 @@ async function tap(chunks: readonly Uint8Array[], options: { dropUsageChunk?: bo
 async function charged(api: Api, chunks: readonly Uint8Array[]): Promise<SettleEvent> {
   const guard = createKeyguard({
     key: `sk-proj-${'F4aming5'.repeat(5)}T3stW8q8A`,
-    fetch: async () => new Response(streamOf(chunks), { headers: { 'content-type': 'text/event-stream' } }),
+    upstream: {
+      fetch: async () => new Response(streamOf(chunks), { headers: { 'content-type': 'text/event-stream' } }),
+    },
     store: memoryStore(),
     limits: [spendLimit({ scope: 'global', limit: 1_000_000_000, period: 'day' })],
-    defaultMaxOutputTokens: 100_000,
+    output: { default: { maxTokens: 100_000 } },
   })
   const settled = new Promise<SettleEvent>((resolve) => guard.on('settle', resolve))
   const body =

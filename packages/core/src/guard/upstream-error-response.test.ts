@@ -12,7 +12,7 @@ const chat = JSON.stringify({
 
 function setup() {
   const mock = createMockOpenAI()
-  const guard = createKeyguard({ key: canaryKey, fetch: mock.fetch, circuitBreaker: false })
+  const guard = createKeyguard({ key: canaryKey, upstream: { fetch: mock.fetch, circuitBreaker: false } })
   const post = () =>
     guard.fetch('https://api.openai.com/v1/chat/completions', {
       method: 'POST',

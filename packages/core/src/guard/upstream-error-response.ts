@@ -1,4 +1,5 @@
 import { classifyOpenAIError } from '../errors/classify-openai-error'
+import { retryHeaders } from '../errors/error-response'
 import type { KeyguardError } from '../errors/keyguard-error'
 import { scrubSecrets } from '../secrets/scrub-secrets'
 import type { HeaderPairs } from './header-pairs'
@@ -29,8 +30,8 @@ export function classifyUpstreamError(
   return { error, scrubbed }
 }
 
-// What keyguard decides about retrying, replacing whatever upstream said, so one source speaks.
-const retryHeaders = new Set(['x-should-retry', 'retry-after', 'retry-after-ms'])
+// What keyguard decides about retrying replaces whatever upstream said, so one source speaks.
+const upstreamRetryHeaders = new Set(['x-should-retry', 'retry-after', 'retry-after-ms'])
 
 /**
  * The upstream error as the client receives it: OpenAI's status and scrubbed body, tagged with
@@ -49,13 +50,8 @@ export function upstreamErrorResponse(
   error: KeyguardError,
   responseHeaders: HeaderPairs,
 ): Response {
-  const headers = responseHeaders.filter(([name]) => !retryHeaders.has(name))
-  headers.push(['x-keyguard-error-code', error.code], ['x-should-retry', String(error.retryable)])
-  if (error.retryAfterMs !== undefined)
-    headers.push(
-      ['retry-after-ms', String(error.retryAfterMs)],
-      ['retry-after', String(Math.ceil(error.retryAfterMs / 1000))],
-    )
+  const headers = responseHeaders.filter(([name]) => !upstreamRetryHeaders.has(name))
+  headers.push(...retryHeaders(error))
   return new Response(scrubbed, {
     status: upstream.status,
     statusText: upstream.statusText,

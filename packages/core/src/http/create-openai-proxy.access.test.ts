@@ -21,7 +21,7 @@ function setup(options: Partial<OpenAIProxyOptions> = {}, store: KeyguardStore =
   const instance = () => {
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: silent,
       store,
       limits: [
@@ -99,7 +99,7 @@ describe('createOpenAIProxy', () => {
 
   it('refuses a priced endpoint whose body is not JSON, whatever its content type says', async () => {
     const { mock } = setup()
-    const guard = createKeyguard({ key: exampleMockKey, fetch: mock.fetch, logger: silent })
+    const guard = createKeyguard({ key: exampleMockKey, upstream: { fetch: mock.fetch }, logger: silent })
     const proxy = createOpenAIProxy({ keys })
     const response = await proxy(
       new Request('http://app.test/v1/chat/completions', {

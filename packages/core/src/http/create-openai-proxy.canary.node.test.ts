@@ -10,7 +10,11 @@ const middle = canaryKey.slice(10, -6)
 describe('createOpenAIProxy', () => {
   it('keeps the key out of every refusal of an endpoint or a stored object, and out of the guard it reads', async () => {
     const mock = createMockOpenAI({ validKeys: [canaryKey] })
-    const guard = createKeyguard({ key: canaryKey, fetch: mock.fetch, logger: { warn() {}, error() {} } })
+    const guard = createKeyguard({
+      key: canaryKey,
+      upstream: { fetch: mock.fetch },
+      logger: { warn() {}, error() {} },
+    })
     const proxy = createOpenAIProxy({
       keys: { 'kg-acme': { tenant: 'acme' } },
       allow: [{ method: 'POST', path: '/v1/images/generations', price: () => ({ costNanos: -1 }) }],

@@ -13,7 +13,7 @@ const body = JSON.stringify({
 
 function setup() {
   const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
-  const guard = createKeyguard({ key: exampleMockKey, fetch: mock.fetch, logger: silent })
+  const guard = createKeyguard({ key: exampleMockKey, upstream: { fetch: mock.fetch }, logger: silent })
   const proxy = createOpenAIProxy({ keys: { 'kg-acme': { tenant: 'acme' } }, maxBodyBytes: 1000 })
   return {
     mock,

@@ -6,10 +6,11 @@ import { parseJson } from '../estimate/parse-json'
 import { storeOf } from '../guard/bind-keyguard'
 import type { Keyguard } from '../guard/create-keyguard'
 import { withFixedPrice } from '../guard/fixed-price'
+import { proxyForwardedRequestHeaders, proxyPrivateResponseHeaders } from '../guard/header-pairs'
 import { withParsedBody } from '../guard/parsed-body'
 import { concat } from '../guard/sse-bytes'
 import { positiveSchema } from '../limits/rule-schemas'
-import { guardRequest, type ResponseHeaderOptions } from './guard-request'
+import { guardRequest, movedResponseHeaderOptions, type ResponseHeaderOptions } from './guard-request'
 import {
   claimFromJson,
   claimFromStream,
@@ -88,15 +89,7 @@ const schema = /* @__PURE__ */ (() =>
     // ResponseHeaderOptions, passed on to guardRequest
     rateLimitHeaders: z.optional(z.union([z.boolean(), z.strictObject({ spend: z.optional(z.boolean()) })])),
     costHeaders: z.optional(z.boolean()),
-    now: z.optional(
-      z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning epoch ms'),
-    ),
   }))()
-
-// What an OpenAI client may send on: nothing that carries credentials or framing.
-const forwardedRequestHeaders = ['content-type', 'accept', 'openai-beta', 'idempotency-key']
-// What the operator's account says about itself stays with the operator.
-const privateResponseHeaders = /^(openai-organization|openai-project|x-ratelimit-|set-cookie)/i
 
 /**
  * The OpenAI-compatible proxy as a Web `Request → Response` handler: callers authenticate with a
@@ -118,7 +111,7 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
     owner: ownerOf = ownerOfScope,
     ownershipTtlMs = 30 * 86_400_000,
     ...parsedHeaderOptions
-  } = parseOptions(schema, options, 'openaiProxy')
+  } = parseOptions(schema, options, 'openaiProxy', { moved: movedResponseHeaderOptions })
   const headerOptions = parsedHeaderOptions as ResponseHeaderOptions
   const lookup: VirtualKeys =
     typeof keys.find === 'function'
@@ -165,7 +158,7 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
           )
       }
       const headers = new Headers()
-      for (const name of forwardedRequestHeaders) {
+      for (const name of proxyForwardedRequestHeaders) {
         const value = request.headers.get(name)
         if (value !== null) headers.set(name, value)
       }
@@ -197,7 +190,7 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
       } else if (stream && claims && upstream.body) payload = claimFromStream(ownership, upstream.body)
       const responseHeaders = new Headers()
       for (const [name, value] of upstream.headers)
-        if (!privateResponseHeaders.test(name)) responseHeaders.set(name, value)
+        if (!proxyPrivateResponseHeaders.test(name)) responseHeaders.set(name, value)
       for (const [name, value] of Object.entries(guarded.headers())) responseHeaders.set(name, value)
       return new Response(payload, {
         status: upstream.status,

@@ -13,7 +13,7 @@ function setup() {
   const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
   const guard = createKeyguard({
     key: exampleMockKey,
-    fetch: mock.fetch,
+    upstream: { fetch: mock.fetch },
     logger: silent,
     now: () => now,
     limits: [requestLimit({ name: 'rpm', scope: 'tenant', limit: 1, windowMs: 60_000 })],
@@ -24,7 +24,7 @@ function setup() {
 describe('guardRequest', () => {
   it('gives RateLimit headers and, once a JSON call has settled, its cost', async () => {
     const { guard } = setup()
-    const request = guardRequest(guard, { tenant: 'acme' }, { costHeaders: true, now: () => now })
+    const request = guardRequest(guard, { tenant: 'acme' }, { costHeaders: true })
     expect(request.headers()).toEqual({})
     const openai = new OpenAI({ apiKey: 'unused', fetch: request.guard.fetch, maxRetries: 0 })
     await openai.chat.completions.create(chat)

@@ -1,5 +1,6 @@
 import { sharedWeakMap } from '../brand/shared-weak-map'
 import { KeyguardError } from '../errors/keyguard-error'
+import { clockOf } from '../guard/bind-keyguard'
 import { createKeyguard, type Keyguard } from '../guard/create-keyguard'
 import type { KeyguardOptions } from '../guard/keyguard-options'
 import { type KeyguardResult, keyguardResult } from '../guard/keyguard-result'
@@ -12,8 +13,14 @@ export interface ResponseHeaderOptions {
   rateLimitHeaders?: boolean | { spend?: boolean }
   /** `x-keyguard-estimate` and `x-keyguard-cost` in nano-USD. @default false */
   costHeaders?: boolean
-  /** The clock for reset times. @default Date.now */
-  now?: () => number
+}
+
+/**
+ * Options `ResponseHeaderOptions` had and no longer has, with where each lives now, for an adapter's
+ * `checkOptions`: an upgrading user is told the new place instead of an unknown option.
+ */
+export const movedResponseHeaderOptions: Readonly<Record<string, string>> = {
+  now: "the guard's clock, createKeyguard({ now }), which also stamps the RateLimit headers",
 }
 
 /** One app request's view of the guard: the scoped guard it hands to OpenAI clients, and what its calls did. */
@@ -68,7 +75,7 @@ export function toKeyguard(input: Keyguard | KeyguardOptions): Keyguard {
 export function guardRequest(
   guard: Keyguard,
   scope: RequestScope | undefined,
-  { rateLimitHeaders: rateLimit = true, costHeaders = false, now = Date.now }: ResponseHeaderOptions = {},
+  { rateLimitHeaders: rateLimit = true, costHeaders = false }: ResponseHeaderOptions = {},
   owner?: object,
 ): GuardedRequest {
   if (!scope)
@@ -82,6 +89,7 @@ export function guardRequest(
         "return a scope such as { tenant: 't1' } from keyguard({ scope }) for every request it guards",
     })
   const scoped = guard.for(scope)
+  const now = clockOf(guard)
   const calls: Call[] = []
   const tracked: Keyguard = Object.freeze({
     ...scoped,

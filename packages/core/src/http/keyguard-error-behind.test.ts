@@ -22,7 +22,7 @@ async function errorOf(call: Promise<unknown>): Promise<unknown> {
 
 describe('keyguardErrorBehind', () => {
   it("finds keyguard's upstream.connection inside openai-node's APIConnectionError", async () => {
-    const guard = createKeyguard({ key: exampleMockKey, fetch: unreachable, logger: silent })
+    const guard = createKeyguard({ key: exampleMockKey, upstream: { fetch: unreachable }, logger: silent })
     const openai = new OpenAI({ apiKey: 'unused', fetch: guard.fetch, maxRetries: 0 })
     const error = await errorOf(openai.chat.completions.create(chat))
     expect(error).toBeInstanceOf(OpenAI.APIConnectionError)
@@ -33,7 +33,7 @@ describe('keyguardErrorBehind', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: silent,
       limits: [requestLimit({ name: 'rpm', scope: 'tenant', limit: 1, windowMs: 60_000 })],
     })

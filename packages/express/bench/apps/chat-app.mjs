@@ -14,7 +14,7 @@ let openai = new OpenAI({ apiKey: exampleMockKey, baseURL: upstream, maxRetries:
 if (withKeyguard) {
   const guard = createKeyguard({
     key: exampleMockKey,
-    baseUrl: upstream,
+    upstream: { baseUrl: upstream },
     limits: [
       requestLimit({ scope: 'tenant', limit: 1e9, windowMs: 60_000 }),
       spendLimit({ scope: 'tenant', limit: usd(1e6), period: 'month' }),

@@ -9,7 +9,7 @@ import { benchVirtualKey } from './shared.mjs'
 
 const guard = createKeyguard({
   key: exampleMockKey,
-  baseUrl: process.env.BENCH_UPSTREAM,
+  upstream: { baseUrl: process.env.BENCH_UPSTREAM },
   limits: [
     requestLimit({ scope: 'tenant', limit: 1e9, windowMs: 60_000 }),
     spendLimit({ scope: 'tenant', limit: usd(1e6), period: 'month' }),

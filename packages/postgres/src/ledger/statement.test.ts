@@ -21,7 +21,7 @@ function guardWithLedger(tenant: string) {
   const ledger = postgresLedger({ pool, schema })
   const guard = createKeyguard({
     key: canary,
-    fetch: createMockOpenAI().fetch,
+    upstream: { fetch: createMockOpenAI().fetch },
     store: postgresStore({ pool, schema }),
     scope: { tenant },
     limits: [

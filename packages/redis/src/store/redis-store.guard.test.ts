@@ -27,8 +27,8 @@ function setup(client: RedisClientLike) {
   const guard = createKeyguard({
     key: canary,
     // Costs here are at the standard tier; an unnamed tier would be held (and, unread, settled) at priority.
-    defaultServiceTier: 'default',
-    fetch: createMockOpenAI({ reply: 'one two three' }).fetch,
+    estimate: { defaultServiceTier: 'default' },
+    upstream: { fetch: createMockOpenAI({ reply: 'one two three' }).fetch },
     store: redisStore({ client, prefix: testPrefix('guard-bodies'), timeoutMs: 5_000 }),
     limits: [
       concurrencyLimit({ scope: 'tenant', limit: 1 }),

@@ -22,7 +22,7 @@ describe('redisStore', () => {
     const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
     const guard = createKeyguard({
       key: exampleMockKey,
-      fetch: mock.fetch,
+      upstream: { fetch: mock.fetch },
       logger: { warn() {}, error() {} },
       store: redisStore({ client, prefix, fallback: 'deny', timeoutMs: 2000 }),
       limits: [

@@ -5,6 +5,7 @@ import {
   type KeyguardStore,
   type LimitKind,
   type LimitRule,
+  type Logger,
   memoryStore,
   type ReleaseResult,
   type ReserveResult,
@@ -34,11 +35,13 @@ export interface StoreErrorContext {
   circuitOpen: boolean
 }
 
-/** Where the store reports an outage and a recovery. `console` fits; so do pino and winston. */
-export interface StoreLogger {
-  warn(message: string, details?: Record<string, unknown>): void
-  error(message: string, details?: Record<string, unknown>): void
-}
+/**
+ * Where the store reports an outage and a recovery: core's {@link Logger} (`console` fits; so do pino
+ * and winston).
+ *
+ * @deprecated use `Logger` from `@keyguard/core`; this alias goes in the next minor release.
+ */
+export type StoreLogger = Logger
 
 /** Options for {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -94,7 +97,7 @@ export interface RedisStoreOptions {
    * Receives one loud warning when Redis becomes unreachable and one when it is back.
    * @default console
    */
-  logger?: StoreLogger
+  logger?: Logger
   /**
    * The lease a reservation is written with while this process has it open: renewed every third of
    * it until settle or release, up to the `leaseMs` the guard asked for. A process that dies stops
@@ -163,12 +166,12 @@ const optionsSchema = /* @__PURE__ */ (() =>
     ),
     onStoreError: z.optional(fn('a function (error, context) => void')),
     logger: z.optional(
-      z.custom<StoreLogger>(
+      z.custom<Logger>(
         (value) =>
           typeof value === 'object' &&
           value !== null &&
-          typeof (value as StoreLogger).warn === 'function' &&
-          typeof (value as StoreLogger).error === 'function',
+          typeof (value as Logger).warn === 'function' &&
+          typeof (value as Logger).error === 'function',
         { message: 'must have warn() and error() methods (console works)' },
       ),
     ),
@@ -303,7 +306,7 @@ export function redisStore(options: RedisStoreOptions): KeyguardStore {
   const fallback = resolved.fallback ?? 'memory'
   const { reclaimPerReserve, rememberMs, creditsTtlMs } = tunables
   const withTimeout = timeoutQueue(timeoutMs)
-  const logger: StoreLogger = options.logger ?? console
+  const logger: Logger = options.logger ?? console
   const onStoreError = options.onStoreError
   const instances = options.expectedInstances
   // a reserve may run up to twice its timeout after it was sent; later it writes nothing

@@ -76,7 +76,7 @@ export function describeAdapterConformance(
       mock = createMockOpenAI({ validKeys: [exampleMockKey] })
       const guard = createKeyguard({
         key: exampleMockKey,
-        fetch: mock.fetch,
+        upstream: { fetch: mock.fetch },
         logger: silent,
         limits: [
           requestLimit({ name: 'rpm', scope: 'tenant', limit: 3, windowMs: 60_000 }),
@@ -247,16 +247,18 @@ export function describeAdapterConformance(
       mock = createMockOpenAI({ validKeys: [exampleMockKey] })
       const guard = createKeyguard({
         key: exampleMockKey,
-        fetch:
-          upstream === 'mock'
-            ? mock.fetch
-            : async () => {
-                throw new TypeError('fetch failed', {
-                  cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
-                    code: 'ECONNREFUSED',
-                  }),
-                })
-              },
+        upstream: {
+          fetch:
+            upstream === 'mock'
+              ? mock.fetch
+              : async () => {
+                  throw new TypeError('fetch failed', {
+                    cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+                      code: 'ECONNREFUSED',
+                    }),
+                  })
+                },
+        },
         logger: silent,
         limits: [requestLimit({ name: 'rpm', scope: 'tenant', limit: 100, windowMs: 60_000 })],
       })
@@ -342,12 +344,12 @@ export function describeAdapterConformance(
       mock = createMockOpenAI({ validKeys: [exampleMockKey] })
       const guard = createKeyguard({
         key: exampleMockKey,
-        fetch: mock.fetch,
+        upstream: { fetch: mock.fetch },
         logger: silent,
         limits: [spendLimit({ name: 'monthly', scope: 'tenant', period: 'month', limitFor: () => 0 })],
         backgroundResponses: 'refuse',
       })
-      const free = createKeyguard({ key: exampleMockKey, fetch: mock.fetch, logger: silent })
+      const free = createKeyguard({ key: exampleMockKey, upstream: { fetch: mock.fetch }, logger: silent })
       app = await start({ guard, keys, maxBodyBytes: 2048 })
       // a second app for the stored-object cases: no limit in the way of creating one
       freeApp = await start({

@@ -12,7 +12,11 @@ describe('exampleUpstream', () => {
   it('answers with the in-process mock, and says so, when no key is set', async () => {
     const upstream = exampleUpstream(undefined)
     expect(upstream.description).toMatch(/MOCK/)
-    const openai = new OpenAI({ apiKey: exampleMockKey, fetch: upstream.guardOptions.fetch, maxRetries: 0 })
+    const openai = new OpenAI({
+      apiKey: exampleMockKey,
+      fetch: upstream.guardOptions.upstream?.fetch,
+      maxRetries: 0,
+    })
     const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [] })
     expect(completion.choices[0]?.message.content).toBe('Hello from the mock OpenAI server.')
     expect(upstream.mock?.requests).toHaveLength(1)

@@ -4,9 +4,9 @@ import { createMockOpenAI, type MockOpenAI, type MockOpenAIOptions } from './cre
 export interface ExampleUpstream {
   /**
    * Spread into `createKeyguard`: the key (the real one, or a well-formed fake that only the mock
-   * accepts) and, with the mock, its `fetch`.
+   * accepts) and, with the mock, `upstream: { fetch }` to reach it.
    */
-  guardOptions: { key: string; fetch?: typeof fetch }
+  guardOptions: { key: string; upstream?: { fetch: typeof fetch } }
   /** The mock, when there is no key. */
   mock: MockOpenAI | undefined
   /** One line for the app to print at start, so nobody mistakes the mock for OpenAI. */
@@ -31,7 +31,7 @@ export function exampleUpstream(key: string | undefined, options: MockOpenAIOpti
   if (key) return { guardOptions: { key }, mock: undefined, description: 'OpenAI (OPENAI_API_KEY is set)' }
   const mock = createMockOpenAI({ validKeys: [exampleMockKey], ...options })
   return {
-    guardOptions: { key: exampleMockKey, fetch: mock.fetch },
+    guardOptions: { key: exampleMockKey, upstream: { fetch: mock.fetch } },
     mock,
     description:
       'the MOCK OpenAI upstream from @keyguard/testing, in-process (OPENAI_API_KEY is not set; no network)',

@@ -81,7 +81,7 @@ describe('the keyguard-no-tokenizer condition', () => {
     const settles: { costNanos: number; estimate: { maxCostNanos: number } | null }[] = []
     const guard = core.createKeyguard({
       key: `sk-proj-${'N0T0kenizer'.repeat(4)}T3stW8q8A`,
-      fetch: upstream,
+      upstream: { fetch: upstream },
       limits: [core.spendLimit({ scope: 'global', limit: core.usd(1), period: 'day' })],
     })
     guard.on('settle', (event) => settles.push(event))

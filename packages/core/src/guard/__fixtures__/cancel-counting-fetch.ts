@@ -4,7 +4,7 @@
  * @example
  * ```ts
  * const upstream = cancelCountingFetch(mock.fetch)
- * createKeyguard({ key, fetch: upstream.fetch })
+ * createKeyguard({ key, upstream: { fetch: upstream.fetch } })
  * expect(upstream.cancelled()).toBe(1)
  * ```
  */
