@@ -119,6 +119,8 @@ describe('redisStore shards', () => {
       client: redis,
       prefix: testPrefix('invalid'),
       fallback: 'deny',
+      // the first call loads the Functions library: a busy machine's round trips, not the 250 ms default
+      timeoutMs: 5000,
       shardBy: () => undefined,
     })
     const bad: Charge[] = [
@@ -134,7 +136,13 @@ describe('redisStore shards', () => {
 
   it('settles once per shard: a settle retried after it reached only some shards charges each once', async () => {
     const prefix = testPrefix('partial')
-    const store = redisStore({ client: redis, prefix, fallback: 'deny', shardBy: () => undefined })
+    const store = redisStore({
+      client: redis,
+      prefix,
+      fallback: 'deny',
+      timeoutMs: 5000,
+      shardBy: () => undefined,
+    })
     const across: Charge[] = [
       { scope: 'tenant:t1', policy: 'spend', rule: spend, amount: 100 },
       { scope: 'global', policy: 'spend', rule: spend, amount: 100 },
