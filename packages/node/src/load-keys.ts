@@ -3,13 +3,14 @@ import path from 'node:path'
 import * as util from 'node:util'
 import {
   type ApiKey,
-  checkOptions,
   isKeyguardError,
   KeyguardError,
   type KeyguardProblem,
   parseApiKey,
 } from '@keyguard/core'
+import { parseOptions } from '@keyguard/core/adapter'
 import dotenv from 'dotenv'
+import * as z from 'zod/mini'
 
 /** Options for {@link loadKeys}. */
 export interface LoadKeysOptions {
@@ -74,6 +75,18 @@ const plainVariables = [
 const parseEnvText = (text: string): Record<string, string | undefined> =>
   typeof (util as { parseEnv?: unknown }).parseEnv === 'function' ? util.parseEnv(text) : dotenv.parse(text)
 
+const loadKeysOptions = /* @__PURE__ */ (() =>
+  z.strictObject({
+    env: z.optional(z.record(z.string(), z.optional(z.string()))),
+    envFile: z.optional(
+      z.union([z.boolean(), z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1)))]),
+    ),
+    override: z.optional(z.boolean()),
+    cwd: z.optional(z.string().check(z.minLength(1))),
+    required: z.optional(z.boolean()),
+    allowUnknown: z.optional(z.boolean()),
+  }))()
+
 /**
  * Load OpenAI keys and settings from the environment, `.env` in the working directory (when present;
  * `envFile: false` turns it off) and `VAR_FILE` secret files (Docker, Kubernetes), check every one, and return them as a frozen object of {@link ApiKey} values
@@ -102,7 +115,14 @@ export function loadKeys(options: LoadKeysOptions = {}): LoadedKeys {
  * environment in as `env` and still calls it `process.env`.
  */
 export function loadKeysFrom(options: LoadKeysOptions, envSource: string): LoadedKeys {
-  checkOptions('loadKeys', options, ['env', 'envFile', 'override', 'cwd', 'required', 'allowUnknown'])
+  parseOptions(loadKeysOptions, options, 'loadKeys', {
+    fixes: {
+      env: 'pass an object of strings such as process.env',
+      envFile:
+        "pass true (read .env when it exists), false, a path, or a list of paths: ['.env.local', '.env']",
+      cwd: 'pass the directory .env files are read from, such as process.cwd()',
+    },
+  })
   const {
     env = process.env,
     envFile = true,

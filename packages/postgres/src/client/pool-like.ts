@@ -1,3 +1,5 @@
+import { IDENTIFIER } from './options'
+
 /** What keyguard reads from a query result: the rows, as objects keyed by column name. */
 export interface QueryResultLike {
   rows: Record<string, unknown>[]
@@ -34,8 +36,6 @@ export interface PoolClientLike extends Queryable {
 export interface PoolLike extends Queryable {
   connect(): Promise<PoolClientLike>
 }
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/
 
 /** The schema name, checked, as a quoted identifier (it goes into SQL text, never as a value). */
 export function quoteSchema(schema: string): string {

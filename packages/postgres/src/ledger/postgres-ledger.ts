@@ -1,4 +1,7 @@
-import { checkOptions, type KeyguardLedger, type LedgerEntry } from '@keyguard/core'
+import type { KeyguardLedger, LedgerEntry } from '@keyguard/core'
+import { parseOptions } from '@keyguard/core/adapter'
+import * as z from 'zod/mini'
+import { positiveInt, queryableOption, schemaOption, sharedFixes } from '../client/options'
 import { type Queryable, quoteSchema } from '../client/pool-like'
 import { type LedgerQueries, ledgerQueries } from './ledger-queries'
 
@@ -109,19 +112,27 @@ function insertFrom(
       ON CONFLICT (${key}) DO NOTHING RETURNING 1`
 }
 
-const ledgerOptionKeys = [
-  'pool',
-  'schema',
-  'batchSize',
-  'concurrency',
-  'flushIntervalMs',
-  'maxBuffered',
-  'retryMs',
-  'maxRetryMs',
-  'lagWarningMs',
-  'onEvent',
-  'now',
-] as const satisfies readonly (keyof PostgresLedgerOptions)[]
+const fn = (what: string) =>
+  z.optional(
+    z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+      message: `is not ${what}`,
+    }),
+  )
+
+const ledgerOptions = /* @__PURE__ */ (() =>
+  z.strictObject({
+    pool: queryableOption,
+    schema: schemaOption,
+    batchSize: positiveInt,
+    concurrency: positiveInt,
+    flushIntervalMs: positiveInt,
+    maxBuffered: positiveInt,
+    retryMs: positiveInt,
+    maxRetryMs: positiveInt,
+    lagWarningMs: positiveInt,
+    onEvent: fn('a function receiving ledger events'),
+    now: fn('a function returning epoch ms'),
+  }))()
 
 /**
  * Create the Postgres ledger: an append-only record of every settled call and credit movement, for
@@ -147,7 +158,7 @@ const ledgerOptionKeys = [
  */
 export function postgresLedger(options: PostgresLedgerOptions): PostgresLedger {
   // A misspelt `schema` would write into the default schema, unnoticed.
-  checkOptions('postgresLedger', options, ledgerOptionKeys)
+  parseOptions(ledgerOptions, options, 'postgresLedger', { fixes: sharedFixes })
   const {
     pool,
     schema = 'keyguard',

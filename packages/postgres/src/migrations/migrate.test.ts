@@ -33,6 +33,8 @@ describe('migrate', () => {
   })
 
   it('refuses a schema name that is not a plain identifier', async () => {
-    await expect(migrate({ pool, schema: 'x"; DROP TABLE y; --' })).rejects.toThrow(RangeError)
+    await expect(migrate({ pool, schema: 'x"; DROP TABLE y; --' })).rejects.toMatchObject({
+      code: 'config.invalid',
+    })
   })
 })

@@ -1,4 +1,6 @@
-import { checkOptions } from '@keyguard/core'
+import { parseOptions } from '@keyguard/core/adapter'
+import * as z from 'zod/mini'
+import { poolOption, schemaOption, sharedFixes } from '../client/options'
 import { inTransaction, type PoolLike, quoteSchema } from '../client/pool-like'
 import store from './001-store.sql'
 import ledger from './002-ledger.sql'
@@ -42,6 +44,8 @@ export interface MigrateResult {
   applied: number[]
 }
 
+const migrateOptions = /* @__PURE__ */ (() => z.strictObject({ pool: poolOption, schema: schemaOption }))()
+
 /**
  * Create or update keyguard's tables: applies every shipped migration the schema has not seen, in
  * one transaction, recorded in `keyguard_migrations`. Idempotent, and safe when several processes
@@ -58,7 +62,7 @@ export interface MigrateResult {
  * ```
  */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
-  checkOptions('migrate', options, ['pool', 'schema'])
+  parseOptions(migrateOptions, options, 'migrate', { fixes: sharedFixes })
   const { pool, schema = 'keyguard' } = options
   const quoted = quoteSchema(schema)
   return inTransaction(pool, async (client) => {

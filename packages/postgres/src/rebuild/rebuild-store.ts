@@ -1,10 +1,6 @@
-import {
-  type CreditsRule,
-  checkOptions,
-  type KeyguardStore,
-  type ScopeKey,
-  type SpendRule,
-} from '@keyguard/core'
+import type { CreditsRule, KeyguardStore, ScopeKey, SpendRule } from '@keyguard/core'
+import { parseOptions } from '@keyguard/core/adapter'
+import * as z from 'zod/mini'
 import type { LedgerQueries } from '../ledger/ledger-queries'
 import { replayCredits } from '../ledger/replay-credits'
 
@@ -37,6 +33,34 @@ export interface RebuildResult {
   skipped?: 'up-to-date' | 'store-not-empty'
 }
 
+const withMethods = (names: readonly string[], message: string) =>
+  z.custom<unknown>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function'),
+    { message },
+  )
+
+const rebuildOptions = /* @__PURE__ */ (() =>
+  z.strictObject({
+    ledger: withMethods(['spentIn', 'statement'], 'is not a ledger with spentIn() and statement()'),
+    store: withMethods(['reserve', 'settle', 'adjust', 'peek'], 'is not a KeyguardStore'),
+    targets: z.array(
+      z.object({
+        scope: z.string().check(z.minLength(1)),
+        policy: z.string().check(z.minLength(1)),
+        rule: z.custom<unknown>(
+          (value) =>
+            typeof value === 'object' &&
+            value !== null &&
+            ['spend', 'credits'].includes(String((value as { kind?: unknown }).kind)),
+          { message: 'is not a spend or credits rule' },
+        ),
+      }),
+    ),
+  }))()
+
 /**
  * Restore current-period spend and credit balances from the ledger into a store that lost them (Redis
  * restarted without persistence), so admissions resume where they stopped. Spend: the ledger's sum
@@ -54,7 +78,13 @@ export interface RebuildResult {
  * ```
  */
 export async function rebuildStore(options: RebuildStoreOptions): Promise<RebuildResult[]> {
-  checkOptions('rebuildStore', options, ['ledger', 'store', 'targets'])
+  parseOptions(rebuildOptions, options, 'rebuildStore', {
+    fixes: {
+      ledger: 'pass the postgresLedger({ pool }) the guard records into',
+      store: 'pass the store that lost its data, such as redisStore({ client })',
+      targets: 'pass [{ scope, policy, rule }] for each spend or credits state to restore',
+    },
+  })
   const { ledger, store, targets } = options
   const results: RebuildResult[] = []
   for (const { scope, policy, rule } of targets) {

@@ -12,7 +12,9 @@ import type {
   SettleInput,
   SettleResult,
 } from '@keyguard/core'
-import { checkOptions } from '@keyguard/core'
+import { parseOptions } from '@keyguard/core/adapter'
+import * as z from 'zod/mini'
+import { queryableOption, schemaOption, sharedFixes } from '../client/options'
 import { type Queryable, quoteSchema } from '../client/pool-like'
 import { postgresOwners } from './owners'
 
@@ -32,6 +34,13 @@ export interface PostgresStoreOptions {
 }
 
 const PURGE_EVERY = 500
+
+const storeOptions = /* @__PURE__ */ (() =>
+  z.strictObject({
+    pool: queryableOption,
+    schema: schemaOption,
+    synchronousCommit: z.optional(z.boolean()),
+  }))()
 const isAmount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 
@@ -85,7 +94,7 @@ const isRetryable = (error: unknown): boolean => {
  */
 export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
   // A misspelt `schema` would share the default schema's limits, unnoticed.
-  checkOptions('postgresStore', options, ['pool', 'schema', 'synchronousCommit'])
+  parseOptions(storeOptions, options, 'postgresStore', { fixes: sharedFixes })
   const { pool, schema = 'keyguard', synchronousCommit = true } = options
   const quoted = quoteSchema(schema)
   const owners = postgresOwners(pool, `${quoted}.keyguard_owners`)
