@@ -62,6 +62,19 @@ describe('cancel (luaStore)', () => {
     const [state] = await store.peek({ scope: 't', policies })
     expect(state?.held).toBe(0)
   })
+  it('releases each of a burst of cancels that arrive after their leases ended, none charged by another', async () => {
+    // After an outage longer than the lease, the cancels of reserves that ran (their replies lost)
+    // reach Redis one behind the other: the first must not reclaim the next one's hold as spent.
+    const store = make()
+    const burst: Charge[] = [{ scope: 'burst', policy: 'spend', rule: spend, amount: 500 }]
+    // a lease the three reserves fit in (so none reclaims another), then wait it out
+    for (const id of ['d1', 'd2', 'd3']) await store.reserve({ id, charges: burst, leaseMs: 3000 })
+    await new Promise((resolve) => setTimeout(resolve, 3100))
+    const answers = [await store.cancel('d1'), await store.cancel('d2'), await store.cancel('d3')]
+    expect(answers).toEqual(['released', 'released', 'released'])
+    const [state] = await store.peek({ scope: 'burst', policies })
+    expect({ used: state?.used, held: state?.held }).toEqual({ used: 0, held: 0 })
+  })
 })
 
 describe('redisClock', () => {

@@ -297,7 +297,9 @@ end
 -- Every state one call loads, by key, so a state named twice (or by a reclaimed reservation) is
 -- one table; a write call saves them all at the end.
 local STATES, RECLAIMED
--- the reservation a cancel releases: never reclaimed (charged) by that same call, even past its lease
+-- the reservation a cancel releases. A cancel reclaims no expired hold, its own nor another's: after
+-- an outage the cancels of reserves that ran (their replies lost) arrive one behind the other, past
+-- their leases, and each must find its own hold still there to release, not charged by the one before
 local CANCELLING
 local LEASE
 local get_state
@@ -402,16 +404,16 @@ get_state = function(c, write, events)
       S.lm = NO_HOLD
     else
       S.lm = tonumber(first[2])
-      if S.lm <= NOW then expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM) end
+      if S.lm <= NOW and not CANCELLING then
+        expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
+      end
     end
   end
   for _, id in ipairs(expired) do
-    if id ~= CANCELLING then
-      if write then reclaim_reservation(id, events) end
-      -- a hold whose record is gone (or, in a read, any expired hold) is reclaimed in this state only
-      local amount = hold_amount(S, id)
-      if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
-    end
+    if write then reclaim_reservation(id, events) end
+    -- a hold whose record is gone (or, in a read, any expired hold) is reclaimed in this state only
+    local amount = hold_amount(S, id)
+    if amount then finish_hold(S, id, amount, 'reclaim', nil, events) end
   end
   return S
 end
