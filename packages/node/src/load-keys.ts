@@ -77,7 +77,17 @@ const parseEnvText = (text: string): Record<string, string | undefined> =>
 
 const loadKeysOptions = /* @__PURE__ */ (() =>
   z.strictObject({
-    env: z.optional(z.record(z.string(), z.optional(z.string()))),
+    // process.env is no plain object (zod's record refuses it): any object whose values are strings
+    env: z.optional(
+      z.custom<Readonly<Record<string, string | undefined>>>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.values(value).every((item) => item === undefined || typeof item === 'string'),
+        { message: 'is not an object of strings' },
+      ),
+    ),
     envFile: z.optional(
       z.union([z.boolean(), z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1)))]),
     ),

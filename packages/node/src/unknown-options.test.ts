@@ -17,7 +17,7 @@ describe('loadKeys', () => {
   it.each([
     ['envFile', { env: {}, envFile: 3 }, 'envFile'],
     ['override', { env: {}, override: 'yes' }, 'override is not a boolean'],
-    ['env', { env: { OPENAI_API_KEY: 42 } }, 'env.OPENAI_API_KEY is not a string'],
+    ['env', { env: { OPENAI_API_KEY: 42 } }, 'env is not an object of strings'],
     ['cwd', { env: {}, cwd: '' }, 'cwd'],
   ] as const)(
     'refuses a bad %s with config.invalid naming it and a fix, before reading anything',
