@@ -8,7 +8,8 @@ import type { PoolLike, Queryable } from './pool-like'
 /** A lowercase Postgres identifier: it goes into SQL text, so it is checked, never escaped. */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/
 
-const hasMethods = (value: unknown, names: readonly string[]): boolean =>
+/** Whether `value` is an object with a function under each of `names`. */
+export const hasMethods = (value: unknown, names: readonly string[]): boolean =>
   typeof value === 'object' &&
   value !== null &&
   names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')

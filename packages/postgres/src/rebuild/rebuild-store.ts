@@ -1,6 +1,7 @@
 import type { CreditsRule, KeyguardStore, ScopeKey, SpendRule } from '@keyguard/core'
 import { parseOptions } from '@keyguard/core/adapter'
 import * as z from 'zod/mini'
+import { hasMethods } from '../client/options'
 import type { LedgerQueries } from '../ledger/ledger-queries'
 import { replayCredits } from '../ledger/replay-credits'
 
@@ -34,13 +35,7 @@ export interface RebuildResult {
 }
 
 const withMethods = (names: readonly string[], message: string) =>
-  z.custom<unknown>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function'),
-    { message },
-  )
+  z.custom<unknown>((value) => hasMethods(value, names), { message })
 
 const rebuildOptions = /* @__PURE__ */ (() =>
   z.strictObject({
