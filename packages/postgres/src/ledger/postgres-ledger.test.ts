@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '@keyguard/core'
+import type { LedgerCallEntry, LedgerEntry } from '@keyguard/core'
 import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { migratedSchema } from '../client/migrated-schema'
@@ -69,6 +69,62 @@ describe('postgresLedger', () => {
       [ids],
     )
     expect(rows[0]).toEqual({ n: 20, cost: String(1_000_000_007 * 210) })
+  })
+
+  it('writes any text as given: quotes, backslashes, braces, commas, NULL, empty, non-ASCII', async () => {
+    const awkward = ['a"b', 'c\\d', '\\"', '{x,y}', 'NULL', 'null', '', ' spaced ', 'ünï €😀', 'tab\there']
+    const ledger = postgresLedger({ pool, schema })
+    // every other one without a model: a NULL among the text
+    const entries = awkward.map(
+      (text, i): LedgerCallEntry => ({
+        ...(call(i + 1) as LedgerCallEntry),
+        reservationId: `awkward-${process.pid}-${i}-${text}`,
+        scope: { tenant: text, [text]: 'k' },
+        keyName: text,
+        model: i % 2 === 0 ? text : undefined,
+        upstreamRequestId: text,
+      }),
+    )
+    for (const entry of entries) ledger.record(entry)
+    ledger.record({
+      type: 'credit',
+      id: `awkward-${process.pid}-"\\`,
+      kind: 'grant',
+      scope: 'tenant:"{,}\\',
+      policy: 'NULL',
+      amountNanos: 9_007_199_254_740_991,
+      at: Date.UTC(2026, 10, 28, 12, 0, 0, 123),
+    })
+    await ledger.flush()
+    const { rows } = await pool.query(
+      `SELECT reservation_id, scope, key_name, model, upstream_request_id, cost_nanos::int AS cost
+       FROM "${schema}".keyguard_calls WHERE reservation_id LIKE $1 ORDER BY cost_nanos`,
+      [`awkward-${process.pid}-%`],
+    )
+    expect(rows).toEqual(
+      entries.map((entry) => ({
+        reservation_id: entry.reservationId,
+        scope: entry.scope,
+        key_name: entry.keyName,
+        model: entry.model ?? null,
+        upstream_request_id: entry.upstreamRequestId,
+        cost: entry.costNanos,
+      })),
+    )
+    const credit = await pool.query(
+      `SELECT id, scope, policy, amount_nanos::text AS amount, (extract(epoch FROM at) * 1000)::bigint::text AS at
+       FROM "${schema}".keyguard_credit_movements WHERE id = $1`,
+      [`awkward-${process.pid}-"\\`],
+    )
+    expect(credit.rows).toEqual([
+      {
+        id: `awkward-${process.pid}-"\\`,
+        scope: 'tenant:"{,}\\',
+        policy: 'NULL',
+        amount: '9007199254740991',
+        at: String(Date.UTC(2026, 10, 28, 12, 0, 0, 123)),
+      },
+    ])
   })
 
   it('loses nothing and doubles nothing while the database fails, then catches up', async () => {
