@@ -51,7 +51,9 @@ local function put(f, name, n)
   f[#f + 1] = fmt(n)
 end
 local function nz(v) if v == nil or v == cjson.null then return nil end return v end
-local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
+-- a number field as read (absent: 0). Coerced by arithmetic, not tonumber(): tonumber parses a string
+-- twice (lua_isnumber, then lua_tonumber, each a strtod), and every field keyguard writes is numeric
+local function num(v) if v == false or v == nil then return 0 end return v + 0 end
 local function orq(v) if v == nil then return '' end return v end
 -- a state's 'lm' while it has no hold: later than any lease end
 local NO_HOLD = 1e15
@@ -170,7 +172,7 @@ local function hold_amount(S, id)
   local a
   if S.pre_id == id then a = S.pre else a = redis.call('HGET', S.c.k, 'h:' .. id) end
   if not a then return nil end
-  return tonumber(a)
+  return a + 0
 end
 
 -- HMGET of a state's aggregate fields and its 'lm' (see get_state), plus the finishing
@@ -223,7 +225,13 @@ local function load(c, write, events)
   end
   S.held, S.lease_max, S.e = num(v[2]), num(v[3]), num(v[4])
   -- as loaded, so that save() writes only what changed; a, b: the kind's first two counters
-  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = num(v[5]), b = num(v[6]), lvt = num(v[7]) }
+  local a, b = S.spent, S.bonus
+  if kind == 'requests' or kind == 'concurrency' then a, b = S.used, S.nu
+  elseif kind == 'credits' then a, b = S.debt, S.consumed
+  elseif kind == 'tokens' then a, b = num(v[5]), num(v[6]) end
+  local lvt = 0
+  if kind == 'requests' then lvt = num(v[7]) end
+  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = a, b = b, lvt = lvt }
   S.rule_stored = v[1]
   if c.r == nil then c.r = stored_rule(kind, v[1]) end
   local r = c.r
@@ -244,7 +252,7 @@ local function load(c, write, events)
     -- An entry's amount is its 'a:' field, 1 when it has none; it was settled when its hold is
     -- gone. 'lvt' is when this state's log began to be written so (entries before it may carry the
     -- older 'a:' and 's:' fields of every entry, which only the walk below deletes).
-    S.lvt = num(v[7])
+    S.lvt = lvt
     if S.lvt == 0 then S.lvt = NOW end
     local first = redis.call('ZRANGE', c.x, '0', '0', 'WITHSCORES')
     local old = {}
@@ -547,6 +555,21 @@ local function state_of(S, pend, no_reset)
   return { c.s, c.p, kind, bal, S.consumed, held, math.max(0, bal - S.debt - held), '' }
 end
 
+-- state_of(S, pend)[7] without building the state: what a reserve checks each charge against
+local function remaining_of(S, pend)
+  local r, kind = S.r, S.kind
+  local held = math.max(0, S.held) + pend
+  if kind == 'requests' then return math.max(0, r.limit - S.used - held) end
+  if kind == 'tokens' then return math.max(0, math.floor(S.level - pend)) end
+  if kind == 'spend' then
+    local limit = effective_limit(S)
+    if limit == nil then return '' end
+    return math.max(0, limit - S.spent - held)
+  end
+  if kind == 'concurrency' then return math.max(0, r.limit - held) end
+  return math.max(0, balance(S) - S.debt - held)
+end
+
 -- The walk of spec 6 over a ZSET of (id, score) whose amounts are hash fields prefix .. id (a log
 -- entry without one counts 1): the score of the first member after whose removal
 -- 'total + amount <= limit'. Linear: only used while the state has a member whose amount is not 1
@@ -724,9 +747,9 @@ OPS.reserve = function()
   for i, c in ipairs(charges) do
     local S = list[i]
     local p = pend[c.k] or 0
-    local st = state_of(S, p, true)
-    local remaining = st[7]
+    local remaining = remaining_of(S, p)
     if remaining ~= '' and c.a > remaining then
+      local st = state_of(S, p, true)
       -- a denial writes nothing but what its reclaims and expiries changed
       save_all(true)
       return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] }, NOW }
