@@ -239,8 +239,8 @@ local function load(c, write, events)
   if kind == 'tokens' then
     if v[5] then
       -- a server clock that stepped back neither drains nor refills the bucket
-      local at = tonumber(v[6])
-      S.level = math.min(r.capacity, tonumber(v[5]) + math.max(0, NOW - at) * r.refillPerSecond / 1000)
+      local at = v[6] + 0
+      S.level = math.min(r.capacity, v[5] + math.max(0, NOW - at) * r.refillPerSecond / 1000)
       S.at = math.max(at, NOW)
     else
       S.level = r.capacity
@@ -257,7 +257,7 @@ local function load(c, write, events)
     local first = redis.call('ZRANGE', c.x, '0', '0', 'WITHSCORES')
     local old = {}
     local cut = NOW - r.windowMs
-    local oldest = tonumber(first[2])
+    local oldest = first[2] and first[2] + 0
     if first[1] == nil then
       S.first = false
       S.x_new = true
@@ -361,7 +361,7 @@ local function record_get(rkey)
   end
   if not v then return nil end
   local st, exp, lease, c = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
-  return { st = st, exp = tonumber(exp), lease = tonumber(lease), c = c }
+  return { st = st, exp = exp + 0, lease = lease + 0, c = c }
 end
 
 local function record_charges(rec)
@@ -411,7 +411,7 @@ get_state = function(c, write, events)
       S.h_new = true
       S.lm = NO_HOLD
     else
-      S.lm = tonumber(first[2])
+      S.lm = first[2] + 0
       if S.lm <= NOW and not CANCELLING then
         expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
       end
@@ -496,7 +496,8 @@ local function save(S, lease)
   if refresh then
     redis.call('PEXPIREAT', c.k, at)
     redis.call('PEXPIREAT', c.h, at)
-    redis.call('PEXPIREAT', c.x, at)
+    -- only a request limit has a log, only credits a log and expiries
+    if kind == 'requests' or kind == 'credits' then redis.call('PEXPIREAT', c.x, at) end
     if kind == 'credits' then redis.call('PEXPIREAT', c.y, at) end
     return
   end
@@ -686,7 +687,7 @@ local function decode_charges(first, count)
     local at = first + (i - 1) * 5
     local rj = ARGV[at + 4]
     local r = rule_of(rj)
-    charges[i] = { s = ARGV[at], p = ARGV[at + 1], a = tonumber(ARGV[at + 2]), k = ARGV[at + 3], rj = rj, r = r, kind = r.kind }
+    charges[i] = { s = ARGV[at], p = ARGV[at + 1], a = ARGV[at + 2] + 0, k = ARGV[at + 3], rj = rj, r = r, kind = r.kind }
   end
   return charges
 end
@@ -709,8 +710,8 @@ local function begin(keys, args)
   if redis.replicate_commands and not redis.REDIS_VERSION_NUM then pcall(redis.replicate_commands) end
   KEYS, ARGV = keys, args
   local T = redis.call('TIME')
-  NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
-  BASE, REMEMBER, CREDITS_TTL, RECLAIM = args[1], tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  NOW = T[1] * 1000 + math.floor(T[2] / 1000)
+  BASE, REMEMBER, CREDITS_TTL, RECLAIM = args[1], args[2] + 0, args[3] + 0, args[4] + 0
   STATES, RECLAIMED, CANCELLING, LEASE, FINISH = {}, {}, nil, 0, nil
 end
 local OPS = {}
@@ -725,12 +726,12 @@ local OPS = {}
 const reserve = /* lua */ `
 OPS.reserve = function()
   local rkey = KEYS[1]
-  local id, lease = ARGV[5], tonumber(ARGV[6])
+  local id, lease = ARGV[5], ARGV[6] + 0
   local charges = decode_charges(8, (#ARGV - 7) / 5)
   local lease_end = NOW + lease
   -- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
   -- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
-  if ARGV[7] ~= '' and NOW > tonumber(ARGV[7]) then return { 0, 2, {}, {}, {}, NOW } end
+  if ARGV[7] ~= '' and NOW > ARGV[7] + 0 then return { 0, 2, {}, {}, {}, NOW } end
   if not periods_hold(charges) then return { 0, 3, {}, {}, {}, NOW } end
   local known = redis.call('GET', rkey)
   if known then
@@ -757,11 +758,12 @@ OPS.reserve = function()
     pend[c.k] = p + c.a
   end
   local keys = {}
+  local lease_s = fmt(lease_end)
   for i, c in ipairs(charges) do
     local S = list[i]
     keys[i] = string.sub(c.k, #BASE + 1)
     S.held = S.held + c.a
-    redis.call('ZADD', c.h, fmt(lease_end), id)
+    redis.call('ZADD', c.h, lease_s, id)
     S.lm = math.min(S.lm, lease_end)
     S.new_fields = S.new_fields or {}
     S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
@@ -787,7 +789,7 @@ OPS.reserve = function()
       if S.kind == 'credits' then credit_events(S, events) end
     end
   end
-  redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. table.concat(keys), 'PX', fmt(lease + REMEMBER))
+  redis.call('SET', rkey, 'live|' .. lease_s .. '|' .. fmt(lease) .. '|' .. table.concat(keys), 'PX', fmt(lease + REMEMBER))
   save_all()
   local out = {}
   for i = 1, #charges do out[i] = state_of(list[i]) end
@@ -800,7 +802,7 @@ const settle = /* lua */ `
 OPS.settle = function()
   local rkey = KEYS[1]
   local id = ARGV[5]
-  local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
+  local actual = { cost = ARGV[6] + 0, tokens = ARGV[7] + 0 }
   local rec = record_get(rkey)
   if not rec then return { 'unknown', {}, {} } end
   local st = rec.st
