@@ -1,7 +1,7 @@
 // Redis's instructions per guarded request, counted by callgrind on the bench's own redis-server:
 // unlike time, the count does not move with the machine's load, so it compares two versions of the
 // scripts (or keyguard and a peer) exactly on a busy host. The workload is redis-cpu.bench.mjs's
-// (3 limits, 16 callers, request window aged) beside rate-limiter-flexible doing the same work.
+// (3 limits, or KG_LIMITS=1|10, 16 callers, request window aged) beside rate-limiter-flexible doing the same work.
 // Skipped (with a line saying so) where valgrind or redis-server is missing.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -11,7 +11,7 @@ import path from 'node:path'
 import { Redis } from 'ioredis'
 import { report } from '../../../scripts/bench-kit.mjs'
 import { redisStore } from '../dist/index.js'
-import { guardedRequest, rlfEquivalent, three, windowMs } from './guarded-workload.mjs'
+import { guardedRequest, rlfEquivalent, ten, three, windowMs } from './guarded-workload.mjs'
 
 const has = (command, args) => spawnSync(command, args).status === 0
 if (!has('valgrind', ['--version']) || !has('redis-server', ['--version'])) {
@@ -51,7 +51,9 @@ const control = (...flags) =>
 
 const logger = { warn() {}, error() {} }
 const store = redisStore({ client, prefix: 'kgir', timeoutMs: 60_000, fallback: 'deny', logger })
-const guarded = guardedRequest(store, 'i')(three)
+const workloads = { 1: (user) => three(user).slice(0, 1), 3: three, 10: ten }
+const limits = Number(process.env.KG_LIMITS ?? 3)
+const guarded = guardedRequest(store, 'i')(workloads[limits])
 const rlf = rlfEquivalent(client, 'rlfir')
 
 /** callgrind's instruction count of redis-server per call of `fn`, 16 callers, after a window's warm-up. */
@@ -82,10 +84,13 @@ async function instructionsPerCall(fn, calls = 300) {
 const peer = await instructionsPerCall(rlf)
 const keyguard = await instructionsPerCall(guarded)
 report({
-  name: 'redis-instructions-per-guarded-request',
+  name:
+    limits === 3
+      ? 'redis-instructions-per-guarded-request'
+      : `redis-instructions-per-guarded-request-${limits}-limits`,
   value: keyguard,
   unit: 'instructions',
-  baseline: `callgrind on redis-server, reserve + settle of 3 limits, 16 callers, request window aged; rate-limiter-flexible equivalent (3 consume + 2 reward + a record) ${Math.round(peer)} in the same run (keyguard ÷ peer ${(keyguard / peer).toFixed(2)})`,
+  baseline: `callgrind on redis-server, reserve + settle of ${limits} limits, 16 callers, request window aged; rate-limiter-flexible equivalent (3 consume + 2 reward + a record) ${Math.round(peer)} in the same run (keyguard ÷ peer ${(keyguard / peer).toFixed(2)})`,
 })
 
 client.disconnect()

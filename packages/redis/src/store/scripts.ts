@@ -51,7 +51,9 @@ local function put(f, name, n)
   f[#f + 1] = fmt(n)
 end
 local function nz(v) if v == nil or v == cjson.null then return nil end return v end
-local function num(v) if v == false or v == nil then return 0 end return tonumber(v) or 0 end
+-- a number field as read (absent: 0). Coerced by arithmetic, not tonumber(): tonumber parses a string
+-- twice (lua_isnumber, then lua_tonumber, each a strtod), and every field keyguard writes is numeric
+local function num(v) if v == false or v == nil then return 0 end return v + 0 end
 local function orq(v) if v == nil then return '' end return v end
 -- a state's 'lm' while it has no hold: later than any lease end
 local NO_HOLD = 1e15
@@ -170,7 +172,7 @@ local function hold_amount(S, id)
   local a
   if S.pre_id == id then a = S.pre else a = redis.call('HGET', S.c.k, 'h:' .. id) end
   if not a then return nil end
-  return tonumber(a)
+  return a + 0
 end
 
 -- HMGET of a state's aggregate fields and its 'lm' (see get_state), plus the finishing
@@ -223,7 +225,13 @@ local function load(c, write, events)
   end
   S.held, S.lease_max, S.e = num(v[2]), num(v[3]), num(v[4])
   -- as loaded, so that save() writes only what changed; a, b: the kind's first two counters
-  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = num(v[5]), b = num(v[6]), lvt = num(v[7]) }
+  local a, b = S.spent, S.bonus
+  if kind == 'requests' or kind == 'concurrency' then a, b = S.used, S.nu
+  elseif kind == 'credits' then a, b = S.debt, S.consumed
+  elseif kind == 'tokens' then a, b = num(v[5]), num(v[6]) end
+  local lvt = 0
+  if kind == 'requests' then lvt = num(v[7]) end
+  S.loaded = { held = S.held, u = S.lease_max, lm = S.lm, a = a, b = b, lvt = lvt }
   S.rule_stored = v[1]
   if c.r == nil then c.r = stored_rule(kind, v[1]) end
   local r = c.r
@@ -231,8 +239,8 @@ local function load(c, write, events)
   if kind == 'tokens' then
     if v[5] then
       -- a server clock that stepped back neither drains nor refills the bucket
-      local at = tonumber(v[6])
-      S.level = math.min(r.capacity, tonumber(v[5]) + math.max(0, NOW - at) * r.refillPerSecond / 1000)
+      local at = v[6] + 0
+      S.level = math.min(r.capacity, v[5] + math.max(0, NOW - at) * r.refillPerSecond / 1000)
       S.at = math.max(at, NOW)
     else
       S.level = r.capacity
@@ -244,12 +252,12 @@ local function load(c, write, events)
     -- An entry's amount is its 'a:' field, 1 when it has none; it was settled when its hold is
     -- gone. 'lvt' is when this state's log began to be written so (entries before it may carry the
     -- older 'a:' and 's:' fields of every entry, which only the walk below deletes).
-    S.lvt = num(v[7])
+    S.lvt = lvt
     if S.lvt == 0 then S.lvt = NOW end
     local first = redis.call('ZRANGE', c.x, '0', '0', 'WITHSCORES')
     local old = {}
     local cut = NOW - r.windowMs
-    local oldest = tonumber(first[2])
+    local oldest = first[2] and first[2] + 0
     if first[1] == nil then
       S.first = false
       S.x_new = true
@@ -353,7 +361,7 @@ local function record_get(rkey)
   end
   if not v then return nil end
   local st, exp, lease, c = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
-  return { st = st, exp = tonumber(exp), lease = tonumber(lease), c = c }
+  return { st = st, exp = exp + 0, lease = lease + 0, c = c }
 end
 
 local function record_charges(rec)
@@ -403,7 +411,7 @@ get_state = function(c, write, events)
       S.h_new = true
       S.lm = NO_HOLD
     else
-      S.lm = tonumber(first[2])
+      S.lm = first[2] + 0
       if S.lm <= NOW and not CANCELLING then
         expired = redis.call('ZRANGEBYSCORE', c.h, '-inf', fmt(NOW), 'LIMIT', 0, RECLAIM)
       end
@@ -488,7 +496,8 @@ local function save(S, lease)
   if refresh then
     redis.call('PEXPIREAT', c.k, at)
     redis.call('PEXPIREAT', c.h, at)
-    redis.call('PEXPIREAT', c.x, at)
+    -- only a request limit has a log, only credits a log and expiries
+    if kind == 'requests' or kind == 'credits' then redis.call('PEXPIREAT', c.x, at) end
     if kind == 'credits' then redis.call('PEXPIREAT', c.y, at) end
     return
   end
@@ -545,6 +554,21 @@ local function state_of(S, pend, no_reset)
   end
   local bal = balance(S)
   return { c.s, c.p, kind, bal, S.consumed, held, math.max(0, bal - S.debt - held), '' }
+end
+
+-- state_of(S, pend)[7] without building the state: what a reserve checks each charge against
+local function remaining_of(S, pend)
+  local r, kind = S.r, S.kind
+  local held = math.max(0, S.held) + pend
+  if kind == 'requests' then return math.max(0, r.limit - S.used - held) end
+  if kind == 'tokens' then return math.max(0, math.floor(S.level - pend)) end
+  if kind == 'spend' then
+    local limit = effective_limit(S)
+    if limit == nil then return '' end
+    return math.max(0, limit - S.spent - held)
+  end
+  if kind == 'concurrency' then return math.max(0, r.limit - held) end
+  return math.max(0, balance(S) - S.debt - held)
 end
 
 -- The walk of spec 6 over a ZSET of (id, score) whose amounts are hash fields prefix .. id (a log
@@ -663,7 +687,7 @@ local function decode_charges(first, count)
     local at = first + (i - 1) * 5
     local rj = ARGV[at + 4]
     local r = rule_of(rj)
-    charges[i] = { s = ARGV[at], p = ARGV[at + 1], a = tonumber(ARGV[at + 2]), k = ARGV[at + 3], rj = rj, r = r, kind = r.kind }
+    charges[i] = { s = ARGV[at], p = ARGV[at + 1], a = ARGV[at + 2] + 0, k = ARGV[at + 3], rj = rj, r = r, kind = r.kind }
   end
   return charges
 end
@@ -686,8 +710,8 @@ local function begin(keys, args)
   if redis.replicate_commands and not redis.REDIS_VERSION_NUM then pcall(redis.replicate_commands) end
   KEYS, ARGV = keys, args
   local T = redis.call('TIME')
-  NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
-  BASE, REMEMBER, CREDITS_TTL, RECLAIM = args[1], tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  NOW = T[1] * 1000 + math.floor(T[2] / 1000)
+  BASE, REMEMBER, CREDITS_TTL, RECLAIM = args[1], args[2] + 0, args[3] + 0, args[4] + 0
   STATES, RECLAIMED, CANCELLING, LEASE, FINISH = {}, {}, nil, 0, nil
 end
 local OPS = {}
@@ -702,12 +726,12 @@ local OPS = {}
 const reserve = /* lua */ `
 OPS.reserve = function()
   local rkey = KEYS[1]
-  local id, lease = ARGV[5], tonumber(ARGV[6])
+  local id, lease = ARGV[5], ARGV[6] + 0
   local charges = decode_charges(8, (#ARGV - 7) / 5)
   local lease_end = NOW + lease
   -- a reserve that runs after its sender gave up on it (replayed by a client after an outage) writes
   -- nothing: the app has already answered that call as failed (docs/store-semantics.md, "Replays")
-  if ARGV[7] ~= '' and NOW > tonumber(ARGV[7]) then return { 0, 2, {}, {}, {}, NOW } end
+  if ARGV[7] ~= '' and NOW > ARGV[7] + 0 then return { 0, 2, {}, {}, {}, NOW } end
   if not periods_hold(charges) then return { 0, 3, {}, {}, {}, NOW } end
   local known = redis.call('GET', rkey)
   if known then
@@ -724,9 +748,9 @@ OPS.reserve = function()
   for i, c in ipairs(charges) do
     local S = list[i]
     local p = pend[c.k] or 0
-    local st = state_of(S, p, true)
-    local remaining = st[7]
+    local remaining = remaining_of(S, p)
     if remaining ~= '' and c.a > remaining then
+      local st = state_of(S, p, true)
       -- a denial writes nothing but what its reclaims and expiries changed
       save_all(true)
       return { 0, 0, {}, events, { c.s, c.p, S.kind, st[4], remaining, c.a, retry_after(S, c.a, p), st[5] }, NOW }
@@ -734,11 +758,12 @@ OPS.reserve = function()
     pend[c.k] = p + c.a
   end
   local keys = {}
+  local lease_s = fmt(lease_end)
   for i, c in ipairs(charges) do
     local S = list[i]
     keys[i] = string.sub(c.k, #BASE + 1)
     S.held = S.held + c.a
-    redis.call('ZADD', c.h, fmt(lease_end), id)
+    redis.call('ZADD', c.h, lease_s, id)
     S.lm = math.min(S.lm, lease_end)
     S.new_fields = S.new_fields or {}
     S.new_fields['h:' .. id] = (S.new_fields['h:' .. id] or 0) + c.a
@@ -764,7 +789,7 @@ OPS.reserve = function()
       if S.kind == 'credits' then credit_events(S, events) end
     end
   end
-  redis.call('SET', rkey, 'live|' .. fmt(lease_end) .. '|' .. fmt(lease) .. '|' .. table.concat(keys), 'PX', fmt(lease + REMEMBER))
+  redis.call('SET', rkey, 'live|' .. lease_s .. '|' .. fmt(lease) .. '|' .. table.concat(keys), 'PX', fmt(lease + REMEMBER))
   save_all()
   local out = {}
   for i = 1, #charges do out[i] = state_of(list[i]) end
@@ -777,7 +802,7 @@ const settle = /* lua */ `
 OPS.settle = function()
   local rkey = KEYS[1]
   local id = ARGV[5]
-  local actual = { cost = tonumber(ARGV[6]), tokens = tonumber(ARGV[7]) }
+  local actual = { cost = ARGV[6] + 0, tokens = ARGV[7] + 0 }
   local rec = record_get(rkey)
   if not rec then return { 'unknown', {}, {} } end
   local st = rec.st
