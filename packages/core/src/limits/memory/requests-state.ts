@@ -25,7 +25,7 @@ export interface RequestsHold extends Slotted {
  *
  * @example
  * ```ts
- * const state: RequestsState = freshRequests('user:u1\u0000rpm')
+ * const state: RequestsState = freshRequests('user:u1', 'rpm')
  * ```
  */
 export interface RequestsState extends Common {
@@ -46,7 +46,7 @@ export interface RequestsState extends Common {
 }
 
 /** An empty requests state. */
-export function freshRequests(key: string): RequestsState {
+export function freshRequests(scope: string, policy: string): RequestsState {
   return {
     kind: 'requests',
     times: [],
@@ -58,7 +58,10 @@ export function freshRequests(key: string): RequestsState {
     settledSum: 0,
     pending: new HoldSet(),
     minLease: Number.POSITIVE_INFINITY,
-    key,
+    scope,
+    policy,
+    period: null,
+    sibling: null,
     prev: null,
     next: null,
     stamp: 0,
