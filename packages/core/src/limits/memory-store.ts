@@ -22,9 +22,9 @@ import {
   expiredHolds,
   fresh,
   none,
+  periodOf,
   removeHold,
   type State,
-  stateKey,
 } from './memory/state'
 import { stateTable } from './memory/state-table'
 import { isAmount, validateReserve } from './memory/validate-reserve'
@@ -96,14 +96,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
   const { now = Date.now, maxKeys = 100_000, maxMoneyStates = 1_000_000 } = options
   const table = stateTable({ maxKeys, maxMoneyStates })
   const records = new Map<string, Reservation>()
-  const scratchKeys: string[] = []
   const scratchStates: State[] = []
 
   /** The state for a charge, created when missing, with time applied. */
-  const load = (key: string, rule: LimitRule, at: number): State => {
-    const found = table.get(key)
+  const load = (scope: ScopeKey, policy: string, rule: LimitRule, at: number): State => {
+    const found = table.get(scope, policy, periodOf(rule))
     let state: State
-    if (found === undefined || found.kind !== rule.kind) state = table.add(fresh(rule, at, key), found, at)
+    if (found === undefined || found.kind !== rule.kind)
+      state = table.add(fresh(rule, at, scope, policy), found, at)
     else {
       state = found
       table.touch(state)
@@ -122,7 +122,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
   /** The state a record's charge holds in, as `load` finds it, without the lookup while it is current. */
   const stateOf = (charge: RecordCharge, at: number): State =>
     charge.state === null || charge.state.gone
-      ? load(charge.key, charge.rule, at)
+      ? load(charge.scope, charge.policy, charge.rule, at)
       : use(charge.state, charge.rule, at)
 
   const reclaimRecord = (record: Reservation, at: number, events: Events): void => {
@@ -189,15 +189,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
   }
 
   /** The state as `peek` shows it: time applied and expired holds as if reclaimed, nothing written. */
-  const view = (
-    scope: ScopeKey,
-    policy: string,
-    rule: LimitRule,
-    at: number,
-    key = stateKey(scope, policy, rule),
-  ): ChargeState => {
-    const existing = table.get(key)
-    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at, key)
+  const view = (scope: ScopeKey, policy: string, rule: LimitRule, at: number): ChargeState => {
+    const existing = table.get(scope, policy, periodOf(rule))
+    let state = existing && existing.kind === rule.kind ? existing : fresh(rule, at, scope, policy)
     // applying time in place changes nothing observable; reclaiming would, so that runs on a copy
     applyTime(state, rule, at)
     const expired = state.minLease > at ? none : expiredHolds(state, at)
@@ -209,7 +203,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
   }
 
   const recordStates = (record: Reservation, at: number): ChargeState[] =>
-    record.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at, charge.key))
+    record.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at))
 
   const owners = objectOwners(now, maxKeys)
 
@@ -233,23 +227,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         }
         return { ok: true, replayed: true, states, events }
       }
-      // scratch arrays reused across calls (every call runs to its end synchronously)
-      const keys = scratchKeys
+      // a scratch array reused across calls (every call runs to its end synchronously)
       const loaded = scratchStates
       for (let i = 0; i < count; i++) {
         const charge = charges[i] as Charge
-        const key = stateKey(charge.scope, charge.policy, charge.rule)
-        const state = load(key, charge.rule, at)
+        const state = load(charge.scope, charge.policy, charge.rule, at)
         reclaimIn(state, at, events)
-        keys[i] = state.key
         loaded[i] = state
       }
       for (let i = 0; i < count; i++) {
         const charge = charges[i] as Charge
-        const key = keys[i] as string
         // what earlier charges of this reserve on the same state already hold (a repeated policy)
         let taken = 0
-        for (let j = 0; j < i; j++) if (keys[j] === key) taken += (charges[j] as Charge).amount
+        for (let j = 0; j < i; j++)
+          if (samePlace(charges[j] as Charge, charge)) taken += (charges[j] as Charge).amount
         const state = loaded[i] as State
         const left = remainingOf(state, charge.rule, taken)
         if (left !== null && charge.amount > left) {
@@ -271,11 +262,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       for (let i = 0; i < count; i++) {
         const charge = charges[i] as Charge
         const state = loaded[i] as State
-        const key = keys[i] as string
         // a repeated (scope, policy) adds to the hold of its first charge
         let prev: Hold | RequestsHold | null = null
         for (let j = 0; j < i; j++) {
-          if (keys[j] === key) {
+          if (samePlace(charges[j] as Charge, charge)) {
             prev = (recordCharges[j] as RecordCharge).hold
             break
           }
@@ -287,7 +277,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
           policy: charge.policy,
           rule: charge.rule,
           amount: charge.amount,
-          key,
           hold,
           state,
         }
@@ -359,7 +348,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         const state = loaded[i] as State
         result[i] =
           state.gone === true
-            ? view(charge.scope, charge.policy, charge.rule, at, charge.key)
+            ? view(charge.scope, charge.policy, charge.rule, at)
             : describe(charge.scope, charge.policy, charge.rule, state, at)
       }
       return { status: 'settled', states: result, events }
@@ -407,7 +396,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       }
       const at = now()
       purge(at, null)
-      const state = load(stateKey(scope, policy, rule), rule, at)
+      const state = load(scope, policy, rule, at)
       reclaimIn(state, at, null)
       if (!state.adjustKeys) state.adjustKeys = new Map()
       const keys = state.adjustKeys
@@ -432,6 +421,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       return describe(scope, policy, rule, state, at)
     },
   }
+}
+
+/** Whether two charges of one reserve are at the same place in the table (a repeated policy). */
+function samePlace(a: Charge, b: Charge): boolean {
+  return a.scope === b.scope && a.policy === b.policy && periodOf(a.rule) === periodOf(b.rule)
 }
 
 /** A problem when a count option is given but is not a safe integer ≥ 1. */

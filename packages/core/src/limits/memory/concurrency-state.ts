@@ -9,7 +9,7 @@ type ConcurrencyRule = Extract<LimitRule, { kind: 'concurrency' }>
  *
  * @example
  * ```ts
- * const state: ConcurrencyState = freshConcurrency('user:u1\u0000parallel')
+ * const state: ConcurrencyState = freshConcurrency('user:u1', 'parallel')
  * ```
  */
 export interface ConcurrencyState extends Common, Held {
@@ -17,13 +17,16 @@ export interface ConcurrencyState extends Common, Held {
 }
 
 /** Nothing in flight. */
-export function freshConcurrency(key: string): ConcurrencyState {
+export function freshConcurrency(scope: string, policy: string): ConcurrencyState {
   return {
     kind: 'concurrency',
     holds: new HoldSet(),
     held: 0,
     minLease: Number.POSITIVE_INFINITY,
-    key,
+    scope,
+    policy,
+    period: null,
+    sibling: null,
     prev: null,
     next: null,
     stamp: 0,

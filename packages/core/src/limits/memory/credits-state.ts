@@ -13,7 +13,7 @@ export interface Grant {
  *
  * @example
  * ```ts
- * const state: CreditsState = freshCredits('org:o1\u0000credits')
+ * const state: CreditsState = freshCredits('org:o1', 'credits')
  * ```
  */
 export interface CreditsState extends Common, Held {
@@ -27,7 +27,7 @@ export interface CreditsState extends Common, Held {
 }
 
 /** No balance, no debt. */
-export function freshCredits(key: string): CreditsState {
+export function freshCredits(scope: string, policy: string): CreditsState {
   return {
     kind: 'credits',
     grants: [],
@@ -39,7 +39,10 @@ export function freshCredits(key: string): CreditsState {
     pending: null,
     recharges: null,
     minLease: Number.POSITIVE_INFINITY,
-    key,
+    scope,
+    policy,
+    period: null,
+    sibling: null,
     prev: null,
     next: null,
     stamp: 0,

@@ -48,7 +48,7 @@ export function limitOf(state: State, rule: LimitRule): number | null {
  * @example
  * ```ts
  * const rule = { kind: 'concurrency', limit: 2 } as const
- * describe('user:u1', 'parallel', rule, fresh(rule, 0, 'k'), 0) // { remaining: 2, … }
+ * describe('user:u1', 'parallel', rule, fresh(rule, 0, 'user:u1', 'parallel'), 0) // { remaining: 2, … }
  * ```
  */
 export function describe(
@@ -58,17 +58,28 @@ export function describe(
   state: State,
   at: number,
 ): ChargeState {
-  const held = heldOf(state)
+  let limit: number | null
   let used = 0
+  let held: number
+  let remaining: number | null
   let resetAt: number | null = null
+  // one switch on the state's kind reads each field once (the helpers above each switch again): this
+  // runs for every charge of every call
   switch (state.kind) {
     case 'requests': {
+      const cap = rule.kind === 'requests' ? rule.limit : 0
+      limit = rule.kind === 'requests' ? rule.limit : limitOf(state, rule)
       used = state.settledSum
+      held = state.total - used
+      remaining = requestsRemaining(state, cap, 0)
       const oldest = firstEntryAt(state)
       if (oldest !== undefined && rule.kind === 'requests') resetAt = oldest + rule.windowMs
       break
     }
     case 'tokens':
+      limit = limitOf(state, rule)
+      held = state.held
+      remaining = tokensRemaining(state, 0)
       if (rule.kind === 'tokens') {
         used = Math.max(0, rule.capacity - Math.floor(state.level) - held)
         if (state.level < rule.capacity && rule.refillPerSecond > 0) {
@@ -77,24 +88,23 @@ export function describe(
       }
       break
     case 'spend':
+      held = state.held
       used = state.spent
-      if (rule.kind === 'spend') resetAt = rule.period.endsAt
+      if (rule.kind === 'spend') {
+        limit = rule.limitNanos === null ? null : rule.limitNanos + state.bonus
+        remaining = spendRemaining(state, rule.limitNanos, 0)
+        resetAt = rule.period.endsAt
+      } else {
+        limit = limitOf(state, rule)
+        remaining = spendRemaining(state, null, 0)
+      }
       break
-    case 'credits':
-      used = state.consumed
-      break
-    case 'concurrency':
-      break
+    default:
+      limit = limitOf(state, rule)
+      held = heldOf(state)
+      remaining = remainingOf(state, rule, 0)
+      if (state.kind === 'credits') used = state.consumed
   }
   // one literal, not a spread: this runs on every call and spreads are slow in V8
-  return {
-    scope,
-    policy,
-    kind: rule.kind,
-    limit: limitOf(state, rule),
-    used,
-    held,
-    remaining: remainingOf(state, rule, 0),
-    resetAt,
-  }
+  return { scope, policy, kind: rule.kind, limit, used, held, remaining, resetAt }
 }

@@ -10,6 +10,9 @@ export interface Hold extends Slotted {
   leaseEnd: number
 }
 
+/** No holds: the items of every empty {@link HoldSet}, so an idle state holds no array. */
+const noHolds: readonly Slotted[] = /* @__PURE__ */ Object.freeze([])
+
 /**
  * The live holds of a state, by reference: adding and removing are O(1) with no hashing (the
  * reservation keeps a reference to its hold); finding one by id scans, and only rare paths do.
@@ -23,7 +26,8 @@ export interface Hold extends Slotted {
  * ```
  */
 export class HoldSet<T extends Slotted> {
-  items: T[] = []
+  /** The holds in no order; {@link noHolds} (shared, never written) while there are none. */
+  items: T[] = noHolds as T[]
   get size(): number {
     return this.items.length
   }
@@ -36,7 +40,9 @@ export class HoldSet<T extends Slotted> {
   }
   add(item: T): void {
     item.slot = this.items.length
-    this.items.push(item)
+    // the first hold gets an array of its own, sized for one: most states hold one call at a time
+    if (item.slot === 0) this.items = [item]
+    else this.items.push(item)
   }
   /** Put `next` in the place of `item`. */
   replace(item: T, next: T): void {
@@ -51,8 +57,8 @@ export class HoldSet<T extends Slotted> {
       this.items[item.slot] = last
     }
     item.slot = -1
-    // pop keeps the array's room; an idle state (most of a million tenants) should not
-    if (this.items.length === 0) this.items.length = 0
+    // an idle state (most of a million tenants) keeps no array of its own
+    if (this.items.length === 0) this.items = noHolds as T[]
   }
 }
 

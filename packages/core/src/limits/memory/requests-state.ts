@@ -25,7 +25,7 @@ export interface RequestsHold extends Slotted {
  *
  * @example
  * ```ts
- * const state: RequestsState = freshRequests('user:u1\u0000rpm')
+ * const state: RequestsState = freshRequests('user:u1', 'rpm')
  * ```
  */
 export interface RequestsState extends Common {
@@ -45,20 +45,30 @@ export interface RequestsState extends Common {
   pending: HoldSet<RequestsHold>
 }
 
+/**
+ * The arrays of an empty log, shared and never written: a state gets arrays of its own with its first
+ * entry, sized for it (an array grown by a push keeps room for 16 more, most of it unused in a store of
+ * many tenants calling now and then).
+ */
+const emptyLog: readonly never[] = /* @__PURE__ */ Object.freeze([])
+
 /** An empty requests state. */
-export function freshRequests(key: string): RequestsState {
+export function freshRequests(scope: string, policy: string): RequestsState {
   return {
     kind: 'requests',
-    times: [],
-    amounts: [],
-    owners: [],
+    times: emptyLog as unknown as number[],
+    amounts: emptyLog as unknown as number[],
+    owners: emptyLog as unknown as (RequestsHold | null)[],
     head: 0,
     base: 0,
     total: 0,
     settledSum: 0,
     pending: new HoldSet(),
     minLease: Number.POSITIVE_INFINITY,
-    key,
+    scope,
+    policy,
+    period: null,
+    sibling: null,
     prev: null,
     next: null,
     stamp: 0,
@@ -145,9 +155,16 @@ export function addEntry(
     hold = { id, slot: -1, leaseEnd, index, extra: null, live: 1 }
     state.pending.add(hold)
   }
-  state.times.push(at)
-  state.amounts.push(amount)
-  state.owners.push(hold)
+  if (state.times.length === 0) {
+    // (an empty log has head 0: head never passes the end)
+    state.times = [at]
+    state.amounts = [amount]
+    state.owners = [hold]
+  } else {
+    state.times.push(at)
+    state.amounts.push(amount)
+    state.owners.push(hold)
+  }
   state.total += amount
   return hold
 }

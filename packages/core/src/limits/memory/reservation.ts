@@ -19,11 +19,10 @@ export interface RecordCharge {
   policy: string
   rule: LimitRule
   amount: number
-  key: string
   /** The hold this charge made (requests: its reservation's hold over its entries), to end it without a lookup. */
   hold: Hold | RequestsHold | null
   /**
-   * The state it was held in: while that state is not `gone`, it is the map's state for `key`. Null
+   * The state it was held in: while that state is not `gone`, it is the table's state for its scope and policy. Null
    * once the record has finished, so a remembered record keeps no evicted state alive.
    */
   state: State | null

@@ -7,7 +7,7 @@ import type { Common } from './state'
  *
  * @example
  * ```ts
- * const state: SpendState = freshSpend(rule, 'user:u1\u0000budget\u00002026-11')
+ * const state: SpendState = freshSpend(rule, 'user:u1', 'budget')
  * ```
  */
 export interface SpendState extends Common, Held {
@@ -24,7 +24,7 @@ export interface SpendState extends Common, Held {
 const noneFired: number[] = /* @__PURE__ */ Object.freeze([]) as unknown as number[]
 
 /** Nothing spent in the rule's period. */
-export function freshSpend(rule: SpendRule, key: string): SpendState {
+export function freshSpend(rule: SpendRule, scope: string, policy: string): SpendState {
   return {
     kind: 'spend',
     endsAt: rule.period.endsAt,
@@ -34,7 +34,10 @@ export function freshSpend(rule: SpendRule, key: string): SpendState {
     holds: new HoldSet(),
     held: 0,
     minLease: Number.POSITIVE_INFINITY,
-    key,
+    scope,
+    policy,
+    period: rule.period.id,
+    sibling: null,
     prev: null,
     next: null,
     stamp: 0,

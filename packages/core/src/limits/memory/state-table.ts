@@ -7,7 +7,9 @@ import { hasHolds, type State } from './state'
 const EXPIRE_BATCH = 1024
 
 /**
- * The memory store's states by key, bounded two ways. States that may go (rate states, and money
+ * The memory store's states by scope, then by policy (and period), bounded two ways. The map holds one
+ * entry per scope, the first of its states, the others chained through `sibling`: a lookup hashes the
+ * scope once for all the charges of a call and builds no key string. States that may go (rate states, and money
  * states holding nothing) sit in one least-recently-used list; beyond `maxKeys` the oldest without
  * holds is dropped, one per new state, in O(1). Money states (spend and credits that hold or held
  * money) are kept apart, never dropped to save memory, and at most `maxMoneyStates` of them: a
@@ -17,11 +19,13 @@ const EXPIRE_BATCH = 1024
  * ```ts
  * const table = stateTable({ maxKeys: 100_000, maxMoneyStates: 1_000_000 })
  * table.begin()
- * const state = table.get(key) ?? table.add(fresh(rule, at, key), undefined, at)
+ * const state = table.get(scope, policy, null) ?? table.add(fresh(rule, at, scope, policy), undefined, at)
  * ```
  */
 export function stateTable({ maxKeys, maxMoneyStates }: { maxKeys: number; maxMoneyStates: number }) {
-  const states = new Map<string, State>()
+  const scopes = new Map<string, State>()
+  // states in the table, kept or not
+  let size = 0
   // may go: least recently used first
   const idle = new LinkedList<State>()
   // kept money: credits, and spend by the end of its period
@@ -51,13 +55,26 @@ export function stateTable({ maxKeys, maxMoneyStates }: { maxKeys: number; maxMo
   const drop = (state: State): void => {
     if (state.kept) unkeep(state)
     else if (state.prev !== null) unlink(state as Linked)
-    if (states.get(state.key) === state) states.delete(state.key)
+    const first = scopes.get(state.scope)
+    if (first === state) {
+      if (state.sibling === null) scopes.delete(state.scope)
+      else scopes.set(state.scope, state.sibling)
+      size--
+    } else if (first !== undefined) {
+      let before = first
+      while (before.sibling !== null && before.sibling !== state) before = before.sibling
+      if (before.sibling === state) {
+        before.sibling = state.sibling
+        size--
+      }
+    }
+    state.sibling = null
     state.gone = true
   }
 
   /** Drop the least recently used states that may go until at most `maxKeys` are not kept. */
   const evict = (at: number): void => {
-    while (states.size - kept > maxKeys) {
+    while (size - kept > maxKeys) {
       const oldest = idle.first()
       if (oldest === null || oldest.stamp >= operationStart) return
       if (forgettable(oldest, at)) drop(oldest)
@@ -84,17 +101,26 @@ export function stateTable({ maxKeys, maxMoneyStates }: { maxKeys: number; maxMo
   }
 
   const table = {
-    get: (key: string): State | undefined => states.get(key),
+    /** The state at `(scope, policy, period)` (see `periodOf`), or undefined. */
+    get(scope: string, policy: string, period: string | null): State | undefined {
+      let state = scopes.get(scope) ?? null
+      while (state !== null && (state.policy !== policy || state.period !== period)) state = state.sibling
+      return state ?? undefined
+    },
 
     /** Start an operation: what it loads from now on is safe from eviction until the next one. */
     begin(): void {
       operationStart = stamp + 1
     },
 
-    /** Put a new state in the map, in place of `old` (a state of another kind), and bound the map. */
+    /** Put a new state in the table, in place of `old` (a state of another kind), and bound the table. */
     add(state: State, old: State | undefined, at: number): State {
       if (old !== undefined) drop(old)
-      states.set(state.key, state)
+      const first = scopes.get(state.scope)
+      // the newest first: a scope's states are few, and the one just made is the likeliest asked for
+      state.sibling = first ?? null
+      scopes.set(state.scope, state)
+      size++
       toIdle(state)
       evict(at)
       return state

@@ -16,8 +16,15 @@ import { applyTokensTime, freshTokens, refund, type TokensState } from './tokens
 
 /** What every kind of state keeps besides its own counts. */
 export interface Common {
-  /** The state's key in the map: records share this string instead of keeping their own copy. */
-  key: string
+  /**
+   * Where the state sits in the table: its scope, its policy and (spend only) the id of its period.
+   * The table finds a state by its scope, then among that scope's few states, so no key string is built.
+   */
+  scope: string
+  policy: string
+  period: string | null
+  /** The next state of the same scope in the table (null: the last one). */
+  sibling: State | null
   adjustKeys?: Map<string, number>
   /** When the state was last used, in the table's count of uses: protects what an operation loaded. */
   stamp: number
@@ -37,29 +44,32 @@ export interface Common {
  *
  * @example
  * ```ts
- * const state: State = fresh({ kind: 'concurrency', limit: 2 }, Date.now(), 'user:u1\u0000parallel')
+ * const state: State = fresh({ kind: 'concurrency', limit: 2 }, Date.now(), 'user:u1', 'parallel')
  * ```
  */
 export type State = RequestsState | TokensState | SpendState | ConcurrencyState | CreditsState
 
-/** The map key of a charge's state: a spend state per period, the others per `(scope, policy)`. */
-export function stateKey(scope: ScopeKey, policy: string, rule: LimitRule): string {
-  return rule.kind === 'spend' ? `${scope}\u0000${policy}\u0000${rule.period.id}` : `${scope}\u0000${policy}`
+/**
+ * The period part of a charge's place in the table: a spend state is kept per `(scope, policy, period)`,
+ * the others per `(scope, policy)` (null).
+ */
+export function periodOf(rule: LimitRule): string | null {
+  return rule.kind === 'spend' ? rule.period.id : null
 }
 
-/** A new state for `rule`: nothing used, nothing held. */
-export function fresh(rule: LimitRule, at: number, key: string): State {
+/** A new state for `rule` at `(scope, policy)`: nothing used, nothing held. */
+export function fresh(rule: LimitRule, at: number, scope: ScopeKey, policy: string): State {
   switch (rule.kind) {
     case 'requests':
-      return freshRequests(key)
+      return freshRequests(scope, policy)
     case 'tokens':
-      return freshTokens(rule, at, key)
+      return freshTokens(rule, at, scope, policy)
     case 'spend':
-      return freshSpend(rule, key)
+      return freshSpend(rule, scope, policy)
     case 'concurrency':
-      return freshConcurrency(key)
+      return freshConcurrency(scope, policy)
     case 'credits':
-      return freshCredits(key)
+      return freshCredits(scope, policy)
   }
 }
 

@@ -9,7 +9,7 @@ type TokensRule = Extract<LimitRule, { kind: 'tokens' }>
  *
  * @example
  * ```ts
- * const state: TokensState = freshTokens({ kind: 'tokens', capacity: 1000, refillPerSecond: 10 }, 0, 'k')
+ * const state: TokensState = freshTokens({ kind: 'tokens', capacity: 1000, refillPerSecond: 10 }, 0, 'user:u1', 'tpm')
  * ```
  */
 export interface TokensState extends Common, Held {
@@ -19,7 +19,7 @@ export interface TokensState extends Common, Held {
 }
 
 /** A full bucket. */
-export function freshTokens(rule: TokensRule, at: number, key: string): TokensState {
+export function freshTokens(rule: TokensRule, at: number, scope: string, policy: string): TokensState {
   return {
     kind: 'tokens',
     level: rule.capacity,
@@ -27,7 +27,10 @@ export function freshTokens(rule: TokensRule, at: number, key: string): TokensSt
     holds: new HoldSet(),
     held: 0,
     minLease: Number.POSITIVE_INFINITY,
-    key,
+    scope,
+    policy,
+    period: null,
+    sibling: null,
     prev: null,
     next: null,
     stamp: 0,
