@@ -70,6 +70,10 @@ export async function roundRobinRps(targets, { autocannon, connections = 16, sec
   return byRound
 }
 
+function roundTo(figures) {
+  return Object.fromEntries(Object.entries(figures).map(([name, value]) => [name, Math.round(value)]))
+}
+
 /** The median over rounds of `candidate / baseline`, both measured in the same round. */
 export function medianRatio(byRound, candidate, baseline) {
   const ratios = byRound.map((figures) => figures[candidate] / figures[baseline]).sort((a, b) => a - b)
@@ -91,6 +95,8 @@ export async function reportAppWithVsWithout(name, framework, appFile, { autocan
     { with: { url: withIt.url, request }, without: { url: without.url, request } },
     { autocannon, connections: 16, rounds: 5 },
   )
+  // each round's figures, so a reader sees the req/s behind the ratio (stderr: the report stays one row)
+  process.stderr.write(`${name} req/s by round: ${JSON.stringify(byRound.map(roundTo))}\n`)
   report({
     name,
     value: medianRatio(byRound, 'with', 'without'),

@@ -50,17 +50,40 @@ export function keyguard(options: KeyguardMiddlewareOptions): RequestHandler {
   )
   const { guard, scope = () => ({}), ...headerOptions } = options
   const resolved = toKeyguard(guard)
-  return async function keyguardMiddleware(req, res, next) {
-    let guarded: GuardedRequest
+  const waitForCost = headerOptions.costHeaders === true
+  return function keyguardMiddleware(req, res, next) {
+    // A scope function that answers at once is not awaited: no promise and no microtask per request.
+    let found: ReturnType<typeof scope>
     try {
-      guarded = guardRequest(resolved, await scope(req), headerOptions, req)
-      addHeadersBeforeSending(res, guarded, headerOptions.costHeaders === true)
+      found = scope(req)
     } catch (error) {
       return next(error)
+    }
+    if (isPromise(found)) found.then((resolvedScope) => serve(resolvedScope, req, res, next), next)
+    else serve(found, req, res, next)
+  }
+
+  function serve(
+    requestScope: RequestScope | undefined,
+    req: Request,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ): void {
+    let guarded: GuardedRequest
+    try {
+      guarded = guardRequest(resolved, requestScope, headerOptions, req)
+      addHeadersBeforeSending(res, guarded, waitForCost)
+    } catch (error) {
+      next(error)
+      return
     }
     // keyguardFetch() finds this request's guard from anywhere the route calls OpenAI.
     runWithGuard(guarded.guard, next)
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === 'function'
 }
 
 /**
@@ -81,8 +104,10 @@ export function getKeyguard(req: IncomingMessage): Keyguard {
 function addHeadersBeforeSending(res: ServerResponse, guarded: GuardedRequest, waitForCost: boolean): void {
   const writeHead = res.writeHead
   res.writeHead = function writeHeadWithKeyguard(this: ServerResponse, ...args: unknown[]) {
-    if (!res.headersSent)
-      for (const [name, value] of Object.entries(guarded.headers())) res.setHeader(name, value)
+    if (!res.headersSent) {
+      const headers = guarded.headers()
+      for (const name in headers) res.setHeader(name, headers[name] as string)
+    }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
   } as ServerResponse['writeHead']
   if (!waitForCost) return

@@ -1,4 +1,4 @@
-import { createKeyguard, spendLimit, usd } from '@keyguard/core'
+import { createKeyguard, requestLimit, spendLimit, usd } from '@keyguard/core'
 import { createMockOpenAI, exampleMockKey } from '@keyguard/testing'
 import { Hono } from 'hono'
 import OpenAI from 'openai'
@@ -108,5 +108,41 @@ describe('keyguard', () => {
       expect(await response.json()).toMatchObject({ code: 'scope.missing' })
     }
     expect(mock.requests).toHaveLength(0)
+  })
+
+  it('waits for a scope function that answers with a promise', async () => {
+    const mock = createMockOpenAI({ validKeys: [exampleMockKey] })
+    const guard = createKeyguard({
+      key: exampleMockKey,
+      upstream: { fetch: mock.fetch },
+      logger: silent,
+      limits: [requestLimit({ scope: 'tenant', limit: 1, windowMs: 60_000 })],
+    })
+    const app = new Hono()
+    app.use(
+      keyguard({
+        guard,
+        scope: async (c) => {
+          await new Promise((resolve) => setTimeout(resolve, 1))
+          return { tenant: c.req.header('x-tenant') }
+        },
+      }),
+    )
+    app.onError(keyguardErrorHandler())
+    app.post('/chat', async (c) => {
+      const openai = new OpenAI({ apiKey: 'unused', fetch: c.get('keyguard').fetch, maxRetries: 0 })
+      return c.json(
+        await openai.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      )
+    })
+    const chat = (tenant: string) => app.request('/chat', { method: 'POST', headers: { 'x-tenant': tenant } })
+    expect((await chat('t1')).status).toBe(200)
+    // the second call of t1 meets its limit of 1: the scope the promise gave was the one charged
+    expect((await chat('t1')).status).toBe(429)
+    expect((await chat('t2')).status).toBe(200)
+    expect(mock.requests).toHaveLength(2)
   })
 })

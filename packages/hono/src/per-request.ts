@@ -48,10 +48,12 @@ let warnedNoWaitUntil = false
 function settlementKeeper(logger: Logger, ignoreWarnings: readonly string[]) {
   // After one miss, stop paying for the throw.
   let missing = false
-  return function keepAlive(c: Context, settled: Promise<void>): void {
+  // Also takes a function that makes the promise: where there is no waitUntil, none is built per request.
+  return function keepAlive(c: Context, settled: Promise<void> | (() => Promise<void>)): void {
     if (missing) return
     try {
-      c.executionCtx.waitUntil(settled)
+      // executionCtx throws before settled() is called, where there is none
+      c.executionCtx.waitUntil(typeof settled === 'function' ? settled() : settled)
     } catch {
       missing = true
       if (warnedNoWaitUntil || ignoreWarnings.includes('no-wait-until') || settlesAfterResponse()) return
