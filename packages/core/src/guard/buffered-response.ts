@@ -9,7 +9,7 @@
 const bytesKey = /* @__PURE__ */ Symbol.for('keyguard.bufferedBytes')
 
 interface Buffered {
-  [bytesKey](): Uint8Array | undefined
+  [bytesKey](): Uint8Array<ArrayBuffer> | undefined
 }
 
 type BufferedConstructor = new (bytes: Uint8Array<ArrayBuffer>, init: ResponseInit) => Response
@@ -37,7 +37,7 @@ function makeBufferedClass(Base: typeof Response): BufferedConstructor {
       return this.#bytes
     }
 
-    [bytesKey](): Uint8Array | undefined {
+    [bytesKey](): Uint8Array<ArrayBuffer> | undefined {
       if (this.#inner || this.#used) return undefined
       return this.#take()
     }
@@ -137,7 +137,7 @@ export function bufferedResponse(bytes: Uint8Array<ArrayBuffer>, init: ResponseI
  * return new Response(bytes ?? response.body, response)
  * ```
  */
-export function takeBufferedBody(response: Response): Uint8Array | undefined {
+export function takeBufferedBody(response: Response): Uint8Array<ArrayBuffer> | undefined {
   const take = (response as Partial<Buffered>)[bytesKey]
   return typeof take === 'function' ? take.call(response) : undefined
 }

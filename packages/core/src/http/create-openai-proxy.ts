@@ -183,7 +183,7 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
         ((route.path === '/v1/responses' && route.kind === 'priced') ||
           (route.path === '/v1/chat/completions' && json?.store === true))
       // A JSON answer the guard read whole comes as bytes, never as a stream (see bufferedResponse).
-      const buffered = takeBufferedBody(upstream) as Uint8Array<ArrayBuffer> | undefined
+      const buffered = takeBufferedBody(upstream)
       let payload: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null = buffered ?? upstream.body
       // A JSON answer is whole anyway: reading it here lets the settled cost ride on its headers.
       if (!stream && (headerOptions.costHeaders || claims)) {
