@@ -5,7 +5,7 @@ import {
   type Logger,
   type OpenAIProxyOptions,
 } from '@keyguard/core'
-import { errorResponse, movedResponseHeaderOptions } from '@keyguard/core/adapter'
+import { errorResponse, movedResponseHeaderOptions, takeBufferedBody } from '@keyguard/core/adapter'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { type GuardSource, perRequest } from './per-request'
@@ -65,7 +65,8 @@ export function openaiProxy(middlewareOptions: OpenAIProxyMiddlewareOptions) {
           })
     // Through c.newResponse, so headers a middleware set first with c.header() (a session's Set-Cookie
     // values) are kept: Hono drops them from a Response returned as it is.
-    return c.newResponse(response.body, response)
+    // A JSON answer's bytes as they are: a server like @hono/node-server writes them without a stream.
+    return c.newResponse(takeBufferedBody(response) ?? response.body, response)
   })
 }
 

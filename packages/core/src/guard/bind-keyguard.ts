@@ -20,11 +20,23 @@ export function bindKeyguard(shared: Shared, scope: RequestScope): Keyguard {
     ...frozen,
     ...knownKinds(options, extra, label),
   })
+  let forCache: WeakMap<object, Keyguard> | undefined
   const guard: Keyguard = {
     fetch: function keyguardFetch(input, init) {
       return guardedFetch(shared, frozen, input, init)
     },
-    for: (next) => bindKeyguard(shared, scopeOf(next, 'guard.for')),
+    for(next) {
+      // A frozen scope (every virtual key's) cannot change: the proxy asks for the same one on each of
+      // its caller's requests, and gets the guard built the first time (a lookup, not a guard build).
+      if (!next || !Object.isFrozen(next)) return bindKeyguard(shared, scopeOf(next, 'guard.for'))
+      forCache ??= new WeakMap()
+      let bound = forCache.get(next)
+      if (!bound) {
+        bound = bindKeyguard(shared, scopeOf(next, 'guard.for'))
+        forCache.set(next, bound)
+      }
+      return bound
+    },
     estimate: ({ endpoint, body }) =>
       estimateRequest(endpointOf(endpoint), body, estimateOptions(options, options.now())),
     async usage(extra) {

@@ -4,6 +4,7 @@ import { estimateRequest, type RequestEstimate } from '../estimate/estimate-requ
 import type { KeyRingKey } from '../keys/create-key-ring'
 import type { RequestScope } from '../limits/limit-policy'
 import type { Denial } from '../limits/store'
+import { bufferedResponse } from './buffered-response'
 import { estimateOptions } from './estimate-options'
 import { fixedEstimateOf } from './fixed-price'
 import { forwardRequest } from './forward-request'
@@ -194,11 +195,10 @@ export async function guardedFetch(
       : tapUsage(upstream.body, format, finish, { cut, dropUsageChunk: usageForced, abandonAfterMs })
   if (!tapped) finish(untappedUsage())
   options.waitUntil?.(settled)
-  const response = new Response(tapped, {
-    status: upstream.status,
-    statusText: upstream.statusText,
-    headers: responseHeaders,
-  })
+  const responseInit = { status: upstream.status, statusText: upstream.statusText, headers: responseHeaders }
+  // A JSON answer read whole is handed back without a stream around it (see bufferedResponse).
+  const response =
+    tapped instanceof Uint8Array ? bufferedResponse(tapped, responseInit) : new Response(tapped, responseInit)
   return attachResult(response, {
     scope,
     endpoint,

@@ -4,6 +4,7 @@ import { errorResponse } from '../errors/error-response'
 import { isKeyguardError, KeyguardError } from '../errors/keyguard-error'
 import { parseJson } from '../estimate/parse-json'
 import { storeOf } from '../guard/bind-keyguard'
+import { bufferedResponse, takeBufferedBody } from '../guard/buffered-response'
 import type { Keyguard } from '../guard/create-keyguard'
 import { withFixedPrice } from '../guard/fixed-price'
 import { proxyForwardedRequestHeaders, proxyPrivateResponseHeaders } from '../guard/header-pairs'
@@ -181,10 +182,12 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
         upstream.ok &&
         ((route.path === '/v1/responses' && route.kind === 'priced') ||
           (route.path === '/v1/chat/completions' && json?.store === true))
-      let payload: ArrayBuffer | ReadableStream<Uint8Array> | null = upstream.body
+      // A JSON answer the guard read whole comes as bytes, never as a stream (see bufferedResponse).
+      const buffered = takeBufferedBody(upstream)
+      let payload: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null = buffered ?? upstream.body
       // A JSON answer is whole anyway: reading it here lets the settled cost ride on its headers.
       if (!stream && (headerOptions.costHeaders || claims)) {
-        payload = await upstream.arrayBuffer()
+        payload = buffered ?? new Uint8Array(await upstream.arrayBuffer())
         if (claims) await claimFromJson(ownership, payload).catch(() => {})
         await guarded.costReady()
       } else if (stream && claims && upstream.body) payload = claimFromStream(ownership, upstream.body)
@@ -192,11 +195,14 @@ export function createOpenAIProxy(options: OpenAIProxyOptions): OpenAIProxyHandl
       for (const [name, value] of upstream.headers)
         if (!proxyPrivateResponseHeaders.test(name)) responseHeaders.set(name, value)
       for (const [name, value] of Object.entries(guarded.headers())) responseHeaders.set(name, value)
-      return new Response(payload, {
+      const responseInit = {
         status: upstream.status,
         statusText: upstream.statusText,
         headers: responseHeaders,
-      })
+      }
+      return payload instanceof Uint8Array
+        ? bufferedResponse(payload, responseInit)
+        : new Response(payload, responseInit)
     } catch (error) {
       if (isKeyguardError(error)) return errorResponse(error, { format: 'openai' })
       throw error

@@ -143,7 +143,10 @@ export function foreignReference(value: unknown, path = '', depth = 0): string |
  * await claimFromJson(ownership, await upstream.arrayBuffer())
  * ```
  */
-export async function claimFromJson(ownership: ProxyOwnership, body: ArrayBuffer): Promise<void> {
+export async function claimFromJson(
+  ownership: ProxyOwnership,
+  body: ArrayBuffer | Uint8Array,
+): Promise<void> {
   let id: unknown
   try {
     id = (JSON.parse(new TextDecoder().decode(body)) as { id?: unknown } | null)?.id
