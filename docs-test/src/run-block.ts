@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
@@ -29,7 +29,11 @@ const compilerOptions: ts.CompilerOptions = {
 /** Writes `file`'s TypeScript as JavaScript beside it (`x.ts` → `x.mjs`) and returns the new path. */
 function stripTypes(file: string, into: string): string {
   const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions, fileName: file })
-  writeFileSync(into, outputText)
+  // Written aside and renamed over: blocks run in parallel and share one mock-upstream.mjs, and a
+  // process that read it while another truncated it ran with no mock (OPENAI_API_KEY is not set).
+  const aside = `${into}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  writeFileSync(aside, outputText)
+  renameSync(aside, into)
   return into
 }
 
