@@ -156,6 +156,11 @@ export interface ReserveInput {
   charges: readonly Charge[]
   /** How long the holds live before they are reclaimed. */
   leaseMs: number
+  /**
+   * `false` when the caller will not read the answer's `states`: a store may then answer `states: []`
+   * and skip building them. Absent or `true`: the states are returned, as before.
+   */
+  wantStates?: boolean
 }
 
 export type ReserveResult =
@@ -166,6 +171,11 @@ export interface SettleInput {
   id: string
   /** What the call really used: cost settles spend and credits, tokens settle token buckets. */
   actual: { costNanos: number; tokens: number }
+  /**
+   * `false` when the caller will not read the answer's `states`: a store may then answer `states: []`
+   * and skip building them. Absent or `true`: the states are returned, as before.
+   */
+  wantStates?: boolean
 }
 
 export interface SettleResult {
