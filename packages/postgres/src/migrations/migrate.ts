@@ -10,6 +10,7 @@ import storeOperations from './005-store-operations.sql'
 import storeFastPath from './006-store-fast-path.sql'
 import ledgerTimeIndex from './007-ledger-time-index.sql'
 import requestLog from './008-request-log.sql'
+import storePlainPath from './009-store-plain-path.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -28,6 +29,7 @@ export const migrations: readonly Migration[] = Object.freeze([
   { version: 6, name: 'store-fast-path', sql: storeFastPath },
   { version: 7, name: 'ledger-time-index', sql: ledgerTimeIndex },
   { version: 8, name: 'request-log', sql: requestLog },
+  { version: 9, name: 'store-plain-path', sql: storePlainPath },
 ])
 
 /** Options for {@link migrate}. */

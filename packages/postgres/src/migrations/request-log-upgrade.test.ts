@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dropSchema, testPool, testSchema } from '../client/test-postgres'
+import { dropSchema, migrateTo, testPool, testSchema } from '../client/test-postgres'
 import { postgresStore } from '../store/postgres-store'
 import { migrate, migrations } from './migrate'
 
@@ -11,25 +11,7 @@ describe('migration 8 (request log rows) on a schema in use', () => {
   const schema = testSchema('upgrade')
   beforeAll(async () => {
     pool = await testPool()
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      await client.query(`CREATE SCHEMA "${schema}"`)
-      await client.query(`SET LOCAL search_path TO "${schema}"`)
-      await client.query(
-        'CREATE TABLE keyguard_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
-      )
-      for (const migration of migrations.filter((m) => m.version <= 6)) {
-        await client.query(migration.sql)
-        await client.query('INSERT INTO keyguard_migrations (version, name) VALUES ($1, $2)', [
-          migration.version,
-          migration.name,
-        ])
-      }
-      await client.query('COMMIT')
-    } finally {
-      client.release()
-    }
+    await migrateTo(pool, schema, 6)
   })
   afterAll(async () => {
     await dropSchema(pool, schema)
