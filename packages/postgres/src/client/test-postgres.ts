@@ -1,5 +1,4 @@
 import pg from 'pg'
-import { migrations } from '../migrations/migrate'
 
 // Shared by the Postgres tests. In CI a missing server fails the run (.ci/run starts one); tests never skip.
 export const postgresUrl = process.env.KEYGUARD_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -36,27 +35,4 @@ export async function testPool(max = 4): Promise<pg.Pool> {
 /** Drop a test schema and everything in it. */
 export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-}
-
-/** Create `schema` with the shipped migrations up to `version` only, as an older release left it. */
-export async function migrateTo(pool: pg.Pool, schema: string, version: number): Promise<void> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
-    await client.query(`CREATE SCHEMA "${schema}"`)
-    await client.query(`SET LOCAL search_path TO "${schema}"`)
-    await client.query(
-      'CREATE TABLE keyguard_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
-    )
-    for (const migration of migrations.filter((m) => m.version <= version)) {
-      await client.query(migration.sql)
-      await client.query('INSERT INTO keyguard_migrations (version, name) VALUES ($1, $2)', [
-        migration.version,
-        migration.name,
-      ])
-    }
-    await client.query('COMMIT')
-  } finally {
-    client.release()
-  }
 }

@@ -1,9 +1,10 @@
 import type { ChargeState, KeyguardStore, LimitRule } from '@keyguard/core'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dropSchema, migrateTo, testPool, testSchema } from '../client/test-postgres'
+import { dropSchema, testPool, testSchema } from '../client/test-postgres'
 import { postgresStore } from '../store/postgres-store'
 import { migrate } from './migrate'
+import { migrateTo } from './migrate-to'
 
 // Migration 9 gives reserve and settle a path on plain variables and keeps the old operations for every
 // other case; nothing stored changes shape. Two schemas live through the same operations: one stays at

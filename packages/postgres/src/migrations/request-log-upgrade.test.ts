@@ -1,8 +1,9 @@
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dropSchema, migrateTo, testPool, testSchema } from '../client/test-postgres'
+import { dropSchema, testPool, testSchema } from '../client/test-postgres'
 import { postgresStore } from '../store/postgres-store'
 import { migrate, migrations } from './migrate'
+import { migrateTo } from './migrate-to'
 
 // Migration 8 moves every requests log out of its state's JSON doc into rows: a schema used with
 // migrations 1–6 keeps its counts, its live holds and their settles across the upgrade.
