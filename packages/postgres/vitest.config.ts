@@ -17,10 +17,13 @@ export default defineConfig({
     },
   ],
   // The test files share one worker (isolate: false): a process per file cost more CPU than the tests.
+  // Timeouts fit a busy machine, not a speed bound: a pool waits up to 60 s for a connection
+  // (test-postgres.ts), so hooks that open one and migrate get twice that.
   test: {
     include: ['src/**/*.test.ts'],
     isolate: false,
-    testTimeout: 20_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     server: { deps: { external: builds } },
   },
 })

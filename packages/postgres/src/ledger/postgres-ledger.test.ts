@@ -155,7 +155,7 @@ describe('postgresLedger', () => {
     expect(events.some((event) => event.type === 'lag')).toBe(true)
     state.down = false
     // the retry loop catches up on its own; flush() only waits for it
-    await expect.poll(() => ledger.buffered, { timeout: 10_000 }).toBe(0)
+    await expect.poll(() => ledger.buffered, { timeout: 60_000 }).toBe(0)
     await ledger.flush()
     const all = [...first, ...during].map((entry) => (entry.type === 'call' ? entry.reservationId : ''))
     const { rows } = await pool.query(

@@ -47,10 +47,12 @@ function startHolder(prefix: string, slots: number, liveLeaseMs: number) {
 }
 
 // Each case has prefixes (and a holder process) of its own and mostly waits for leases: side by side.
+// A live lease is renewed every third of it, so a process starved for more than two thirds of it loses
+// its holds, as it should; the live leases here (6 s) leave a busy machine's stalls room.
 describe.concurrent('redisStore leases', () => {
   it("frees a crashed worker's concurrency slots within its live lease", async () => {
     const prefix = testPrefix('crash')
-    const liveLeaseMs = 3000
+    const liveLeaseMs = 6000
     const holder = startHolder(prefix, 2, liveLeaseMs)
     await holder.held
     const store = redisStore({ client: redis, prefix, timeoutMs: 5000, fallback: 'deny' })
@@ -77,7 +79,8 @@ describe.concurrent('redisStore leases', () => {
 
   it('keeps an open reservation alive past its live lease, and settles it exactly', async () => {
     const prefix = testPrefix('renew')
-    const store = redisStore({ client: redis, prefix, timeoutMs: 5000, fallback: 'deny', liveLeaseMs: 1000 })
+    const liveLeaseMs = 6000
+    const store = redisStore({ client: redis, prefix, timeoutMs: 5000, fallback: 'deny', liveLeaseMs })
     const rule: LimitRule = {
       kind: 'spend',
       limitNanos: 1000,
@@ -86,7 +89,7 @@ describe.concurrent('redisStore leases', () => {
     }
     const charges = [{ scope: 'tenant:t', policy: 'spend', rule, amount: 900 }]
     expect((await store.reserve({ id: 'long', charges, leaseMs: 600_000 })).ok).toBe(true)
-    await sleep(3500)
+    await sleep(2 * liveLeaseMs + 1000)
     const settled = await store.settle({ id: 'long', actual: { costNanos: 120, tokens: 0 } })
     expect(settled.status).toBe('settled')
     expect(settled.states[0]).toMatchObject({ used: 120, held: 0 })
