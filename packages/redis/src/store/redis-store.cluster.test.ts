@@ -192,7 +192,8 @@ describe('redisStore on a Redis Cluster', () => {
       prefix: testPrefix('cl-lease'),
       timeoutMs: 5000,
       fallback: 'deny',
-      liveLeaseMs: 1000,
+      // renewed every third of it: 6 s leaves a starved test process room (1 s expired under load)
+      liveLeaseMs: 6000,
     })
     try {
       const charges: Charge[] = [
@@ -201,8 +202,8 @@ describe('redisStore on a Redis Cluster', () => {
         { scope: 'global', policy: 'spend', rule: spend(100), amount: 60 },
       ]
       expect((await store.reserve({ id: 'long', charges, leaseMs: 60_000 })).ok).toBe(true)
-      // three written leases later, every slot still holds it
-      await sleep(3000)
+      // two written leases later, every slot still holds it
+      await sleep(13_000)
       const [conc] = await store.peek({
         scope: 'user:u1',
         policies: [{ policy: 'conc', rule: { kind: 'concurrency', limit: 1 } }],
