@@ -81,7 +81,7 @@ export function freshRequests(scope: string, policy: string): RequestsState {
 export function cloneRequests(state: RequestsState): RequestsState {
   const copies = new Map<RequestsHold, RequestsHold>()
   const pending = new HoldSet<RequestsHold>()
-  for (const hold of state.pending.items) {
+  for (const hold of state.pending.toArray()) {
     const copy: RequestsHold = { ...hold, extra: hold.extra && [...hold.extra], slot: -1 }
     copies.set(hold, copy)
     pending.add(copy)

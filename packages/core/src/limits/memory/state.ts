@@ -1,7 +1,7 @@
 import type { LimitRule, ScopeKey } from '../store'
 import { type ConcurrencyState, freshConcurrency } from './concurrency-state'
 import { applyCreditsTime, type CreditsState, cloneCredits, consume, freshCredits } from './credits-state'
-import { copyHolds, type Hold, holdIn, takeHold } from './hold-set'
+import { copyHolds, type Hold, type HoldSet, holdIn, takeHold } from './hold-set'
 import {
   addEntry,
   applyRequestsTime,
@@ -108,9 +108,10 @@ export const none: readonly string[] = /* @__PURE__ */ Object.freeze([])
 export function expiredHolds(state: State, at: number): readonly string[] {
   let ids: string[] | undefined
   let min = Number.POSITIVE_INFINITY
-  const items: readonly (Hold | RequestsHold)[] =
-    state.kind === 'requests' ? state.pending.items : state.holds.items
-  for (const hold of items) {
+  const holds: HoldSet<Hold> | HoldSet<RequestsHold> = state.kind === 'requests' ? state.pending : state.holds
+  const size = holds.size
+  for (let index = 0; index < size; index++) {
+    const hold = holds.at(index)
     if (hold.leaseEnd < min) min = hold.leaseEnd
     if (hold.leaseEnd <= at) {
       if (ids) ids.push(hold.id)
