@@ -284,7 +284,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
             break
           }
         }
-        const hold = addHold(state, input.id, charge.amount, leaseEnd, at, prev)
+        const hold = addHold(state, record, charge.amount, at, prev)
         if (state.kind === 'credits') credits = true
         const base = i * SLOT
         slots[base] = charge.scope

@@ -1,13 +1,21 @@
-/** Something kept in a {@link HoldSet}: its reservation id and its place in the set (-1: not in it). */
+/**
+ * Whose a hold is: its reservation's id and lease end. The store passes the reservation's record itself,
+ * so a hold copies neither (a lease end is a double, which V8 would box in each hold).
+ */
+export interface HoldOwner {
+  readonly id: string
+  readonly leaseEnd: number
+}
+
+/** Something kept in a {@link HoldSet}: whose it is and its place in the set (-1: not in it). */
 export interface Slotted {
-  id: string
+  owner: HoldOwner
   slot: number
 }
 
 /** One reservation's hold in a state that is not a requests log. */
 export interface Hold extends Slotted {
   amount: number
-  leaseEnd: number
 }
 
 /** No more holds: the `rest` of every {@link HoldSet} holding at most one, so such a state holds no array. */
@@ -22,7 +30,7 @@ const noHolds: readonly Slotted[] = /* @__PURE__ */ Object.freeze([])
  * @example
  * ```ts
  * const holds = new HoldSet<Hold>()
- * const hold = { id: 'call-1', amount: 5, leaseEnd: 60_000, slot: -1 }
+ * const hold = { owner: { id: 'call-1', leaseEnd: 60_000 }, amount: 5, slot: -1 }
  * holds.add(hold)
  * holds.has(hold) // true
  * ```
@@ -47,8 +55,8 @@ export class HoldSet<T extends Slotted> {
     return item !== null && item.slot >= 0 && item.slot < this.size && this.at(item.slot) === item
   }
   find(id: string): T | null {
-    if (this.first !== null && this.first.id === id) return this.first
-    for (const item of this.rest) if (item.id === id) return item
+    if (this.first !== null && this.first.owner.id === id) return this.first
+    for (const item of this.rest) if (item.owner.id === id) return item
     return null
   }
   add(item: T): void {
@@ -104,14 +112,14 @@ export function copyHolds(holds: HoldSet<Hold>): HoldSet<Hold> {
   return copy
 }
 
-/** Hold `amount` for `id` in `state`, joining `prev` when it is still one of its holds. */
-export function holdIn(state: Held, id: string, amount: number, leaseEnd: number, prev: Hold | null): Hold {
+/** Hold `amount` for `owner` in `state`, joining `prev` when it is still one of its holds. */
+export function holdIn(state: Held, owner: HoldOwner, amount: number, prev: Hold | null): Hold {
   state.held += amount
   if (prev !== null && state.holds.has(prev)) {
     prev.amount += amount
     return prev
   }
-  const hold: Hold = { id, amount, leaseEnd, slot: -1 }
+  const hold: Hold = { owner, amount, slot: -1 }
   state.holds.add(hold)
   return hold
 }
