@@ -250,4 +250,40 @@ describe('memoryStore', () => {
     ).toThrow(RangeError)
     expect(() => store.adjust({ scope: 'a', policy: 'c', rule, delta: 1 })).toThrow(RangeError)
   })
+
+  it('answers no states when asked for none, and gives each answer with events an array of its own', () => {
+    let now = 0
+    const store = memoryStore({ now: () => now })
+    const rule: LimitRule = {
+      kind: 'spend',
+      limitNanos: 100,
+      period: { id: 'p', endsAt: 9e12 },
+      softNanos: [10],
+    }
+    const charges = [{ scope: 'a', policy: 's', rule, amount: 20 }]
+    const quiet = store.reserve({ id: 'q', charges, leaseMs: 10, wantStates: false })
+    expect(quiet).toEqual({ ok: true, replayed: false, states: [], events: [] })
+    const settled = store.settle({ id: 'q', actual: { costNanos: 15, tokens: 0 }, wantStates: false }) as {
+      states: unknown[]
+      events: { type: string }[]
+    }
+    expect(settled.states).toEqual([])
+    expect(settled.events.map((event) => event.type)).toEqual(['soft-limit'])
+    // the next answer's events are not the last one's
+    const loud = store.reserve({ id: 'l', charges, leaseMs: 10 }) as {
+      states: { used: number }[]
+      events: unknown[]
+    }
+    expect(loud.states.map((state) => state.used)).toEqual([15])
+    expect(settled.events).toHaveLength(1)
+    now = 20
+    const expired = store.reserve({ id: 'm', charges, leaseMs: 10 }) as { events: { type: string }[] }
+    expect(expired.events.map((event) => event.type)).toEqual(['lease-expired'])
+    expect(settled.events).toHaveLength(1)
+    expect(store.settle({ id: 'l', actual: { costNanos: 0, tokens: 0 }, wantStates: false })).toMatchObject({
+      status: 'expired',
+      states: [],
+    })
+    expect(store.release('l')).toEqual({ status: 'expired' })
+  })
 })

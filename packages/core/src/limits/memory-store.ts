@@ -9,10 +9,17 @@ import type { RequestsHold } from './memory/requests-state'
 import {
   ADJUST_KEY_MS,
   afterMoney,
+  chargeCount,
   type Events,
+  holdAt,
+  letGo,
+  policyAt,
   RETAIN_MS,
-  type RecordCharge,
   type Reservation,
+  ruleAt,
+  SLOT,
+  scopeAt,
+  stateAt,
 } from './memory/reservation'
 import {
   addHold,
@@ -119,33 +126,32 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     return state
   }
 
-  /** The state a record's charge holds in, as `load` finds it, without the lookup while it is current. */
-  const stateOf = (charge: RecordCharge, at: number): State =>
-    charge.state === null || charge.state.gone
-      ? load(charge.scope, charge.policy, charge.rule, at)
-      : use(charge.state, charge.rule, at)
+  /** The state charge `i` of a record holds in, as `load` finds it, without the lookup while it is current. */
+  const stateOf = (record: Reservation, i: number, at: number): State => {
+    const state = stateAt(record, i)
+    const rule = ruleAt(record, i)
+    return state === null || state.gone
+      ? load(scopeAt(record, i), policyAt(record, i), rule, at)
+      : use(state, rule, at)
+  }
 
   const reclaimRecord = (record: Reservation, at: number, events: Events): void => {
     if (record.status !== 'live') return
     record.status = 'expired'
     record.finishedAt = at
-    for (const charge of record.charges) {
-      const state = stateOf(charge, at)
-      const ended = endHold(state, record.id, charge.rule, 'reclaim', 0, charge.hold)
+    const count = chargeCount(record)
+    for (let i = 0; i < count; i++) {
+      const state = stateOf(record, i, at)
+      const rule = ruleAt(record, i)
+      const ended = endHold(state, record.id, rule, 'reclaim', 0, holdAt(record, i))
       // a finished record keeps no hold alive (it is remembered for minutes)
-      charge.hold = null
-      charge.state = null
+      letGo(record, i)
       if (!ended) continue
-      const reclaimedAs =
-        charge.rule.kind === 'spend' || charge.rule.kind === 'credits' ? 'spent' : 'released'
-      events?.push({
-        type: 'lease-expired',
-        scope: charge.scope,
-        policy: charge.policy,
-        reservationId: record.id,
-        reclaimedAs,
-      })
-      afterMoney(state, charge, events)
+      const reclaimedAs = rule.kind === 'spend' || rule.kind === 'credits' ? 'spent' : 'released'
+      const scope = scopeAt(record, i)
+      const policy = policyAt(record, i)
+      events?.push({ type: 'lease-expired', scope, policy, reservationId: record.id, reclaimedAs })
+      afterMoney(state, rule, scope, policy, events)
       table.settled(state, at)
     }
   }
@@ -165,7 +171,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
   // Records in creation order, as an array queue: deleting from the front of a Map leaves
   // tombstones that every later iteration would walk over.
   let order: Reservation[] = []
-  const forgotten: Reservation = { id: '', status: 'expired', leaseEnd: 0, finishedAt: 0, charges: [] }
+  const forgotten: Reservation = { id: '', status: 'expired', leaseEnd: 0, finishedAt: 0, slots: [] }
   let head = 0
   const purge = (at: number, events: Events): void => {
     table.expire(at)
@@ -202,10 +208,22 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     return describe(scope, policy, rule, state, at)
   }
 
-  const recordStates = (record: Reservation, at: number): ChargeState[] =>
-    record.charges.map((charge) => view(charge.scope, charge.policy, charge.rule, at))
+  const recordStates = (record: Reservation, at: number, want: boolean | undefined): ChargeState[] => {
+    if (want === false) return noStates
+    const count = chargeCount(record)
+    const states: ChargeState[] = new Array(count)
+    for (let i = 0; i < count; i++)
+      states[i] = view(scopeAt(record, i), policyAt(record, i), ruleAt(record, i), at)
+    return states
+  }
 
   const owners = objectOwners(now, maxKeys)
+
+  // the events of the operation in progress, in one array reused across calls (every call runs to its
+  // end synchronously, and each starts by emptying it in case the last one threw): an answer gets an
+  // array of its own only when there are events
+  const gathered: StoreEvent[] = []
+  const gatheredEvents = (): StoreEvent[] => (gathered.length === 0 ? noEvents : gathered.splice(0))
 
   return {
     claim: owners.claim,
@@ -215,17 +233,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       table.begin()
       validateReserve(input)
       const at = now()
-      const events: StoreEvent[] = []
+      const events = gathered
+      events.length = 0
       purge(at, events)
       const charges = input.charges
       const count = charges.length
+      const want = input.wantStates !== false
       if (records.has(input.id)) {
-        const states: ChargeState[] = new Array(count)
-        for (let i = 0; i < count; i++) {
+        const states: ChargeState[] = want ? new Array(count) : noStates
+        for (let i = 0; want && i < count; i++) {
           const charge = charges[i] as Charge
           states[i] = view(charge.scope, charge.policy, charge.rule, at)
         }
-        return { ok: true, replayed: true, states, events }
+        return { ok: true, replayed: true, states, events: gatheredEvents() }
       }
       // a scratch array reused across calls (every call runs to its end synchronously)
       const loaded = scratchStates
@@ -244,20 +264,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         const state = loaded[i] as State
         const left = remainingOf(state, charge.rule, taken)
         if (left !== null && charge.amount > left) {
-          return { ok: false, denial: denialOf(charge, state, taken, left, at), events }
+          return { ok: false, denial: denialOf(charge, state, taken, left, at), events: gatheredEvents() }
         }
       }
       // money put in a state is never forgotten: keep its state or refuse the reserve (nothing written)
       table.keepMoney(loaded, count, at, charges)
       const leaseEnd = at + input.leaseMs
-      const recordCharges: RecordCharge[] = new Array(count)
-      const record: Reservation = {
-        id: input.id,
-        status: 'live',
-        leaseEnd,
-        finishedAt: at,
-        charges: recordCharges,
-      }
+      const slots: unknown[] = new Array(count * SLOT)
+      const record: Reservation = { id: input.id, status: 'live', leaseEnd, finishedAt: at, slots }
       let credits = false
       for (let i = 0; i < count; i++) {
         const charge = charges[i] as Charge
@@ -266,20 +280,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
         let prev: Hold | RequestsHold | null = null
         for (let j = 0; j < i; j++) {
           if (samePlace(charges[j] as Charge, charge)) {
-            prev = (recordCharges[j] as RecordCharge).hold
+            prev = holdAt(record, j)
             break
           }
         }
-        const hold = addHold(state, input.id, charge.amount, leaseEnd, at, prev)
+        const hold = addHold(state, record, charge.amount, at, prev)
         if (state.kind === 'credits') credits = true
-        recordCharges[i] = {
-          scope: charge.scope,
-          policy: charge.policy,
-          rule: charge.rule,
-          amount: charge.amount,
-          hold,
-          state,
-        }
+        const base = i * SLOT
+        slots[base] = charge.scope
+        slots[base + 1] = charge.policy
+        slots[base + 2] = charge.rule
+        slots[base + 3] = hold
+        slots[base + 4] = state
       }
       records.set(input.id, record)
       order.push(record)
@@ -291,12 +303,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
           creditEvents(state, charge.rule as CreditsRule, charge.scope, charge.policy, events)
         }
       }
+      if (!want) return { ok: true, replayed: false, states: noStates, events: gatheredEvents() }
       const result: ChargeState[] = new Array(count)
       for (let i = 0; i < count; i++) {
         const charge = charges[i] as Charge
         result[i] = describe(charge.scope, charge.policy, charge.rule, loaded[i] as State, at)
       }
-      return { ok: true, replayed: false, states: result, events }
+      return { ok: true, replayed: false, states: result, events: gatheredEvents() }
     },
 
     settle(input: SettleInput): SettleResult {
@@ -307,51 +320,53 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       if (!isAmount(costNanos) || !isAmount(tokens))
         throw new RangeError('settle: actual costNanos and tokens must be safe integers ≥ 0')
       const at = now()
-      const events: StoreEvent[] = []
+      const events = gathered
+      events.length = 0
       purge(at, events)
+      const want = input.wantStates
       const record = records.get(input.id)
-      if (!record) return { status: 'unknown', states: [], events }
+      if (!record)
+        return { status: 'unknown', states: want === false ? noStates : [], events: gatheredEvents() }
       if (record.status !== 'live') {
         const status = record.status === 'settled' ? 'already-settled' : record.status
-        return { status, states: recordStates(record, at), events }
+        return { status, states: recordStates(record, at, want), events: gatheredEvents() }
       }
       if (record.leaseEnd <= at) {
         reclaimRecord(record, at, events)
-        return { status: 'expired', states: recordStates(record, at), events }
+        return { status: 'expired', states: recordStates(record, at, want), events: gatheredEvents() }
       }
-      const charges = record.charges
-      const count = charges.length
+      const count = chargeCount(record)
       const loaded = scratchStates
       for (let i = 0; i < count; i++) {
-        const charge = charges[i] as RecordCharge
-        const state = stateOf(charge, at)
+        const state = stateOf(record, i, at)
         reclaimIn(state, at, events)
         loaded[i] = state
       }
       record.status = 'settled'
       record.finishedAt = at
       for (let i = 0; i < count; i++) {
-        const charge = charges[i] as RecordCharge
         const state = loaded[i] as State
-        const spent = charge.rule.kind === 'tokens' ? tokens : costNanos
-        const hold = charge.hold
-        charge.hold = null
-        charge.state = null
-        if (endHold(state, record.id, charge.rule, 'settle', spent, hold)) afterMoney(state, charge, events)
+        const rule = ruleAt(record, i)
+        const spent = rule.kind === 'tokens' ? tokens : costNanos
+        const hold = holdAt(record, i)
+        letGo(record, i)
+        if (endHold(state, record.id, rule, 'settle', spent, hold))
+          afterMoney(state, rule, scopeAt(record, i), policyAt(record, i), events)
         table.settled(state, at)
       }
+      if (want === false) return { status: 'settled', states: noStates, events: gatheredEvents() }
       // every expired hold of these states was reclaimed above, so a state still in the map
       // describes as `peek` would show it
       const result: ChargeState[] = new Array(count)
       for (let i = 0; i < count; i++) {
-        const charge = charges[i] as RecordCharge
         const state = loaded[i] as State
+        const scope = scopeAt(record, i)
+        const policy = policyAt(record, i)
+        const rule = ruleAt(record, i)
         result[i] =
-          state.gone === true
-            ? view(charge.scope, charge.policy, charge.rule, at)
-            : describe(charge.scope, charge.policy, charge.rule, state, at)
+          state.gone === true ? view(scope, policy, rule, at) : describe(scope, policy, rule, state, at)
       }
-      return { status: 'settled', states: result, events }
+      return { status: 'settled', states: result, events: gatheredEvents() }
     },
 
     release(id: string): ReleaseResult {
@@ -359,24 +374,24 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
       const at = now()
       purge(at, null)
       const record = records.get(id)
-      if (!record) return { status: 'unknown' }
-      if (record.status === 'released') return { status: 'already-released' }
-      if (record.status !== 'live') return { status: record.status }
+      if (!record) return released.unknown
+      if (record.status === 'released') return released['already-released']
+      if (record.status !== 'live') return released[record.status]
       if (record.leaseEnd <= at) {
         reclaimRecord(record, at, null)
-        return { status: 'expired' }
+        return released.expired
       }
       record.status = 'released'
       record.finishedAt = at
-      for (const charge of record.charges) {
-        const state = stateOf(charge, at)
+      const count = chargeCount(record)
+      for (let i = 0; i < count; i++) {
+        const state = stateOf(record, i, at)
         reclaimIn(state, at, null)
-        endHold(state, id, charge.rule, 'release', 0, charge.hold)
-        charge.hold = null
-        charge.state = null
+        endHold(state, id, ruleAt(record, i), 'release', 0, holdAt(record, i))
+        letGo(record, i)
         table.settled(state, at)
       }
-      return { status: 'released' }
+      return released.released
     },
 
     peek(input: PeekInput): ChargeState[] {
@@ -422,6 +437,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyguardStore {
     },
   }
 }
+
+/** No states: the answer's `states` when the caller asked for none (`wantStates: false`), shared and never written. */
+const noStates: ChargeState[] = /* @__PURE__ */ Object.freeze([]) as unknown as ChargeState[]
+/** No events: the answer's `events` when nothing happened worth hearing (most calls), shared and never written. */
+const noEvents: StoreEvent[] = /* @__PURE__ */ Object.freeze([]) as unknown as StoreEvent[]
+/** The answers of `release`, one per status, shared and never written: a release has nothing else to say. */
+const released: { readonly [S in ReleaseResult['status']]: ReleaseResult } = /* @__PURE__ */ Object.freeze({
+  released: Object.freeze({ status: 'released' }),
+  'already-released': Object.freeze({ status: 'already-released' }),
+  settled: Object.freeze({ status: 'settled' }),
+  expired: Object.freeze({ status: 'expired' }),
+  unknown: Object.freeze({ status: 'unknown' }),
+})
 
 /** Whether two charges of one reserve are at the same place in the table (a repeated policy). */
 function samePlace(a: Charge, b: Charge): boolean {

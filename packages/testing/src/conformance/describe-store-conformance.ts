@@ -42,6 +42,16 @@ const spend = (limitNanos: number | null, softNanos: number[] = [], id = 'p1'): 
   period: period(id),
   softNanos,
 })
+/** A requests, a tokens (no refill) and a spend limit: the three a guarded call most often charges. */
+const rpmTpmSpend = (
+  requests: number,
+  tokens: number,
+  nanos: number,
+): { policy: string; rule: LimitRule }[] => [
+  { policy: 'rpm', rule: { kind: 'requests', limit: requests, windowMs: LONG_LEASE } },
+  { policy: 'tpm', rule: { kind: 'tokens', capacity: tokens, refillPerSecond: 0 } },
+  { policy: 'spend', rule: spend(nanos) },
+]
 let counter = 0
 const unique = (label: string) =>
   `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
@@ -176,11 +186,7 @@ export function describeStoreConformance(
       const { store } = await make()
       const scope = unique('user')
       const id = unique('r')
-      const rules: { policy: string; rule: LimitRule }[] = [
-        { policy: 'rpm', rule: { kind: 'requests', limit: 1, windowMs: LONG_LEASE } },
-        { policy: 'tpm', rule: { kind: 'tokens', capacity: 50, refillPerSecond: 0 } },
-        { policy: 'spend', rule: spend(100) },
-      ]
+      const rules = rpmTpmSpend(1, 50, 100)
       const charges = rules.map((r, i) => ({ scope, ...r, amount: [1, 50, 100][i] as number }))
       expect((await store.reserve({ id, charges, leaseMs: LONG_LEASE })).ok).toBe(true)
       expect((await store.release(id)).status).toBe('released')
@@ -193,6 +199,70 @@ export function describeStoreConformance(
         [0, 0, 100],
       ])
       expect((await store.reserve({ id: unique('r'), charges, leaseMs: LONG_LEASE })).ok).toBe(true)
+    })
+
+    test('reserves and settles exactly with wantStates false, and answers states unless told not to', async () => {
+      const { store } = await make()
+      const scope = unique('tenant')
+      const rules = rpmTpmSpend(2, 1000, 100)
+      const charges = rules.map((r, i) => ({ scope, ...r, amount: [1, 400, 40][i] as number }))
+      const quiet = unique('r')
+      const reserved = await store.reserve({ id: quiet, charges, leaseMs: LONG_LEASE, wantStates: false })
+      expect(reserved).toMatchObject({ ok: true, replayed: false })
+      // a store may leave the states out, or answer them all: never a part of them
+      if (reserved.ok) expect([0, 3]).toContain(reserved.states.length)
+      const replayed = await store.reserve({ id: quiet, charges, leaseMs: LONG_LEASE, wantStates: false })
+      expect(replayed).toMatchObject({ ok: true, replayed: true })
+      const held = await store.peek({ scope, policies: rules })
+      expect(held.map((s) => [s.used, s.held])).toEqual([
+        [0, 1],
+        [0, 400],
+        [0, 40],
+      ])
+      const settled = await store.settle({
+        id: quiet,
+        actual: { costNanos: 30, tokens: 300 },
+        wantStates: false,
+      })
+      expect(settled.status).toBe('settled')
+      expect([0, 3]).toContain(settled.states.length)
+      const again = await store.settle({
+        id: quiet,
+        actual: { costNanos: 90, tokens: 900 },
+        wantStates: false,
+      })
+      expect(again.status).toBe('already-settled')
+      expect([0, 3]).toContain(again.states.length)
+      const after = await store.peek({ scope, policies: rules })
+      expect(after.map((s) => [s.used, s.held, s.remaining])).toEqual([
+        [1, 0, 1],
+        [300, 0, 700],
+        [30, 0, 70],
+      ])
+      // absent or true: the states, in the order of the charges
+      const loud = unique('r')
+      const answered = await store.reserve({ id: loud, charges, leaseMs: LONG_LEASE, wantStates: true })
+      expect(answered.ok && answered.states.map((s) => [s.policy, s.held])).toEqual([
+        ['rpm', 1],
+        ['tpm', 400],
+        ['spend', 40],
+      ])
+      const told = await store.settle({ id: loud, actual: { costNanos: 10, tokens: 100 } })
+      expect(told.states.map((s) => [s.policy, s.used, s.held])).toEqual([
+        ['rpm', 2, 0],
+        ['tpm', 400, 0],
+        ['spend', 40, 0],
+      ])
+      const repeated = await store.settle({
+        id: loud,
+        actual: { costNanos: 10, tokens: 100 },
+        wantStates: true,
+      })
+      expect(repeated.status).toBe('already-settled')
+      expect(stable(repeated.states)).toEqual(stable(told.states))
+      const denied = await store.reserve({ id: unique('r'), charges, leaseMs: LONG_LEASE, wantStates: false })
+      expect(denied.ok).toBe(false)
+      if (!denied.ok) expect(denied.denial).toMatchObject({ policy: 'rpm', remaining: 0, requested: 1 })
     })
 
     test('settles into the period the reservation charged after a rollover', async () => {

@@ -44,10 +44,10 @@ export function concurrencyRetryAfter(
   at: number,
 ): number | null {
   let need = state.held + taken + amount - rule.limit
-  const holds = [...state.holds.items].sort((a, b) => a.leaseEnd - b.leaseEnd)
+  const holds = state.holds.toArray().sort((a, b) => a.owner.leaseEnd - b.owner.leaseEnd)
   for (const hold of holds) {
     need -= hold.amount
-    if (need <= 0) return Math.max(0, hold.leaseEnd - at)
+    if (need <= 0) return Math.max(0, hold.owner.leaseEnd - at)
   }
   return null
 }

@@ -1,5 +1,5 @@
 import type { LimitRule } from '../store'
-import { HoldSet, type Slotted } from './hold-set'
+import { type HoldOwner, HoldSet, type Slotted } from './hold-set'
 import type { Common } from './state'
 
 type RequestsRule = Extract<LimitRule, { kind: 'requests' }>
@@ -9,7 +9,6 @@ const REMOVED = -1
 
 /** One reservation's unsettled entries in a requests log, by their place in it. */
 export interface RequestsHold extends Slotted {
-  leaseEnd: number
   /** The absolute place (see {@link RequestsState.base}) of its first entry. */
   index: number
   /** The places of further entries of a repeated charge, if any (rare). */
@@ -81,7 +80,7 @@ export function freshRequests(scope: string, policy: string): RequestsState {
 export function cloneRequests(state: RequestsState): RequestsState {
   const copies = new Map<RequestsHold, RequestsHold>()
   const pending = new HoldSet<RequestsHold>()
-  for (const hold of state.pending.items) {
+  for (const hold of state.pending.toArray()) {
     const copy: RequestsHold = { ...hold, extra: hold.extra && [...hold.extra], slot: -1 }
     copies.set(hold, copy)
     pending.add(copy)
@@ -135,12 +134,11 @@ export function firstEntryAt(state: RequestsState): number | undefined {
   return undefined
 }
 
-/** Log `amount` for `id`, joining `prev` (the reservation's hold here) when it is still pending. */
+/** Log `amount` for `owner`, joining `prev` (the reservation's hold here) when it is still pending. */
 export function addEntry(
   state: RequestsState,
-  id: string,
+  owner: HoldOwner,
   amount: number,
-  leaseEnd: number,
   at: number,
   prev: RequestsHold | null,
 ): RequestsHold {
@@ -152,7 +150,7 @@ export function addEntry(
     else hold.extra.push(index)
     hold.live++
   } else {
-    hold = { id, slot: -1, leaseEnd, index, extra: null, live: 1 }
+    hold = { owner, slot: -1, index, extra: null, live: 1 }
     state.pending.add(hold)
   }
   if (state.times.length === 0) {

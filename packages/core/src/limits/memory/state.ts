@@ -1,7 +1,7 @@
 import type { LimitRule, ScopeKey } from '../store'
 import { type ConcurrencyState, freshConcurrency } from './concurrency-state'
 import { applyCreditsTime, type CreditsState, cloneCredits, consume, freshCredits } from './credits-state'
-import { copyHolds, type Hold, holdIn, takeHold } from './hold-set'
+import { copyHolds, type Hold, type HoldOwner, type HoldSet, holdIn, takeHold } from './hold-set'
 import {
   addEntry,
   applyRequestsTime,
@@ -108,13 +108,15 @@ export const none: readonly string[] = /* @__PURE__ */ Object.freeze([])
 export function expiredHolds(state: State, at: number): readonly string[] {
   let ids: string[] | undefined
   let min = Number.POSITIVE_INFINITY
-  const items: readonly (Hold | RequestsHold)[] =
-    state.kind === 'requests' ? state.pending.items : state.holds.items
-  for (const hold of items) {
-    if (hold.leaseEnd < min) min = hold.leaseEnd
-    if (hold.leaseEnd <= at) {
-      if (ids) ids.push(hold.id)
-      else ids = [hold.id]
+  const holds: HoldSet<Hold> | HoldSet<RequestsHold> = state.kind === 'requests' ? state.pending : state.holds
+  const size = holds.size
+  for (let index = 0; index < size; index++) {
+    const hold = holds.at(index)
+    const leaseEnd = hold.owner.leaseEnd
+    if (leaseEnd < min) min = leaseEnd
+    if (leaseEnd <= at) {
+      if (ids) ids.push(hold.owner.id)
+      else ids = [hold.owner.id]
     }
   }
   state.minLease = min
@@ -128,21 +130,21 @@ export function removeHold(state: State, id: string): void {
 }
 
 /**
- * Hold `amount` for reservation `id`; `prev` is the hold an earlier charge of the same reservation
- * made in this state, if any, which this one joins. Answers the hold (requests: the first entry).
+ * Hold `amount` for the reservation `owner` (its record: id and lease end); `prev` is the hold an
+ * earlier charge of the same reservation made in this state, if any, which this one joins. Answers the
+ * hold (requests: the first entry).
  */
 export function addHold(
   state: State,
-  id: string,
+  owner: HoldOwner,
   amount: number,
-  leaseEnd: number,
   at: number,
   prev: Hold | RequestsHold | null,
 ): Hold | RequestsHold {
-  if (leaseEnd < state.minLease) state.minLease = leaseEnd
-  if (state.kind === 'requests') return addEntry(state, id, amount, leaseEnd, at, prev as RequestsHold | null)
+  if (owner.leaseEnd < state.minLease) state.minLease = owner.leaseEnd
+  if (state.kind === 'requests') return addEntry(state, owner, amount, at, prev as RequestsHold | null)
   if (state.kind === 'tokens') state.level -= amount
-  return holdIn(state, id, amount, leaseEnd, prev as Hold | null)
+  return holdIn(state, owner, amount, prev as Hold | null)
 }
 
 /**
