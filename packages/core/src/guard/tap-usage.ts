@@ -7,11 +7,11 @@ import {
   hasDelta,
   hasError,
   hasUsageObject,
-  indexOf,
   isSpace,
   lineFeed,
   matches,
   nullUsage,
+  nullUsageAt,
 } from './sse-bytes'
 import { sseReader } from './sse-reader'
 
@@ -246,14 +246,14 @@ export function tapUsage(
   let lastLineWent: 'pending' | 'ready' | 'dropped' = 'pending'
   /** Keeps a line's raw bytes `[rawFrom, end)`, without the `"usage":null` keyguard caused. */
   const keepLine = (bytes: Uint8Array, rawFrom: number, from: number, to: number, end: number) => {
-    const at = dropUsageChunk ? indexOf(bytes, nullUsage, from, to) : -1
+    const at = dropUsageChunk ? nullUsageAt(bytes, from, to) : -1
     if (at === -1) pending.push(bytes.subarray(rawFrom, end))
     else {
       // `,"usage":null` (it comes last in OpenAI's chunks), or `"usage":null,` when it came first.
-      const [cutFrom, cutTo] =
-        at > from && bytes[at - 1] === 44
-          ? [at - 1, at + nullUsage.length]
-          : [at, at + nullUsage.length + (bytes[at + nullUsage.length] === 44 ? 1 : 0)]
+      const after = at + nullUsage.length
+      const commaBefore = at > from && bytes[at - 1] === 44
+      const cutFrom = commaBefore ? at - 1 : at
+      const cutTo = commaBefore || bytes[after] !== 44 ? after : after + 1
       pending.push(bytes.subarray(rawFrom, cutFrom), bytes.subarray(cutTo, end))
     }
   }
