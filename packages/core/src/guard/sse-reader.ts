@@ -59,6 +59,8 @@ export function sseReader(handlers: SseHandlers): SseReader {
   let firstLine = true
   let skipLineFeed = false
   let stopped = false
+  // Keeps a BOM as a character, so a chunk's text is as long as its bytes exactly when they are ASCII.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
   const dispatch = () => {
     const bytes = dataBytes as Uint8Array
@@ -122,12 +124,18 @@ export function sseReader(handlers: SseHandlers): SseReader {
           handlers.splitLineFeed?.()
         }
       }
-      // Where the next CR and LF are: each searched once per chunk, not once per line.
-      let nextCr = chunk.indexOf(cr, start)
-      let nextLf = chunk.indexOf(lf, start)
+      // Where the next CR and LF are: each searched once per chunk, not once per line. An ASCII
+      // chunk (most of a stream) is searched as text: one decode, then each search is a memchr, where
+      // a Uint8Array's indexOf is a call into the runtime (several times the decode, per search).
+      const text = decoder.decode(chunk)
+      const ascii = text.length === chunk.length
+      const findCr = (from: number) => (ascii ? text.indexOf('\r', from) : chunk.indexOf(cr, from))
+      const findLf = (from: number) => (ascii ? text.indexOf('\n', from) : chunk.indexOf(lf, from))
+      let nextCr = findCr(start)
+      let nextLf = findLf(start)
       while (!stopped) {
-        if (nextCr !== -1 && nextCr < start) nextCr = chunk.indexOf(cr, start)
-        if (nextLf !== -1 && nextLf < start) nextLf = chunk.indexOf(lf, start)
+        if (nextCr !== -1 && nextCr < start) nextCr = findCr(start)
+        if (nextLf !== -1 && nextLf < start) nextLf = findLf(start)
         const index = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : Math.min(nextCr, nextLf)
         if (index === -1) break
         let end = index + 1

@@ -7,11 +7,11 @@ import {
   hasDelta,
   hasError,
   hasUsageObject,
-  indexOf,
   isSpace,
   lineFeed,
   matches,
   nullUsage,
+  nullUsageAt,
 } from './sse-bytes'
 import { sseReader } from './sse-reader'
 
@@ -246,14 +246,14 @@ export function tapUsage(
   let lastLineWent: 'pending' | 'ready' | 'dropped' = 'pending'
   /** Keeps a line's raw bytes `[rawFrom, end)`, without the `"usage":null` keyguard caused. */
   const keepLine = (bytes: Uint8Array, rawFrom: number, from: number, to: number, end: number) => {
-    const at = dropUsageChunk ? indexOf(bytes, nullUsage, from, to) : -1
+    const at = dropUsageChunk ? nullUsageAt(bytes, from, to) : -1
     if (at === -1) pending.push(bytes.subarray(rawFrom, end))
     else {
       // `,"usage":null` (it comes last in OpenAI's chunks), or `"usage":null,` when it came first.
-      const [cutFrom, cutTo] =
-        at > from && bytes[at - 1] === 44
-          ? [at - 1, at + nullUsage.length]
-          : [at, at + nullUsage.length + (bytes[at + nullUsage.length] === 44 ? 1 : 0)]
+      const after = at + nullUsage.length
+      const commaBefore = at > from && bytes[at - 1] === 44
+      const cutFrom = commaBefore ? at - 1 : at
+      const cutTo = commaBefore || bytes[after] !== 44 ? after : after + 1
       pending.push(bytes.subarray(rawFrom, cutFrom), bytes.subarray(cutTo, end))
     }
   }
@@ -311,32 +311,32 @@ export function tapUsage(
     reader.cancel().catch(() => {})
   }
   // Reads until there is a whole event to forward: a pull that enqueues nothing is not called again.
-  const pullEvents = (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> =>
-    reader.read().then(
-      (result) => {
-        if (result.done) {
-          sse.finish()
-          if (overBound) return stopAtBound(controller)
-          if (!dropEvent) ready.push(...pending)
-          pending = []
-          if (ready.length > 0) controller.enqueue(concat(ready))
-          ready = []
-          end('complete')
-          controller.close()
-          return
-        }
-        sse.feed(result.value)
-        if (overBound) return stopAtBound(controller)
-        if (ready.length === 0) return pullEvents(controller)
-        controller.enqueue(concat(ready))
-        ready = []
-        answered()
-      },
-      (error: unknown) => {
-        end(isCancel(error) ? 'cancelled' : 'errored', error)
-        controller.error(error)
-      },
-    )
+  // The read's callbacks are made once per body, not once per chunk (`output` is set by `start`).
+  const forwardEvents = (result: ReadableStreamReadResult<Uint8Array>): Promise<void> | void => {
+    const controller = output as ReadableStreamDefaultController<Uint8Array>
+    if (result.done) {
+      sse.finish()
+      if (overBound) return stopAtBound(controller)
+      if (!dropEvent) ready.push(...pending)
+      pending = []
+      if (ready.length > 0) controller.enqueue(concat(ready))
+      ready = []
+      end('complete')
+      controller.close()
+      return
+    }
+    sse.feed(result.value)
+    if (overBound) return stopAtBound(controller)
+    if (ready.length === 0) return pullEvents()
+    controller.enqueue(concat(ready))
+    ready = []
+    answered()
+  }
+  const fail = (error: unknown) => {
+    end(isCancel(error) ? 'cancelled' : 'errored', error)
+    output?.error(error)
+  }
+  const pullEvents = (): Promise<void> => reader.read().then(forwardEvents, fail)
 
   const cancel = (reason: unknown) => {
     end('cancelled', reason)
@@ -352,9 +352,9 @@ export function tapUsage(
     return new ReadableStream<Uint8Array>(
       {
         start,
-        pull(controller) {
+        pull() {
           reading = true
-          return pullEvents(controller)
+          return pullEvents()
         },
         cancel,
       },
@@ -363,31 +363,28 @@ export function tapUsage(
 
   // A pull-through stream rather than pipeThrough(TransformStream): the same chunks, no read-ahead
   // (highWaterMark 0), and about half the per-chunk cost of a pipe in Node (measured by the guard bench).
+  // The read's callbacks are made once per body, not once per chunk (`output` is set by `start`).
+  const forward = (result: ReadableStreamReadResult<Uint8Array>) => {
+    const controller = output as ReadableStreamDefaultController<Uint8Array>
+    if (result.done) {
+      if (format === 'json') flushJson()
+      else if (format === 'sse') sse.finish()
+      end('complete')
+      controller.close()
+      return
+    }
+    controller.enqueue(result.value)
+    if (format === 'sse') sse.feed(result.value)
+    else if (format === 'json') jsonParts.push(result.value)
+    answered()
+  }
   return new ReadableStream<Uint8Array>(
     {
       start,
       // A plain `then` rather than an async function: one promise fewer per chunk.
-      pull(controller) {
+      pull() {
         reading = true
-        return reader.read().then(
-          (result) => {
-            if (result.done) {
-              if (format === 'json') flushJson()
-              else if (format === 'sse') sse.finish()
-              end('complete')
-              controller.close()
-              return
-            }
-            controller.enqueue(result.value)
-            if (format === 'sse') sse.feed(result.value)
-            else if (format === 'json') jsonParts.push(result.value)
-            answered()
-          },
-          (error: unknown) => {
-            end(isCancel(error) ? 'cancelled' : 'errored', error)
-            controller.error(error)
-          },
-        )
+        return reader.read().then(forward, fail)
       },
       cancel,
     },
