@@ -29,7 +29,7 @@ describe('migrate', () => {
     const schema = testSchema('race')
     schemas.push(schema)
     const results = await Promise.all(Array.from({ length: 4 }, () => migrate({ pool, schema })))
-    expect(results.flatMap((r) => r.applied).sort()).toEqual(migrations.map((m) => m.version))
+    expect(results.flatMap((r) => r.applied).sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version))
   })
 
   it('refuses a schema name that is not a plain identifier', async () => {

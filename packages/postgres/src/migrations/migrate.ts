@@ -11,6 +11,7 @@ import storeFastPath from './006-store-fast-path.sql'
 import ledgerTimeIndex from './007-ledger-time-index.sql'
 import requestLog from './008-request-log.sql'
 import storePlainPath from './009-store-plain-path.sql'
+import storeLeanPath from './010-store-lean-path.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -30,6 +31,7 @@ export const migrations: readonly Migration[] = Object.freeze([
   { version: 7, name: 'ledger-time-index', sql: ledgerTimeIndex },
   { version: 8, name: 'request-log', sql: requestLog },
   { version: 9, name: 'store-plain-path', sql: storePlainPath },
+  { version: 10, name: 'store-lean-path', sql: storeLeanPath },
 ])
 
 /** Options for {@link migrate}. */
