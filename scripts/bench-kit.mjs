@@ -6,6 +6,9 @@ import { appendFileSync } from 'node:fs'
  * `target` is the bar it should clear, such as '>= 0.9' or '<= 15000'.
  */
 export function report({ name, value, unit, baseline = null, target = null }) {
+  // a failed measurement (NaN, which JSON writes as null) must fail the bench, not pass as a row
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new Error(`bench row ${name}: ${value} is not a measured number`)
   const out = process.env.KEYGUARD_BENCH_OUT
   const row = { name, value: Number(value.toPrecision(6)), unit, baseline, target }
   if (out) appendFileSync(out, `${JSON.stringify(row)}\n`)

@@ -14,6 +14,8 @@ const meets = ({ value, target }) => {
   const match = /^(>=|<=)\s*([\d.e+-]+)$/.exec(target ?? '')
   if (!match) return ''
   const bound = Number(match[2])
+  // a figure that was not measured (NaN is written as null) meets no target
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'MISSED'
   return (match[1] === '>=' ? value >= bound : value <= bound) ? 'ok' : 'MISSED'
 }
 const table = [

@@ -37,7 +37,7 @@ const guardFor = (mock, extra = {}) =>
 const jsonGuard = guardFor(jsonMock)
 const streamGuard = guardFor(streamMock)
 // The same guard with the byte upper bound instead of the BPE tokenizer: shows what exact counting costs.
-const byteBoundGuard = guardFor(jsonMock, { counter: byteUpperBoundCounter })
+const byteBoundGuard = guardFor(jsonMock, { estimate: { counter: byteUpperBoundCounter } })
 
 const init = (stream, content = stream ? 'Count to five hundred.' : prompt) => ({
   method: 'POST',

@@ -1,7 +1,7 @@
 // Redis time of the slow paths of issue 16 (a denial at a 100k-request limit, a reserve against
 // 10k credit grants) and Redis memory per live reservation and per 1,000 requests/s, on the bench's
-// own redis-server. Redis time is INFO commandstats' usec for EVALSHA (the script's own run time),
-// per call; each row's baseline is an admitted reserve at a small limit, measured in the same run.
+// own redis-server. Redis time is INFO commandstats' usec for FCALL (Redis 7: the store runs as
+// Redis Functions) or EVALSHA (older servers), the script's own run time, per call; each row's baseline is an admitted reserve at a small limit, measured in the same run.
 import { report } from '../../../scripts/bench-kit.mjs'
 import { redisStore } from '../dist/index.js'
 import { ownRedis } from './own-redis.mjs'
@@ -27,12 +27,13 @@ let seq = 0
 const nextId = () => crypto.randomUUID() + String(seq++ % 10)
 const endsAt = Date.now() + 3_600_000
 
-/** Redis µs per script call while `fn` runs `calls` times (one script call each), from commandstats. */
+/** Redis ms per script call while `fn` runs `calls` times (one script call each), from commandstats. */
 async function redisMsPerCall(calls, fn) {
   await client.config('RESETSTAT')
   for (let i = 0; i < calls; i++) await fn(i)
   const info = await client.info('commandstats')
-  const [, count, usec] = info.match(/^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m) ?? []
+  const [, count, usec] = info.match(/^cmdstat_(?:fcall|evalsha):calls=(\d+),usec=(\d+)/m) ?? []
+  if (count === undefined) throw new Error(`no FCALL or EVALSHA in INFO commandstats:\n${info}`)
   return Number(usec) / Number(count) / 1000
 }
 
