@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { smoke } from './bench-kit.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -49,6 +50,7 @@ export function startMockUpstream(env = {}) {
  * target's median and every round's figures, so ratios are taken within a round.
  */
 export async function roundRobinRps(targets, { autocannon, connections = 16, seconds = 3, rounds = 3 }) {
+  if (smoke) [seconds, rounds] = [1, 1]
   const rps = async ({ url, request = {} }) => {
     const result = await autocannon({ url, connections, duration: seconds, ...request })
     if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0)

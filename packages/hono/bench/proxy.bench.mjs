@@ -62,7 +62,7 @@ report({
 })
 report({
   name: 'proxy-json-requests-per-second',
-  value: byRound.map((figures) => figures.keyguard).sort((a, b) => a - b)[1],
+  value: byRound.map((figures) => figures.keyguard).sort((a, b) => a - b)[Math.floor(byRound.length / 2)],
   unit: 'req/s',
   baseline: `keyguard's openaiProxy() alone; ${setup}`,
 })
