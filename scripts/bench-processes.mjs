@@ -7,6 +7,13 @@ import { smoke } from './bench-kit.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
+// Servers this bench started and has not stopped: a bench that throws halfway still ends them, so no
+// server outlives its run (a failed smoke run in CI left its apps listening).
+const running = new Set()
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM')
+})
+
 /**
  * Start `node <file>` with `env` and wait for it to print `listening <url>`; returns the url and a
  * `stop()` that ends that one process.
@@ -16,6 +23,8 @@ export function startServer(file, env = {}) {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   return new Promise((resolve, reject) => {
     let out = ''
     const onData = (data) => {
