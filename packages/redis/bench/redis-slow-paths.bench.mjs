@@ -1,7 +1,8 @@
 // Redis time of the slow paths of issue 16 (a denial at a 100k-request limit, a reserve against
 // 10k credit grants) and Redis memory per live reservation and per 1,000 requests/s, on the bench's
 // own redis-server. Redis time is INFO commandstats' usec for FCALL (Redis 7: the store runs as
-// Redis Functions) or EVALSHA (older servers), the script's own run time, per call; each row's baseline is an admitted reserve at a small limit, measured in the same run.
+// Redis Functions) or EVALSHA (older servers), the script's own run time, per call; each row's
+// baseline is an admitted reserve at a small limit, measured in the same run.
 import { report } from '../../../scripts/bench-kit.mjs'
 import { redisStore } from '../dist/index.js'
 import { ownRedis } from './own-redis.mjs'
