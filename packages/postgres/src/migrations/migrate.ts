@@ -12,6 +12,7 @@ import ledgerTimeIndex from './007-ledger-time-index.sql'
 import requestLog from './008-request-log.sql'
 import storePlainPath from './009-store-plain-path.sql'
 import storeLeanPath from './010-store-lean-path.sql'
+import storeTypedReserve from './011-store-typed-reserve.sql'
 
 /** One migration: a version, a name, and the SQL it runs (tables unqualified: it runs in the schema). */
 export interface Migration {
@@ -32,6 +33,7 @@ export const migrations: readonly Migration[] = Object.freeze([
   { version: 8, name: 'request-log', sql: requestLog },
   { version: 9, name: 'store-plain-path', sql: storePlainPath },
   { version: 10, name: 'store-lean-path', sql: storeLeanPath },
+  { version: 11, name: 'store-typed-reserve', sql: storeTypedReserve },
 ])
 
 /** Options for {@link migrate}. */

@@ -7,7 +7,9 @@ import { migrate, migrations } from './migrate'
 import { migrateTo } from './migrate-to'
 
 // Migration 9 gives reserve and settle a path on plain variables and keeps the old operations for every
-// other case; migration 10 runs that path with fewer statements. Nothing stored changes shape. Two schemas
+// other case; migration 10 runs that path with fewer statements; migration 11 adds a reserve taking typed
+// arguments and answering numbers (the store falls back to keyguard_reserve on a schema without it).
+// Nothing stored changes shape. Two schemas
 // live through the same operations: one stays at the version before (8, then 9), the other is upgraded to
 // the newest half-way with reservations open. Every answer, every peek and every stored row must be the
 // same on both (database times aside: they run a few ms apart).
@@ -40,6 +42,7 @@ const charge = (user: string, policy: Policy, amount: number) => ({
 describe.each([
   { from: 8, to: 9, name: 'plain path' },
   { from: 9, to: 10, name: 'lean path' },
+  { from: 10, to: 11, name: 'typed reserve' },
 ])('migration $to ($name) on a schema in use', ({ from }) => {
   let pool: pg.Pool
   const kept = testSchema(`at${from}`)

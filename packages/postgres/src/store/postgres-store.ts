@@ -15,8 +15,9 @@ import type {
 import { parseOptions } from '@keyguard/core/adapter'
 import * as z from 'zod/mini'
 import { queryableOption, schemaOption, sharedFixes } from '../client/options'
-import { type Queryable, quoteSchema } from '../client/pool-like'
+import { type Queryable, type QueryResultLike, quoteSchema } from '../client/pool-like'
 import { postgresOwners } from './owners'
+import { TYPED_RESERVE_ARGS, typedReserveValues, typedStates } from './typed-reserve'
 
 /** Options for {@link postgresStore}. */
 export interface PostgresStoreOptions {
@@ -31,15 +32,28 @@ export interface PostgresStoreOptions {
    * @default true
    */
   synchronousCommit?: boolean
+  /**
+   * Send each operation as a named prepared statement (`{ name, text, values }`, the form `pg.Pool`,
+   * `pg.Client` and `pg.PoolClient` take): Postgres parses and plans it once per connection instead of on
+   * every call. Set `false` for a client whose `query` takes only `(text, values)`.
+   * @default true
+   */
+  namedStatements?: boolean
 }
 
 const PURGE_EVERY = 500
+
+/** A query as `pg` takes it to run a named prepared statement. */
+interface NamedQueryable {
+  query(query: { name: string; text: string; values: unknown[] }): Promise<QueryResultLike>
+}
 
 const storeOptions = /* @__PURE__ */ (() =>
   z.strictObject({
     pool: queryableOption,
     schema: schemaOption,
     synchronousCommit: z.optional(z.boolean()),
+    namedStatements: z.optional(z.boolean()),
   }))()
 const isAmount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
@@ -66,6 +80,18 @@ function validateReserve(input: ReserveInput): void {
 /** The row key of a charge's state: a spend state per period, the others per `(scope, policy)`. */
 const stateKey = (scope: ScopeKey, policy: string, rule: LimitRule): string =>
   JSON.stringify(rule.kind === 'spend' ? [scope, policy, rule.period.id] : [scope, policy])
+
+/** How long a store calls `keyguard_reserve` alone after finding no `keyguard_reserve_typed` (a schema not yet migrated). */
+const UNMIGRATED_RETRY_MS = 60_000
+
+/** A statement name per operation and schema, within Postgres' 63 bytes (a hash of a long schema name). */
+function statementName(operation: string, schema: string): string {
+  const name = `keyguard_${operation}:${schema}`
+  if (name.length <= 63) return name
+  let hash = 0x811c9dc5
+  for (let i = 0; i < schema.length; i++) hash = Math.imul(hash ^ schema.charCodeAt(i), 0x01000193)
+  return `keyguard_${operation}:${(hash >>> 0).toString(16)}`
+}
 
 /** Postgres aborts one side of a deadlock (a reclaim reaching a state outside key order) or a serialization failure: rerun it. */
 const isRetryable = (error: unknown): boolean => {
@@ -95,7 +121,7 @@ const isRetryable = (error: unknown): boolean => {
 export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
   // A misspelt `schema` would share the default schema's limits, unnoticed.
   parseOptions(storeOptions, options, 'postgresStore', { fixes: sharedFixes })
-  const { pool, schema = 'keyguard', synchronousCommit = true } = options
+  const { pool, schema = 'keyguard', synchronousCommit = true, namedStatements = true } = options
   const quoted = quoteSchema(schema)
   const owners = postgresOwners(pool, `${quoted}.keyguard_owners`)
   const sync = synchronousCommit
@@ -113,19 +139,61 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
     owners.purge()
   }
 
+  const statements = new Map<string, { name: string; text: string }>()
+  const statement = (operation: string, args: string) => {
+    let found = statements.get(operation)
+    if (!found) {
+      found = {
+        name: statementName(operation, schema),
+        text: `SELECT ${quoted}.keyguard_${operation}(${args}) AS result`,
+      }
+      statements.set(operation, found)
+    }
+    return found
+  }
+  const send = (operation: string, args: string, values: unknown[]) => {
+    const { name, text } = statement(operation, args)
+    return namedStatements
+      ? (pool as unknown as NamedQueryable).query({ name, text, values })
+      : pool.query(text, values)
+  }
   /** One operation: one call of its function, one round trip (rerun when Postgres aborted it). */
-  const call = async <T>(operation: string, input: unknown): Promise<T> => {
-    const text = `SELECT ${quoted}.keyguard_${operation}($1::jsonb) AS result`
-    const values = [JSON.stringify(input)]
+  const call = async <T>(operation: string, values: unknown[], args = '$1::jsonb'): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { rows } = await pool.query(text, values)
+        const { rows } = await send(operation, args, values)
         if (++operations % PURGE_EVERY === 0) purge()
         return rows[0]?.result as T
       } catch (error) {
         if (!isRetryable(error) || attempt >= 20) throw error
       }
     }
+  }
+  const callJson = <T>(operation: string, input: unknown): Promise<T> =>
+    call<T>(operation, [JSON.stringify(input)])
+
+  // A reserve whose charges are all requests, spend or concurrency, each on its own state, goes to
+  // keyguard_reserve_typed; until the schema has migration 11, to keyguard_reserve.
+  let untypedUntil = 0
+  const reserveTyped = async (
+    input: ReserveInput,
+    charges: { key: string }[],
+  ): Promise<ReserveResult | undefined> => {
+    if (untypedUntil > Date.now()) return undefined
+    const keys = charges.map(({ key }) => key)
+    const values = typedReserveValues(input, keys, JSON.stringify(charges), sync)
+    if (!values) return undefined
+    let answer: ReserveResult | (number | null)[]
+    try {
+      answer = await call('reserve_typed', values, TYPED_RESERVE_ARGS)
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== '42883') throw error // undefined_function
+      untypedUntil = Date.now() + UNMIGRATED_RETRY_MS
+      return undefined
+    }
+    return Array.isArray(answer)
+      ? { ok: true, replayed: false, events: [], states: typedStates(input.charges, answer) }
+      : answer
   }
 
   return {
@@ -138,18 +206,20 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
         amount,
         key: stateKey(scope, policy, rule),
       }))
-      return call('reserve', { id: input.id, leaseMs: input.leaseMs, charges, sync })
+      return reserveTyped(input, charges).then(
+        (typed) => typed ?? callJson('reserve', { id: input.id, leaseMs: input.leaseMs, charges, sync }),
+      )
     },
 
     settle(input: SettleInput): Promise<SettleResult> {
       const { costNanos, tokens } = input.actual
       if (!isAmount(costNanos) || !isAmount(tokens))
         throw new RangeError('settle: actual costNanos and tokens must be safe integers ≥ 0')
-      return call('settle', { id: input.id, costNanos, tokens, sync })
+      return callJson('settle', { id: input.id, costNanos, tokens, sync })
     },
 
     release(id: string): Promise<ReleaseResult> {
-      return call('release', { id, sync })
+      return callJson('release', { id, sync })
     },
 
     peek(input: PeekInput): Promise<ChargeState[]> {
@@ -158,7 +228,7 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
         rule,
         key: stateKey(input.scope, policy, rule),
       }))
-      return call('peek', { scope: input.scope, policies })
+      return callJson('peek', { scope: input.scope, policies })
     },
 
     adjust(input: AdjustInput): Promise<ChargeState> {
@@ -170,7 +240,7 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
         )
       }
       const key = stateKey(scope, policy, rule)
-      return call('adjust', {
+      return callJson('adjust', {
         scope,
         policy,
         rule,
