@@ -34,16 +34,23 @@ BEGIN
   IF NOT sync THEN ignored := set_config('synchronous_commit', 'off', true) IS NULL; END IF;
   ignored := pg_advisory_xact_lock(hashtextextended('keyguard.reserve:' || current_schema() || ':' || rid, 0)) IS NULL;
   -- the states, locked in key order, and whether a record of this id exists (live, finished or forgotten:
-  -- the general path answers a replay or a reuse) or a state is missing; read after the lock above
-  SELECT array_agg(x.key), array_agg(x.doc),
-    EXISTS (SELECT FROM keyguard_reservations r WHERE r.id = rid) OR count(*) <> cardinality(keys)
-  INTO locked, docs, blocked
-  FROM (SELECT s.key, s.doc FROM keyguard_states s WHERE s.key = ANY(keys) ORDER BY s.key FOR UPDATE) x;
+  -- the general path answers a replay or a reuse) or a state is missing; read after the lock above. One
+  -- state takes a plain row lock, and its doc needs no lookup.
+  IF cardinality(keys) = 1 THEN
+    SELECT s.doc, EXISTS (SELECT FROM keyguard_reservations r WHERE r.id = rid)
+    INTO d, blocked FROM keyguard_states s WHERE s.key = keys[1] FOR UPDATE;
+    blocked := blocked OR d IS NULL;
+  ELSE
+    SELECT array_agg(x.key), array_agg(x.doc),
+      EXISTS (SELECT FROM keyguard_reservations r WHERE r.id = rid) OR count(*) <> cardinality(keys)
+    INTO locked, docs, blocked
+    FROM (SELECT s.key, s.doc FROM keyguard_states s WHERE s.key = ANY(keys) ORDER BY s.key FOR UPDATE) x;
+  END IF;
 
   -- each charge: blocked (the general path decides), or its new doc and [limit, used, held, resetAt]
   FOR i IN 1 .. cardinality(keys) LOOP
     EXIT WHEN blocked;
-    d := docs[array_position(locked, keys[i])];
+    IF locked IS NOT NULL THEN d := docs[array_position(locked, keys[i])]; END IF;
     IF kinds[i] = 'requests' THEN
       -- the oldest entry and whether a live one has its lease ended (two ordered index scans; or the doc
       -- is not a requests state of this key), and the state's sums

@@ -40,7 +40,9 @@ describe('the requests log under statistics of thousands of live entries', () =>
     await pool.query(`ANALYZE "${schema}".keyguard_request_log`)
     const client = await pool.connect()
     const plans: string[] = []
-    const onNotice = (notice: { message?: string }) => plans.push(notice.message ?? '')
+    const onNotice = (notice: { message?: string | undefined }): void => {
+      plans.push(notice.message ?? "")
+    }
     try {
       await client.query(
         "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = 'notice'; SET client_min_messages = notice",

@@ -21,21 +21,23 @@ export function typedReserveValues(
   chargesJson: string,
   sync: boolean,
 ): unknown[] | undefined {
-  const rules = input.charges.map(({ rule }) => rule)
-  if (!rules.every((rule) => TYPED_KINDS.has(rule.kind))) return undefined
-  if (new Set(keys).size !== keys.length) return undefined
-  return [
-    input.id,
-    input.leaseMs,
-    keys,
-    rules.map((rule) => rule.kind),
-    input.charges.map(({ amount }) => amount),
-    rules.map((rule) => (rule.kind === 'spend' ? rule.limitNanos : 'limit' in rule ? rule.limit : null)),
-    rules.map((rule) => (rule.kind === 'requests' ? rule.windowMs : null)),
-    rules.map((rule) => (rule.kind === 'spend' ? rule.period.endsAt : null)),
-    chargesJson,
-    sync,
-  ]
+  const n = input.charges.length
+  const kinds: string[] = new Array(n)
+  const amounts: number[] = new Array(n)
+  const limits: (number | null)[] = new Array(n)
+  const windows: (number | null)[] = new Array(n)
+  const ends: (number | null)[] = new Array(n)
+  for (let i = 0; i < n; i++) {
+    const { rule, amount } = input.charges[i] as ReserveInput['charges'][number]
+    if (!TYPED_KINDS.has(rule.kind)) return undefined
+    kinds[i] = rule.kind
+    amounts[i] = amount
+    limits[i] = rule.kind === 'spend' ? rule.limitNanos : 'limit' in rule ? rule.limit : null
+    windows[i] = rule.kind === 'requests' ? rule.windowMs : null
+    ends[i] = rule.kind === 'spend' ? rule.period.endsAt : null
+  }
+  if (n > 1 && new Set(keys).size !== n) return undefined
+  return [input.id, input.leaseMs, keys, kinds, amounts, limits, windows, ends, chargesJson, sync]
 }
 
 /**
