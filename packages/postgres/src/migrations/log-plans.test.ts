@@ -41,7 +41,7 @@ describe('the requests log under statistics of thousands of live entries', () =>
     const client = await pool.connect()
     const plans: string[] = []
     const onNotice = (notice: { message?: string | undefined }): void => {
-      plans.push(notice.message ?? "")
+      plans.push(notice.message ?? '')
     }
     try {
       await client.query(

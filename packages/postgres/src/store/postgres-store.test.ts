@@ -88,7 +88,7 @@ describe('postgresStore', () => {
     expect(before.rows[0]?.owner).toBe('tenant=acme')
   })
 
-  it('answers the common reserve through keyguard_reserve_typed, as keyguard_reserve would, named or not', async () => {
+  it('answers the common reserve through the typed reserves, as keyguard_reserve would, named or not', async () => {
     const endsAt = Date.now() + 3_600_000
     const rules = {
       rpm: { kind: 'requests' as const, limit: 10, windowMs: 600_000 },
@@ -96,49 +96,52 @@ describe('postgresStore', () => {
       open: { kind: 'spend' as const, limitNanos: null, period: { id: 'p', endsAt }, softNanos: [] },
       parallel: { kind: 'concurrency' as const, limit: 3 },
     }
-    const charges = (user: string) =>
-      Object.entries(rules).map(([policy, rule]) => ({
+    type Policy = keyof typeof rules
+    const charges = (user: string, policies: Policy[]) =>
+      policies.map((policy) => ({
         scope: `user:${user}`,
         policy,
-        rule,
-        amount: rule.kind === 'spend' ? 100 : 1,
+        rule: rules[policy],
+        amount: rules[policy].kind === 'spend' ? 100 : 1,
       }))
+    const shapes: [string, Policy[]][] = [
+      ['typed', ['rpm', 'spend', 'open', 'parallel']],
+      ...(Object.keys(rules) as Policy[]).map((policy): [string, Policy[]] => ['one', [policy]]),
+    ]
     for (const namedStatements of [true, false]) {
-      const sent: { text: string; result: unknown }[] = []
-      const spy = {
-        query: async (query: string | { text: string }, values?: unknown[]) => {
-          const result = await (pool.query as (q: unknown, v?: unknown[]) => Promise<pg.QueryResult>)(
-            query,
-            values,
-          )
-          sent.push({ text: typeof query === 'string' ? query : query.text, result: result.rows[0]?.result })
-          return result
-        },
+      for (const [fn, policies] of shapes) {
+        const sent: { text: string; result: unknown }[] = []
+        const spy = {
+          query: async (query: string | { text: string }, values?: unknown[]) => {
+            const run = pool.query.bind(pool) as (q: unknown, v?: unknown[]) => Promise<pg.QueryResult>
+            const result = await run(query, values)
+            sent.push({
+              text: typeof query === 'string' ? query : query.text,
+              result: result.rows[0]?.result,
+            })
+            return result
+          },
+        }
+        const store = postgresStore({ pool: spy, schema, namedStatements })
+        const user = `${fn}-${policies.join('-')}-${namedStatements}`
+        const reserve = (id: string) =>
+          store.reserve({ id, charges: charges(user, policies), leaseMs: 600_000 })
+        // the first reserve creates the states (the general path), the second finds them
+        expect((await reserve(`${user}-1`)).ok).toBe(true)
+        const answer = await reserve(`${user}-2`)
+        expect(sent.at(-1)?.text).toContain(`keyguard_reserve_${fn}(`)
+        expect(Array.isArray(sent.at(-1)?.result)).toBe(true)
+        const peeked = await store.peek({
+          scope: `user:${user}`,
+          policies: policies.map((policy) => ({ policy, rule: rules[policy] })),
+        })
+        expect(answer).toEqual({ ok: true, replayed: false, events: [], states: peeked })
+        expect(peeked.map(({ used, held }) => [used, held])).toEqual(
+          policies.map((policy) => [0, rules[policy].kind === 'spend' ? 200 : 2]),
+        )
+        // a replay goes to the general path, which answers as before
+        expect(await reserve(`${user}-2`)).toMatchObject({ ok: true, replayed: true })
       }
-      const store = postgresStore({ pool: spy, schema, namedStatements })
-      const user = `typed-${namedStatements}`
-      // the first reserve creates the states (the general path), the second finds them
-      expect((await store.reserve({ id: `${user}-1`, charges: charges(user), leaseMs: 600_000 })).ok).toBe(
-        true,
-      )
-      const answer = await store.reserve({ id: `${user}-2`, charges: charges(user), leaseMs: 600_000 })
-      const last = sent.at(-1)
-      expect(last?.text).toContain('keyguard_reserve_typed(')
-      expect(Array.isArray(last?.result)).toBe(true)
-      const peeked = await store.peek({
-        scope: `user:${user}`,
-        policies: Object.entries(rules).map(([policy, rule]) => ({ policy, rule })),
-      })
-      expect(answer).toEqual({ ok: true, replayed: false, events: [], states: peeked })
-      expect(peeked.map(({ used, held }) => [used, held])).toEqual([
-        [0, 2],
-        [0, 200],
-        [0, 200],
-        [0, 2],
-      ])
-      // a replay goes to the general path, which answers as before
-      const replay = await store.reserve({ id: `${user}-2`, charges: charges(user), leaseMs: 600_000 })
-      expect(replay).toMatchObject({ ok: true, replayed: true })
     }
   })
 

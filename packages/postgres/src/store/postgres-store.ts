@@ -17,7 +17,7 @@ import * as z from 'zod/mini'
 import { queryableOption, schemaOption, sharedFixes } from '../client/options'
 import { type Queryable, type QueryResultLike, quoteSchema } from '../client/pool-like'
 import { postgresOwners } from './owners'
-import { TYPED_RESERVE_ARGS, typedReserveValues, typedStates } from './typed-reserve'
+import { typedReserve, typedStates } from './typed-reserve'
 
 /** Options for {@link postgresStore}. */
 export interface PostgresStoreOptions {
@@ -81,7 +81,7 @@ function validateReserve(input: ReserveInput): void {
 const stateKey = (scope: ScopeKey, policy: string, rule: LimitRule): string =>
   JSON.stringify(rule.kind === 'spend' ? [scope, policy, rule.period.id] : [scope, policy])
 
-/** How long a store calls `keyguard_reserve` alone after finding no `keyguard_reserve_typed` (a schema not yet migrated). */
+/** How long a store calls `keyguard_reserve` alone after finding no typed reserve (a schema not yet migrated). */
 const UNMIGRATED_RETRY_MS = 60_000
 
 /** A statement name per operation and schema, within Postgres' 63 bytes (a hash of a long schema name). */
@@ -173,7 +173,7 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
     call<T>(operation, [JSON.stringify(input)])
 
   // A reserve whose charges are all requests, spend or concurrency, each on its own state, goes to
-  // keyguard_reserve_typed; until the schema has migration 11, to keyguard_reserve.
+  // keyguard_reserve_one or keyguard_reserve_typed; until the schema has migration 11, to keyguard_reserve.
   let untypedUntil = 0
   const reserveTyped = async (
     input: ReserveInput,
@@ -181,11 +181,11 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
   ): Promise<ReserveResult | undefined> => {
     if (untypedUntil > Date.now()) return undefined
     const keys = charges.map(({ key }) => key)
-    const values = typedReserveValues(input, keys, JSON.stringify(charges), sync)
-    if (!values) return undefined
+    const typed = typedReserve(input, keys, JSON.stringify(charges), sync)
+    if (!typed) return undefined
     let answer: ReserveResult | (number | null)[]
     try {
-      answer = await call('reserve_typed', values, TYPED_RESERVE_ARGS)
+      answer = await call(typed.operation, typed.values, typed.args)
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code !== '42883') throw error // undefined_function
       untypedUntil = Date.now() + UNMIGRATED_RETRY_MS

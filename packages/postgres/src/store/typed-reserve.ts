@@ -1,26 +1,34 @@
 import type { ChargeState, LimitRule, ReserveInput } from '@keyguard/core'
 
-// The common reserve as `keyguard_reserve_typed` (migration 11) takes it: the charges as typed arrays
-// instead of one JSON document, the states answered as numbers. A third less server work than
-// `keyguard_reserve`, which Postgres spent compiling the expressions that took JSON apart and built it back.
+// The common reserve as migration 11's `keyguard_reserve_one` and `keyguard_reserve_typed` take it: the
+// charges as plain or typed arguments instead of one JSON document, the states answered as numbers. Less
+// server work than `keyguard_reserve`, which Postgres spent compiling the expressions that took JSON apart
+// and built it back.
 
-/** The kinds `keyguard_reserve_typed` takes; a reserve charging another goes to `keyguard_reserve`. */
+/** The kinds the typed reserves take; a reserve charging another goes to `keyguard_reserve`. */
 const TYPED_KINDS: ReadonlySet<LimitRule['kind']> = new Set(['requests', 'spend', 'concurrency'])
 
-/** The function's arguments, as placeholders. */
-export const TYPED_RESERVE_ARGS = '$1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10'
+/** A call of `keyguard_reserve_one` or `keyguard_reserve_typed`: the function, its placeholders, its arguments. */
+export interface TypedReserveCall {
+  operation: 'reserve_one' | 'reserve_typed'
+  args: string
+  values: unknown[]
+}
+
+const ARGS = '$1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10'
 
 /**
- * The arguments of `keyguard_reserve_typed` for `input`, whose charges' state keys are `keys` and whose
- * charges as the record keeps them are `chargesJson`; `undefined` when the reserve is not its shape (a
- * kind it does not take, or a state charged twice).
+ * How to reserve `input` (its charges' state keys are `keys`, its charges as the record keeps them
+ * `chargesJson`): one charge as plain arguments of `keyguard_reserve_one`, several as typed arrays of
+ * `keyguard_reserve_typed`; `undefined` when the reserve is not their shape (a kind they do not take,
+ * or a state charged twice), for `keyguard_reserve`.
  */
-export function typedReserveValues(
+export function typedReserve(
   input: ReserveInput,
   keys: string[],
   chargesJson: string,
   sync: boolean,
-): unknown[] | undefined {
+): TypedReserveCall | undefined {
   const n = input.charges.length
   const kinds: string[] = new Array(n)
   const amounts: number[] = new Array(n)
@@ -36,8 +44,16 @@ export function typedReserveValues(
     windows[i] = rule.kind === 'requests' ? rule.windowMs : null
     ends[i] = rule.kind === 'spend' ? rule.period.endsAt : null
   }
-  if (n > 1 && new Set(keys).size !== n) return undefined
-  return [input.id, input.leaseMs, keys, kinds, amounts, limits, windows, ends, chargesJson, sync]
+  if (n === 1) {
+    const values = [input.id, input.leaseMs, keys[0], kinds[0], amounts[0], limits[0], windows[0], ends[0]]
+    return { operation: 'reserve_one', args: ARGS, values: [...values, chargesJson, sync] }
+  }
+  if (new Set(keys).size !== n) return undefined
+  return {
+    operation: 'reserve_typed',
+    args: ARGS,
+    values: [input.id, input.leaseMs, keys, kinds, amounts, limits, windows, ends, chargesJson, sync],
+  }
 }
 
 /**
