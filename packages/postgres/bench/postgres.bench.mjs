@@ -84,6 +84,21 @@ report({
   target: '>= 0.5',
 })
 
+// The store sends its operations as named prepared statements; the same comparison against an UPDATE
+// sent that way too (parsed and planned once per connection), for a reader who wants both sides prepared.
+const updateNamed = (caller) =>
+  pool.query({
+    name: 'bench_update_returning',
+    text: `UPDATE "${schema}".bench_counter SET n = n + 1 WHERE key = $1 AND n < 1000000000 RETURNING n`,
+    values: [`user:${caller}`],
+  })
+report({
+  name: 'postgres-store-vs-update-returning-prepared',
+  value: await ratio(concurrently(16, reserveOnly), concurrently(16, updateNamed)),
+  unit: 'ratio',
+  baseline: `the same UPDATE … RETURNING sent as a named prepared statement, 16 concurrent callers, ${where}`,
+})
+
 const relaxed = postgresStore({ pool, schema, synchronousCommit: false })
 const relaxedReserve = (caller) =>
   relaxed.reserve({ id: `a${process.pid}-${seq++}`, charges: [charges(caller)[0]], leaseMs: 60_000 })
