@@ -143,6 +143,12 @@ describe('postgresStore', () => {
         expect(await reserve(`${user}-2`)).toMatchObject({ ok: true, replayed: true })
       }
     }
+    // no charge: the general path, a first reserve is not a replay
+    const store = postgresStore({ pool, schema })
+    expect(await store.reserve({ id: 'no-charges', charges: [], leaseMs: 600_000 })).toMatchObject({
+      ok: true,
+      replayed: false,
+    })
   })
 
   it('refuses a schema name that is not a plain identifier', () => {

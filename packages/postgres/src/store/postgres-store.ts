@@ -191,9 +191,12 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
       untypedUntil = Date.now() + UNMIGRATED_RETRY_MS
       return undefined
     }
-    return Array.isArray(answer)
-      ? { ok: true, replayed: false, events: [], states: typedStates(input.charges, answer) }
-      : answer
+    if (Array.isArray(answer))
+      return { ok: true, replayed: false, events: [], states: typedStates(input.charges, answer) }
+    // never undefined here: that would send the reserve down the other path as well
+    if (answer === null || typeof answer !== 'object')
+      throw new Error(`keyguard_${typed.operation} answered ${String(answer)} for reserve ${input.id}`)
+    return answer
   }
 
   return {

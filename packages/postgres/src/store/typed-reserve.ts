@@ -20,8 +20,8 @@ const ARGS = '$1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10'
 /**
  * How to reserve `input` (its charges' state keys are `keys`, its charges as the record keeps them
  * `chargesJson`): one charge as plain arguments of `keyguard_reserve_one`, several as typed arrays of
- * `keyguard_reserve_typed`; `undefined` when the reserve is not their shape (a kind they do not take,
- * or a state charged twice), for `keyguard_reserve`.
+ * `keyguard_reserve_typed`; `undefined` when the reserve is not their shape (no charge, a kind they do
+ * not take, or a state charged twice), for `keyguard_reserve`.
  */
 export function typedReserve(
   input: ReserveInput,
@@ -30,6 +30,7 @@ export function typedReserve(
   sync: boolean,
 ): TypedReserveCall | undefined {
   const n = input.charges.length
+  if (n === 0) return undefined
   const kinds: string[] = new Array(n)
   const amounts: number[] = new Array(n)
   const limits: (number | null)[] = new Array(n)
