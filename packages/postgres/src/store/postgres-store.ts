@@ -17,7 +17,7 @@ import * as z from 'zod/mini'
 import { queryableOption, schemaOption, sharedFixes } from '../client/options'
 import { type Queryable, type QueryResultLike, quoteSchema } from '../client/pool-like'
 import { postgresOwners } from './owners'
-import { typedReserve, typedStates } from './typed-reserve'
+import { TYPED_RESERVE_ARGS, typedReserve, typedStates } from './typed-reserve'
 
 /** Options for {@link postgresStore}. */
 export interface PostgresStoreOptions {
@@ -179,13 +179,13 @@ export function postgresStore(options: PostgresStoreOptions): KeyguardStore {
     input: ReserveInput,
     charges: { key: string }[],
   ): Promise<ReserveResult | undefined> => {
-    if (untypedUntil > Date.now()) return undefined
+    if (untypedUntil !== 0 && untypedUntil > Date.now()) return undefined
     const keys = charges.map(({ key }) => key)
     const typed = typedReserve(input, keys, JSON.stringify(charges), sync)
     if (!typed) return undefined
     let answer: ReserveResult | (number | null)[]
     try {
-      answer = await call(typed.operation, typed.values, typed.args)
+      answer = await call(typed.operation, typed.values, TYPED_RESERVE_ARGS)
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code !== '42883') throw error // undefined_function
       untypedUntil = Date.now() + UNMIGRATED_RETRY_MS

@@ -8,14 +8,14 @@ import type { ChargeState, LimitRule, ReserveInput } from '@keyguard/core'
 /** The kinds the typed reserves take; a reserve charging another goes to `keyguard_reserve`. */
 const TYPED_KINDS: ReadonlySet<LimitRule['kind']> = new Set(['requests', 'spend', 'concurrency'])
 
-/** A call of `keyguard_reserve_one` or `keyguard_reserve_typed`: the function, its placeholders, its arguments. */
+/** A call of `keyguard_reserve_one` or `keyguard_reserve_typed`: the function and its arguments. */
 export interface TypedReserveCall {
   operation: 'reserve_one' | 'reserve_typed'
-  args: string
   values: unknown[]
 }
 
-const ARGS = '$1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10'
+/** The placeholders of both typed reserves' arguments. */
+export const TYPED_RESERVE_ARGS = '$1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10'
 
 /**
  * How to reserve `input` (its charges' state keys are `keys`, its charges as the record keeps them
@@ -47,12 +47,11 @@ export function typedReserve(
   }
   if (n === 1) {
     const values = [input.id, input.leaseMs, keys[0], kinds[0], amounts[0], limits[0], windows[0], ends[0]]
-    return { operation: 'reserve_one', args: ARGS, values: [...values, chargesJson, sync] }
+    return { operation: 'reserve_one', values: [...values, chargesJson, sync] }
   }
   if (new Set(keys).size !== n) return undefined
   return {
     operation: 'reserve_typed',
-    args: ARGS,
     values: [input.id, input.leaseMs, keys, kinds, amounts, limits, windows, ends, chargesJson, sync],
   }
 }
